@@ -1,0 +1,3 @@
+//! Configuration.
+pub mod routing;
+pub mod service;

@@ -1,0 +1,206 @@
+//! The service file, `config/minhu.toml`: where Minhu listens, which broker and store it uses,
+//! and its limits. Every key can be overridden by `MINHU_<SECTION>__<KEY>` (see [`super::load`]).
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use serde::Deserialize;
+
+/// The whole service configuration.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    /// gRPC listener (`minhu.v1.Gateway`, health, reflection).
+    pub grpc: GrpcConfig,
+    /// HTTP listener (health, metrics, channel adapters).
+    pub http: HttpConfig,
+    /// The RabbitMQ broker departments consume from.
+    pub amqp: AmqpConfig,
+    /// The embedded SQLite store.
+    pub store: StoreConfig,
+    /// Where the routing rules live.
+    pub routing: RoutingFileConfig,
+    /// Input limits applied to every request before anything is written.
+    pub limits: LimitsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// gRPC listener settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrpcConfig {
+    /// Address to listen on, e.g. `127.0.0.1:50051`.
+    pub listen: SocketAddr,
+    /// Largest accepted gRPC message in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 50051).into(),
+            max_message_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// HTTP listener settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 8080).into(),
+        }
+    }
+}
+
+/// Which RabbitMQ queue type department queues are declared as.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    /// Replicated, durable queues (the default; RabbitMQ's recommendation for data safety).
+    #[default]
+    Quorum,
+    /// Classic durable queues, for single-node brokers that cannot run quorum queues.
+    Classic,
+}
+
+/// Broker settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmqpConfig {
+    /// AMQP URL including vhost, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
+    pub url: String,
+    /// Queue type for `minhu.dept.*` queues.
+    pub queue_type: QueueType,
+    /// Publishes awaiting a broker confirm at once (the publisher-confirm window).
+    pub confirm_window: usize,
+    /// How long to wait for one publish's confirm before treating it as failed and retrying.
+    #[serde(with = "humantime_serde")]
+    pub confirm_timeout: Duration,
+    /// First retry delay after a nack, a return or a timeout; doubles per attempt.
+    #[serde(with = "humantime_serde")]
+    pub retry_backoff_min: Duration,
+    /// Longest retry delay.
+    #[serde(with = "humantime_serde")]
+    pub retry_backoff_max: Duration,
+    /// Delay between reconnection attempts while the broker is unreachable.
+    #[serde(with = "humantime_serde")]
+    pub reconnect_delay: Duration,
+    /// Deliveries of one message before a quorum queue dead-letters it to `minhu.dead`.
+    pub delivery_limit: u32,
+}
+
+impl Default for AmqpConfig {
+    fn default() -> Self {
+        Self {
+            url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+            queue_type: QueueType::Quorum,
+            confirm_window: 1024,
+            confirm_timeout: Duration::from_secs(15),
+            retry_backoff_min: Duration::from_millis(200),
+            retry_backoff_max: Duration::from_secs(30),
+            reconnect_delay: Duration::from_secs(1),
+            delivery_limit: 20,
+        }
+    }
+}
+
+/// Store settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// SQLite database file; relative paths are relative to the working directory.
+    pub path: PathBuf,
+    /// Most tickets committed in one transaction (one fsync).
+    pub max_batch: usize,
+    /// Most dispatches waiting in the outbox for the broker. Past it, non-emergency Submits are
+    /// refused with RESOURCE_EXHAUSTED at once; emergency channels are never refused.
+    pub outbox_budget: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("data/minhu.db"),
+            max_batch: 512,
+            outbox_budget: 1_000_000,
+        }
+    }
+}
+
+/// Where to find the routing file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingFileConfig {
+    /// Path of `routing.toml`; relative paths are relative to the service file's folder.
+    pub path: PathBuf,
+}
+
+impl Default for RoutingFileConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("routing.toml"),
+        }
+    }
+}
+
+/// Input limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Longest description, in characters (not bytes: Chinese text is 3 bytes a character).
+    pub max_description_chars: usize,
+    /// Longest title, address or name, in characters.
+    pub max_field_chars: usize,
+    /// Most attachments on one request.
+    pub max_attachments: usize,
+    /// Most `extra` entries on one request.
+    pub max_extra_entries: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_description_chars: 10_000,
+            max_field_chars: 500,
+            max_attachments: 20,
+            max_extra_entries: 50,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line, for log shippers.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `minhu=debug,lapin=warn`; `RUST_LOG` wins if set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Hand-off to RabbitMQ: the outbox relay and the broker topology.
+//!
+//! - [`envelope`]: builds the `minhu.v1.Dispatch` body a department receives.
+//! - [`properties`]: the AMQP properties and headers every message carries.
+//! - [`topology`]: declares exchanges, queues and bindings, idempotently, at every (re)connect.
+//! - [`source`]: the trait through which the relay reads and settles outbox rows.
+//! - [`relay`]: reads the outbox, publishes with confirms, deletes rows only on a clean ack.
+pub mod envelope;
+pub mod properties;
+pub mod relay;
+pub mod source;
+pub mod topology;
+
+/// The exchange every dispatch is published to.
+pub const DISPATCH_EXCHANGE: &str = "minhu.dispatch";
+/// Dead-letter exchange for messages a department rejects or that exceed the delivery limit.
+pub const DEAD_LETTER_EXCHANGE: &str = "minhu.dlx";
+/// The queue bound to the dead-letter exchange.
+pub const DEAD_LETTER_QUEUE: &str = "minhu.dead";

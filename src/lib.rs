@@ -1,0 +1,33 @@
+//! Minhu (民呼): the integration gateway between citizens' channels and city departments.
+//!
+//! A report travels through these modules, in this order:
+//!
+//! - [`intake`]: the doors. gRPC `minhu.v1.Gateway` (tonic) and the HTTP listener (health,
+//!   metrics; channel adapters mount here). [`intake::validate`] rejects bad requests with the
+//!   field to blame before anything is written.
+//! - [`router`]: decides which department handles a case, at which level, by when
+//!   (`config/routing.toml`).
+//! - [`store`]: the durable heart. SQLite (WAL, `synchronous=FULL`) with one writer thread that
+//!   commits many tickets per fsync; ticket, case, idempotency key and outbox row go in one
+//!   transaction, and a caller hears "accepted" only after that commit.
+//! - [`dispatch`]: the outbox relay. Publishes each dispatch to RabbitMQ with publisher confirms
+//!   and deletes the outbox row only on a clean ack.
+//! - [`config`]: typed service and routing config, loading (`MINHU_` env overrides) and
+//!   validation that reports every problem at once.
+//! - [`telemetry`]: logs (with personal data masked) and metrics.
+//! - [`server`]: `minhu serve` — wires the parts together and shuts them down gracefully.
+//! - [`cli`]: the command line.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod intake;
+pub mod router;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+
+/// The generated protobuf types, re-exported so callers need only this crate.
+pub use minhu_proto::v1 as pb;

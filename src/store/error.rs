@@ -1,0 +1,20 @@
+//! What can go wrong in the store, as one enum the intake maps to gRPC and HTTP answers.
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The outbox already holds `budget` dispatches the broker has not confirmed.
+    #[error(
+        "outbox full: {depth} dispatches waiting for the broker (budget {budget}); retry later"
+    )]
+    OutboxFull { depth: u64, budget: u64 },
+    /// The writer thread is gone (shutting down or crashed).
+    #[error("store is shutting down")]
+    Closed,
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}

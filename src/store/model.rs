@@ -1,0 +1,90 @@
+//! Plain data that crosses the store's boundary: what goes in (a routed ticket), what comes
+//! out (the outcome of an accept, a ticket view, outbox rows for the relay).
+use crate::pb;
+
+/// A validated, routed request ready to be accepted.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// The canonical request as submitted.
+    pub request: pb::Request,
+    /// The routing decision for the case it opens.
+    pub route: RouteDecision,
+    /// Publish priority of its dispatch (0-9; emergency channels are highest).
+    pub priority: u8,
+    /// True for emergency-channel reports: exempt from the outbox budget.
+    pub emergency: bool,
+}
+
+/// The router's verdict for a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDecision {
+    /// Department id (承办单位).
+    pub department_id: String,
+    /// Routing key on `minhu.dispatch` for that department.
+    pub routing_key: String,
+    /// Response level.
+    pub level: pb::Level,
+    /// Deadline, milliseconds since the epoch.
+    pub due_at_ms: i64,
+    /// Rule that decided (`fallback` when none matched).
+    pub rule_id: String,
+    /// Version of the routing config that decided.
+    pub routing_version: String,
+}
+
+/// How a Submit was settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub ticket_id: String,
+    pub case_id: String,
+    pub disposition: pb::Disposition,
+    pub department_id: String,
+    pub level: pb::Level,
+    pub due_at_ms: i64,
+}
+
+/// A ticket as `GetTicket` shows it.
+#[derive(Debug, Clone)]
+pub struct TicketView {
+    pub ticket_id: String,
+    pub case_id: String,
+    pub request: pb::Request,
+    pub accepted_at_ms: i64,
+    pub case_status: pb::CaseStatus,
+    pub department_id: String,
+    pub level: pb::Level,
+    pub due_at_ms: i64,
+    pub rule_id: String,
+    pub dispatch_pending: bool,
+}
+
+/// An outbox row's key, enough to order publishing: higher priority first, then oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OutboxEntry {
+    /// Row id (monotonic: a higher id was committed later).
+    pub id: i64,
+    /// 0-9, as the AMQP `priority` property.
+    pub priority: u8,
+}
+
+/// Everything the relay needs to publish one dispatch.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: i64,
+    /// Stable across re-publishes; becomes the AMQP `message_id`.
+    pub dispatch_id: String,
+    pub routing_key: String,
+    pub priority: u8,
+    /// For the `x-minhu-case-id` header.
+    pub case_id: String,
+    /// For the `x-minhu-channel` header: the channel enum name, e.g. `CHANNEL_WECHAT`.
+    pub channel: String,
+    /// For the `x-minhu-level` header: `A`, `B`, `C` or `D`.
+    pub level: String,
+    /// When the dispatch was created (AMQP `timestamp`, in seconds).
+    pub created_at_ms: i64,
+    /// Encoded `minhu.v1.Dispatch`.
+    pub payload: Vec<u8>,
+    /// Failed publish attempts so far.
+    pub attempts: u32,
+}

@@ -1,0 +1,75 @@
+//! Clock helpers. China has one time zone and no daylight saving, so Asia/Shanghai is the fixed
+//! offset +08:00; dates in ticket numbers and deadlines are local dates.
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Seconds east of UTC for Asia/Shanghai.
+pub const CST_OFFSET_SECS: i64 = 8 * 3600;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis() as i64
+}
+
+/// A protobuf timestamp from milliseconds since the epoch.
+pub fn ms_to_timestamp(ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// Milliseconds since the epoch from a protobuf timestamp (saturating on absurd values).
+pub fn timestamp_to_ms(ts: &prost_types::Timestamp) -> i64 {
+    ts.seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(ts.nanos) / 1_000_000)
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The local (Asia/Shanghai) day number since 1970-01-01 of an instant.
+pub fn local_day(ms: i64) -> i64 {
+    (ms.div_euclid(1000) + CST_OFFSET_SECS).div_euclid(86_400)
+}
+
+/// `YYYYMMDD` of an instant in Asia/Shanghai, as used in ticket numbers.
+pub fn local_yyyymmdd(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(local_day(ms));
+    format!("{y:04}{m:02}{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_date_rolls_over_at_shanghai_midnight() {
+        // 2026-11-22T15:59:59Z is 23:59:59 in Shanghai; one second later it is the 23rd there.
+        let before = 1_795_363_199_000;
+        assert_eq!(local_yyyymmdd(before), "20261122");
+        assert_eq!(local_yyyymmdd(before + 1000), "20261123");
+    }
+
+    #[test]
+    fn timestamp_round_trip() {
+        for ms in [0, 1, 999, 1_795_363_199_123, -1] {
+            assert_eq!(timestamp_to_ms(&ms_to_timestamp(ms)), ms);
+        }
+    }
+}
