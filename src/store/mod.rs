@@ -1,6 +1,158 @@
-//! The durable store.
+//! The durable store: SQLite in WAL mode with `synchronous=FULL`.
+//!
+//! - [`schema`]: tables and migrations.
+//! - `writer`: the one thread that writes, committing many commands per fsync.
+//! - `reader`: pooled read connections for lookups and the relay.
+//! - `ids`: ticket, case and dispatch numbers.
+//!
+//! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
+//! the last handle is dropped; [`WriterThread::join`] waits for it (graceful shutdown).
 mod error;
+mod ids;
 mod model;
+mod reader;
+pub mod schema;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
 
 pub use error::StoreError;
 pub use model::*;
+
+use crate::config::service::StoreConfig;
+use crate::dispatch::source::OutboxSource;
+use crate::telemetry::Metrics;
+use reader::Reader;
+use writer::{Command, State, Writer};
+
+/// Commands queued for the writer before callers wait (back-pressure beyond this).
+const WRITER_QUEUE: usize = 8192;
+
+/// Handle to the store. Clone freely.
+#[derive(Clone)]
+pub struct Store {
+    tx: mpsc::Sender<Command>,
+    reader: Reader,
+}
+
+/// The writer thread; join it after every [`Store`] handle is dropped.
+pub struct WriterThread(std::thread::JoinHandle<()>);
+
+impl WriterThread {
+    /// Waits until the writer has committed its last batch and checkpointed the WAL.
+    pub async fn join(self) {
+        let _ = tokio::task::spawn_blocking(move || self.0.join()).await;
+    }
+}
+
+/// Newly committed outbox rows, for the relay.
+pub type OutboxFeed = mpsc::UnboundedReceiver<OutboxEntry>;
+
+impl Store {
+    /// Opens (creating if needed) the database, migrates it and starts the writer thread.
+    pub fn open(
+        cfg: &StoreConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
+        if let Some(dir) = cfg.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = schema::connect(&cfg.path)?;
+        schema::migrate(&mut conn)?;
+        let seq = ids::Sequences::load(&conn)?;
+        let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        metrics
+            .outbox_depth
+            .store(depth as i64, std::sync::atomic::Ordering::Relaxed);
+
+        let (tx, rx) = mpsc::channel(WRITER_QUEUE);
+        let (feed_tx, feed_rx) = mpsc::unbounded_channel();
+        let writer = Writer {
+            conn,
+            rx,
+            feed: feed_tx,
+            metrics,
+            max_batch: cfg.max_batch.max(1),
+            state: State {
+                seq,
+                depth,
+                budget: cfg.outbox_budget,
+            },
+        };
+        let handle = std::thread::Builder::new()
+            .name("minhu-store-writer".into())
+            .spawn(move || writer.run())?;
+        Ok((
+            Store {
+                tx,
+                reader: Reader::new(cfg.path.clone()),
+            },
+            feed_rx,
+            WriterThread(handle),
+        ))
+    }
+
+    /// Path-only convenience for tools and tests.
+    pub fn open_path(
+        path: &Path,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
+        Self::open(
+            &StoreConfig {
+                path: path.to_path_buf(),
+                ..StoreConfig::default()
+            },
+            metrics,
+        )
+    }
+
+    /// Accepts a ticket: returns only after it is committed (or found to be a replay).
+    pub async fn accept(&self, ticket: NewTicket) -> Result<Accepted, StoreError> {
+        self.call(|reply| Command::Accept(Box::new(ticket), reply))
+            .await
+    }
+
+    /// Looks a ticket up by number.
+    pub async fn ticket(&self, ticket_id: &str) -> Result<Option<TicketView>, StoreError> {
+        let id = ticket_id.to_owned();
+        self.reader.with(move |c| reader::ticket(c, &id)).await
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
+    ) -> Result<T, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+impl OutboxSource for Store {
+    async fn pending(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.reader.with(reader::outbox_pending).await
+    }
+
+    async fn load(&self, ids: Vec<i64>) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.reader
+            .with(move |c| reader::outbox_load(c, &ids))
+            .await
+    }
+
+    async fn delivered(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        self.call(|reply| Command::Delivered(ids, reply)).await
+    }
+
+    async fn failed(&self, id: i64, reason: String) -> Result<(), StoreError> {
+        self.call(|reply| Command::Failed(id, reason, reply)).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

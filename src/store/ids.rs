@@ -1,0 +1,74 @@
+//! Ticket, case and dispatch numbers. A number is a letter, the local date and a global
+//! sequence (`T20261122000042`): short enough to read to a caller over the phone, sortable, and
+//! unique because the single writer hands them out. Sequences resume from the database at
+//! start-up; a rolled-back transaction leaves a gap, never a duplicate.
+use rusqlite::Connection;
+
+use super::StoreError;
+use crate::time::local_yyyymmdd;
+
+/// The next free sequence number of each kind.
+#[derive(Debug, Clone)]
+pub(super) struct Sequences {
+    ticket: i64,
+    case: i64,
+    dispatch: i64,
+}
+
+impl Sequences {
+    /// Resumes after the highest numbers on disk.
+    pub fn load(conn: &Connection) -> Result<Self, StoreError> {
+        let max = |table: &str| -> Result<i64, StoreError> {
+            Ok(conn.query_row(
+                &format!("SELECT COALESCE(MAX(seq), 0) FROM {table}"),
+                [],
+                |r| r.get(0),
+            )?)
+        };
+        Ok(Self {
+            ticket: max("tickets")? + 1,
+            case: max("cases")? + 1,
+            dispatch: max("dispatches")? + 1,
+        })
+    }
+
+    /// The next ticket's (seq, number). Store `seq` with the row: resuming depends on it.
+    pub fn next_ticket(&mut self, now_ms: i64) -> (i64, String) {
+        next(&mut self.ticket, 'T', now_ms)
+    }
+
+    /// The next case's (seq, number).
+    pub fn next_case(&mut self, now_ms: i64) -> (i64, String) {
+        next(&mut self.case, 'C', now_ms)
+    }
+
+    /// The next dispatch's (seq, number).
+    pub fn next_dispatch(&mut self, now_ms: i64) -> (i64, String) {
+        next(&mut self.dispatch, 'D', now_ms)
+    }
+}
+
+fn next(counter: &mut i64, letter: char, now_ms: i64) -> (i64, String) {
+    let n = *counter;
+    *counter += 1;
+    (n, format!("{letter}{}{n:06}", local_yyyymmdd(now_ms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_carry_the_local_date_and_a_padded_sequence() {
+        let mut s = Sequences {
+            ticket: 42,
+            case: 7,
+            dispatch: 1_234_567,
+        };
+        let ms = 1_795_363_199_000; // 2026-11-22 23:59:59 in Shanghai
+        assert_eq!(s.next_ticket(ms), (42, "T20261122000042".to_string()));
+        assert_eq!(s.next_ticket(ms).0, 43);
+        assert_eq!(s.next_case(ms).1, "C20261122000007");
+        assert_eq!(s.next_dispatch(ms).1, "D202611221234567");
+    }
+}

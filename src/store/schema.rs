@@ -1,0 +1,117 @@
+//! The SQLite schema and connection settings. Versioned with `PRAGMA user_version`; each
+//! migration runs once, in order, inside a transaction.
+//!
+//! The tables are laid out for the whole closed loop, not just intake: a case has a lifecycle
+//! (status, level, deadline, the department holding it), many tickets can point at one case
+//! (merged reports; every reporter is answered), every dispatch ever made is kept, and `audit`
+//! records every state change with its reasons.
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migrations, oldest first. Never edit one that has shipped: add another.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE cases (
+    seq             INTEGER PRIMARY KEY,
+    case_id         TEXT NOT NULL UNIQUE,
+    status          INTEGER NOT NULL,          -- minhu.v1.CaseStatus
+    category        TEXT NOT NULL,
+    district_code   TEXT NOT NULL,
+    department_id   TEXT NOT NULL,             -- who holds it now
+    level           INTEGER NOT NULL,          -- minhu.v1.Level
+    urgency         INTEGER NOT NULL,          -- minhu.v1.Urgency (highest of its tickets)
+    rule_id         TEXT NOT NULL,
+    routing_version TEXT NOT NULL,
+    opened_at       INTEGER NOT NULL,          -- ms since epoch
+    due_at          INTEGER NOT NULL,          -- ms since epoch
+    report_count    INTEGER NOT NULL,
+    dispatched_at   INTEGER,                   -- first broker confirm
+    closed_at       INTEGER,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX cases_by_status_due ON cases(status, due_at);
+
+CREATE TABLE tickets (
+    seq             INTEGER PRIMARY KEY,
+    ticket_id       TEXT NOT NULL UNIQUE,
+    case_id         TEXT NOT NULL REFERENCES cases(case_id),
+    channel         INTEGER NOT NULL,          -- minhu.v1.Channel
+    source_system   TEXT NOT NULL,
+    source_id       TEXT NOT NULL,
+    disposition     INTEGER NOT NULL,          -- minhu.v1.Disposition when accepted
+    accepted_at     INTEGER NOT NULL,
+    request         BLOB NOT NULL,             -- encoded minhu.v1.Request
+    UNIQUE (channel, source_system, source_id) -- the idempotency key
+);
+CREATE INDEX tickets_by_case ON tickets(case_id);
+
+-- Every dispatch ever created; confirmed_at is set when the broker acks it.
+CREATE TABLE dispatches (
+    seq             INTEGER PRIMARY KEY,
+    dispatch_id     TEXT NOT NULL UNIQUE,
+    case_id         TEXT NOT NULL REFERENCES cases(case_id),
+    kind            INTEGER NOT NULL,          -- minhu.v1.DispatchKind
+    department_id   TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    confirmed_at    INTEGER
+);
+CREATE INDEX dispatches_by_case ON dispatches(case_id);
+
+-- Dispatches the broker has not confirmed yet. A row leaves only on a clean ack.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    dispatch_id     TEXT NOT NULL UNIQUE REFERENCES dispatches(dispatch_id),
+    case_id         TEXT NOT NULL,
+    routing_key     TEXT NOT NULL,
+    priority        INTEGER NOT NULL,
+    channel         TEXT NOT NULL,
+    level           TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    payload         BLOB NOT NULL,             -- encoded minhu.v1.Dispatch
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT
+);
+
+-- The audit trail: every state change of a case or ticket, with its reasons (JSON).
+CREATE TABLE audit (
+    seq             INTEGER PRIMARY KEY,
+    at              INTEGER NOT NULL,
+    case_id         TEXT NOT NULL,
+    ticket_id       TEXT,
+    event           TEXT NOT NULL,
+    detail          TEXT NOT NULL
+);
+CREATE INDEX audit_by_case ON audit(case_id, seq);
+"#];
+
+/// Opens a connection with the settings every Minhu connection uses.
+pub fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // WAL lets readers run beside the single writer; FULL syncs the WAL on every commit, so a
+    // committed ticket survives power loss, not only a process crash.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// Brings the schema up to date.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {current} is newer than this Minhu ({}); refusing to touch it",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
