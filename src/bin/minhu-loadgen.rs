@@ -1,1 +1,195 @@
-fn main() {}
+//! `minhu-loadgen`: sample traffic and load for a running Minhu gateway.
+//!
+//! This binary owns two jobs, both of which talk to the gateway only through its public
+//! contracts (gRPC `minhu.v1.Gateway`, the Prometheus `/metrics` page and RabbitMQ):
+//!
+//! - `demo` submits a handful of realistic reports, one or more through every `Channel`, prints
+//!   what the gateway answered, and submits one again to show `DISPOSITION_REPLAY`.
+//! - `bench` drives `Submit` hard over several connections, measures accepted and delivered
+//!   (broker-confirmed) rates and latency, and in the same run measures the raw ceiling of the
+//!   broker (plain lapin publishing with confirms) so the two can be compared.
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+// A binary's root file looks for modules beside it, so point at the folder explicitly.
+#[path = "minhu-loadgen/bench.rs"]
+mod bench;
+#[path = "minhu-loadgen/ceiling.rs"]
+mod ceiling;
+#[path = "minhu-loadgen/demo.rs"]
+mod demo;
+#[path = "minhu-loadgen/metrics.rs"]
+mod metrics;
+#[path = "minhu-loadgen/sample.rs"]
+mod sample;
+
+/// Sample traffic and load generator for the Minhu gateway.
+#[derive(Debug, Parser)]
+#[command(name = "minhu-loadgen", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Submit a small set of realistic reports through every channel and print the answers.
+    Demo(DemoArgs),
+    /// Measure Submit throughput, delivery rate and latency against the raw broker ceiling.
+    Bench(BenchArgs),
+}
+
+/// Where the gateway listens.
+#[derive(Debug, Args, Clone)]
+struct GatewayArgs {
+    /// gRPC address of `minhu.v1.Gateway`.
+    #[arg(
+        long,
+        env = "MINHU_LOADGEN_GRPC",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    grpc: String,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    gateway: GatewayArgs,
+    /// JSON-lines file of reports (default: the built-in copy of config/sample-traffic.jsonl).
+    #[arg(long)]
+    traffic: Option<PathBuf>,
+    /// Suffix for every source_id, so repeated demos against one store open new tickets
+    /// (default: the current Unix time).
+    #[arg(long)]
+    run_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    gateway: GatewayArgs,
+    /// URL of the gateway's Prometheus page.
+    #[arg(
+        long,
+        env = "MINHU_LOADGEN_METRICS",
+        default_value = "http://127.0.0.1:8080/metrics"
+    )]
+    metrics_url: String,
+    /// gRPC connections (HTTP/2) to spread the load over.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Submit calls in flight at once, over all connections.
+    #[arg(long, default_value_t = 256)]
+    in_flight: usize,
+    /// How long to submit for, e.g. `30s`, `2m`, `500ms`. Ignored when --count is given.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Submit exactly this many requests instead of running for --duration.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Length of each report's description, in characters (Chinese text).
+    #[arg(long, default_value_t = 60)]
+    description_chars: usize,
+    /// How long to wait after the last Submit for the outbox to drain (minhu_outbox_depth 0).
+    #[arg(long, default_value = "120s", value_parser = parse_duration)]
+    drain_timeout: Duration,
+    #[command(flatten)]
+    ceiling: CeilingArgs,
+    /// Skip the raw broker ceiling measurement.
+    #[arg(long, conflicts_with = "ceiling_only")]
+    no_ceiling: bool,
+    /// Measure only the raw broker ceiling (no gateway needed).
+    #[arg(long)]
+    ceiling_only: bool,
+}
+
+/// Settings of the raw broker ceiling measurement.
+#[derive(Debug, Args, Clone)]
+struct CeilingArgs {
+    /// AMQP URL (with vhost) for the ceiling measurement. Point it at a vhost of its own to
+    /// keep the benchmark queue away from production queues.
+    #[arg(
+        long,
+        env = "MINHU_AMQP__URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    amqp_url: String,
+    /// Queue the ceiling publishes to (quorum; declared by this tool and deleted afterwards).
+    #[arg(long, default_value = "minhu.bench.ceiling")]
+    ceiling_queue: String,
+    /// Publishes awaiting a confirm at once; the gateway's `amqp.confirm_window`.
+    #[arg(long, default_value_t = 1024)]
+    confirm_window: usize,
+    /// Body size of each ceiling message in bytes (default: the size of a typical encoded
+    /// `minhu.v1.Dispatch` with one ticket of the bench's reports).
+    #[arg(long)]
+    message_bytes: Option<usize>,
+}
+
+/// Parses `250ms`, `30s`, `2m`, `1h` or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
+    let secs = match unit.trim() {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown duration unit `{other}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{s}` is not a valid duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("minhu-loadgen: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("minhu-loadgen: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => {
+            let traffic = match &args.traffic {
+                Some(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+                None => sample::BUILTIN.to_owned(),
+            };
+            let reports = sample::parse(&traffic)?;
+            if reports.is_empty() {
+                bail!("the traffic file holds no reports");
+            }
+            demo::run(&args.gateway.grpc, &reports, args.run_id).await
+        }
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
