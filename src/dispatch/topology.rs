@@ -1,1 +1,198 @@
-//! topology
+//! The broker topology Minhu publishes into (a contract in DESIGN.md), declared at every
+//! (re)connect so a fresh or reset broker is usable without an operator step:
+//!
+//! - `minhu.dispatch`: durable topic exchange every dispatch is published to;
+//! - `minhu.dlx`: durable topic dead-letter exchange, with queue `minhu.dead` bound by `#`;
+//! - `minhu.dept.<id>`: one durable queue per department, dead-lettering to `minhu.dlx`, bound
+//!   to `minhu.dispatch` with the department's routing key.
+//!
+//! Declaring is idempotent as long as the arguments do not change. RabbitMQ refuses to
+//! redeclare a queue with other arguments (`PRECONDITION_FAILED`, closing the channel); that is
+//! reported as [`RelayError::Declare`] with the queue's name, and the relay retries on its
+//! reconnect schedule rather than publishing into a topology it could not confirm.
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{Channel, ExchangeKind};
+
+use super::properties::{MAX_PRIORITY, short_lossy};
+use super::relay::RelayError;
+use super::{DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DISPATCH_EXCHANGE};
+use crate::config::routing::Department;
+use crate::config::service::{AmqpConfig, QueueType};
+
+/// One department's queue and binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentQueue {
+    /// Department id.
+    pub id: String,
+    /// Queue name, `minhu.dept.<id>`.
+    pub queue: String,
+    /// Binding key on `minhu.dispatch`.
+    pub routing_key: String,
+}
+
+impl From<&Department> for DepartmentQueue {
+    fn from(d: &Department) -> Self {
+        Self {
+            id: d.id.clone(),
+            queue: d.queue_name(),
+            routing_key: d.routing_key(),
+        }
+    }
+}
+
+/// Declares the whole topology on `channel`. Safe to call any number of times.
+pub async fn declare(
+    channel: &Channel,
+    cfg: &AmqpConfig,
+    departments: &[DepartmentQueue],
+) -> Result<(), RelayError> {
+    let durable_exchange = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    for exchange in [DISPATCH_EXCHANGE, DEAD_LETTER_EXCHANGE] {
+        channel
+            .exchange_declare(
+                exchange.into(),
+                ExchangeKind::Topic,
+                durable_exchange,
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|source| declare_error(format!("exchange {exchange}"), source))?;
+    }
+
+    // The dead-letter queue gets no dead-letter exchange of its own: it is the end of the line.
+    declare_queue(channel, DEAD_LETTER_QUEUE, queue_arguments(cfg, false)).await?;
+    bind(channel, DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, "#").await?;
+
+    for dept in departments {
+        declare_queue(channel, &dept.queue, queue_arguments(cfg, true)).await?;
+        bind(channel, &dept.queue, DISPATCH_EXCHANGE, &dept.routing_key).await?;
+    }
+    Ok(())
+}
+
+/// The `x-` arguments of a Minhu queue.
+///
+/// Quorum queues (the default) are replicated and fsync'd before they confirm, and
+/// `x-delivery-limit` stops a message a consumer keeps rejecting from looping forever: past
+/// the limit it is dead-lettered to `minhu.dead`. Classic queues get `x-max-priority` so the
+/// broker, not just the relay, hands emergency dispatches to consumers first (quorum queues on
+/// RabbitMQ 4 prioritise without an argument; on 3.x they keep publish order, which the relay
+/// already makes emergency-first).
+pub fn queue_arguments(cfg: &AmqpConfig, dead_letter: bool) -> FieldTable {
+    let mut args = FieldTable::default();
+    match cfg.queue_type {
+        QueueType::Quorum => {
+            args.insert("x-queue-type".into(), long("quorum"));
+            args.insert(
+                "x-delivery-limit".into(),
+                AMQPValue::LongLongInt(i64::from(cfg.delivery_limit)),
+            );
+        }
+        QueueType::Classic => {
+            args.insert("x-queue-type".into(), long("classic"));
+            args.insert(
+                "x-max-priority".into(),
+                AMQPValue::ShortShortUInt(MAX_PRIORITY),
+            );
+        }
+    }
+    if dead_letter {
+        args.insert("x-dead-letter-exchange".into(), long(DEAD_LETTER_EXCHANGE));
+    }
+    args
+}
+
+fn long(s: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(s.as_bytes()))
+}
+
+async fn declare_queue(channel: &Channel, queue: &str, args: FieldTable) -> Result<(), RelayError> {
+    channel
+        .queue_declare(
+            short_lossy(queue),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            args,
+        )
+        .await
+        .map(drop)
+        .map_err(|source| declare_error(format!("queue {queue}"), source))
+}
+
+async fn bind(
+    channel: &Channel,
+    queue: &str,
+    exchange: &str,
+    routing_key: &str,
+) -> Result<(), RelayError> {
+    channel
+        .queue_bind(
+            short_lossy(queue),
+            exchange.into(),
+            short_lossy(routing_key),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|source| {
+            declare_error(
+                format!("binding {exchange} -> {queue} ({routing_key})"),
+                source,
+            )
+        })
+}
+
+fn declare_error(what: String, source: lapin::Error) -> RelayError {
+    RelayError::Declare { what, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn department_queue_from_config() {
+        let d = Department {
+            id: "cgj".into(),
+            name: "市城市管理局".into(),
+            routing_key: None,
+        };
+        assert_eq!(
+            DepartmentQueue::from(&d),
+            DepartmentQueue {
+                id: "cgj".into(),
+                queue: "minhu.dept.cgj".into(),
+                routing_key: "dept.cgj".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn quorum_arguments() {
+        let cfg = AmqpConfig::default();
+        let args = queue_arguments(&cfg, true);
+        let m = args.inner();
+        assert_eq!(m.get("x-queue-type"), Some(&long("quorum")));
+        assert_eq!(m.get("x-delivery-limit"), Some(&AMQPValue::LongLongInt(20)));
+        assert_eq!(m.get("x-dead-letter-exchange"), Some(&long("minhu.dlx")));
+        assert!(!queue_arguments(&cfg, false).contains_key("x-dead-letter-exchange"));
+    }
+
+    #[test]
+    fn classic_arguments() {
+        let cfg = AmqpConfig {
+            queue_type: QueueType::Classic,
+            ..AmqpConfig::default()
+        };
+        let args = queue_arguments(&cfg, true);
+        assert_eq!(args.inner().get("x-queue-type"), Some(&long("classic")));
+        assert!(!args.contains_key("x-delivery-limit"));
+        assert!(args.contains_key("x-max-priority"));
+    }
+}
