@@ -1,1 +1,75 @@
-fn main() {}
+//! The `minhu` binary: parses the command line and hands over to the library.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use minhu::cli::{Cli, Command, RoutesCommand};
+use minhu::router::cases;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("minhu: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Every command goes through the same loading and validation.
+    let loaded = match minhu::config::load(&cli.config) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    match cli.command {
+        Command::CheckConfig => {
+            println!(
+                "ok: {} and {} ({} departments, routing version {})",
+                loaded.service_file.display(),
+                loaded.routing_file.display(),
+                loaded.router.departments().len(),
+                loaded.router.version()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Routes {
+            command: RoutesCommand::Test { file },
+        } => {
+            let cases = cases::read(&file).map_err(anyhow::Error::msg)?;
+            let outcomes = cases::run(&loaded.router, &cases);
+            let failed = outcomes.iter().filter(|o| !o.mismatches.is_empty()).count();
+            for o in &outcomes {
+                if o.mismatches.is_empty() {
+                    println!("ok    {}", o.name);
+                } else {
+                    println!("FAIL  {}", o.name);
+                    for m in &o.mismatches {
+                        println!("        {m}");
+                    }
+                }
+            }
+            println!("{} passed, {} failed", outcomes.len() - failed, failed);
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Serve => {
+            minhu::telemetry::logging::init(&loaded.service.log);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(minhu::server::serve(loaded, minhu::server::signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,1 +1,197 @@
-//! serve
+//! `minhu serve`: opens the store, starts the relay and both listeners, and on SIGINT/SIGTERM
+//! shuts down in the order that loses nothing:
+//!
+//! 1. stop accepting: readiness and gRPC health go NOT_SERVING, new Submits get UNAVAILABLE,
+//!    listeners stop taking connections;
+//! 2. drain: requests already inside finish (their tickets are committed and answered);
+//! 3. flush: the relay keeps publishing until the outbox is empty or the grace period ends;
+//! 4. confirms: the relay waits for outstanding confirms, then closes the broker connection;
+//! 5. the store writer commits its last batch and checkpoints the WAL.
+//!
+//! Whatever is still in the outbox after that is published by the next start.
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Loaded;
+use crate::dispatch::relay;
+use crate::dispatch::topology::DepartmentQueue;
+use crate::intake::Intake;
+use crate::intake::grpc::GatewayService;
+use crate::intake::http::{self, HttpState};
+use crate::pb::gateway_server::GatewayServer;
+use crate::store::{Store, StoreError};
+use crate::telemetry::Metrics;
+
+/// Why `serve` could not start or stopped abnormally.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("gRPC server: {0}")]
+    Grpc(#[from] tonic::transport::Error),
+    #[error("HTTP server: {0}")]
+    Http(std::io::Error),
+}
+
+/// Runs the gateway until `shutdown` resolves, then shuts down gracefully.
+pub async fn serve(
+    loaded: Loaded,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let cfg = loaded.service;
+    let metrics = Arc::new(Metrics::default());
+    let (store, feed, writer) = Store::open(&cfg.store, metrics.clone())?;
+    let departments: Vec<DepartmentQueue> = loaded
+        .router
+        .departments()
+        .iter()
+        .map(DepartmentQueue::from)
+        .collect();
+    let routing_version = loaded.router.version().to_owned();
+    let intake = Intake::new(
+        store.clone(),
+        Arc::new(loaded.router),
+        cfg.limits.clone(),
+        metrics.clone(),
+    );
+
+    let grpc_listener = bind(cfg.grpc.listen).await?;
+    let http_listener = bind(cfg.http.listen).await?;
+
+    let relay_stop = CancellationToken::new();
+    let relay_task = tokio::spawn(relay::run(
+        store.clone(),
+        feed,
+        cfg.amqp.clone(),
+        departments,
+        metrics.clone(),
+        relay_stop.clone(),
+    ));
+    drop(store);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<GatewayServer<GatewayService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(minhu_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let gateway = GatewayServer::new(GatewayService::new(intake.clone()))
+        .max_decoding_message_size(cfg.grpc.max_message_bytes);
+
+    let stop = CancellationToken::new();
+    let grpc_stop = stop.clone();
+    let grpc_task = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_service(gateway)
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(grpc_listener),
+                async move { grpc_stop.cancelled().await },
+            ),
+    );
+    let closing = Arc::new(AtomicBool::new(false));
+    let http_state = HttpState {
+        metrics: metrics.clone(),
+        closing: closing.clone(),
+    };
+    let http_stop = stop.clone();
+    let http_task = tokio::spawn(async move {
+        axum::serve(http_listener, http::router(http_state))
+            .with_graceful_shutdown(async move { http_stop.cancelled().await })
+            .await
+    });
+    tracing::info!(grpc = %cfg.grpc.listen, http = %cfg.http.listen, routing_version, store = %cfg.store.path.display(), "minhu serving");
+
+    shutdown.await;
+    tracing::info!("shutting down: no longer accepting reports");
+    closing.store(true, Relaxed);
+    intake.close();
+    health
+        .set_not_serving::<GatewayServer<GatewayService>>()
+        .await;
+    stop.cancel();
+    let grpc_result = grpc_task.await;
+    let http_result = http_task.await;
+    drop(intake);
+
+    flush_outbox(&metrics, cfg.amqp.confirm_timeout).await;
+    relay_stop.cancel();
+    match relay_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "relay stopped with an error; the outbox keeps the rest")
+        }
+        Err(e) => tracing::error!(error = %e, "relay task failed; the outbox keeps the rest"),
+    }
+    writer.join().await;
+    tracing::info!(
+        outbox_depth = metrics.outbox_depth.load(Relaxed),
+        "minhu stopped"
+    );
+
+    match grpc_result {
+        Ok(r) => r?,
+        Err(e) => tracing::error!(error = %e, "gRPC server task failed"),
+    }
+    match http_result {
+        Ok(r) => r.map_err(ServeError::Http)?,
+        Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+    }
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// Gives the relay up to `grace` to empty the outbox while the broker is reachable.
+async fn flush_outbox(metrics: &Metrics, grace: Duration) {
+    let deadline = tokio::time::Instant::now() + grace;
+    while metrics.outbox_depth.load(Relaxed) > 0
+        && metrics.broker_connected.load(Relaxed) == 1
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops Minhu");
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,3 +1,14 @@
-//! Configuration.
+//! Configuration: typed files, loading, and validation.
+//!
+//! - [`service`]: `config/minhu.toml` (listeners, broker, store, limits, logs).
+//! - [`routing`]: `config/routing.toml` (departments and rules).
+//! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
+//!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
+//! - [`problem`]: a config problem with the file and key it concerns.
+pub mod load;
+pub mod problem;
 pub mod routing;
 pub mod service;
+
+pub use load::{Loaded, load};
+pub use problem::{ConfigError, Problem};

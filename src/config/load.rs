@@ -1,0 +1,148 @@
+//! Loading: the service file plus `MINHU_<SECTION>__<KEY>` environment overrides, then the
+//! routing file it points at, then validation of both. Every entry point (serve, check-config,
+//! routes test) calls [`load`], so what `check-config` accepts is exactly what `serve` runs.
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+
+use super::problem::{ConfigError, Problem, Problems};
+use super::routing::RoutingConfig;
+use super::service::ServiceConfig;
+use crate::router::Router;
+
+/// A validated configuration, ready to run.
+#[derive(Debug)]
+pub struct Loaded {
+    pub service: ServiceConfig,
+    /// The service file it came from.
+    pub service_file: PathBuf,
+    /// The routing file, resolved against the service file's folder.
+    pub routing_file: PathBuf,
+    /// The compiled routing rules.
+    pub router: Router,
+}
+
+/// Reads, overrides and validates the service file at `path` and its routing file.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let service = read_service(path)?;
+    let mut problems = Problems::new(path);
+    validate_service(&service, &mut problems);
+
+    let base = path.parent().unwrap_or_else(|| Path::new("."));
+    let routing_file = if service.routing.path.is_absolute() {
+        service.routing.path.clone()
+    } else {
+        base.join(&service.routing.path)
+    };
+    let mut all = problems.list;
+    match read_routing(&routing_file) {
+        Ok((routing, text)) => match Router::compile(&routing, &routing_file, &text) {
+            Ok(router) if all.is_empty() => {
+                return Ok(Loaded {
+                    service,
+                    service_file: path.to_path_buf(),
+                    routing_file,
+                    router,
+                });
+            }
+            Ok(_) => {}
+            Err(e) => all.extend(e.problems),
+        },
+        Err(e) => all.extend(e.problems),
+    }
+    Err(ConfigError { problems: all })
+}
+
+fn one(file: &Path, key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        problems: vec![Problem {
+            file: file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        }],
+    }
+}
+
+fn read_service(path: &Path) -> Result<ServiceConfig, ConfigError> {
+    if !path.is_file() {
+        return Err(one(path, "-", "file not found"));
+    }
+    Config::builder()
+        .add_source(File::from(path).format(FileFormat::Toml))
+        .add_source(
+            Environment::with_prefix("MINHU")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .build()
+        .and_then(|c| c.try_deserialize::<ServiceConfig>())
+        .map_err(|e| {
+            one(
+                path,
+                "-",
+                format!("{e} (environment overrides MINHU_<SECTION>__<KEY> count too)"),
+            )
+        })
+}
+
+fn read_routing(path: &Path) -> Result<(RoutingConfig, String), ConfigError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| one(path, "-", format!("cannot read: {e}")))?;
+    let routing = Config::builder()
+        .add_source(File::from_str(&text, FileFormat::Toml))
+        .build()
+        .and_then(|c| c.try_deserialize::<RoutingConfig>())
+        .map_err(|e| one(path, "-", e.to_string()))?;
+    Ok((routing, text))
+}
+
+fn validate_service(s: &ServiceConfig, p: &mut Problems) {
+    if !(s.amqp.url.starts_with("amqp://") || s.amqp.url.starts_with("amqps://")) {
+        p.add("amqp.url", "must start with amqp:// or amqps://");
+    }
+    if s.amqp.confirm_window == 0 {
+        p.add("amqp.confirm_window", "must be at least 1");
+    }
+    if s.amqp.confirm_timeout.is_zero() {
+        p.add("amqp.confirm_timeout", "must be longer than 0s");
+    }
+    if s.amqp.retry_backoff_min > s.amqp.retry_backoff_max {
+        p.add(
+            "amqp.retry_backoff_min",
+            "must not exceed amqp.retry_backoff_max",
+        );
+    }
+    if s.store.max_batch == 0 {
+        p.add("store.max_batch", "must be at least 1");
+    }
+    if s.store.outbox_budget == 0 {
+        p.add("store.outbox_budget", "must be at least 1");
+    }
+    if s.store.path.as_os_str().is_empty() {
+        p.add("store.path", "must not be empty");
+    }
+    for (key, v) in [
+        (
+            "limits.max_description_chars",
+            s.limits.max_description_chars,
+        ),
+        ("limits.max_field_chars", s.limits.max_field_chars),
+    ] {
+        if v == 0 {
+            p.add(key, "must be at least 1");
+        }
+    }
+    if s.grpc.max_message_bytes < 1024 {
+        p.add("grpc.max_message_bytes", "must be at least 1024");
+    }
+    if s.grpc.listen == s.http.listen {
+        p.add(
+            "http.listen",
+            format!("same address as grpc.listen ({})", s.grpc.listen),
+        );
+    }
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&s.log.level) {
+        p.add("log.level", format!("not a valid filter: {e}"));
+    }
+}

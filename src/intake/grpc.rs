@@ -1,0 +1,89 @@
+//! The `minhu.v1.Gateway` gRPC service: a thin shell over [`Intake`]; errors become statuses
+//! in [`super::error`].
+use std::pin::Pin;
+
+use futures::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+use super::pipeline::Intake;
+use crate::pb;
+use crate::pb::gateway_server::Gateway;
+
+/// SubmitStream requests processed at once per stream. Answers still come back in order.
+const STREAM_CONCURRENCY: usize = 256;
+
+/// The tonic service.
+pub struct GatewayService {
+    intake: Intake,
+}
+
+impl GatewayService {
+    pub fn new(intake: Intake) -> Self {
+        Self { intake }
+    }
+}
+
+type AnswerStream = Pin<Box<dyn Stream<Item = Result<pb::SubmitStreamResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Gateway for GatewayService {
+    async fn submit(
+        &self,
+        request: Request<pb::SubmitRequest>,
+    ) -> Result<Response<pb::SubmitResponse>, Status> {
+        Ok(Response::new(
+            self.intake.submit(request.into_inner().request).await?,
+        ))
+    }
+
+    type SubmitStreamStream = AnswerStream;
+
+    async fn submit_stream(
+        &self,
+        request: Request<Streaming<pb::SubmitRequest>>,
+    ) -> Result<Response<Self::SubmitStreamStream>, Status> {
+        let intake = self.intake.clone();
+        // `buffered` runs many Submits concurrently (so they share group commits) while keeping
+        // answers in request order. A transport error ends the stream; a bad request does not.
+        let answers = request
+            .into_inner()
+            .map(move |item| {
+                let intake = intake.clone();
+                async move {
+                    let req = item?;
+                    let source_id = req
+                        .request
+                        .as_ref()
+                        .map(|r| r.source_id.clone())
+                        .unwrap_or_default();
+                    let result = match intake.submit(req.request).await {
+                        Ok(ok) => pb::submit_stream_response::Result::Accepted(ok),
+                        Err(e) => {
+                            let field = e.field().to_owned();
+                            let status = Status::from(e);
+                            pb::submit_stream_response::Result::Error(pb::SubmitError {
+                                code: status.code() as i32,
+                                message: status.message().to_owned(),
+                                field,
+                            })
+                        }
+                    };
+                    Ok(pb::SubmitStreamResponse {
+                        source_id,
+                        result: Some(result),
+                    })
+                }
+            })
+            .buffered(STREAM_CONCURRENCY);
+        Ok(Response::new(Box::pin(answers)))
+    }
+
+    async fn get_ticket(
+        &self,
+        request: Request<pb::GetTicketRequest>,
+    ) -> Result<Response<pb::GetTicketResponse>, Status> {
+        Ok(Response::new(
+            self.intake.ticket(&request.into_inner().ticket_id).await?,
+        ))
+    }
+}

@@ -1,0 +1,58 @@
+//! The HTTP listener: liveness, readiness and metrics now; channel adapters (WeChat, mailbox,
+//! hotline, Open311) mount their routes here.
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::telemetry::Metrics;
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub metrics: Arc<Metrics>,
+    /// Set while shutting down: readiness turns false so load balancers stop sending.
+    pub closing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The HTTP routes.
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
+    let broker = if s.metrics.broker_connected.load(Relaxed) == 1 {
+        "connected"
+    } else {
+        "disconnected"
+    };
+    let depth = s.metrics.outbox_depth.load(Relaxed);
+    let body = serde_json::json!({
+        "accepting": !s.closing.load(Relaxed),
+        "broker": broker,
+        "outbox_depth": depth,
+    });
+    // Ready means "accepting reports": an unreachable broker does not stop intake (the outbox
+    // holds the work), so it is reported but does not fail readiness.
+    let code = if s.closing.load(Relaxed) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, axum::Json(body))
+}
+
+async fn metrics(State(s): State<HttpState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+}

@@ -1,0 +1,145 @@
+//! The path every report takes, whatever door it came in by:
+//! validate → route → store (idempotency, case, outbox; answered after the commit).
+//! Rate limiting and merging into existing cases slot in here in later issues.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use super::error::IntakeError;
+use super::validate::validate;
+use crate::config::service::LimitsConfig;
+use crate::pb;
+use crate::router::Router;
+use crate::store::{NewTicket, Store};
+use crate::telemetry::Metrics;
+use crate::time::ms_to_timestamp;
+
+/// Shared by every door (gRPC, HTTP adapters). Clone freely.
+#[derive(Clone)]
+pub struct Intake {
+    store: Store,
+    router: Arc<Router>,
+    limits: LimitsConfig,
+    metrics: Arc<Metrics>,
+    closing: Arc<AtomicBool>,
+}
+
+/// Whether a channel is an emergency line's transfer.
+pub fn is_emergency(channel: i32) -> bool {
+    matches!(
+        pb::Channel::try_from(channel),
+        Ok(pb::Channel::Emergency110
+            | pb::Channel::Emergency119
+            | pb::Channel::Emergency120
+            | pb::Channel::Emergency122)
+    )
+}
+
+/// Publish priority (AMQP 0-9): emergency transfers first, then by urgency.
+pub fn priority(req: &pb::Request) -> u8 {
+    if is_emergency(req.channel) {
+        return 9;
+    }
+    match pb::Urgency::try_from(req.urgency) {
+        Ok(pb::Urgency::Critical) => 8,
+        Ok(pb::Urgency::Urgent) => 5,
+        _ => 0,
+    }
+}
+
+impl Intake {
+    pub fn new(
+        store: Store,
+        router: Arc<Router>,
+        limits: LimitsConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            router,
+            limits,
+            metrics,
+            closing: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// From now on, new Submits are refused with UNAVAILABLE (graceful shutdown).
+    pub fn close(&self) {
+        self.closing.store(true, Relaxed);
+    }
+
+    /// Accepts one report. Returns only after it is on disk (or found to be a replay).
+    pub async fn submit(
+        &self,
+        req: Option<pb::Request>,
+    ) -> Result<pb::SubmitResponse, IntakeError> {
+        if self.closing.load(Relaxed) {
+            return Err(IntakeError::ShuttingDown);
+        }
+        let Some(req) = req else {
+            self.metrics.tickets_invalid.fetch_add(1, Relaxed);
+            return Err(IntakeError::Invalid(super::validate::Invalid {
+                field: "request".into(),
+                message: "is required".into(),
+            }));
+        };
+        if let Err(e) = validate(&req, &self.limits) {
+            self.metrics.tickets_invalid.fetch_add(1, Relaxed);
+            tracing::debug!(field = %e.field, channel = req.channel, "request refused as invalid");
+            return Err(IntakeError::Invalid(e));
+        }
+        let route = self.router.route(&req, crate::time::now_ms());
+        let ticket = NewTicket {
+            priority: priority(&req),
+            emergency: is_emergency(req.channel),
+            route,
+            request: req,
+        };
+        let accepted = self.store.accept(ticket).await.inspect_err(|e| {
+            if matches!(e, crate::store::StoreError::OutboxFull { .. }) {
+                self.metrics
+                    .tickets_refused_outbox_full
+                    .fetch_add(1, Relaxed);
+            }
+        })?;
+        if accepted.disposition == pb::Disposition::Replay {
+            self.metrics.tickets_replayed.fetch_add(1, Relaxed);
+        } else {
+            self.metrics.tickets_accepted.fetch_add(1, Relaxed);
+        }
+        Ok(pb::SubmitResponse {
+            ticket_id: accepted.ticket_id,
+            case_id: accepted.case_id,
+            disposition: accepted.disposition as i32,
+            department_id: accepted.department_id,
+            level: accepted.level as i32,
+            due_at: Some(ms_to_timestamp(accepted.due_at_ms)),
+        })
+    }
+
+    /// Looks a ticket up by number.
+    pub async fn ticket(&self, ticket_id: &str) -> Result<pb::GetTicketResponse, IntakeError> {
+        if ticket_id.trim().is_empty() || ticket_id.len() > 64 {
+            return Err(IntakeError::Invalid(super::validate::Invalid {
+                field: "ticket_id".into(),
+                message: "must be a ticket number such as T20261122000042".into(),
+            }));
+        }
+        let v = self
+            .store
+            .ticket(ticket_id)
+            .await?
+            .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
+        Ok(pb::GetTicketResponse {
+            ticket_id: v.ticket_id,
+            case_id: v.case_id,
+            request: Some(v.request),
+            accepted_at: Some(ms_to_timestamp(v.accepted_at_ms)),
+            case_status: v.case_status as i32,
+            department_id: v.department_id,
+            level: v.level as i32,
+            due_at: Some(ms_to_timestamp(v.due_at_ms)),
+            rule_id: v.rule_id,
+            dispatch_pending: v.dispatch_pending,
+        })
+    }
+}
