@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs what Minhu's build, demo and tests need on a Debian/Ubuntu machine, and nothing that
+# is there already: RabbitMQ, a C toolchain (SQLite and TLS are compiled from source by Cargo),
+# pkg-config, the sqlite3 shell for operators, and curl. Safe to run again; needs no terminal.
+#
+# Rust itself is not installed here: it is expected on the machine (see the message below when
+# it is missing).
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n env DEBIAN_FRONTEND=noninteractive "$@"
+  else
+    log "need root to run: $*  (run this script as root, or install sudo)"
+    exit 1
+  fi
+}
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
+}
+
+missing=()
+for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates; do
+  is_installed "$pkg" || missing+=("$pkg")
+done
+# Any working C compiler and make will do; build-essential is the usual way to get them.
+if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+  is_installed build-essential || missing+=(build-essential)
+fi
+
+if ((${#missing[@]} > 0)); then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "missing ${missing[*]}, and this is not a Debian-like system: install them by hand"
+    exit 1
+  fi
+  log "installing ${missing[*]}"
+  as_root apt-get update -q
+  # The package would start the Debian service right away, which fails on machines whose host
+  # name does not resolve (and would break the install). scripts/broker.sh starts the node
+  # instead, so forbid service starts for the duration of the install.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=false
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    created_policy=true
+  fi
+  status=0
+  as_root apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+  if [[ $created_policy == true ]]; then
+    as_root rm -f "$policy"
+  fi
+  if ((status != 0)); then
+    log "apt-get install failed (exit $status)"
+    exit "$status"
+  fi
+else
+  log "system packages present"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+    log "cargo is installed but not on PATH: run  source \"\$HOME/.cargo/env\"  and try again"
+  else
+    log "cargo (Rust) is missing. Install the stable toolchain with rustup:"
+    log "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y"
+    log "  source \"\$HOME/.cargo/env\""
+    log "then run this script again. Minhu needs Rust 1.88 or newer."
+  fi
+  exit 1
+fi
+log "ok ($(cargo --version))"
