@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Minhu end to end on one machine: installs what is missing, starts RabbitMQ, builds, starts the
+# gateway on the sample config with a fresh store, sends sample reports through every channel,
+# and shows how many messages wait in each department queue.
+#
+#   scripts/demo.sh          keep the gateway running until Ctrl-C
+#   scripts/demo.sh --once   stop after showing the queues (also: DEMO_ONCE=1)
+#
+# DEMO_DATA_DIR=dir keeps the store (minhu.db) and the gateway log in dir instead of a temporary
+# folder that is removed at the end. MINHU_GRPC__LISTEN / MINHU_HTTP__LISTEN move the gateway.
+set -euo pipefail
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+
+once="${DEMO_ONCE:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --once) once=1 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+done
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+log() { printf '\n== %s\n' "$*"; }
+
+grpc_addr="${MINHU_GRPC__LISTEN:-127.0.0.1:50051}"
+http_addr="${MINHU_HTTP__LISTEN:-127.0.0.1:8080}"
+
+log "Installing missing dependencies"
+scripts/install-deps.sh
+
+log "Starting RabbitMQ"
+scripts/broker.sh start
+export RABBITMQ_NODENAME=rabbit@localhost
+
+log "Building (release)"
+cargo build --release --bins
+
+if curl -fsS -o /dev/null "http://$http_addr/healthz" 2>/dev/null; then
+  echo "something already answers on http://$http_addr: stop it (or set MINHU_HTTP__LISTEN and MINHU_GRPC__LISTEN) and run again" >&2
+  exit 1
+fi
+
+if [[ -n "${DEMO_DATA_DIR:-}" ]]; then
+  data_dir="$DEMO_DATA_DIR"
+  mkdir -p "$data_dir"
+  remove_data=0
+else
+  data_dir="$(mktemp -d -t minhu-demo.XXXXXX)"
+  remove_data=1
+fi
+gateway_log="$data_dir/minhu.log"
+gateway_pid=""
+
+# shellcheck disable=SC2317  # invoked by the trap below
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [[ -n "$gateway_pid" ]] && kill -0 "$gateway_pid" 2>/dev/null; then
+    echo "stopping the gateway (pid $gateway_pid)"
+    kill -TERM "$gateway_pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do
+      kill -0 "$gateway_pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    if kill -0 "$gateway_pid" 2>/dev/null; then
+      echo "the gateway did not stop within 15 s; killing it" >&2
+      kill -KILL "$gateway_pid" 2>/dev/null || true
+    fi
+    wait "$gateway_pid" 2>/dev/null || true
+  fi
+  if ((remove_data == 1)); then
+    rm -rf "$data_dir"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "Starting the gateway (store $data_dir/minhu.db, log $gateway_log)"
+MINHU_STORE__PATH="$data_dir/minhu.db" \
+  target/release/minhu serve --config config/minhu.toml >"$gateway_log" 2>&1 &
+gateway_pid=$!
+
+ready=0
+for _ in $(seq 1 120); do
+  if ! kill -0 "$gateway_pid" 2>/dev/null; then
+    echo "the gateway exited during start-up; its log:" >&2
+    tail -n 40 "$gateway_log" >&2 || true
+    exit 1
+  fi
+  if curl -fsS -o /dev/null "http://$http_addr/readyz" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.5
+done
+if ((ready == 0)); then
+  echo "the gateway did not become ready within 60 s; its log:" >&2
+  tail -n 40 "$gateway_log" >&2 || true
+  exit 1
+fi
+echo "ready: gRPC $grpc_addr, HTTP http://$http_addr (/healthz, /readyz, /metrics)"
+
+log "Submitting sample reports through every channel"
+target/release/minhu-loadgen demo --grpc "http://$grpc_addr"
+
+# Accepted reports are on disk; the relay publishes them to RabbitMQ right after. Wait until
+# the outbox is empty so the queue depths below include every dispatch.
+metric() {
+  curl -fsS "http://$http_addr/metrics" 2>/dev/null |
+    awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $2; found = 1 }
+                      END { if (found) print sum }'
+}
+for _ in $(seq 1 60); do
+  [[ "$(metric minhu_outbox_depth)" == "0" ]] && break
+  sleep 0.5
+done
+echo "outbox depth: $(metric minhu_outbox_depth || true); publishes confirmed: $(metric minhu_publishes_confirmed_total || true)"
+
+log "Department queues (rabbitmqctl list_queues name messages)"
+# Queue statistics of quorum queues trail by a moment; wait until the counts show up.
+for _ in $(seq 1 20); do
+  queues="$(rabbitmqctl list_queues -q name messages 2>/dev/null | awk '$1 ~ /^minhu\.dept\./' | sort || true)"
+  total="$(awk '{ sum += $2 } END { print sum + 0 }' <<<"$queues")"
+  ((total > 0)) && break
+  sleep 1
+done
+printf '%-40s %s\n' "queue" "messages"
+awk '{ printf "%-40s %s\n", $1, $2 }' <<<"$queues"
+if ((total == 0)); then
+  echo "no messages reached the department queues" >&2
+  exit 1
+fi
+
+if [[ "$once" == "1" ]]; then
+  log "Done (--once)"
+  exit 0
+fi
+
+log "The gateway keeps running; Ctrl-C stops it"
+cat <<MSG
+  consume a department queue:   cargo run --release --example consumer -- urban-mgmt
+  look a ticket up (grpcurl):   grpcurl -plaintext -d '{"ticket_id":"T..."}' $grpc_addr minhu.v1.Gateway/GetTicket
+  metrics:                      curl http://$http_addr/metrics
+  the store:                    sqlite3 $data_dir/minhu.db
+MSG
+wait "$gateway_pid" || true
+echo "the gateway exited; its log: $gateway_log" >&2
+exit 1
