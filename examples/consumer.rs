@@ -16,7 +16,7 @@
 //! - the message is acknowledged only after it was processed, so a crash before that means the
 //!   broker delivers it again rather than losing it;
 //! - personal data (phones, names, openids) is not printed.
-use std::collections::HashSet;
+use std::{collections::HashSet, process::ExitCode};
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -50,8 +50,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let args = Args::parse();
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("consumer: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
     let queue = format!("minhu.dept.{}", args.department);
 
     let conn = Connection::connect(&args.amqp_url, ConnectionProperties::default())

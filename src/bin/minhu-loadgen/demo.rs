@@ -36,7 +36,7 @@ pub async fn run(grpc: &str, reports: &[SampleReport], run_id: Option<String>) -
     let now = SystemTime::now();
 
     println!(
-        "{:<24} {:<18} {:<18} {:<20} {:<15} {:<22} {:<8} due",
+        "{:<24} {:<18} {:<18} {:<20} {:<15} {:<22} {:<10} due",
         "channel", "source_id", "ticket", "case", "disposition", "department", "level"
     );
     let mut failures = 0usize;
@@ -105,7 +105,7 @@ fn print_answer(channel: &str, id: &str, a: &pb::SubmitResponse) {
         .trim_start_matches("LEVEL_");
     let due = a.due_at.map_or_else(|| "-".to_owned(), |t| t.to_string());
     println!(
-        "{channel:<24} {id:<18} {:<18} {:<20} {:<15} {:<22} {level:<8} {due}",
+        "{channel:<24} {id:<18} {:<18} {:<20} {:<15} {:<22} {level:<10} {due}",
         a.ticket_id,
         a.case_id,
         disposition_name(a.disposition),
