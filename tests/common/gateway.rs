@@ -1,0 +1,271 @@
+//! Runs the real `minhu` binary as a child process on loopback ports, with its own store
+//! directory and broker vhost, so tests can restart it, SIGTERM it or SIGKILL it.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use minhu::pb;
+use minhu::pb::gateway_client::GatewayClient;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tonic::transport::Channel;
+
+/// Settings for one gateway run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// AMQP URL (a test vhost, or an unreachable address to hold everything in the outbox).
+    pub amqp_url: String,
+    /// Outbox budget.
+    pub outbox_budget: u64,
+    /// Extra `[section] key = value` lines appended to the service file.
+    pub extra: String,
+}
+
+impl Options {
+    pub fn new(amqp_url: &str) -> Self {
+        Self {
+            amqp_url: amqp_url.to_owned(),
+            outbox_budget: 1_000_000,
+            extra: String::new(),
+        }
+    }
+}
+
+/// A running gateway.
+pub struct Gateway {
+    child: Option<Child>,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub dir: PathBuf,
+    pub log: PathBuf,
+    pub config: PathBuf,
+}
+
+fn free_port() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr")
+}
+
+/// The sample routing file shipped in `config/`.
+pub fn sample_routing() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/routing.toml")
+}
+
+impl Gateway {
+    /// Writes a service file into `dir` and starts `minhu serve` on fresh ports.
+    pub async fn start(dir: &Path, opts: &Options) -> Gateway {
+        let grpc = free_port();
+        let http = free_port();
+        let config = dir.join("minhu.toml");
+        let text = format!(
+            "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\nurl = \"{}\"\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n\
+             [store]\npath = \"{}\"\noutbox_budget = {}\n[routing]\npath = \"{}\"\n{}",
+            opts.amqp_url,
+            dir.join("minhu.db").display(),
+            opts.outbox_budget,
+            sample_routing().display(),
+            opts.extra
+        );
+        std::fs::write(&config, text).expect("write test config");
+        Self::spawn(dir, config, grpc, http).await
+    }
+
+    /// Starts the gateway again on the same directory, config and ports.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let next = Self::spawn(&self.dir, self.config.clone(), self.grpc, self.http).await;
+        *self = next;
+    }
+
+    async fn spawn(dir: &Path, config: PathBuf, grpc: SocketAddr, http: SocketAddr) -> Gateway {
+        let log = dir.join(format!(
+            "minhu-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let log_file = std::fs::File::create(&log).expect("create log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
+        // The child reads MINHU_* as config overrides: hand it none from the test environment.
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MINHU_") {
+                cmd.env_remove(k);
+            }
+        }
+        let child = cmd
+            .args(["--config", &config.to_string_lossy(), "serve"])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn minhu");
+        let mut gw = Gateway {
+            child: Some(child),
+            grpc,
+            http,
+            dir: dir.to_path_buf(),
+            log,
+            config,
+        };
+        gw.wait_ready().await;
+        gw
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(body) = self.http_get("/readyz").await {
+                if body.contains("\"accepting\":true") {
+                    return;
+                }
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!(
+                    "minhu exited with {status} before becoming ready; log:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "minhu not ready after 30 s; log:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The gateway's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// A plain HTTP/1.0 GET on the HTTP listener; the body, or None if it is not answering.
+    pub async fn http_get(&self, path: &str) -> Option<String> {
+        let mut s = tokio::net::TcpStream::connect(self.http).await.ok()?;
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: test\r\n\r\n").as_bytes())
+            .await
+            .ok()?;
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).await.ok()?;
+        buf.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
+    }
+
+    /// The value of a metric from `/metrics`.
+    pub async fn metric(&self, name: &str) -> i64 {
+        let body = self.http_get("/metrics").await.unwrap_or_default();
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("metric {name} not found in /metrics"))
+    }
+
+    /// Waits until the outbox is empty (everything confirmed by the broker).
+    pub async fn wait_outbox_empty(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let depth = self.metric("minhu_outbox_depth").await;
+            if depth == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "outbox still holds {depth} after {timeout:?}; log:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn client(&self) -> GatewayClient<Channel> {
+        GatewayClient::connect(format!("http://{}", self.grpc))
+            .await
+            .expect("connect to gRPC")
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.grpc))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// SIGKILL: no shutdown, no flush: what a crash or the OOM killer does.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a graceful exit; returns the exit status's success.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status.success();
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                let _ = c.wait();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Counts rows of a table in the gateway's store, read with sqlite directly.
+    pub fn count(&self, table: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.dir.join("minhu.db")).expect("open store");
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .expect("count")
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A valid request; `n` makes its source_id unique.
+pub fn request(channel: pb::Channel, source_id: &str, category: &str) -> pb::Request {
+    pb::Request {
+        channel: channel as i32,
+        source_system: "test-system".into(),
+        source_id: source_id.into(),
+        request_type: pb::RequestType::Complaint as i32,
+        category: category.into(),
+        description: "莲湖区大兴东路社区北门口路面塌陷，有一个大坑".into(),
+        location: Some(pb::Location {
+            address: "莲湖区大兴东路社区北门口".into(),
+            district_code: "610104".into(),
+            ..Default::default()
+        }),
+        reporter: Some(pb::Reporter {
+            name: "王小明".into(),
+            phone: "13912345678".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Submits and unwraps.
+pub async fn submit(
+    client: &mut GatewayClient<Channel>,
+    req: pb::Request,
+) -> Result<pb::SubmitResponse, tonic::Status> {
+    client
+        .submit(pb::SubmitRequest { request: Some(req) })
+        .await
+        .map(|r| r.into_inner())
+}

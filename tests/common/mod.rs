@@ -1,0 +1,6 @@
+//! Shared integration-test harness: a real RabbitMQ vhost per test ([`broker`]) and the real
+//! `minhu` binary run as a child process ([`gateway`]).
+#![allow(dead_code)]
+
+pub mod broker;
+pub mod gateway;
