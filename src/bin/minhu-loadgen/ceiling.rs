@@ -138,7 +138,7 @@ async fn publish(
         );
         headers.insert(
             "x-minhu-level".into(),
-            AMQPValue::LongString("LEVEL_B_STREET".into()),
+            AMQPValue::LongString("B".into()),
         );
         // The same properties the gateway sets on every dispatch (DESIGN.md).
         let properties = BasicProperties::default()
@@ -147,6 +147,7 @@ async fn publish(
             .with_delivery_mode(2)
             .with_message_id(format!("bench-{}", result.published).into())
             .with_timestamp(now_secs)
+            .with_priority(0)
             .with_headers(headers);
         let confirm = channel
             .basic_publish(
