@@ -1,0 +1,221 @@
+//! Integration-test access to the real RabbitMQ: one throw-away vhost per test (so tests never
+//! see each other's queues) and helpers to read what arrived.
+//!
+//! Tests that need the broker never skip: when it is not reachable they panic and say how to
+//! start it. `rabbitmqctl` needs `RABBITMQ_NODENAME` (default here: `rabbit@localhost`).
+//! Environment overrides: `MINHU_TEST_AMQP_HOST` (default `127.0.0.1`), `MINHU_TEST_AMQP_PORT`
+//! (default `5672`), `MINHU_TEST_AMQP_USER`/`MINHU_TEST_AMQP_PASSWORD` (default guest/guest).
+#![allow(dead_code)]
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties};
+
+const HOW_TO_START: &str = "start it with `RABBITMQ_NODENAME=rabbit@localhost \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 rabbitmq-server -detached` and \
+    `RABBITMQ_NODENAME=rabbit@localhost rabbitmqctl await_startup`";
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn host() -> String {
+    env_or("MINHU_TEST_AMQP_HOST", "127.0.0.1")
+}
+
+fn port() -> String {
+    env_or("MINHU_TEST_AMQP_PORT", "5672")
+}
+
+fn nodename() -> String {
+    env_or("RABBITMQ_NODENAME", "rabbit@localhost")
+}
+
+/// Panics with instructions when nothing listens on the AMQP port.
+pub fn require_broker() {
+    let addr = format!("{}:{}", host(), port());
+    let reachable = addr
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(3)).is_ok());
+    assert!(
+        reachable,
+        "RabbitMQ is not reachable at {addr}; these tests need a real broker (they never skip): {HOW_TO_START}"
+    );
+}
+
+/// Runs `rabbitmqctl <args>` and returns its stdout; panics with its output on failure.
+pub fn rabbitmqctl(args: &[&str]) -> String {
+    let out = Command::new("rabbitmqctl")
+        .env("RABBITMQ_NODENAME", nodename())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run rabbitmqctl ({e}); is RabbitMQ installed? {HOW_TO_START}")
+        });
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {} failed ({}):\n{}\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A vhost that exists for the lifetime of the value; deleted (with its queues) on drop.
+#[derive(Debug)]
+pub struct TestVhost {
+    /// The vhost's name.
+    pub name: String,
+    /// AMQP URL that connects to it as `guest`.
+    pub url: String,
+}
+
+impl TestVhost {
+    /// Creates a fresh vhost named `<prefix>-<pid>-<time>-<n>` and lets `guest` use it.
+    pub fn new(prefix: &str) -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        require_broker();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "minhu-test-{}-{}-{nanos}-{}",
+            prefix.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let user = env_or("MINHU_TEST_AMQP_USER", "guest");
+        let password = env_or("MINHU_TEST_AMQP_PASSWORD", "guest");
+        rabbitmqctl(&["add_vhost", &name]);
+        // Built before anything else can fail so Drop deletes the vhost on a panic below.
+        let vhost = Self {
+            url: format!("amqp://{user}:{password}@{}:{}/{name}", host(), port()),
+            name,
+        };
+        rabbitmqctl(&[
+            "set_permissions",
+            "-p",
+            &vhost.name,
+            &user,
+            ".*",
+            ".*",
+            ".*",
+        ]);
+        vhost
+    }
+
+    /// Messages ready in `queue`, from `rabbitmqctl list_queues` (None if there is no such
+    /// queue).
+    pub fn queue_depth(&self, queue: &str) -> Option<u64> {
+        queue_depth(&self.name, queue)
+    }
+
+    /// Force-closes every client connection to this vhost (a broker-side connection drop).
+    pub fn close_connections(&self) {
+        rabbitmqctl(&[
+            "close_all_connections",
+            "--vhost",
+            &self.name,
+            "minhu test: simulated connection loss",
+        ]);
+    }
+}
+
+impl Drop for TestVhost {
+    fn drop(&mut self) {
+        // Best effort: a failure here must not turn a passing test into a double panic.
+        let _ = Command::new("rabbitmqctl")
+            .env("RABBITMQ_NODENAME", nodename())
+            .args(["delete_vhost", &self.name])
+            .output();
+    }
+}
+
+/// Messages ready in `queue` of `vhost`, via `rabbitmqctl list_queues -p` (None if the queue
+/// does not exist).
+pub fn queue_depth(vhost: &str, queue: &str) -> Option<u64> {
+    let out = rabbitmqctl(&[
+        "list_queues",
+        "-p",
+        vhost,
+        "name",
+        "messages_ready",
+        "--quiet",
+        "--no-table-headers",
+    ]);
+    out.lines().find_map(|line| {
+        let mut cols = line.split_whitespace();
+        (cols.next() == Some(queue)).then(|| cols.next().and_then(|n| n.parse().ok()))?
+    })
+}
+
+/// Opens a connection to `url`, panicking with a clear message if that fails.
+pub async fn connect(url: &str) -> Connection {
+    Connection::connect(url, ConnectionProperties::default())
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}; {HOW_TO_START}"))
+}
+
+/// Consumes and acks messages from `queue` until `expected` arrived or `timeout` passed, and
+/// returns them in arrival order (possibly fewer than `expected`: the caller asserts).
+pub async fn drain(url: &str, queue: &str, expected: usize, timeout: Duration) -> Vec<Delivery> {
+    let conn = connect(url).await;
+    let channel = conn.create_channel().await.expect("create channel");
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            "minhu-test-drain".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot consume from {queue}: {e}"));
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while got.len() < expected {
+        match tokio::time::timeout_at(deadline, consumer.next()).await {
+            Ok(Some(Ok(delivery))) => {
+                delivery
+                    .ack(BasicAckOptions::default())
+                    .await
+                    .expect("ack delivery");
+                got.push(delivery);
+            }
+            Ok(Some(Err(e))) => panic!("consuming from {queue} failed: {e}"),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let _ = conn.close(200, "done".into()).await;
+    got
+}
+
+/// Messages ready in `queue`, asked over AMQP (a passive declare): exact and fast, for
+/// polling loops.
+pub async fn message_count(url: &str, queue: &str) -> u32 {
+    let conn = connect(url).await;
+    let channel = conn.create_channel().await.expect("create channel");
+    let q = channel
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("queue {queue} does not exist: {e}"));
+    let _ = conn.close(200, "done".into()).await;
+    q.message_count()
+}
