@@ -262,10 +262,12 @@ async fn declare_topology(url: &str, cfg: &AmqpConfig, departments: &[Department
     let _ = conn.close(200, "done".into()).await;
 }
 
-/// A TCP forwarder to the broker that can be switched off, to play "broker unreachable".
+/// A TCP forwarder to the broker that can be switched off (broker unreachable), cut (network
+/// failure) or frozen (a hung broker: what it sends is held back, so confirms never arrive).
 struct Switch {
     addr: SocketAddr,
     up: Arc<AtomicBool>,
+    frozen: Arc<AtomicBool>,
     live: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
@@ -275,34 +277,46 @@ impl Switch {
             .await
             .expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
-        let flag = Arc::new(AtomicBool::new(up));
-        let on = flag.clone();
-        let live = Arc::new(Mutex::new(Vec::new()));
-        let tasks = live.clone();
+        let switch = Self {
+            addr,
+            up: Arc::new(AtomicBool::new(up)),
+            frozen: Arc::new(AtomicBool::new(false)),
+            live: Arc::new(Mutex::new(Vec::new())),
+        };
+        let (on, frozen, tasks) = (
+            switch.up.clone(),
+            switch.frozen.clone(),
+            switch.live.clone(),
+        );
         let target = format!(
             "{}:{}",
             std::env::var("MINHU_TEST_AMQP_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
             std::env::var("MINHU_TEST_AMQP_PORT").unwrap_or_else(|_| "5672".into())
         );
         tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if !on.load(Relaxed) {
                     continue; // dropped: the client sees the connection closed at once
                 }
-                let target = target.clone();
+                let (target, frozen) = (target.clone(), frozen.clone());
                 let task = tokio::spawn(async move {
-                    if let Ok(mut out) = tokio::net::TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
-                    }
+                    let Ok(out) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    let (client_rx, client_tx) = inbound.into_split();
+                    let (broker_rx, broker_tx) = out.into_split();
+                    let up = pump(client_rx, broker_tx, Arc::new(AtomicBool::new(false)));
+                    let down = pump(broker_rx, client_tx, frozen);
+                    tokio::join!(up, down);
                 });
                 tasks.lock().unwrap_or_else(|e| e.into_inner()).push(task);
             }
         });
-        Self {
-            addr,
-            up: flag,
-            live,
-        }
+        switch
+    }
+
+    fn url(&self, vhost: &TestVhost) -> String {
+        format!("amqp://guest:guest@{}/{}", self.addr, vhost.name)
     }
 
     /// Cuts every forwarded connection at once, like a network failure (no AMQP close).
@@ -316,10 +330,29 @@ impl Switch {
             task.abort();
         }
     }
+}
 
-    fn url(&self, vhost: &TestVhost) -> String {
-        format!("amqp://guest:guest@{}/{}", self.addr, vhost.name)
+/// Copies bytes one way, holding them back while `frozen` is set.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    frozen: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        while frozen.load(Relaxed) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
     }
+    let _ = to.shutdown().await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -749,5 +782,76 @@ async fn a_dropped_connection_is_reestablished_without_loss() {
         m.publishes_confirmed.load(Relaxed) as i64,
         total,
         "each row deleted exactly once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirms_that_never_come_time_out_and_the_rows_are_kept() {
+    let vhost = TestVhost::new("relay-timeout");
+    let switch = Switch::new(true).await;
+    let outbox = FakeOutbox::default();
+    let cfg = AmqpConfig {
+        confirm_timeout: Duration::from_secs(1),
+        ..config(&switch.url(&vhost))
+    };
+    let relay = start(&outbox, cfg, vec![dept("cgj")]);
+    let m = relay.metrics.clone();
+    wait_for("the first connection", Duration::from_secs(20), || {
+        m.broker_connected.load(Relaxed) == 1
+    })
+    .await;
+
+    // The broker stops answering: publishes go out, confirms never come back.
+    switch.frozen.store(true, Relaxed);
+    for id in 1..=50 {
+        outbox.state().rows.insert(id, row(id, 0, "dept.cgj"));
+        relay
+            .feed
+            .send(OutboxEntry { id, priority: 0 })
+            .expect("feed");
+    }
+    // The first overdue confirm fails its row and the connection is distrusted: the others in
+    // flight are failed with it and everything waits for a healthy connection.
+    wait_for("confirms to time out", Duration::from_secs(20), || {
+        m.publishes_timed_out.load(Relaxed) >= 1 && m.broker_connected.load(Relaxed) == 0
+    })
+    .await;
+    assert!(outbox.delivered().is_empty(), "no confirm, no delete");
+    assert_eq!(outbox.remaining().len(), 50);
+    // Failure reports reach the store in the background.
+    wait_for(
+        "every unconfirmed publish reported failed",
+        Duration::from_secs(5),
+        || {
+            let failed: HashSet<i64> = outbox.state().failed.iter().map(|(id, _)| *id).collect();
+            failed.len() == 50
+        },
+    )
+    .await;
+    assert!(
+        outbox
+            .state()
+            .failed
+            .iter()
+            .any(|(_, r)| r.contains("no confirm within"))
+    );
+
+    // The broker recovers: the relay reconnects and the same rows go through.
+    switch.frozen.store(false, Relaxed);
+    wait_for(
+        "delivery after the broker recovered",
+        Duration::from_secs(30),
+        || outbox.remaining().is_empty(),
+    )
+    .await;
+    assert!(m.broker_connects.load(Relaxed) >= 2);
+    relay.stop().await.expect("clean shutdown");
+    let depth = message_count(&vhost.url, "minhu.dept.cgj").await as usize;
+    let got = drain(&vhost.url, "minhu.dept.cgj", depth, Duration::from_secs(30)).await;
+    let ids: HashSet<String> = got.iter().map(message_id).collect();
+    assert_eq!(
+        ids.len(),
+        50,
+        "every dispatch arrived (duplicates are allowed)"
     );
 }
