@@ -125,11 +125,11 @@ pub async fn serve(
         .set_not_serving::<GatewayServer<GatewayService>>()
         .await;
     stop.cancel();
-    let grpc_result = grpc_task.await;
-    let http_result = http_task.await;
+    let grpc_result = drain(grpc_task, cfg.shutdown.drain_timeout, "gRPC").await;
+    let http_result = drain(http_task, cfg.shutdown.drain_timeout, "HTTP").await;
     drop(intake);
 
-    flush_outbox(&metrics, cfg.amqp.confirm_timeout).await;
+    flush_outbox(&metrics, cfg.shutdown.flush_timeout).await;
     relay_stop.cancel();
     match relay_task.await {
         Ok(Ok(())) => {}
@@ -144,15 +144,37 @@ pub async fn serve(
         "minhu stopped"
     );
 
-    match grpc_result {
-        Ok(r) => r?,
-        Err(e) => tracing::error!(error = %e, "gRPC server task failed"),
+    if let Some(r) = grpc_result {
+        r?;
     }
-    match http_result {
-        Ok(r) => r.map_err(ServeError::Http)?,
-        Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
+    if let Some(r) = http_result {
+        r.map_err(ServeError::Http)?;
     }
     Ok(())
+}
+
+/// Waits up to `timeout` for a server task to finish its in-flight requests, then aborts it.
+/// None when it had to be aborted or panicked (already logged).
+async fn drain<T>(
+    mut task: tokio::task::JoinHandle<T>,
+    timeout: Duration,
+    what: &str,
+) -> Option<T> {
+    match tokio::time::timeout(timeout, &mut task).await {
+        Ok(Ok(r)) => Some(r),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "{what} server task failed");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(
+                ?timeout,
+                "{what} connections still open after the drain timeout; closing them"
+            );
+            task.abort();
+            None
+        }
+    }
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {

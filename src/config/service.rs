@@ -22,6 +22,32 @@ pub struct ServiceConfig {
     pub limits: LimitsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Graceful shutdown.
+    pub shutdown: ShutdownConfig,
+}
+
+/// How long each phase of a graceful shutdown may take.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Time for requests already inside to finish after the listeners stop. Clients that keep
+    /// idle connections open would otherwise hold the shutdown forever; past this, connections
+    /// are dropped (an unanswered caller retries, and the retry is an idempotent replay).
+    #[serde(with = "humantime_serde")]
+    pub drain_timeout: Duration,
+    /// Time the relay gets to empty the outbox before it stops (while the broker is reachable).
+    /// What is left is published by the next start.
+    #[serde(with = "humantime_serde")]
+    pub flush_timeout: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            drain_timeout: Duration::from_secs(10),
+            flush_timeout: Duration::from_secs(15),
+        }
+    }
 }
 
 /// gRPC listener settings.

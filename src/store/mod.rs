@@ -6,7 +6,7 @@
 //! - `ids`: ticket, case and dispatch numbers.
 //!
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
-//! the last handle is dropped; [`WriterThread::join`] waits for it (graceful shutdown).
+//! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
 mod error;
 mod ids;
 mod model;
@@ -39,12 +39,20 @@ pub struct Store {
 }
 
 /// The writer thread; join it after every [`Store`] handle is dropped.
-pub struct WriterThread(std::thread::JoinHandle<()>);
+pub struct WriterThread {
+    handle: std::thread::JoinHandle<()>,
+    tx: mpsc::WeakSender<Command>,
+}
 
 impl WriterThread {
-    /// Waits until the writer has committed its last batch and checkpointed the WAL.
+    /// Tells the writer to commit what it has and stop, and waits until it has checkpointed
+    /// the WAL. Calls made through surviving `Store` handles afterwards fail with `Closed`.
     pub async fn join(self) {
-        let _ = tokio::task::spawn_blocking(move || self.0.join()).await;
+        // No live sender, or a send error, means the writer is already stopping by itself.
+        if let Some(tx) = self.tx.upgrade() {
+            let _ = tx.send(Command::Stop).await;
+        }
+        let _ = tokio::task::spawn_blocking(move || self.handle.join()).await;
     }
 }
 
@@ -82,6 +90,8 @@ impl Store {
                 budget: cfg.outbox_budget,
             },
         };
+        // Weak, so that dropping every `Store` still ends the writer (tools and tests).
+        let weak = tx.downgrade();
         let handle = std::thread::Builder::new()
             .name("minhu-store-writer".into())
             .spawn(move || writer.run())?;
@@ -91,7 +101,7 @@ impl Store {
                 reader: Reader::new(cfg.path.clone()),
             },
             feed_rx,
-            WriterThread(handle),
+            WriterThread { handle, tx: weak },
         ))
     }
 

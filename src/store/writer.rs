@@ -27,6 +27,10 @@ pub(super) enum Command {
     ),
     Delivered(Vec<i64>, oneshot::Sender<Result<(), StoreError>>),
     Failed(i64, String, oneshot::Sender<Result<(), StoreError>>),
+    /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
+    /// can outlive shutdown (a connection task the server had to abort), so the writer cannot
+    /// wait for the last one to drop.
+    Stop,
 }
 
 /// The writer's own state: the connection and what it keeps in memory between batches.
@@ -59,21 +63,38 @@ enum Done {
         oneshot::Sender<Result<(), StoreError>>,
         Result<(), StoreError>,
     ),
+    /// Nothing to answer.
+    None,
 }
 
 impl Writer {
-    /// Runs until every `Store` handle is dropped, then checkpoints the WAL.
+    /// Runs until told to stop (or every `Store` handle is dropped), then checkpoints the WAL.
     pub fn run(mut self) {
         let mut batch = Vec::with_capacity(self.max_batch);
+        let mut stopping = false;
         while let Some(first) = self.rx.blocking_recv() {
-            batch.push(first);
-            while batch.len() < self.max_batch {
-                match self.rx.try_recv() {
-                    Ok(cmd) => batch.push(cmd),
-                    Err(_) => break,
+            let mut next = Some(first);
+            while let Some(cmd) = next.take() {
+                match cmd {
+                    Command::Stop => stopping = true,
+                    cmd => batch.push(cmd),
                 }
+                if stopping || batch.len() >= self.max_batch {
+                    break;
+                }
+                next = self.rx.try_recv().ok();
             }
-            self.commit_batch(&mut batch);
+            if !batch.is_empty() {
+                self.commit_batch(&mut batch);
+            }
+            if stopping {
+                break;
+            }
+        }
+        // Closing the channel makes every later call fail fast with `Closed`.
+        self.rx.close();
+        while let Ok(cmd) = self.rx.try_recv() {
+            Done::from_unapplied(cmd).reply();
         }
         // Folding the WAL back into the main file leaves a tidy database for operators' sqlite3.
         if let Err(e) = self.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
@@ -132,6 +153,7 @@ impl Done {
         match self {
             Done::Accept(tx, r) => drop(tx.send(r)),
             Done::Unit(tx, r) => drop(tx.send(r)),
+            Done::None => {}
         }
     }
 
@@ -140,6 +162,7 @@ impl Done {
         match self {
             Done::Accept(tx, _) => drop(tx.send(Err(err()))),
             Done::Unit(tx, _) => drop(tx.send(Err(err()))),
+            Done::None => {}
         }
     }
 
@@ -149,6 +172,7 @@ impl Done {
             Command::Delivered(_, tx) | Command::Failed(_, _, tx) => {
                 Done::Unit(tx, Err(StoreError::Closed))
             }
+            Command::Stop => Done::None,
         }
     }
 }
@@ -200,6 +224,8 @@ fn apply(
                 Ok(())
             }),
         ),
+        // `run` takes Stop out before batching; nothing to apply.
+        Command::Stop => Done::None,
     }
 }
 

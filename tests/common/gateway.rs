@@ -60,7 +60,7 @@ impl Gateway {
         let http = free_port();
         let config = dir.join("minhu.toml");
         let text = format!(
-            "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\nurl = \"{}\"\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n\
+            "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\nurl = \"{}\"\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n[shutdown]\ndrain_timeout = \"2s\"\n\
              [store]\npath = \"{}\"\noutbox_budget = {}\n[routing]\npath = \"{}\"\n{}",
             opts.amqp_url,
             dir.join("minhu.db").display(),
