@@ -16,8 +16,9 @@
 //!   again and resumes; while RabbitMQ blocks the connection (memory or disk alarm) it stops
 //!   publishing and waits instead of spinning.
 //!
-//! This file owns the state that survives reconnects and the offline loop; [`session`] owns
-//! one broker connection.
+//! This file owns the state that survives reconnects and the reconnect loop; `session` owns
+//! one broker connection, `outbox` the calls into the store, `pending` the publishing order
+//! and `backoff` the retry delays.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -38,6 +39,7 @@ use crate::store::{OutboxEntry, OutboxMessage, StoreError};
 use crate::telemetry::Metrics;
 
 mod backoff;
+mod outbox;
 mod pending;
 mod session;
 
@@ -180,6 +182,14 @@ impl<S: OutboxSource> Relay<S> {
             };
             let session = match connected {
                 Ok(s) => s,
+                Err(e @ RelayError::Declare { .. }) => {
+                    // The broker is up but disagrees with our topology (e.g. a queue declared
+                    // with other arguments): an operator has to act, so say it loudly.
+                    tracing::error!(error = %e, retry_in = ?self.cfg.reconnect_delay,
+                        "cannot declare the topology; dispatches stay in the outbox");
+                    wait_first = true;
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in = ?self.cfg.reconnect_delay,
                         "broker unavailable; dispatches stay in the outbox");
@@ -275,135 +285,6 @@ impl<S: OutboxSource> Relay<S> {
                 }
             }
         }
-    }
-
-    /// Makes sure the payload of the next row to publish is in the cache, loading it with the
-    /// rows after it. Returns false when the store cannot be read right now.
-    async fn ensure_loaded(&mut self) -> Result<bool, RelayError> {
-        loop {
-            let Some(next) = self.pending.first() else {
-                return Ok(true);
-            };
-            if self.cache.contains_key(&next.id) {
-                return Ok(true);
-            }
-            if self.load_retry_at.is_some_and(|t| Instant::now() < t) {
-                return Ok(false);
-            }
-            let cache = &self.cache;
-            let want = self
-                .pending
-                .next_ready(BATCH, |id| !cache.contains_key(&id));
-            let ids = want.iter().map(|e| e.id).collect();
-            match self.source.load(ids).await {
-                Ok(rows) => {
-                    self.load_retry_at = None;
-                    for row in rows {
-                        let n = self.attempts.entry(row.id).or_insert(0);
-                        *n = (*n).max(row.attempts);
-                        self.cache.insert(row.id, row);
-                    }
-                    // Rows the store no longer has were settled elsewhere (e.g. delivered by
-                    // an earlier run whose feed entry arrived late): nothing left to publish.
-                    for e in want {
-                        if !self.cache.contains_key(&e.id) {
-                            self.pending.forget(e);
-                            self.attempts.remove(&e.id);
-                        }
-                    }
-                }
-                Err(StoreError::Closed) => return Err(StoreError::Closed.into()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot load outbox rows; retrying");
-                    self.load_retry_at = Some(Instant::now() + STORE_RETRY);
-                    return Ok(false);
-                }
-            }
-        }
-    }
-
-    /// A clean ack: the row is deleted with the next batch.
-    fn acked(&mut self, e: OutboxEntry) {
-        self.acked.push(e);
-        if self.flush_at.is_none() {
-            self.flush_at = Some(Instant::now() + DELIVERED_LINGER);
-        }
-    }
-
-    /// Deletes acked rows from the store when the batch is full, its linger is over, or
-    /// `force` is set.
-    async fn flush_if_due(&mut self, force: bool) -> Result<(), RelayError> {
-        if self.acked.is_empty() {
-            self.flush_at = None;
-            return Ok(());
-        }
-        let due = force
-            || self.acked.len() >= BATCH
-            || self.flush_at.is_some_and(|t| Instant::now() >= t);
-        if !due {
-            return Ok(());
-        }
-        let ids: Vec<i64> = self.acked.iter().map(|e| e.id).collect();
-        match self.source.delivered(ids).await {
-            Ok(()) => {
-                let n = self.acked.len() as u64;
-                for e in std::mem::take(&mut self.acked) {
-                    self.pending.forget(e);
-                    self.attempts.remove(&e.id);
-                }
-                self.metrics.publishes_confirmed.fetch_add(n, Relaxed);
-                self.flush_at = None;
-                Ok(())
-            }
-            Err(StoreError::Closed) => Err(StoreError::Closed.into()),
-            Err(e) => {
-                // The rows stay acked-but-stored; they are not published again meanwhile.
-                tracing::warn!(error = %e, rows = self.acked.len(), "cannot delete delivered rows; retrying");
-                self.flush_at = Some(Instant::now() + STORE_RETRY);
-                Ok(())
-            }
-        }
-    }
-
-    /// Records a failed publish of a taken row: metric, store report, and back to waiting.
-    fn fail(&mut self, e: OutboxEntry, failure: Failure, reason: &str) {
-        let m = &self.metrics;
-        match failure {
-            Failure::Nacked => m.publishes_nacked.fetch_add(1, Relaxed),
-            Failure::Returned => m.publishes_returned.fetch_add(1, Relaxed),
-            Failure::TimedOut => m.publishes_timed_out.fetch_add(1, Relaxed),
-            Failure::Lost | Failure::Unpublishable => m.publishes_failed.fetch_add(1, Relaxed),
-        };
-        let attempt = {
-            let n = self.attempts.entry(e.id).or_insert(0);
-            *n = n.saturating_add(1);
-            *n
-        };
-        if failure == Failure::Lost {
-            self.pending.release(e);
-            tracing::debug!(
-                id = e.id,
-                attempt,
-                reason,
-                "publish lost with the connection"
-            );
-        } else {
-            let delay = backoff::delay(
-                self.cfg.retry_backoff_min,
-                self.cfg.retry_backoff_max,
-                attempt,
-                &mut self.rng,
-            );
-            self.pending.defer(e, Instant::now() + delay);
-            tracing::warn!(id = e.id, ?failure, attempt, retry_in = ?delay, reason, "publish failed");
-        }
-        let source = self.source.clone();
-        let reason = reason.to_owned();
-        self.reports.spawn(async move {
-            if let Err(err) = source.failed(e.id, reason).await {
-                tracing::warn!(id = e.id, error = %err, "cannot record a failed publish");
-            }
-        });
     }
 
     /// Collects finished background reports so the set does not grow.
