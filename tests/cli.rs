@@ -1,0 +1,162 @@
+//! The command line as operators use it: `check-config`, `routes test`, environment overrides
+//! and `--help`. Runs the real binary.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn minhu(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MINHU_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run minhu")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+#[test]
+fn the_shipped_config_checks_clean() {
+    let o = minhu(&["check-config"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("routing version sample-2026-11"));
+}
+
+#[test]
+fn the_shipped_routing_tests_pass() {
+    let o = minhu(&["routes", "test", "config/routing.test.toml"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(" passed, 0 failed"), "{}", text(&o));
+}
+
+#[test]
+fn a_failing_routing_case_shows_a_diff_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.toml");
+    std::fs::write(
+        &cases,
+        "[[case]]\nname = \"pothole\"\nrequest = { channel = \"HOTLINE_12345\", category = \"road.pothole\", description = \"坑\" }\nexpect = { department = \"water\", level = \"C\" }\n",
+    )
+    .unwrap();
+    let o = minhu(&["routes", "test", &cases.to_string_lossy()], &[]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("FAIL  pothole") && t.contains("department: want \"water\", got \"roads\""),
+        "{t}"
+    );
+    assert!(t.contains("0 passed, 1 failed"), "{t}");
+}
+
+#[test]
+fn every_problem_is_reported_with_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let routing = std::fs::read_to_string(repo("config/routing.toml"))
+        .unwrap()
+        .replace(
+            "department = \"roads\"\nlevel = \"C\"\ndeadline_working_days = 5",
+            "department = \"road\"\nlevel = \"X\"\ndeadline_working_days = 5",
+        );
+    std::fs::write(dir.path().join("routing.toml"), routing).unwrap();
+    let service = "[amqp]\nurl = \"http://broker\"\nconfirm_window = 0\n[store]\nmax_batch = 0\n";
+    std::fs::write(dir.path().join("minhu.toml"), service).unwrap();
+    let o = minhu(
+        &[
+            "--config",
+            &dir.path().join("minhu.toml").to_string_lossy(),
+            "check-config",
+        ],
+        &[],
+    );
+    assert!(!o.status.success());
+    let t = text(&o);
+    for want in [
+        "minhu.toml: amqp.url: must start with amqp://",
+        "minhu.toml: amqp.confirm_window: must be at least 1",
+        "minhu.toml: store.max_batch: must be at least 1",
+        "routing.toml: rule[",
+        "].department: unknown department \"road\"",
+        "].level: \"X\" is not a level",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+}
+
+#[test]
+fn unknown_keys_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("minhu.toml"),
+        "[amqp]\nurll = \"amqp://x\"\n",
+    )
+    .unwrap();
+    let o = minhu(
+        &[
+            "--config",
+            &dir.path().join("minhu.toml").to_string_lossy(),
+            "check-config",
+        ],
+        &[],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("urll"), "{}", text(&o));
+}
+
+#[test]
+fn environment_overrides_reach_the_config() {
+    // A bad value through the environment is caught by the same validation.
+    let o = minhu(&["check-config"], &[("MINHU_AMQP__URL", "ftp://nowhere")]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("amqp.url: must start with amqp://"),
+        "{}",
+        text(&o)
+    );
+    let o = minhu(
+        &["check-config"],
+        &[("MINHU_GRPC__LISTEN", "not-an-address")],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    let o = minhu(
+        &["check-config"],
+        &[
+            ("MINHU_AMQP__URL", "amqp://u:p@10.0.0.1:5672/city"),
+            ("MINHU_GRPC__LISTEN", "127.0.0.1:60051"),
+            ("MINHU_HTTP__LISTEN", "127.0.0.1:60080"),
+            ("MINHU_STORE__PATH", "/tmp/minhu-env-test.db"),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // An unknown MINHU_ variable is an unknown key, not silently ignored.
+    let o = minhu(&["check-config"], &[("MINHU_AMQP__URLL", "amqp://x")]);
+    assert!(!o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["check-config", "--help"],
+        vec!["routes", "test", "--help"],
+    ] {
+        let o = minhu(&args, &[]);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("Usage"), "{args:?}");
+    }
+}
