@@ -169,20 +169,36 @@ pub async fn connect(url: &str) -> Connection {
 
 /// Consumes and acks messages from `queue` until `expected` arrived or `timeout` passed, and
 /// returns them in arrival order (possibly fewer than `expected`: the caller asserts).
+///
+/// The queue may not exist yet (the gateway's relay declares it once it has connected): until
+/// `timeout`, a missing queue is waited for rather than treated as an error.
 pub async fn drain(url: &str, queue: &str, expected: usize, timeout: Duration) -> Vec<Delivery> {
-    let conn = connect(url).await;
-    let channel = conn.create_channel().await.expect("create channel");
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "minhu-test-drain".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("cannot consume from {queue}: {e}"));
-    let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
+    let conn = connect(url).await;
+    let mut consumer = loop {
+        // A failed consume closes the channel, so every attempt gets a fresh one.
+        let channel = conn.create_channel().await.expect("create channel");
+        match channel
+            .basic_consume(
+                queue.into(),
+                "minhu-test-drain".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+        {
+            Ok(consumer) => break consumer,
+            Err(e) if e.to_string().contains("NOT_FOUND") => {
+                if tokio::time::Instant::now() >= deadline {
+                    let _ = conn.close(200, "done".into()).await;
+                    return Vec::new();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot consume from {queue}: {e}"),
+        }
+    };
+    let mut got = Vec::new();
     while got.len() < expected {
         match tokio::time::timeout_at(deadline, consumer.next()).await {
             Ok(Some(Ok(delivery))) => {
