@@ -57,11 +57,12 @@ pub fn validate(req: &pb::Request, limits: &LimitsConfig) -> Result<(), Invalid>
     )?;
     text("title", &req.title, limits.max_field_chars)?;
     text("category", &req.category, 64)?;
-    if let Some(ts) = &req.reported_at {
-        if !(0..1_000_000_000).contains(&ts.nanos) || ts.seconds < 0 || ts.seconds > 253_402_300_799
-        {
-            return Err(invalid("reported_at", "is not a valid timestamp"));
-        }
+    if let Some(ts) = &req.reported_at
+        && (!(0..1_000_000_000).contains(&ts.nanos)
+            || ts.seconds < 0
+            || ts.seconds > 253_402_300_799)
+    {
+        return Err(invalid("reported_at", "is not a valid timestamp"));
     }
     if let Some(loc) = &req.location {
         location(loc, limits)?;
@@ -241,7 +242,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut pb::Request)>)> = vec![
+        type Mutate = Box<dyn Fn(&mut pb::Request)>;
+        let cases: Vec<(&str, Mutate)> = vec![
             ("request.channel", Box::new(|r| r.channel = 0)),
             ("request.channel", Box::new(|r| r.channel = 99)),
             (

@@ -98,10 +98,10 @@ pub fn run(router: &Router, file: &CaseFile) -> Vec<Outcome> {
             };
             let d = router.route(&req, 0);
             let mut check = |what: &str, want: &Option<String>, got: &str| {
-                if let Some(want) = want {
-                    if want != got {
-                        mismatches.push(format!("{what}: want {want:?}, got {got:?}"));
-                    }
+                if let Some(want) = want
+                    && want != got
+                {
+                    mismatches.push(format!("{what}: want {want:?}, got {got:?}"));
                 }
             };
             check("department", &c.expect.department, &d.department_id);

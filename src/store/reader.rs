@@ -38,10 +38,10 @@ impl Reader {
                 None => schema::connect(&this.path)?,
             };
             let out = f(&conn);
-            if let Ok(mut v) = this.idle.lock() {
-                if v.len() < 8 {
-                    v.push(conn);
-                }
+            if let Ok(mut v) = this.idle.lock()
+                && v.len() < 8
+            {
+                v.push(conn);
             }
             out
         })

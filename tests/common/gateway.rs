@@ -117,10 +117,10 @@ impl Gateway {
     async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(body) = self.http_get("/readyz").await {
-                if body.contains("\"accepting\":true") {
-                    return;
-                }
+            if let Some(body) = self.http_get("/readyz").await
+                && body.contains("\"accepting\":true")
+            {
+                return;
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
                 panic!(
