@@ -112,6 +112,13 @@ if ((ready == 0)); then
 fi
 echo "ready: gRPC $grpc_addr, HTTP http://$http_addr (/healthz, /readyz, /metrics)"
 
+# Messages waiting in the department queues; earlier runs may have left some.
+dept_queues() {
+  rabbitmqctl list_queues -q name messages 2>/dev/null | awk '$1 ~ /^minhu\.dept\./' | sort || true
+}
+total_of() { awk '{ sum += $2 } END { print sum + 0 }' <<<"$1"; }
+baseline="$(total_of "$(dept_queues)")"
+
 log "Submitting sample reports through every channel"
 target/release/minhu-loadgen demo --grpc "http://$grpc_addr"
 
@@ -126,18 +133,26 @@ for _ in $(seq 1 60); do
   [[ "$(metric minhu_outbox_depth)" == "0" ]] && break
   sleep 0.5
 done
-echo "outbox depth: $(metric minhu_outbox_depth || true); publishes confirmed: $(metric minhu_publishes_confirmed_total || true)"
+confirmed="$(metric minhu_publishes_confirmed_total || true)"
+echo "outbox depth: $(metric minhu_outbox_depth || true); publishes confirmed: ${confirmed:-?}"
 
 log "Department queues (rabbitmqctl list_queues name messages)"
-# Queue statistics of quorum queues trail by a moment; wait until the counts show up.
+# Queue statistics of quorum queues trail by a few seconds; wait until this run's dispatches
+# show up (or give up after 20 s, e.g. when a consumer is taking them off already).
+confirmed_n="${confirmed%.*}"
+[[ $confirmed_n =~ ^[0-9]+$ ]] || confirmed_n=0
+expected=$((baseline + confirmed_n))
 for _ in $(seq 1 20); do
-  queues="$(rabbitmqctl list_queues -q name messages 2>/dev/null | awk '$1 ~ /^minhu\.dept\./' | sort || true)"
-  total="$(awk '{ sum += $2 } END { print sum + 0 }' <<<"$queues")"
-  ((total > 0)) && break
+  queues="$(dept_queues)"
+  total="$(total_of "$queues")"
+  ((total >= expected && total > 0)) && break
   sleep 1
 done
 printf '%-40s %s\n' "queue" "messages"
 awk '{ printf "%-40s %s\n", $1, $2 }' <<<"$queues"
+if ((baseline > 0)); then
+  echo "($baseline of these were there before this run)"
+fi
 if ((total == 0)); then
   echo "no messages reached the department queues" >&2
   exit 1
