@@ -136,10 +136,7 @@ async fn publish(
             "x-minhu-channel".into(),
             AMQPValue::LongString("CHANNEL_HOTLINE_12345".into()),
         );
-        headers.insert(
-            "x-minhu-level".into(),
-            AMQPValue::LongString("B".into()),
-        );
+        headers.insert("x-minhu-level".into(), AMQPValue::LongString("B".into()));
         // The same properties the gateway sets on every dispatch (DESIGN.md).
         let properties = BasicProperties::default()
             .with_content_type("application/x-protobuf".into())
