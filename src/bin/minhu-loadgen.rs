@@ -27,7 +27,7 @@ mod sample;
 
 /// Sample traffic and load generator for the Minhu gateway.
 #[derive(Debug, Parser)]
-#[command(name = "minhu-loadgen", version, about)]
+#[command(name = "minhu-loadgen", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
