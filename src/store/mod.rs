@@ -2,6 +2,7 @@
 //!
 //! - [`schema`]: tables and migrations.
 //! - `writer`: the one thread that writes, committing many commands per fsync.
+//! - `ops`: the SQL each writer command runs.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //!
@@ -10,6 +11,7 @@
 mod error;
 mod ids;
 mod model;
+mod ops;
 mod reader;
 pub mod schema;
 mod writer;

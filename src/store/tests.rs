@@ -218,3 +218,63 @@ async fn unknown_ticket_is_none() {
     let (store, _feed, _w, _) = open(&dir, 100);
     assert!(store.ticket("T00000000000000").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_command_failing_mid_write_fails_alone_and_numbering_moves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _feed, _w, metrics) = open(&dir, 1000);
+    let first = store
+        .accept(ticket("m0", pb::Channel::Hotline12345))
+        .await
+        .unwrap();
+    // Plant a ticket under the number the writer will hand out next, so the next accept fails
+    // at the tickets insert, after its case row was already written.
+    let next = format!(
+        "T{}000002",
+        crate::time::local_yyyymmdd(crate::time::now_ms())
+    );
+    let side = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    side.execute(
+        "INSERT INTO tickets (ticket_id, case_id, channel, source_system, source_id, disposition, accepted_at, request, seq)
+         VALUES (?1, ?2, 1, 'planted', 'x', 1, 0, x'', 1000000)",
+        rusqlite::params![next, first.case_id],
+    )
+    .unwrap();
+    drop(side);
+    let tasks: Vec<_> = (1..=20)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                s.accept(ticket(&format!("m{i}"), pb::Channel::Hotline12345))
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut failed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(a) => {
+                assert_ne!(a.ticket_id, next);
+                ok += 1;
+            }
+            Err(e) => {
+                assert!(matches!(e, StoreError::Sqlite(_)), "{e}");
+                failed += 1;
+            }
+        }
+    }
+    assert_eq!(
+        (ok, failed),
+        (19, 1),
+        "exactly the conflicting accept fails"
+    );
+    // Its half-written case was rolled back: cases and outbox match the accepted tickets.
+    assert_eq!(store.pending().await.unwrap().len(), 20);
+    assert_eq!(metrics.outbox_depth.load(Relaxed), 20);
+    let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let cases: i64 = conn
+        .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(cases, 20);
+}
