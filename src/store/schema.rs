@@ -84,6 +84,12 @@ CREATE TABLE audit (
     detail          TEXT NOT NULL
 );
 CREATE INDEX audit_by_case ON audit(case_id, seq);
+
+-- Facts about this store itself, such as its random instance id.
+CREATE TABLE meta (
+    key             TEXT PRIMARY KEY,
+    value           TEXT NOT NULL
+);
 "#];
 
 /// Opens a connection with the settings every Minhu connection uses.
