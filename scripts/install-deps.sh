@@ -31,6 +31,12 @@ missing=()
 for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates; do
   is_installed "$pkg" || missing+=("$pkg")
 done
+# Python with venv, for the interop test's independent gRPC client and AMQP consumer.
+if ! command -v python3 >/dev/null 2>&1; then
+  missing+=(python3 python3-venv)
+elif ! python3 -m venv --help >/dev/null 2>&1; then
+  is_installed python3-venv || missing+=(python3-venv)
+fi
 # Any working C compiler and make will do; build-essential is the usual way to get them.
 if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
   is_installed build-essential || missing+=(build-essential)
@@ -77,4 +83,16 @@ if ! command -v cargo >/dev/null 2>&1; then
   fi
   exit 1
 fi
+# tests/interop.rs drives the gateway with a client generated from proto/ by the reference
+# protoc (grpcio-tools) and reads queues with pika: a venv under target/, pinned.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/target/interop-venv"
+if ! "$venv/bin/python" -c 'import grpc_tools, grpc_health, pika' >/dev/null 2>&1; then
+  log "creating the interop test venv in $venv"
+  mkdir -p "$root/target"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    grpcio-tools==1.85.1 grpcio-health-checking==1.85.1 pika==1.4.4
+fi
+
 log "ok ($(cargo --version))"

@@ -47,7 +47,7 @@ struct GatewayArgs {
     /// gRPC address of `minhu.v1.Gateway`.
     #[arg(
         long,
-        env = "MINHU_LOADGEN_GRPC",
+        env = "LOADGEN_GRPC",
         default_value = "http://127.0.0.1:50051"
     )]
     grpc: String,
@@ -73,7 +73,7 @@ struct BenchArgs {
     /// URL of the gateway's Prometheus page.
     #[arg(
         long,
-        env = "MINHU_LOADGEN_METRICS",
+        env = "LOADGEN_METRICS_URL",
         default_value = "http://127.0.0.1:8080/metrics"
     )]
     metrics_url: String,
