@@ -107,9 +107,9 @@ pub fn connect(path: &Path) -> Result<Connection, StoreError> {
     // files on disk, written page by page.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "mmap_size", 268_435_456)?;
-    // Checkpoint every ~40 MiB of WAL instead of 4 MiB: each commit rewrites the same hot
-    // right-most b-tree pages, and a rarer checkpoint copies each of them once, not ten times.
-    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    // Checkpoints stay with SQLite's auto-checkpoint (every 1000 pages) inside the writer's
+    // commit: a PASSIVE checkpoint on another thread never catches up with a writer that never
+    // pauses, so the WAL would grow without bound (measured: 1.1 GB in 15 s).
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(conn)
 }
