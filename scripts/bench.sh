@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Reproduces BENCHMARKS.md: builds release binaries, starts RabbitMQ, and for each in-flight
+# level runs a fresh gateway (new store, own vhost) under `minhu-loadgen bench`, which also
+# measures the raw broker ceiling (plain lapin publishing with confirms to a quorum queue) in
+# the same run. Prints one Markdown table row per level, plus the gateway's CPU per ticket.
+#
+#   scripts/bench.sh                 # in-flight 32 and 128, 20 s each
+#   BENCH_IN_FLIGHT="64 256" BENCH_DURATION=30s scripts/bench.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export RABBITMQ_NODENAME=rabbit@localhost
+
+levels=${BENCH_IN_FLIGHT:-32 128}
+duration=${BENCH_DURATION:-20s}
+grpc_port=${BENCH_GRPC_PORT:-50151}
+http_port=${BENCH_HTTP_PORT:-8180}
+
+scripts/install-deps.sh
+scripts/broker.sh start
+cargo build --release --bins
+
+work=$(mktemp -d)
+gateway_pid=""
+cleanup() {
+  if [[ -n $gateway_pid ]]; then
+    kill -TERM "$gateway_pid" 2>/dev/null || true
+    wait "$gateway_pid" 2>/dev/null || true
+  fi
+  for v in minhu-bench-gw minhu-bench-ceiling; do
+    rabbitmqctl delete_vhost "$v" >/dev/null 2>&1 || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fresh_vhost() {
+  rabbitmqctl delete_vhost "$1" >/dev/null 2>&1 || true
+  rabbitmqctl add_vhost "$1" >/dev/null
+  rabbitmqctl set_permissions -p "$1" guest '.*' '.*' '.*' >/dev/null
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+printf '\nmachine: %s cores, %s; %s; %s\n' "$(nproc)" "$(uname -m)" "$(rabbitmqctl version 2>/dev/null | head -1 | sed 's/^/RabbitMQ /')" "$(rustc --version)"
+for level in $levels; do
+  fresh_vhost minhu-bench-gw
+  fresh_vhost minhu-bench-ceiling
+  rm -rf "$work/store"
+  MINHU_STORE__PATH="$work/store/minhu.db" \
+    MINHU_AMQP__URL="amqp://guest:guest@127.0.0.1:5672/minhu-bench-gw" \
+    MINHU_GRPC__LISTEN="127.0.0.1:$grpc_port" MINHU_HTTP__LISTEN="127.0.0.1:$http_port" \
+    MINHU_LOG__LEVEL=warn \
+    target/release/minhu --config config/minhu.toml serve 2>"$work/gateway.log" &
+  gateway_pid=$!
+  for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  before=$(cpu_ticks "$gateway_pid")
+  target/release/minhu-loadgen bench --grpc "http://127.0.0.1:$grpc_port" \
+    --metrics-url "http://127.0.0.1:$http_port/metrics" --in-flight "$level" --duration "$duration" \
+    --amqp-url "amqp://guest:guest@127.0.0.1:5672/minhu-bench-ceiling" | tee "$work/bench.txt" | tail -1
+  after=$(cpu_ticks "$gateway_pid")
+  tickets=$(grep -oE '^[0-9]+ publishes confirmed|gateway: [0-9]+ publishes confirmed' "$work/bench.txt" | grep -oE '[0-9]+' | head -1)
+  if [[ -n ${tickets:-} && $tickets -gt 0 ]]; then
+    printf 'gateway CPU: %d µs per delivered ticket (in-flight %s)\n' $(( (after - before) * 10000 / tickets )) "$level"
+  fi
+  kill -TERM "$gateway_pid"
+  wait "$gateway_pid" || true
+  gateway_pid=""
+done
