@@ -105,13 +105,18 @@ pub async fn serve(
             ),
     );
     let closing = Arc::new(AtomicBool::new(false));
+    let channels = crate::intake::channels::routes(crate::intake::channels::ChannelContext {
+        intake: intake.clone(),
+        config: Arc::new(cfg.adapters.clone()),
+        metrics: metrics.clone(),
+    });
     let http_state = HttpState {
         metrics: metrics.clone(),
         closing: closing.clone(),
     };
     let http_stop = stop.clone();
     let http_task = tokio::spawn(async move {
-        axum::serve(http_listener, http::router(http_state))
+        axum::serve(http_listener, http::router(http_state, channels))
             .with_graceful_shutdown(async move { http_stop.cancelled().await })
             .await
     });

@@ -1,10 +1,12 @@
 //! Configuration: typed files, loading, and validation.
 //!
 //! - [`service`]: `config/minhu.toml` (listeners, broker, store, limits, logs).
+//! - [`adapters`]: `[adapters.*]` sections of the service file, one file per channel.
 //! - [`routing`]: `config/routing.toml` (departments and rules).
 //! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
 //!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
 //! - [`problem`]: a config problem with the file and key it concerns.
+pub mod adapters;
 pub mod load;
 pub mod problem;
 pub mod routing;

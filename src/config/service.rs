@@ -24,6 +24,8 @@ pub struct ServiceConfig {
     pub log: LogConfig,
     /// Graceful shutdown.
     pub shutdown: ShutdownConfig,
+    /// Channel adapters on the HTTP listener.
+    pub adapters: super::adapters::AdaptersConfig,
 }
 
 /// How long each phase of a graceful shutdown may take.

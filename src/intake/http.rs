@@ -19,13 +19,14 @@ pub struct HttpState {
     pub closing: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// The HTTP routes.
-pub fn router(state: HttpState) -> Router {
+/// The HTTP routes: health, readiness and metrics, plus every channel adapter's endpoints.
+pub fn router(state: HttpState, channels: Router) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .merge(channels)
 }
 
 async fn ready(State(s): State<HttpState>) -> impl IntoResponse {

@@ -5,6 +5,8 @@
 //! - [`error`]: intake errors and their gRPC and HTTP mappings.
 //! - [`grpc`]: the `minhu.v1.Gateway` service.
 //! - [`http`]: health, readiness, metrics; adapters mount here.
+//! - [`channels`]: the channel adapters' HTTP endpoints (WeChat, mailbox, ...).
+pub mod channels;
 pub mod error;
 pub mod grpc;
 pub mod http;

