@@ -45,11 +45,7 @@ enum Command {
 #[derive(Debug, Args, Clone)]
 struct GatewayArgs {
     /// gRPC address of `minhu.v1.Gateway`.
-    #[arg(
-        long,
-        env = "LOADGEN_GRPC",
-        default_value = "http://127.0.0.1:50051"
-    )]
+    #[arg(long, env = "LOADGEN_GRPC", default_value = "http://127.0.0.1:50051")]
     grpc: String,
 }
 
