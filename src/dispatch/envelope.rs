@@ -4,12 +4,22 @@
 use crate::pb;
 use crate::time::ms_to_timestamp;
 
-/// Everything a new-case dispatch says.
+/// Everything a case dispatch says: the case as it now stands and the one ticket that caused
+/// the dispatch (the case's first for NEW_CASE, the newcomer for CASE_UPDATED).
 #[derive(Debug)]
-pub struct NewCaseDispatch<'a> {
+pub struct CaseDispatch<'a> {
+    pub kind: pb::DispatchKind,
     pub dispatch_id: &'a str,
     pub case_id: &'a str,
+    pub case_status: pb::CaseStatus,
+    pub category: &'a str,
+    pub opened_at_ms: i64,
+    /// Reports the case holds, this one included.
+    pub report_count: u32,
+    /// The case's urgency: the highest of its reports.
+    pub urgency: i32,
     pub ticket_id: &'a str,
+    /// When this ticket was accepted (also the dispatch's creation time).
     pub accepted_at_ms: i64,
     pub request: &'a pb::Request,
     pub department_id: &'a str,
@@ -19,18 +29,22 @@ pub struct NewCaseDispatch<'a> {
     pub routing_version: &'a str,
 }
 
-/// The `Dispatch` for a case that was just opened with one ticket.
-pub fn new_case(d: &NewCaseDispatch<'_>) -> pb::Dispatch {
+/// The `Dispatch` body.
+pub fn build(d: &CaseDispatch<'_>) -> pb::Dispatch {
     pb::Dispatch {
         dispatch_id: d.dispatch_id.to_owned(),
-        kind: pb::DispatchKind::NewCase as i32,
+        kind: d.kind as i32,
         case: Some(pb::Case {
             case_id: d.case_id.to_owned(),
-            status: pb::CaseStatus::Dispatched as i32,
-            category: d.request.category.clone(),
-            opened_at: Some(ms_to_timestamp(d.accepted_at_ms)),
-            report_count: 1,
-            urgency: d.request.urgency,
+            // What the department sees is a case handed to it.
+            status: match d.case_status {
+                pb::CaseStatus::Open | pb::CaseStatus::Unspecified => pb::CaseStatus::Dispatched,
+                other => other,
+            } as i32,
+            category: d.category.to_owned(),
+            opened_at: Some(ms_to_timestamp(d.opened_at_ms)),
+            report_count: d.report_count,
+            urgency: d.urgency,
         }),
         tickets: vec![pb::Ticket {
             ticket_id: d.ticket_id.to_owned(),
@@ -86,15 +100,21 @@ mod tests {
     }
 
     #[test]
-    fn new_case_carries_the_ticket_and_deadline() {
+    fn a_dispatch_carries_its_ticket_case_and_deadline() {
         let req = pb::Request {
             description: "路灯不亮".into(),
             ..Default::default()
         };
-        let d = new_case(&NewCaseDispatch {
+        let d = build(&CaseDispatch {
+            kind: pb::DispatchKind::CaseUpdated,
             dispatch_id: "D1",
             case_id: "C1",
-            ticket_id: "T1",
+            case_status: pb::CaseStatus::Open,
+            category: "light.streetlight",
+            opened_at_ms: 500,
+            report_count: 2,
+            urgency: pb::Urgency::Urgent as i32,
+            ticket_id: "T2",
             accepted_at_ms: 1_000,
             request: &req,
             department_id: "urban-mgmt",
@@ -103,15 +123,14 @@ mod tests {
             rule_id: "r",
             routing_version: "v",
         });
-        assert_eq!(d.kind, pb::DispatchKind::NewCase as i32);
-        assert_eq!(d.tickets.len(), 1);
+        assert_eq!(d.kind, pb::DispatchKind::CaseUpdated as i32);
+        let case = d.case.unwrap();
         assert_eq!(
-            d.tickets[0]
-                .request
-                .as_ref()
-                .map(|r| r.description.as_str()),
-            Some("路灯不亮")
+            (case.report_count, case.status),
+            (2, pb::CaseStatus::Dispatched as i32)
         );
+        assert_eq!(d.tickets.len(), 1);
+        assert_eq!(d.tickets[0].ticket_id, "T2");
         assert_eq!(d.due_at.map(|t| t.seconds), Some(2));
     }
 }

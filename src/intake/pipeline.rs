@@ -9,7 +9,7 @@ use super::validate::validate;
 use crate::config::service::LimitsConfig;
 use crate::pb;
 use crate::router::Router;
-use crate::store::{NewTicket, Store};
+use crate::store::{FollowUp, NewTicket, Store};
 use crate::telemetry::Metrics;
 use crate::time::ms_to_timestamp;
 
@@ -72,6 +72,36 @@ impl Intake {
         &self,
         req: Option<pb::Request>,
     ) -> Result<pb::SubmitResponse, IntakeError> {
+        self.accept(req, None).await
+    }
+
+    /// Accepts a report that may continue a conversation: if the same reporter (`reporter_key`,
+    /// e.g. `wechat:<appid>:<openid>`) had a ticket accepted within `window` whose case is still
+    /// open, the report joins that case (`DISPOSITION_MERGED`; the department gets a
+    /// case-updated dispatch); otherwise it opens a new case like [`Intake::submit`]. Decided
+    /// inside the store's transaction, so concurrent pushes from one citizen cannot split.
+    pub async fn submit_follow_up(
+        &self,
+        req: Option<pb::Request>,
+        reporter_key: String,
+        window: std::time::Duration,
+    ) -> Result<pb::SubmitResponse, IntakeError> {
+        let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        self.accept(
+            req,
+            Some(FollowUp {
+                reporter_key,
+                window_ms,
+            }),
+        )
+        .await
+    }
+
+    async fn accept(
+        &self,
+        req: Option<pb::Request>,
+        follow_up: Option<FollowUp>,
+    ) -> Result<pb::SubmitResponse, IntakeError> {
         if self.closing.load(Relaxed) {
             return Err(IntakeError::ShuttingDown);
         }
@@ -93,6 +123,7 @@ impl Intake {
             emergency: is_emergency(req.channel),
             route,
             request: req,
+            follow_up,
         };
         let accepted = self.store.accept(ticket).await.inspect_err(|e| {
             if matches!(e, crate::store::StoreError::OutboxFull { .. }) {
@@ -114,21 +145,6 @@ impl Intake {
             level: accepted.level as i32,
             due_at: Some(ms_to_timestamp(accepted.due_at_ms)),
         })
-    }
-
-    /// Accepts a report that may continue a conversation: if the same reporter (`reporter_key`,
-    /// e.g. `wechat:<appid>:<openid>`) had a ticket accepted within `window` whose case is still
-    /// open, the report joins that case (`DISPOSITION_MERGED`; the department gets a
-    /// case-updated dispatch); otherwise it opens a new case like [`Intake::submit`]. Decided
-    /// inside the store's transaction, so concurrent pushes from one citizen cannot split.
-    pub async fn submit_follow_up(
-        &self,
-        req: Option<pb::Request>,
-        reporter_key: String,
-        window: std::time::Duration,
-    ) -> Result<pb::SubmitResponse, IntakeError> {
-        let _ = (reporter_key, window);
-        self.submit(req).await
     }
 
     /// Looks a ticket up by number.

@@ -11,8 +11,20 @@ pub struct NewTicket {
     pub route: RouteDecision,
     /// Publish priority of its dispatch (0-9; emergency channels are highest).
     pub priority: u8,
-    /// True for emergency-channel reports: exempt from the outbox budget.
+    /// True for emergency-channel reports: exempt from the outbox budget, never merged.
     pub emergency: bool,
+    /// Set when this report may continue the same reporter's recent report.
+    pub follow_up: Option<FollowUp>,
+}
+
+/// "The same citizen is still telling us about the same thing": a report that joins the
+/// reporter's case if one of their tickets was accepted within the window and that case is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// Who reported, stable per channel account, e.g. `wechat:<appid>:<openid>`.
+    pub reporter_key: String,
+    /// How far back a previous ticket counts, in milliseconds.
+    pub window_ms: i64,
 }
 
 /// The router's verdict for a case.

@@ -12,7 +12,8 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Migrations, oldest first. Never edit one that has shipped: add another.
-const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE cases (
     seq             INTEGER PRIMARY KEY,
     case_id         TEXT NOT NULL UNIQUE,
@@ -90,7 +91,15 @@ CREATE TABLE meta (
     key             TEXT PRIMARY KEY,
     value           TEXT NOT NULL
 );
-"#];
+"#,
+    // 2: follow-ups. A ticket remembers who reported it (e.g. `wechat:<appid>:<openid>`) so a
+    // message minutes later can join the same case; a case remembers its routing key.
+    r#"
+ALTER TABLE tickets ADD COLUMN reporter_key TEXT;
+CREATE INDEX tickets_by_reporter ON tickets(reporter_key, accepted_at) WHERE reporter_key IS NOT NULL;
+ALTER TABLE cases ADD COLUMN routing_key TEXT;
+"#,
+];
 
 /// Opens a connection with the settings every Minhu connection uses.
 pub fn connect(path: &Path) -> Result<Connection, StoreError> {
