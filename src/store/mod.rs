@@ -5,10 +5,12 @@
 //! - `ops`: the SQL each writer command runs.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
+//! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
 //!
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
 mod error;
+mod hot;
 mod ids;
 mod model;
 mod ops;
@@ -38,6 +40,7 @@ const WRITER_QUEUE: usize = 8192;
 pub struct Store {
     tx: mpsc::Sender<Command>,
     reader: Reader,
+    hot: Arc<hot::HotOutbox>,
 }
 
 /// The writer thread; join it after every [`Store`] handle is dropped.
@@ -80,10 +83,12 @@ impl Store {
 
         let (tx, rx) = mpsc::channel(WRITER_QUEUE);
         let (feed_tx, feed_rx) = mpsc::unbounded_channel();
+        let hot = Arc::new(hot::HotOutbox::default());
         let writer = Writer {
             conn,
             rx,
             feed: feed_tx,
+            hot: hot.clone(),
             metrics,
             max_batch: cfg.max_batch.max(1),
             state: State {
@@ -101,6 +106,7 @@ impl Store {
             Store {
                 tx,
                 reader: Reader::new(cfg.path.clone()),
+                hot,
             },
             feed_rx,
             WriterThread { handle, tx: weak },
@@ -152,12 +158,19 @@ impl OutboxSource for Store {
     }
 
     async fn load(&self, ids: Vec<i64>) -> Result<Vec<OutboxMessage>, StoreError> {
-        self.reader
-            .with(move |c| reader::outbox_load(c, &ids))
-            .await
+        let (mut rows, missing) = self.hot.take(ids);
+        if !missing.is_empty() {
+            let from_disk = self
+                .reader
+                .with(move |c| reader::outbox_load(c, &missing))
+                .await?;
+            rows.extend(from_disk);
+        }
+        Ok(rows)
     }
 
     async fn delivered(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        self.hot.forget(&ids);
         self.call(|reply| Command::Delivered(ids, reply)).await
     }
 

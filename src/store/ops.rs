@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::writer::State;
-use super::{Accepted, NewTicket, OutboxEntry, StoreError};
+use super::{Accepted, NewTicket, OutboxMessage, StoreError};
 use crate::dispatch::envelope::{self, CaseDispatch};
 use crate::pb;
 use prost::Message;
@@ -14,8 +14,9 @@ use prost::Message;
 /// A clean refusal: the command wrote nothing, so the batch carries on.
 pub(super) type Refusal = StoreError;
 
-/// What an accept produced: the answer and, unless it was a replay, the new outbox row.
-type AcceptResult = Result<(Accepted, Option<OutboxEntry>), Refusal>;
+/// What an accept produced: the answer and, unless it was a replay, the new outbox row (kept
+/// for the relay in memory once committed, see `hot`).
+type AcceptResult = Result<(Accepted, Option<OutboxMessage>), Refusal>;
 
 /// Idempotency check, then either a new case or (for a follow-up) the reporter's open case.
 ///
@@ -134,7 +135,7 @@ fn open_case(
     st: &mut State,
     t: &NewTicket,
     now: i64,
-) -> Result<(Accepted, Option<OutboxEntry>), StoreError> {
+) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
     let req = &t.request;
     let route = &t.route;
     let (case_seq, case_id) = st.seq.next_case(now);
@@ -196,7 +197,7 @@ fn join_case(
     t: &NewTicket,
     mut case: OpenCase,
     now: i64,
-) -> Result<(Accepted, Option<OutboxEntry>), StoreError> {
+) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
     case.report_count += 1;
     case.urgency = case.urgency.max(t.request.urgency);
     tx.prepare_cached(
@@ -223,7 +224,7 @@ fn file(
     disposition: pb::Disposition,
     kind: pb::DispatchKind,
     now: i64,
-) -> Result<(Accepted, Option<OutboxEntry>), StoreError> {
+) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
     let req = &t.request;
     let (ticket_seq, ticket_id) = st.seq.next_ticket(now);
     let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
@@ -270,6 +271,7 @@ fn file(
     let channel = pb::Channel::try_from(req.channel)
         .unwrap_or_default()
         .as_str_name();
+    let payload = body.encode_to_vec();
     tx.prepare_cached(
         "INSERT INTO outbox (dispatch_id, case_id, routing_key, priority, channel, level, created_at, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -282,9 +284,20 @@ fn file(
         channel,
         envelope::level_code(case.level),
         now,
-        body.encode_to_vec(),
+        payload,
     ])?;
-    let outbox_id = tx.last_insert_rowid();
+    let row = OutboxMessage {
+        id: tx.last_insert_rowid(),
+        dispatch_id: dispatch_id.clone(),
+        routing_key: case.routing_key.clone(),
+        priority: t.priority,
+        case_id: case.case_id.clone(),
+        channel: channel.to_owned(),
+        level: envelope::level_code(case.level).to_owned(),
+        created_at_ms: now,
+        payload,
+        attempts: 0,
+    };
     let (event, why) = match disposition {
         pb::Disposition::Merged => ("merged", "follow_up"),
         _ => ("accepted", "new_case"),
@@ -317,13 +330,7 @@ fn file(
         level: case.level,
         due_at_ms: case.due_at_ms,
     };
-    Ok((
-        accepted,
-        Some(OutboxEntry {
-            id: outbox_id,
-            priority: t.priority,
-        }),
-    ))
+    Ok((accepted, Some(row)))
 }
 
 /// Removes confirmed rows and records the hand-off on their dispatches and cases.

@@ -13,9 +13,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::hot::HotOutbox;
 use super::ids::Sequences;
 use super::ops;
-use super::{Accepted, NewTicket, OutboxEntry, StoreError};
+use super::{Accepted, NewTicket, OutboxEntry, OutboxMessage, StoreError};
 use crate::telemetry::Metrics;
 
 /// Work for the writer thread; each carries the channel its answer goes back on.
@@ -37,6 +38,8 @@ pub(super) struct Writer {
     pub conn: Connection,
     pub rx: mpsc::Receiver<Command>,
     pub feed: mpsc::UnboundedSender<OutboxEntry>,
+    /// Where new rows' payloads wait for the relay.
+    pub hot: Arc<HotOutbox>,
     pub metrics: Arc<Metrics>,
     pub max_batch: usize,
     pub state: State,
@@ -118,7 +121,16 @@ impl Writer {
                 self.metrics
                     .outbox_depth
                     .store(self.state.depth as i64, Relaxed);
-                for entry in fresh {
+                let entries: Vec<OutboxEntry> = fresh
+                    .iter()
+                    .map(|m| OutboxEntry {
+                        id: m.id,
+                        priority: m.priority,
+                    })
+                    .collect();
+                // Payloads first, so the relay finds them when it hears of the rows.
+                self.hot.put(fresh);
+                for entry in entries {
                     // The relay gone means we are shutting down; the row is on disk and will be
                     // published by the next run.
                     let _ = self.feed.send(entry);
@@ -145,7 +157,7 @@ fn fast(
     conn: &mut Connection,
     state: &mut State,
     batch: &[Command],
-    fresh: &mut Vec<OutboxEntry>,
+    fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(batch.len());
@@ -162,7 +174,7 @@ fn careful(
     conn: &mut Connection,
     state: &mut State,
     batch: &[Command],
-    fresh: &mut Vec<OutboxEntry>,
+    fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(batch.len());
@@ -194,7 +206,7 @@ fn execute(
     conn: &Connection,
     state: &mut State,
     cmd: &Command,
-    fresh: &mut Vec<OutboxEntry>,
+    fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Outcome, StoreError> {
     Ok(match cmd {
         Command::Accept(t, _) => {
