@@ -1,4 +1,5 @@
-//! The command line: `minhu serve`, `minhu check-config`, `minhu routes test FILE`.
+//! The command line: `minhu serve`, `minhu check-config`, `minhu routes test FILE`,
+//! `minhu ingest mail`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,32 @@ pub enum Command {
         #[command(subcommand)]
         command: RoutesCommand,
     },
+    /// Feed reports in from other systems on this host.
+    Ingest {
+        #[command(subcommand)]
+        command: IngestCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// Read one e-mail from stdin, as an MTA pipe delivers it, and submit it to the gateway
+    /// running on this host. Exit codes (sysexits): 0 accepted or ignored (auto-reply, bounce,
+    /// list mail), 65 unusable message (the MTA bounces it), 75 try again later (gateway
+    /// unreachable; the MTA keeps the mail queued).
+    Mail(IngestMailArgs),
+}
+
+/// Options of `minhu ingest mail`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestMailArgs {
+    /// gRPC address of the gateway, e.g. http://127.0.0.1:50051. Default: the config's
+    /// [grpc] listen address (127.0.0.1 when it listens on all interfaces).
+    #[arg(long)]
+    pub grpc: Option<String>,
+    /// Seconds to wait for the gateway to connect and to answer.
+    #[arg(long, default_value_t = 30)]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]

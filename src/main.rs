@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use minhu::cli::{Cli, Command, RoutesCommand};
+use minhu::cli::{Cli, Command, IngestCommand, RoutesCommand};
 use minhu::router::cases;
 
 fn main() -> ExitCode {
@@ -20,6 +20,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // An MTA acts on sysexits codes, config errors included (75 keeps the mail queued), so
+    // `ingest` loads the config itself.
+    if let Command::Ingest {
+        command: IngestCommand::Mail(args),
+    } = &cli.command
+    {
+        return Ok(ingest_mail(&cli.config, args));
+    }
     // Every command goes through the same loading and validation.
     let loaded = match minhu::config::load(&cli.config) {
         Ok(l) => l,
@@ -62,6 +70,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Ingest {
+            command: IngestCommand::Mail(args),
+        } => Ok(ingest_mail(&cli.config, &args)),
         Command::Serve => {
             minhu::telemetry::logging::init(&loaded.service.log);
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -72,4 +83,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn ingest_mail(config: &std::path::Path, args: &minhu::cli::IngestMailArgs) -> ExitCode {
+    ExitCode::from(minhu::intake::channels::mailbox::ingest::run(config, args))
 }

@@ -12,7 +12,7 @@
 //! ticket, and a 4xx would make the sender's MTA bounce or retry), or the intake's error body
 //! `{"error", "field"}`.
 //!
-//! `minhu ingest mail` is the same path for an MTA pipe, over gRPC.
+//! `minhu ingest mail` ([`ingest`]) is the same path for an MTA pipe, over gRPC.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -33,6 +33,7 @@ use crate::intake::{Intake, IntakeError};
 use crate::pb;
 use crate::telemetry::mask;
 
+pub mod ingest;
 pub mod store;
 
 /// What the mailbox handlers share.
