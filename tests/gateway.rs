@@ -301,3 +301,42 @@ async fn health_and_reflection_are_served_on_the_grpc_port() {
     assert!(names.contains(&"minhu.v1.Gateway"), "{names:?}");
     assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
 }
+
+#[tokio::test]
+async fn logs_are_json_when_asked_and_never_carry_personal_data() {
+    let vhost = TestVhost::new("logs");
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(&vhost.url);
+    opts.extra = "[log]\nformat = \"json\"\nlevel = \"debug\"\n".into();
+    let mut gw = Gateway::start(dir.path(), &opts).await;
+    let mut client = gw.client().await;
+    let mut req = request(pb::Channel::Wechat, "pii-1", "road.pothole");
+    if let Some(r) = req.reporter.as_mut() {
+        r.wechat_openid = "oPIIopenid0123456789".into();
+        r.email = "citizen@example.cn".into();
+    }
+    submit(&mut client, req.clone()).await.unwrap();
+    let mut bad = req.clone();
+    bad.source_id = "pii-2".into();
+    bad.description.clear();
+    submit(&mut client, bad).await.unwrap_err();
+    gw.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert!(gw.terminate());
+    let log = gw.log_text();
+    assert!(log.lines().count() >= 3, "{log}");
+    for line in log.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    for secret in [
+        "13912345678",
+        "王小明",
+        "oPIIopenid0123456789",
+        "citizen@example.cn",
+    ] {
+        assert!(
+            !log.contains(secret),
+            "{secret} leaked into the log:\n{log}"
+        );
+    }
+}
