@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::broker::{TestVhost, drain, rabbitmqctl};
+use common::broker::{TestVhost, case_ids, drain, rabbitmqctl};
 use common::gateway::{Gateway, Options, request, submit};
 use minhu::pb;
 
@@ -73,21 +73,7 @@ async fn a_blocked_broker_holds_dispatches_in_the_outbox_until_it_unblocks() {
     rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
     gw.wait_outbox_empty(Duration::from_secs(60)).await;
     let got = drain(&vhost.url, "minhu.dept.roads", 101, Duration::from_secs(20)).await;
-    let delivered: HashSet<String> = got
-        .iter()
-        .filter_map(|d| {
-            match d
-                .properties
-                .headers()
-                .as_ref()?
-                .inner()
-                .get("x-minhu-case-id")
-            {
-                Some(lapin::types::AMQPValue::LongString(s)) => Some(s.to_string()),
-                _ => None,
-            }
-        })
-        .collect();
+    let delivered = case_ids(&got);
     assert!(
         cases.is_subset(&delivered),
         "{} of 100 delivered after the alarm cleared",

@@ -7,9 +7,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::broker::{TestVhost, drain, rabbitmqctl};
+use common::broker::{TestVhost, case_ids, drain_all, rabbitmqctl};
 use common::gateway::{Gateway, Options, request, submit};
-use lapin::types::AMQPValue;
 use minhu::pb;
 
 #[tokio::test]
@@ -63,29 +62,7 @@ async fn broker_stopped_mid_run_then_restarted_loses_nothing() {
     );
     gw.wait_outbox_empty(Duration::from_secs(60)).await;
     let acked = acked.lock().unwrap().clone();
-    let mut delivered = HashSet::new();
-    loop {
-        let got = drain(
-            &vhost.url,
-            "minhu.dept.roads",
-            usize::MAX,
-            Duration::from_secs(2),
-        )
-        .await;
-        if got.is_empty() {
-            break;
-        }
-        for d in &got {
-            if let Some(AMQPValue::LongString(s)) = d
-                .properties
-                .headers()
-                .as_ref()
-                .and_then(|h| h.inner().get("x-minhu-case-id"))
-            {
-                delivered.insert(s.to_string());
-            }
-        }
-    }
+    let delivered = case_ids(&drain_all(&vhost.url, "minhu.dept.roads").await);
     let missing = acked.difference(&delivered).count();
     assert_eq!(
         missing,

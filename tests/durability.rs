@@ -6,32 +6,13 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::broker::{TestVhost, drain};
+use common::broker::{TestVhost, case_ids, drain, drain_all};
 use common::gateway::{Gateway, Options, request, submit};
-use lapin::types::AMQPValue;
 use minhu::pb;
 use tonic::Code;
 
 /// An AMQP URL nothing listens on: the relay cannot connect, everything stays in the outbox.
 const DEAD_BROKER: &str = "amqp://guest:guest@127.0.0.1:9/none";
-
-fn case_ids(deliveries: &[lapin::message::Delivery]) -> HashSet<String> {
-    deliveries
-        .iter()
-        .filter_map(|d| {
-            match d
-                .properties
-                .headers()
-                .as_ref()?
-                .inner()
-                .get("x-minhu-case-id")
-            {
-                Some(AMQPValue::LongString(s)) => Some(s.to_string()),
-                _ => None,
-            }
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn acknowledged_tickets_survive_sigkill_while_the_broker_is_unreachable() {
@@ -109,20 +90,7 @@ async fn acknowledged_tickets_survive_sigkill_under_load() {
     gw.restart().await;
     gw.wait_outbox_empty(Duration::from_secs(60)).await;
     // Re-publishes after the crash may duplicate a message; consumers drop those by message_id.
-    let mut delivered = HashSet::new();
-    loop {
-        let got = drain(
-            &vhost.url,
-            "minhu.dept.roads",
-            usize::MAX,
-            Duration::from_secs(2),
-        )
-        .await;
-        if got.is_empty() {
-            break;
-        }
-        delivered.extend(case_ids(&got));
-    }
+    let delivered = case_ids(&drain_all(&vhost.url, "minhu.dept.roads").await);
     let missing: Vec<_> = acked.difference(&delivered).collect();
     assert!(
         missing.is_empty(),

@@ -7,21 +7,12 @@ use std::time::Duration;
 
 use common::broker::{TestVhost, drain, message_count};
 use common::gateway::{Gateway, Options, request, submit};
-use lapin::types::AMQPValue;
 use minhu::pb;
 use prost::Message;
 use tonic::Code;
 
 fn header(d: &lapin::message::Delivery, name: &str) -> String {
-    let headers = d
-        .properties
-        .headers()
-        .as_ref()
-        .expect("message has headers");
-    match headers.inner().get(name) {
-        Some(AMQPValue::LongString(s)) => s.to_string(),
-        other => panic!("header {name}: {other:?}"),
-    }
+    common::broker::header(d, name).unwrap_or_else(|| panic!("no string header {name}"))
 }
 
 #[tokio::test]

@@ -235,3 +235,31 @@ pub async fn message_count(url: &str, queue: &str) -> u32 {
     let _ = conn.close(200, "done".into()).await;
     q.message_count()
 }
+
+/// A string header of a delivery (Minhu's headers are long strings).
+pub fn header(d: &Delivery, name: &str) -> Option<String> {
+    match d.properties.headers().as_ref()?.inner().get(name) {
+        Some(lapin::types::AMQPValue::LongString(s)) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// The `x-minhu-case-id` of every delivery.
+pub fn case_ids(deliveries: &[Delivery]) -> std::collections::HashSet<String> {
+    deliveries
+        .iter()
+        .filter_map(|d| header(d, "x-minhu-case-id"))
+        .collect()
+}
+
+/// Consumes `queue` until it stays empty for two seconds: everything there, duplicates included.
+pub async fn drain_all(url: &str, queue: &str) -> Vec<Delivery> {
+    let mut all = Vec::new();
+    loop {
+        let got = drain(url, queue, usize::MAX, Duration::from_secs(2)).await;
+        if got.is_empty() {
+            return all;
+        }
+        all.extend(got);
+    }
+}
