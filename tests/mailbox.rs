@@ -147,6 +147,11 @@ async fn machine_generated_mail_makes_no_ticket_but_is_recorded() {
         "{log}"
     );
     assert!(!log.contains("12345678@qq.com"), "sender masked:\n{log}");
+    let metrics = gw.http_get("/metrics").await.unwrap_or_default();
+    assert!(
+        metrics.contains("minhu_mailbox_ignored_total{reason=\"auto_submitted\"} 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

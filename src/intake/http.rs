@@ -54,6 +54,6 @@ async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
 async fn metrics(State(s): State<HttpState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
+        s.metrics.render() + &crate::intake::channels::mailbox::render_metrics(),
     )
 }
