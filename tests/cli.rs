@@ -160,3 +160,28 @@ fn every_command_has_help() {
         assert!(text(&o).contains("Usage"), "{args:?}");
     }
 }
+
+#[test]
+fn a_bad_wechat_account_fails_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("minhu.toml"),
+        "[adapters.wechat]\nenabled = true\ntoken = \"t\"\nencoding_aes_key = \"too-short\"\napp_id = \"wx1\"\n",
+    )
+    .unwrap();
+    let o = minhu(
+        &[
+            "--config",
+            &dir.path().join("minhu.toml").to_string_lossy(),
+            "check-config",
+        ],
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("adapters.wechat.encoding_aes_key"),
+        "{}",
+        text(&o)
+    );
+}
