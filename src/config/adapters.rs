@@ -2,6 +2,9 @@
 //! settings live in a file of its own under `adapters/`.
 use serde::Deserialize;
 
+pub mod citymgmt;
+pub mod emergency;
+pub mod hotline12345;
 pub mod mailbox;
 pub mod wechat;
 
@@ -13,4 +16,10 @@ pub struct AdaptersConfig {
     pub wechat: wechat::WechatConfig,
     /// The mayor's mailbox (e-mail and web form).
     pub mailbox: mailbox::MailboxConfig,
+    /// 12345 hotline call-centre work orders.
+    pub hotline12345: hotline12345::Hotline12345Config,
+    /// Digital city management (数字城管) events and Open311 GeoReport v2.
+    pub citymgmt: citymgmt::CitymgmtConfig,
+    /// Transfers from the 110/119/120/122 emergency lines.
+    pub emergency: emergency::EmergencyConfig,
 }

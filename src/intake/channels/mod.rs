@@ -10,6 +10,9 @@ use super::Intake;
 use crate::config::adapters::AdaptersConfig;
 use crate::telemetry::Metrics;
 
+pub mod citymgmt;
+pub mod emergency;
+pub mod hotline12345;
 pub mod mailbox;
 pub mod wechat;
 
@@ -27,5 +30,8 @@ pub struct ChannelContext {
 pub fn routes(ctx: ChannelContext) -> Router {
     Router::new()
         .merge(wechat::routes(ctx.clone()))
-        .merge(mailbox::routes(ctx))
+        .merge(mailbox::routes(ctx.clone()))
+        .merge(hotline12345::routes(ctx.clone()))
+        .merge(citymgmt::routes(ctx.clone()))
+        .merge(emergency::routes(ctx))
 }

@@ -1,0 +1,2 @@
+//! Minhu emergency adapter: pure translation into `minhu.v1.Request` plus the channel's protocol pieces. No gateway internals.
+#![forbid(unsafe_code)]
