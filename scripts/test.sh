@@ -26,6 +26,15 @@ step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test --workspace"
-cargo test --workspace
+mkdir -p target
+status=0
+cargo test --workspace 2>&1 | tee target/test-output.log || status=$?
+# One total over every test binary, as the last word on the run (the last binary cargo runs
+# is a doc-test with nothing in it, which would otherwise read as "no test ran").
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' \
+  target/test-output.log | tee target/test-summary.txt
+if ((status != 0)); then
+  exit "$status"
+fi
 
 step "All checks passed"
