@@ -1,6 +1,13 @@
 //! What every Minhu channel adapter shares. Adapters are pure translators (input bytes →
 //! `minhu.v1.Request`) so they can run inside the gateway or as a small edge process that
 //! forwards requests over gRPC; nothing here knows about the gateway's internals.
+//!
+//! - [`geo`]: coordinates in GCJ-02, BD-09 or CGCS2000 normalised to WGS-84, the received values
+//!   kept in the request.
+//! - [`division`]: administrative division codes (行政区划代码) checked and normalised.
 #![forbid(unsafe_code)]
+
+pub mod division;
+pub mod geo;
 
 pub use minhu_proto::v1 as pb;
