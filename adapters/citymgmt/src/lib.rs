@@ -22,6 +22,8 @@ pub mod time;
 
 pub use error::{Invalid, Open311Error};
 pub use minhu_adapter::pb;
+/// The XML library the Open311 answers are written with, for callers that read them back.
+pub use quick_xml;
 
 /// The channel of every 数字城管 event.
 pub const CHANNEL: pb::Channel = pb::Channel::CityManagement;

@@ -1,9 +1,135 @@
-//! HTTP endpoints of the citymgmt channel.
+//! HTTP endpoints of digital city management, mounted when `[adapters.citymgmt] enabled`:
+//!
+//! - `POST /v1/citymgmt/events`, `Content-Type: application/json`: one event from the 数字城管
+//!   platform (fields in [`minhu_adapter_citymgmt::event`]). Answers like the other channels:
+//!   `{"status":"accepted", "ticket_id", "case_id", "disposition", "department_id", "level"}`,
+//!   or `{"error", "field"}` with 400 (an unknown class code names the codes), 413 or 415.
+//!   The platform's case number (案卷号) is the idempotency key: re-sending an event is a
+//!   `DISPOSITION_REPLAY` with the same ticket.
+//! - Open311 GeoReport v2 under `/open311/v2/` ([`open311`]).
+//!
+//! Translation is the pure `minhu-adapter-citymgmt` crate; this file does the HTTP and calls
+//! [`Intake::submit`](crate::intake::Intake::submit), the path gRPC takes.
+use std::sync::Arc;
+
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use minhu_adapter_citymgmt::Options;
+use minhu_adapter_citymgmt::event::translate_event;
 
 use super::ChannelContext;
+use crate::intake::validate::Invalid;
+use crate::intake::{Intake, IntakeError};
+use crate::pb;
+use crate::telemetry::mask::MaskedReporter;
 
-/// The citymgmt routes (none until the adapter is written).
-pub fn routes(_ctx: ChannelContext) -> Router {
+pub mod open311;
+
+/// What the event handler shares.
+struct Events {
+    intake: Intake,
+    options: Options,
+    max_body_bytes: usize,
+}
+
+/// The city-management and Open311 routes; none when the channel is disabled.
+pub fn routes(ctx: ChannelContext) -> Router {
+    let config = &ctx.config.citymgmt;
+    if !config.enabled {
+        return Router::new();
+    }
+    let events = Arc::new(Events {
+        intake: ctx.intake.clone(),
+        options: config.options(),
+        max_body_bytes: config.max_body_bytes,
+    });
     Router::new()
+        .route(
+            "/v1/citymgmt/events",
+            post(event).layer(DefaultBodyLimit::max(config.max_body_bytes)),
+        )
+        .with_state(events)
+        .merge(open311::routes(&ctx))
+}
+
+/// The media type of the request, lower case, without parameters.
+pub(crate) fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn refuse(status: StatusCode, field: &str, message: impl Into<String>) -> Response {
+    let body = serde_json::json!({ "error": message.into(), "field": field });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn event(
+    State(ev): State<Arc<Events>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if media_type(&headers) != "application/json" {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content-type",
+            "must be application/json (one event)",
+        );
+    }
+    let raw = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body",
+                format!("larger than {} bytes", ev.max_body_bytes),
+            );
+        }
+        Err(e) => return refuse(e.status(), "body", e.body_text()),
+    };
+    let request = match translate_event(&raw, &ev.options) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(field = %e.field, "citymgmt: event refused");
+            return IntakeError::Invalid(Invalid {
+                field: e.field.clone(),
+                message: e.message,
+            })
+            .into_response();
+        }
+    };
+    let source_id = request.source_id.clone();
+    let reporter = request.reporter.clone().unwrap_or_default();
+    match ev.intake.submit(Some(request)).await {
+        Ok(r) => {
+            let disposition = pb::Disposition::try_from(r.disposition)
+                .map_or("DISPOSITION_UNSPECIFIED", |d| d.as_str_name());
+            tracing::info!(
+                ticket_id = %r.ticket_id,
+                case_number = %source_id,
+                disposition,
+                department = %r.department_id,
+                inspector = %MaskedReporter(&reporter),
+                "citymgmt: event accepted"
+            );
+            let body = serde_json::json!({
+                "status": "accepted",
+                "ticket_id": r.ticket_id,
+                "case_id": r.case_id,
+                "disposition": disposition,
+                "department_id": r.department_id,
+                "level": pb::Level::try_from(r.level).map_or("LEVEL_UNSPECIFIED", |l| l.as_str_name()),
+            });
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
