@@ -185,3 +185,28 @@ fn a_bad_wechat_account_fails_check_config() {
         text(&o)
     );
 }
+
+#[test]
+fn a_bad_city_management_table_fails_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
+    let taxonomy = repo("config/taxonomy.toml");
+    std::fs::write(
+        dir.path().join("minhu.toml"),
+        format!(
+            "[adapters.citymgmt]\nenabled = true\ntaxonomy = {:?}\n[[adapters.citymgmt.class_codes]]\nkind = \"event\"\nmajor = \"01\"\ncategory = \"no.such.category\"\n",
+            taxonomy.display().to_string()
+        ),
+    )
+    .unwrap();
+    let o = minhu(
+        &[
+            "--config",
+            &dir.path().join("minhu.toml").to_string_lossy(),
+            "check-config",
+        ],
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("no.such.category"), "{}", text(&o));
+}
