@@ -1,5 +1,5 @@
 //! The command line: `minhu serve`, `minhu check-config`, `minhu routes test FILE`,
-//! `minhu ingest mail`.
+//! `minhu ingest mail`, `minhu import hotline`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +33,20 @@ pub enum Command {
         #[command(subcommand)]
         command: IngestCommand,
     },
+    /// Bulk imports of legacy exports.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Submit a 12345 call-centre CSV export (UTF-8 or GBK) to the gateway running on this
+    /// host, through the source system's field mapping; reports every row, resumes from
+    /// FILE.progress. Exit codes: 0 all rows accepted or replayed, 1 could not run or stopped
+    /// (rerun to resume), 2 finished with rejected or malformed rows.
+    Hotline(crate::intake::channels::hotline12345::import::ImportHotlineArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use minhu::cli::{Cli, Command, IngestCommand, RoutesCommand};
+use minhu::cli::{Cli, Command, ImportCommand, IngestCommand, RoutesCommand};
 use minhu::router::cases;
 
 fn main() -> ExitCode {
@@ -27,6 +27,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } = &cli.command
     {
         return Ok(ingest_mail(&cli.config, args));
+    }
+    // `import` loads the config itself too, and reports per row.
+    if let Command::Import {
+        command: ImportCommand::Hotline(args),
+    } = &cli.command
+    {
+        let code = minhu::intake::channels::hotline12345::import::run(&cli.config, args);
+        return Ok(ExitCode::from(code));
     }
     // Every command goes through the same loading and validation.
     let loaded = match minhu::config::load(&cli.config) {
@@ -73,6 +81,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest {
             command: IngestCommand::Mail(args),
         } => Ok(ingest_mail(&cli.config, &args)),
+        Command::Import {
+            command: ImportCommand::Hotline(args),
+        } => Ok(ExitCode::from(
+            minhu::intake::channels::hotline12345::import::run(&cli.config, &args),
+        )),
         Command::Serve => {
             minhu::telemetry::logging::init(&loaded.service.log);
             let runtime = tokio::runtime::Builder::new_multi_thread()
