@@ -210,3 +210,45 @@ fn a_bad_city_management_table_fails_check_config() {
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("no.such.category"), "{}", text(&o));
 }
+
+#[test]
+fn a_bad_hotline_mapping_fails_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("minhu.toml"),
+        "[adapters.hotline12345]\nenabled = true\n[adapters.hotline12345.sources.xian]\nfields = { gdbh = \"no_such_canonical_field\" }\n",
+    )
+    .unwrap();
+    let o = minhu(
+        &[
+            "--config",
+            &dir.path().join("minhu.toml").to_string_lossy(),
+            "check-config",
+        ],
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("adapters.hotline12345"), "{}", text(&o));
+}
+
+#[test]
+fn a_bad_emergency_centre_fails_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("minhu.toml"),
+        "[adapters.emergency]\nenabled = true\n[[adapters.emergency.centres]]\nid = \"xian-119\"\ntoken_sha256 = \"not-a-digest\"\nlines = [\"119\"]\n",
+    )
+    .unwrap();
+    let o = minhu(
+        &[
+            "--config",
+            &dir.path().join("minhu.toml").to_string_lossy(),
+            "check-config",
+        ],
+        &[],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("adapters.emergency"), "{}", text(&o));
+}

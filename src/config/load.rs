@@ -100,6 +100,8 @@ fn read_routing(path: &Path) -> Result<(RoutingConfig, String), ConfigError> {
 fn validate_service(s: &ServiceConfig, p: &mut Problems) {
     s.adapters.wechat.check(p);
     s.adapters.citymgmt.check(p);
+    s.adapters.hotline12345.check(p);
+    s.adapters.emergency.check(p);
     if !(s.amqp.url.starts_with("amqp://") || s.amqp.url.starts_with("amqps://")) {
         p.add("amqp.url", "must start with amqp:// or amqps://");
     }
