@@ -302,3 +302,78 @@ async fn an_open311_client_posts_then_reads_its_request_back() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn an_open311_client_lists_requests_by_service_status_and_date() {
+    let vhost = TestVhost::new("citymgmt-open311-list");
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(&vhost, dir.path()).await;
+    for fixture in ["open311-pothole.form", "open311-streetlight-address.form"] {
+        let posted = post_form(
+            gw.http,
+            "/open311/v2/requests.json",
+            &golden::fixture(fixture),
+        )
+        .await;
+        assert_eq!(posted.status, 201, "{fixture}: {}", posted.body);
+    }
+    let event = post_event(gw.http, &golden::fixture("event-street-vendor.event.json")).await;
+    assert!(event.status < 300, "{}", event.body);
+    let count = |body: &str| -> usize {
+        serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.as_array().map(Vec::len))
+            .unwrap_or(usize::MAX)
+    };
+
+    let all = get(gw.http, "/open311/v2/requests.json").await;
+    assert_eq!((all.status, count(&all.body)), (200, 3), "{}", all.body);
+    let potholes = get(
+        gw.http,
+        "/open311/v2/requests.json?service_code=road.pothole",
+    )
+    .await;
+    assert_eq!(count(&potholes.body), 1, "{}", potholes.body);
+    assert_eq!(potholes.json()[0]["service_code"], "road.pothole");
+    let open = get(gw.http, "/open311/v2/requests.json?status=open").await;
+    assert_eq!(count(&open.body), 3, "{}", open.body);
+    let closed = get(gw.http, "/open311/v2/requests.json?status=closed").await;
+    assert_eq!(count(&closed.body), 0, "{}", closed.body);
+    let future = get(
+        gw.http,
+        "/open311/v2/requests.json?start_date=2099-01-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(
+        future.status, 400,
+        "start after the default end: {}",
+        future.body
+    );
+    let past = get(
+        gw.http,
+        "/open311/v2/requests.json?start_date=2000-01-01T00:00:00Z&end_date=2000-02-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!((past.status, count(&past.body)), (200, 0), "{}", past.body);
+    let xml = get(gw.http, "/open311/v2/requests.xml?status=open").await;
+    assert_eq!(
+        xml_elements(&xml.body)
+            .iter()
+            .filter(|n| *n == "request")
+            .count(),
+        3
+    );
+    for (query, status) in [
+        ("status=pending", 400),
+        ("start_date=yesterday", 400),
+        ("service_code=no.such", 404),
+    ] {
+        let a = get(gw.http, &format!("/open311/v2/requests.json?{query}")).await;
+        assert_eq!(a.status, status, "{query}: {}", a.body);
+        assert!(
+            a.json()[0]["description"].is_string(),
+            "{query}: {}",
+            a.body
+        );
+    }
+}

@@ -9,7 +9,7 @@ use super::validate::validate;
 use crate::config::service::LimitsConfig;
 use crate::pb;
 use crate::router::Router;
-use crate::store::{FollowUp, NewTicket, Store};
+use crate::store::{FollowUp, NewTicket, Store, TicketQuery, TicketView};
 use crate::telemetry::Metrics;
 use crate::time::ms_to_timestamp;
 
@@ -160,17 +160,32 @@ impl Intake {
             .ticket(ticket_id)
             .await?
             .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
-        Ok(pb::GetTicketResponse {
-            ticket_id: v.ticket_id,
-            case_id: v.case_id,
-            request: Some(v.request),
-            accepted_at: Some(ms_to_timestamp(v.accepted_at_ms)),
-            case_status: v.case_status as i32,
-            department_id: v.department_id,
-            level: v.level as i32,
-            due_at: Some(ms_to_timestamp(v.due_at_ms)),
-            rule_id: v.rule_id,
-            dispatch_pending: v.dispatch_pending,
-        })
+        Ok(ticket_response(v))
+    }
+
+    /// Tickets matching `q`, newest first, as `GetTicket` shows them.
+    pub async fn search(&self, q: TicketQuery) -> Result<Vec<pb::GetTicketResponse>, IntakeError> {
+        Ok(self
+            .store
+            .search(q)
+            .await?
+            .into_iter()
+            .map(ticket_response)
+            .collect())
+    }
+}
+
+fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
+    pb::GetTicketResponse {
+        ticket_id: v.ticket_id,
+        case_id: v.case_id,
+        request: Some(v.request),
+        accepted_at: Some(ms_to_timestamp(v.accepted_at_ms)),
+        case_status: v.case_status as i32,
+        department_id: v.department_id,
+        level: v.level as i32,
+        due_at: Some(ms_to_timestamp(v.due_at_ms)),
+        rule_id: v.rule_id,
+        dispatch_pending: v.dispatch_pending,
     }
 }

@@ -133,6 +133,11 @@ impl Store {
             .await
     }
 
+    /// Tickets matching `q`, newest first.
+    pub async fn search(&self, q: TicketQuery) -> Result<Vec<TicketView>, StoreError> {
+        self.reader.with(move |c| reader::search(c, &q)).await
+    }
+
     /// Looks a ticket up by number.
     pub async fn ticket(&self, ticket_id: &str) -> Result<Option<TicketView>, StoreError> {
         let id = ticket_id.to_owned();

@@ -70,6 +70,25 @@ pub struct TicketView {
     pub dispatch_pending: bool,
 }
 
+/// Which tickets to list (Open311 `GET requests`, later operators' queries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketQuery {
+    /// Accepted at or after (ms since the epoch).
+    pub from_ms: i64,
+    /// Accepted before (ms since the epoch).
+    pub to_ms: i64,
+    /// Tickets whose `source_system` starts with this ...
+    pub source_system_prefix: String,
+    /// ... or that came in on this channel.
+    pub channel: Option<pb::Channel>,
+    /// Only cases of this category.
+    pub category: Option<String>,
+    /// Some(true): only finished cases (completed or closed); Some(false): only unfinished.
+    pub finished: Option<bool>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
 /// An outbox row's key, enough to order publishing: higher priority first, then oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OutboxEntry {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use prost::Message;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{OutboxEntry, OutboxMessage, StoreError, TicketView, schema};
+use super::{OutboxEntry, OutboxMessage, StoreError, TicketQuery, TicketView, schema};
 use crate::pb;
 
 /// A small pool of read connections, used from blocking tasks.
@@ -50,60 +50,77 @@ impl Reader {
     }
 }
 
-pub(super) fn ticket(conn: &Connection, ticket_id: &str) -> Result<Option<TicketView>, StoreError> {
-    let row = conn
-        .prepare_cached(
-            "SELECT t.ticket_id, t.case_id, t.request, t.accepted_at, c.status, c.department_id, c.level,
-                    c.due_at, c.rule_id,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = c.case_id)
-               FROM tickets t JOIN cases c ON c.case_id = t.case_id
-              WHERE t.ticket_id = ?1",
-        )?
-        .query_row(params![ticket_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i32>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i32>(6)?,
-                r.get::<_, i64>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, bool>(9)?,
-            ))
-        })
-        .optional()?;
-    let Some((
-        ticket_id,
-        case_id,
-        blob,
-        accepted_at_ms,
-        status,
-        department_id,
-        level,
-        due_at_ms,
-        rule_id,
-        pending,
-    )) = row
-    else {
-        return Ok(None);
-    };
+/// The columns a [`TicketView`] is read from, in [`view_of`]'s order.
+const VIEW_COLUMNS: &str =
+    "t.ticket_id, t.case_id, t.request, t.accepted_at, c.status, c.department_id,
+    c.level, c.due_at, c.rule_id, EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = c.case_id)";
+
+/// Reads one row selected with [`VIEW_COLUMNS`].
+fn view_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
+    let ticket_id: String = r.get(0)?;
+    let blob: Vec<u8> = r.get(2)?;
     let request = pb::Request::decode(blob.as_slice()).map_err(|e| {
-        StoreError::Corrupt(format!("ticket {ticket_id}: request does not decode: {e}"))
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Blob, Box::new(e))
     })?;
-    Ok(Some(TicketView {
+    Ok(TicketView {
         ticket_id,
-        case_id,
+        case_id: r.get(1)?,
         request,
-        accepted_at_ms,
-        case_status: pb::CaseStatus::try_from(status).unwrap_or_default(),
-        department_id,
-        level: pb::Level::try_from(level).unwrap_or_default(),
-        due_at_ms,
-        rule_id,
-        dispatch_pending: pending,
-    }))
+        accepted_at_ms: r.get(3)?,
+        case_status: pb::CaseStatus::try_from(r.get::<_, i32>(4)?).unwrap_or_default(),
+        department_id: r.get(5)?,
+        level: pb::Level::try_from(r.get::<_, i32>(6)?).unwrap_or_default(),
+        due_at_ms: r.get(7)?,
+        rule_id: r.get(8)?,
+        dispatch_pending: r.get(9)?,
+    })
+}
+
+pub(super) fn ticket(conn: &Connection, ticket_id: &str) -> Result<Option<TicketView>, StoreError> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM tickets t JOIN cases c ON c.case_id = t.case_id WHERE t.ticket_id = ?1"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![ticket_id], view_of)
+        .optional()?)
+}
+
+/// Tickets matching `q`, newest first.
+pub(super) fn search(conn: &Connection, q: &TicketQuery) -> Result<Vec<TicketView>, StoreError> {
+    // Every filter is bound, unset ones as NULL, so there is one statement to cache.
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM tickets t JOIN cases c ON c.case_id = t.case_id
+          WHERE t.accepted_at >= ?1 AND t.accepted_at < ?2
+            AND (t.source_system LIKE ?3 ESCAPE '\\' OR t.channel = ?4)
+            AND (?5 IS NULL OR c.category = ?5)
+            AND (?6 IS NULL OR (c.status IN (?7, ?8)) = ?6)
+          ORDER BY t.accepted_at DESC, t.seq DESC
+          LIMIT ?9"
+    );
+    let prefix = format!(
+        "{}%",
+        q.source_system_prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            q.from_ms,
+            q.to_ms,
+            prefix,
+            q.channel.map(|c| c as i32),
+            q.category,
+            q.finished,
+            pb::CaseStatus::Completed as i32,
+            pb::CaseStatus::Closed as i32,
+            q.limit,
+        ],
+        view_of,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(super) fn outbox_pending(conn: &Connection) -> Result<Vec<OutboxEntry>, StoreError> {

@@ -99,6 +99,10 @@ ALTER TABLE tickets ADD COLUMN reporter_key TEXT;
 CREATE INDEX tickets_by_reporter ON tickets(reporter_key, accepted_at) WHERE reporter_key IS NOT NULL;
 ALTER TABLE cases ADD COLUMN routing_key TEXT;
 "#,
+    // 3: listing tickets by time (Open311 `GET requests`, and reports over periods).
+    r#"
+CREATE INDEX tickets_by_time ON tickets(accepted_at);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

@@ -413,3 +413,82 @@ async fn a_version_1_database_is_migrated_in_place() {
         .unwrap();
     assert_eq!(v, super::schema::MIGRATIONS.len() as i64);
 }
+
+#[tokio::test]
+async fn search_filters_by_origin_category_status_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _feed, _w, _) = open(&dir, 100);
+    let add = |id: &str, system: &str, channel: pb::Channel, category: &str| {
+        let mut t = ticket(id, channel);
+        t.request.source_system = system.into();
+        t.request.category = category.into();
+        t
+    };
+    let a = add("s1", "open311:app", pb::Channel::WebPortal, "road.pothole");
+    let b = add(
+        "s2",
+        "open311:app",
+        pb::Channel::WebPortal,
+        "light.streetlight",
+    );
+    let c = add(
+        "s3",
+        "citymgmt",
+        pb::Channel::CityManagement,
+        "road.pothole",
+    );
+    // Only the exact prefix counts.
+    let d = add("s4", "open311x", pb::Channel::WebPortal, "road.pothole");
+    let e = add(
+        "s5",
+        "xian-12345",
+        pb::Channel::Hotline12345,
+        "road.pothole",
+    );
+    for t in [a, b, c, d, e] {
+        store.accept(t).await.unwrap();
+    }
+    let q = |category: Option<&str>, finished: Option<bool>| TicketQuery {
+        from_ms: 0,
+        to_ms: i64::MAX,
+        source_system_prefix: "open311:".into(),
+        channel: Some(pb::Channel::CityManagement),
+        category: category.map(str::to_owned),
+        finished,
+        limit: 1000,
+    };
+    let ids = |v: Vec<TicketView>| {
+        v.into_iter()
+            .map(|t| t.request.source_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store.search(q(None, None)).await.unwrap()),
+        ["s3", "s2", "s1"],
+        "newest first"
+    );
+    assert_eq!(
+        ids(store.search(q(Some("road.pothole"), None)).await.unwrap()),
+        ["s3", "s1"]
+    );
+    let side = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    side.execute(
+        "UPDATE cases SET status = ?1 WHERE case_id = (SELECT case_id FROM tickets WHERE source_id = 's1')",
+        [pb::CaseStatus::Closed as i32],
+    )
+    .unwrap();
+    assert_eq!(
+        ids(store.search(q(None, Some(true))).await.unwrap()),
+        ["s1"]
+    );
+    assert_eq!(
+        ids(store.search(q(None, Some(false))).await.unwrap()),
+        ["s3", "s2"]
+    );
+    let mut limited = q(None, None);
+    limited.limit = 1;
+    assert_eq!(store.search(limited).await.unwrap().len(), 1);
+    let mut past = q(None, None);
+    past.to_ms = 1;
+    assert!(store.search(past).await.unwrap().is_empty());
+}

@@ -9,9 +9,10 @@
 //! - `GET /open311/v2/requests/{service_request_id}.{json,xml}` and
 //!   `GET /open311/v2/requests.{json,xml}?service_request_id=T1,T2`: tickets as service
 //!   requests (status open/closed, status_notes, agency_responsible = department, …). Without
-//!   `service_request_id` the list is empty (Minhu looks tickets up by number only). Only
-//!   tickets that came in through Open311 or the city-management platform are shown; others
-//!   are 404, as if they did not exist.
+//!   `service_request_id`, the spec's query: `service_code`, `status`, `start_date`,
+//!   `end_date` (default: the last 90 days), at most 1000, newest first. Only tickets that
+//!   came in through Open311 or the city-management platform are shown; others are 404, as if
+//!   they did not exist.
 //!
 //! Errors are the spec's `[{"code":400,"description":"…"}]` (`<errors>` in XML) with the same
 //! HTTP status: 400 missing or invalid parameter, 403 bad api_key, 404 unknown service, request
@@ -33,6 +34,7 @@ use minhu_adapter_citymgmt::{Open311Error, extra};
 use super::super::ChannelContext;
 use crate::intake::{Intake, IntakeError};
 use crate::pb;
+use crate::store::TicketQuery;
 use crate::telemetry::mask::MaskedReporter;
 
 /// Most ids in one `GET requests?service_request_id=…`.
@@ -294,6 +296,15 @@ async fn list(o: &Open311, uri: &Uri, f: Format) -> Response {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
+    if ids.is_empty() {
+        return match search(o, &q).await {
+            Ok(found) => answer(
+                StatusCode::OK,
+                render::service_requests(&found, &o.taxonomy, f),
+            ),
+            Err(e) => fail(&e, f),
+        };
+    }
     if ids.len() > MAX_IDS {
         return fail(
             &Open311Error::bad_request(format!(
@@ -314,6 +325,57 @@ async fn list(o: &Open311, uri: &Uri, f: Format) -> Response {
         StatusCode::OK,
         render::service_requests(&found, &o.taxonomy, f),
     )
+}
+
+/// The spec's query form of `GET requests`: `service_code`, `status` (open/closed),
+/// `start_date` and `end_date` (W3C date-times); without dates, the last 90 days; at most 1000
+/// requests, newest first.
+async fn search(o: &Open311, q: &Post) -> Result<Vec<pb::GetTicketResponse>, Open311Error> {
+    const DAY_MS: i64 = 86_400_000;
+    let date = |key: &str| -> Result<Option<i64>, Open311Error> {
+        let v = q.get(key);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        minhu_adapter_citymgmt::time::parse(v)
+            .map(|t| Some(crate::time::timestamp_to_ms(&t)))
+            .ok_or_else(|| {
+                Open311Error::bad_request(format!(
+                    "{key} must be a date-time such as 2026-11-22T08:00:00+08:00"
+                ))
+            })
+    };
+    let end = date("end_date")?.unwrap_or_else(|| crate::time::now_ms() + 1);
+    let start = date("start_date")?.unwrap_or(end - 90 * DAY_MS);
+    if start > end {
+        return Err(Open311Error::bad_request("start_date is after end_date"));
+    }
+    let finished = match q.get("status") {
+        "" => None,
+        "open" => Some(false),
+        "closed" => Some(true),
+        other => {
+            return Err(Open311Error::bad_request(format!(
+                "status {other:?} is not open or closed"
+            )));
+        }
+    };
+    let code = q.get("service_code");
+    if !code.is_empty() && o.taxonomy.get(code).is_none() {
+        return Err(Open311Error::not_found(format!(
+            "service_code {code:?} is not a service"
+        )));
+    }
+    let query = TicketQuery {
+        from_ms: start,
+        to_ms: end,
+        source_system_prefix: "open311:".into(),
+        channel: Some(pb::Channel::CityManagement),
+        category: (!code.is_empty()).then(|| code.to_owned()),
+        finished,
+        limit: 1000,
+    };
+    o.intake.search(query).await.map_err(intake_error)
 }
 
 async fn list_json(State(o): State<Arc<Open311>>, uri: Uri) -> Response {
