@@ -2,8 +2,6 @@
 //! connection).
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 /// An answer: status, Content-Type and body.
 #[derive(Debug)]
 pub struct Answer {
@@ -27,41 +25,11 @@ pub async fn send(
     content_type: &str,
     body: &[u8],
 ) -> Answer {
-    let mut s = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect HTTP");
-    let ct = if content_type.is_empty() {
-        String::new()
-    } else {
-        format!("Content-Type: {content_type}\r\n")
-    };
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{ct}Content-Length: {}\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await.expect("write head");
-    let _ = s.write_all(body).await;
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf).await;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-type")
-                .then(|| v.trim().to_owned())
-        })
-        .unwrap_or_default();
+    let r = crate::common::http::send(addr, method, path, content_type, "", body).await;
     Answer {
-        status,
-        content_type,
-        body: body.to_owned(),
+        status: r.status,
+        content_type: r.header("content-type").unwrap_or_default().to_owned(),
+        body: r.body,
     }
 }
 

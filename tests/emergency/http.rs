@@ -2,8 +2,6 @@
 //! and the `[adapters.emergency]` config the end-to-end tests run with.
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 /// The token of the test centre `xian-119` (allowed lines 119 and 122).
 pub const TOKEN_119: &str = "test-token-xian-119-0123456789abcdef";
 /// The token of the test centre `xian-110` (allowed line 110).
@@ -42,34 +40,17 @@ impl Answer {
 
 /// POSTs `body` as `content_type` with `token` (none if empty).
 pub async fn post_as(addr: SocketAddr, token: &str, content_type: &str, body: &[u8]) -> Answer {
-    let mut s = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect HTTP");
     let auth = if token.is_empty() {
         String::new()
     } else {
         format!("Authorization: Bearer {token}\r\n")
     };
-    let head = format!(
-        "POST /v1/emergency/transfers HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\n{auth}\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await.expect("write head");
-    let _ = s.write_all(body).await;
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf).await;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
-    let json = text
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    Answer { status, json }
+    let path = "/v1/emergency/transfers";
+    let r = crate::common::http::send(addr, "POST", path, content_type, &auth, body).await;
+    Answer {
+        status: r.status,
+        json: r.json(),
+    }
 }
 
 /// POSTs a JSON body with `token`.

@@ -3,8 +3,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 /// The `[adapters.mailbox]` section: attachments under `dir`, a 64 KiB message limit, and
 /// `token` if not empty.
 pub fn mailbox_config(dir: &Path, token: &str) -> String {
@@ -36,30 +34,11 @@ pub async fn post(
     headers: &str,
     body: &[u8],
 ) -> Answer {
-    let mut s = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect HTTP");
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\n{headers}\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await.expect("write head");
-    // The server may answer (413) and close before reading it all.
-    let _ = s.write_all(body).await;
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf).await;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status in {text:?}"));
-    let json = text
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(serde_json::Value::Null);
-    Answer { status, json }
+    let r = crate::common::http::send(addr, "POST", path, content_type, headers, body).await;
+    Answer {
+        status: r.status,
+        json: r.json(),
+    }
 }
 
 /// POSTs a raw message to `/v1/mailbox/messages`.
