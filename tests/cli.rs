@@ -98,23 +98,7 @@ fn every_problem_is_reported_with_file_and_key() {
 
 #[test]
 fn unknown_keys_are_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("minhu.toml"),
-        "[amqp]\nurll = \"amqp://x\"\n",
-    )
-    .unwrap();
-    let o = minhu(
-        &[
-            "--config",
-            &dir.path().join("minhu.toml").to_string_lossy(),
-            "check-config",
-        ],
-        &[],
-    );
-    assert!(!o.status.success());
-    assert!(text(&o).contains("urll"), "{}", text(&o));
+    refused_naming("[amqp]\nurll = \"amqp://x\"\n", "urll");
 }
 
 #[test]
@@ -161,94 +145,54 @@ fn every_command_has_help() {
     }
 }
 
-#[test]
-fn a_bad_wechat_account_fails_check_config() {
+/// `check-config` on a service file with `service` as its content and the sample routing.
+fn check_config(service: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("minhu.toml"),
+    std::fs::write(dir.path().join("minhu.toml"), service).unwrap();
+    minhu(
+        &[
+            "--config",
+            &dir.path().join("minhu.toml").to_string_lossy(),
+            "check-config",
+        ],
+        &[],
+    )
+}
+
+/// Asserts that `check-config` refuses `service` and names `want`.
+fn refused_naming(service: &str, want: &str) {
+    let o = check_config(service);
+    assert!(!o.status.success(), "accepted:\n{service}\n{}", text(&o));
+    assert!(text(&o).contains(want), "{want:?} not named:\n{}", text(&o));
+}
+
+#[test]
+fn bad_adapter_sections_fail_check_config() {
+    refused_naming(
         "[adapters.wechat]\nenabled = true\ntoken = \"t\"\nencoding_aes_key = \"too-short\"\napp_id = \"wx1\"\n",
-    )
-    .unwrap();
-    let o = minhu(
-        &[
-            "--config",
-            &dir.path().join("minhu.toml").to_string_lossy(),
-            "check-config",
-        ],
-        &[],
+        "adapters.wechat.encoding_aes_key",
     );
-    assert!(!o.status.success(), "{}", text(&o));
-    assert!(
-        text(&o).contains("adapters.wechat.encoding_aes_key"),
-        "{}",
-        text(&o)
-    );
-}
-
-#[test]
-fn a_bad_city_management_table_fails_check_config() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
-    let taxonomy = repo("config/taxonomy.toml");
-    std::fs::write(
-        dir.path().join("minhu.toml"),
-        format!(
+    refused_naming(
+        &format!(
             "[adapters.citymgmt]\nenabled = true\ntaxonomy = {:?}\n[[adapters.citymgmt.class_codes]]\nkind = \"event\"\nmajor = \"01\"\ncategory = \"no.such.category\"\n",
-            taxonomy.display().to_string()
+            repo("config/taxonomy.toml").display().to_string()
         ),
-    )
-    .unwrap();
-    let o = minhu(
-        &[
-            "--config",
-            &dir.path().join("minhu.toml").to_string_lossy(),
-            "check-config",
-        ],
-        &[],
+        "no.such.category",
     );
-    assert!(!o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("no.such.category"), "{}", text(&o));
-}
-
-#[test]
-fn a_bad_hotline_mapping_fails_check_config() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("minhu.toml"),
+    refused_naming(
         "[adapters.hotline12345]\nenabled = true\n[adapters.hotline12345.sources.xian]\nfields = { gdbh = \"no_such_canonical_field\" }\n",
-    )
-    .unwrap();
-    let o = minhu(
-        &[
-            "--config",
-            &dir.path().join("minhu.toml").to_string_lossy(),
-            "check-config",
-        ],
-        &[],
+        "adapters.hotline12345",
     );
-    assert!(!o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("adapters.hotline12345"), "{}", text(&o));
-}
-
-#[test]
-fn a_bad_emergency_centre_fails_check_config() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("minhu.toml"),
+    refused_naming(
         "[adapters.emergency]\nenabled = true\n[[adapters.emergency.centres]]\nid = \"xian-119\"\ntoken_sha256 = \"not-a-digest\"\nlines = [\"119\"]\n",
-    )
-    .unwrap();
-    let o = minhu(
-        &[
-            "--config",
-            &dir.path().join("minhu.toml").to_string_lossy(),
-            "check-config",
-        ],
-        &[],
+        "adapters.emergency",
     );
-    assert!(!o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("adapters.emergency"), "{}", text(&o));
+    // Disabled sections are not checked, and an empty file is the defaults.
+    assert!(
+        check_config("[adapters.emergency]\nenabled = false\n")
+            .status
+            .success()
+    );
+    assert!(check_config("").status.success());
 }
