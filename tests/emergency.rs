@@ -23,32 +23,13 @@ const UNREACHABLE: &str = "amqp://guest:guest@127.0.0.1:9/none";
 
 #[test]
 fn golden_fixtures_translate_to_the_expected_requests() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut names: Vec<_> = std::fs::read_dir(golden::dir())
-        .expect("fixtures folder")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".transfer.json"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 4, "fixtures missing: {names:?}");
-    let mut failed = Vec::new();
-    for name in &names {
-        let got = golden::outcome_json(&golden::fixture(name));
-        let path = golden::dir().join(name.replace(".transfer.json", ".request.json"));
-        let pretty = serde_json::to_string_pretty(&got).expect("json") + "\n";
-        if update {
-            std::fs::write(&path, &pretty).expect("write golden");
-            continue;
-        }
-        let want: Value = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_else(|| panic!("{} missing or not JSON", path.display()));
-        if got != want {
-            failed.push(format!("{name}:\n got: {pretty}want: {want:#}"));
-        }
-    }
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    common::golden::check_fixtures(
+        &golden::dir(),
+        |n| n.ends_with(".transfer.json"),
+        |n| n.replace(".transfer.json", ".request.json"),
+        4,
+        |n| golden::outcome_json(&golden::fixture(n)),
+    );
 }
 
 async fn start(amqp_url: &str, dir: &Path, outbox_budget: u64) -> Gateway {

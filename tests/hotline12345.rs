@@ -21,42 +21,25 @@ use prost::Message;
 
 #[test]
 fn golden_fixtures_translate_to_the_expected_requests() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mappings = golden::sample_config().mappings();
     assert_eq!(mappings.len(), 2, "both sample sources compile");
-    let mut names: Vec<_> = std::fs::read_dir(golden::dir())
-        .expect("fixtures folder")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".json") && !n.ends_with(".expected.json"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 4, "fixtures missing: {names:?}");
-    let mut failed = Vec::new();
-    for name in &names {
-        let source = name.split('.').next().unwrap_or_default();
-        let mapping = &mappings[source];
-        let text = std::fs::read_to_string(golden::dir().join(name)).expect("fixture");
-        let input: serde_json::Value = serde_json::from_str(&text).expect("fixture is JSON");
-        let order = Order::from_json(&input).expect("an object");
-        let got = match translate(&order, source, mapping) {
-            Ok(r) => golden::request_json(&r),
-            Err(e) => serde_json::json!({ "error": e.message, "field": e.field }),
-        };
-        let path = golden::dir().join(name.replace(".json", ".expected.json"));
-        let pretty = serde_json::to_string_pretty(&got).expect("json") + "\n";
-        if update {
-            std::fs::write(&path, &pretty).expect("write golden");
-            continue;
-        }
-        let want: serde_json::Value = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_else(|| panic!("{} missing or not JSON", path.display()));
-        if got != want {
-            failed.push(format!("{name}:\n got: {pretty}want: {want:#}"));
-        }
-    }
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    common::golden::check_fixtures(
+        &golden::dir(),
+        |n| n.ends_with(".json") && !n.ends_with(".expected.json"),
+        |n| n.replace(".json", ".expected.json"),
+        4,
+        |name| {
+            let source = name.split('.').next().unwrap_or_default();
+            let mapping = &mappings[source];
+            let text = std::fs::read_to_string(golden::dir().join(name)).expect("fixture");
+            let input: serde_json::Value = serde_json::from_str(&text).expect("fixture is JSON");
+            let order = Order::from_json(&input).expect("an object");
+            match translate(&order, source, mapping) {
+                Ok(r) => golden::request_json(&r),
+                Err(e) => serde_json::json!({ "error": e.message, "field": e.field }),
+            }
+        },
+    );
 }
 
 async fn start(vhost: &TestVhost, dir: &Path) -> Gateway {

@@ -20,32 +20,13 @@ use prost::Message;
 
 #[test]
 fn golden_fixtures_translate_to_the_expected_requests() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut names: Vec<_> = std::fs::read_dir(golden::dir())
-        .expect("fixtures folder")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".eml"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 8, "fixtures missing: {names:?}");
-    let mut failed = Vec::new();
-    for name in &names {
-        let got = golden::outcome_json(&golden::fixture(name));
-        let path = golden::dir().join(name.replace(".eml", ".json"));
-        let pretty = serde_json::to_string_pretty(&got).expect("json") + "\n";
-        if update {
-            std::fs::write(&path, &pretty).expect("write golden");
-            continue;
-        }
-        let want: serde_json::Value = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_else(|| panic!("{} missing or not JSON", path.display()));
-        if got != want {
-            failed.push(format!("{name}:\n got: {pretty}want: {want:#}"));
-        }
-    }
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    common::golden::check_fixtures(
+        &golden::dir(),
+        |n| n.ends_with(".eml"),
+        |n| n.replace(".eml", ".json"),
+        8,
+        |n| golden::outcome_json(&golden::fixture(n)),
+    );
 }
 
 /// Files in the attachment store.

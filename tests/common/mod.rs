@@ -1,7 +1,8 @@
 //! Shared integration-test harness: a real RabbitMQ vhost per test ([`broker`]) and the real
-//! `minhu` binary run as a child process ([`gateway`]), and a raw HTTP client ([`http`]).
+//! `minhu` binary run as a child process ([`gateway`]), a raw HTTP client ([`http`]), and the golden-fixture runner ([`golden`]).
 #![allow(dead_code)]
 
 pub mod broker;
 pub mod gateway;
+pub mod golden;
 pub mod http;
