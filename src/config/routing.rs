@@ -10,6 +10,11 @@ pub struct RoutingConfig {
     /// hash of the file's content is used.
     #[serde(default)]
     pub version: Option<String>,
+    /// The complaint taxonomy (`taxonomy.toml`) whose keywords infer a category for reports
+    /// that arrive without one. Relative paths are relative to this file's folder. Without it,
+    /// no category is inferred.
+    #[serde(default)]
+    pub taxonomy: Option<std::path::PathBuf>,
     /// Where a case goes when no rule matches (the coordination centre, 协调中心).
     pub fallback: RouteAction,
     /// Departments that receive dispatches, one queue each.

@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use super::deadline::Deadline;
+use super::infer::{CategoryInferrer, Inference};
 use super::rules::Matcher;
 use crate::config::problem::{ConfigError, Problems};
 use crate::config::routing::{Department, RouteAction, RoutingConfig};
@@ -30,6 +31,7 @@ pub struct Router {
     departments: Vec<Department>,
     rules: Vec<(Matcher, Action)>,
     fallback: Action,
+    inferrer: CategoryInferrer,
 }
 
 impl Router {
@@ -142,6 +144,25 @@ impl Router {
             }
         }
 
+        let inferrer = match &cfg.taxonomy {
+            None => CategoryInferrer::default(),
+            Some(t) => {
+                let path = file.parent().unwrap_or_else(|| Path::new(".")).join(t);
+                match std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                    .and_then(|text| {
+                        minhu_adapter_citymgmt::taxonomy::Taxonomy::from_toml(&text)
+                            .map_err(|e| format!("{}: {e}", path.display()))
+                    }) {
+                    Ok(taxonomy) => CategoryInferrer::new(&taxonomy),
+                    Err(e) => {
+                        p.add("taxonomy", e);
+                        CategoryInferrer::default()
+                    }
+                }
+            }
+        };
+
         let version = cfg.version.clone().unwrap_or_else(|| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             text.hash(&mut h);
@@ -153,6 +174,7 @@ impl Router {
                 departments: cfg.departments.clone(),
                 rules,
                 fallback,
+                inferrer,
             }),
             _ => Err(ConfigError { problems: p.list }),
         }
@@ -174,6 +196,11 @@ impl Router {
             rule_id: a.rule_id.clone(),
             routing_version: self.version.clone(),
         }
+    }
+
+    /// The taxonomy category a text is about, for reports that arrive without one.
+    pub fn infer_category(&self, text: &str) -> Option<Inference> {
+        self.inferrer.infer(text)
     }
 
     /// The declared departments (one queue each).
