@@ -78,4 +78,13 @@ pub enum RoutesCommand {
         /// Test file, e.g. config/routing.test.toml.
         file: PathBuf,
     },
+    /// Show which rules a request matches and why (each condition's outcome).
+    Explain {
+        /// The request as proto3 JSON (`minhu.v1.Request`), e.g. {"channel":"CHANNEL_WECHAT",
+        /// "description":"..."}.
+        file: PathBuf,
+        /// When it is accepted, e.g. 2026-11-23T10:00:00+08:00 (default now).
+        #[arg(long)]
+        at: Option<String>,
+    },
 }

@@ -60,24 +60,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let cases = cases::read(&file).map_err(anyhow::Error::msg)?;
             let outcomes = cases::run(&loaded.router, &cases);
-            let failed = outcomes.iter().filter(|o| !o.mismatches.is_empty()).count();
-            for o in &outcomes {
-                if o.mismatches.is_empty() {
-                    println!("ok    {}", o.name);
-                } else {
-                    println!("FAIL  {}", o.name);
-                    for m in &o.mismatches {
-                        println!("        {m}");
-                    }
-                }
-            }
-            println!("{} passed, {} failed", outcomes.len() - failed, failed);
-            Ok(if failed == 0 {
+            print!("{}", cases::report(&outcomes));
+            Ok(if outcomes.iter().all(|o| o.mismatches.is_empty()) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
             })
         }
+        Command::Routes {
+            command: RoutesCommand::Explain { file, at },
+        } => Ok(minhu::router::explain::run(
+            &loaded.router,
+            &file,
+            at.as_deref(),
+        )),
         Command::Ingest {
             command: IngestCommand::Mail(args),
         } => Ok(ingest_mail(&cli.config, &args)),

@@ -6,6 +6,7 @@
 //! - [`source`]: the trait through which the relay reads and settles outbox rows.
 //! - [`relay`]: reads the outbox, publishes with confirms, deletes rows only on a clean ack.
 pub mod envelope;
+pub mod json;
 pub mod properties;
 pub mod relay;
 pub mod source;

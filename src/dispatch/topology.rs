@@ -162,6 +162,8 @@ mod tests {
             id: "cgj".into(),
             name: "市城市管理局".into(),
             routing_key: None,
+            encoding: Default::default(),
+            calendar: None,
         };
         assert_eq!(
             DepartmentQueue::from(&d),

@@ -8,7 +8,7 @@ use super::error::IntakeError;
 use super::validate::validate;
 use crate::config::service::LimitsConfig;
 use crate::pb;
-use crate::router::Router;
+use crate::router::live::LiveRouter;
 use crate::store::{FollowUp, NewTicket, Store, TicketQuery, TicketView};
 use crate::telemetry::Metrics;
 use crate::time::ms_to_timestamp;
@@ -17,7 +17,7 @@ use crate::time::ms_to_timestamp;
 #[derive(Clone)]
 pub struct Intake {
     store: Store,
-    router: Arc<Router>,
+    router: LiveRouter,
     limits: LimitsConfig,
     metrics: Arc<Metrics>,
     closing: Arc<AtomicBool>,
@@ -49,13 +49,13 @@ pub fn priority(req: &pb::Request) -> u8 {
 impl Intake {
     pub fn new(
         store: Store,
-        router: Arc<Router>,
+        router: impl Into<LiveRouter>,
         limits: LimitsConfig,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             store,
-            router,
+            router: router.into(),
             limits,
             metrics,
             closing: Arc::new(AtomicBool::new(false)),
@@ -117,11 +117,13 @@ impl Intake {
             tracing::debug!(field = %e.field, channel = req.channel, "request refused as invalid");
             return Err(IntakeError::Invalid(e));
         }
-        let route = self.router.route(&req, crate::time::now_ms());
+        let mut req = req;
+        let routed = self.router.current().route(&req, crate::time::now_ms());
+        crate::router::live::note(&routed, &mut req, &self.metrics);
         let ticket = NewTicket {
-            priority: priority(&req),
+            priority: routed.priority.unwrap_or_else(|| priority(&req)),
             emergency: is_emergency(req.channel),
-            route,
+            route: routed.decision,
             request: req,
             follow_up,
         };

@@ -1,45 +1,117 @@
 //! Compiling the routing file into a [`Router`], checking everything at once: unknown
-//! departments, duplicate ids, bad levels, channels and district codes, missing deadlines, and
-//! rules that can never match because a catch-all stands before them.
+//! departments, duplicate ids, bad levels, channels, codes, globs and regexes, missing
+//! deadlines, rules shadowed by an earlier catch-all, unreachable departments, and deadlines
+//! that would need a year the working-day calendar has no file for.
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::area::Area;
+use super::calendar::{Calendar, date_string};
 use super::deadline::Deadline;
-use super::infer::{CategoryInferrer, Inference};
-use super::rules::Matcher;
-use crate::config::problem::{ConfigError, Problems};
-use crate::config::routing::{Department, RouteAction, RoutingConfig};
+use super::infer::CategoryInferrer;
+use super::rules::{CategoryPattern, Matcher, parse_time_range};
+use crate::config::problem::{ConfigError, Problem, Problems};
+use crate::config::routing::{
+    Department, Encoding, LinkageRule, Role, RouteAction, RoutingConfig, Rule,
+};
 use crate::dispatch::envelope::level_from_code;
 use crate::pb;
-use crate::store::RouteDecision;
 
 /// What a matched rule (or the fallback) does.
 #[derive(Debug, Clone)]
-struct Action {
-    rule_id: String,
-    department_id: String,
-    routing_key: String,
-    level: pb::Level,
-    deadline: Deadline,
+pub(super) struct Action {
+    pub rule_id: String,
+    pub department_id: String,
+    pub routing_key: String,
+    pub encoding: Encoding,
+    pub level: pb::Level,
+    pub deadline: Deadline,
+    pub calendar: Arc<Calendar>,
+    pub priority: Option<u8>,
 }
 
-/// Compiled, validated routing rules.
+/// A compiled node of the rule tree.
+#[derive(Debug, Clone)]
+pub(super) struct Node {
+    pub id: String,
+    pub description: String,
+    pub matcher: Matcher,
+    pub action: Option<Action>,
+    pub role: Role,
+    pub cont: bool,
+    pub children: Vec<Node>,
+}
+
+/// A compiled emergency linkage rule.
+#[derive(Debug, Clone)]
+pub(super) struct Linkage {
+    pub id: String,
+    pub reason: String,
+    pub line: String,
+    pub matcher: Matcher,
+}
+
+/// Compiled, validated routing rules. Immutable: a reload compiles a new one.
 #[derive(Debug, Clone)]
 pub struct Router {
-    version: String,
-    departments: Vec<Department>,
-    rules: Vec<(Matcher, Action)>,
-    fallback: Action,
-    inferrer: CategoryInferrer,
+    pub(super) version: String,
+    pub(super) departments: Vec<Department>,
+    pub(super) rules: Vec<Node>,
+    pub(super) fallback: Action,
+    pub(super) linkage: Vec<Linkage>,
+    pub(super) inferrer: CategoryInferrer,
+}
+
+/// Per-department facts actions need.
+struct DeptInfo {
+    routing_key: String,
+    encoding: Encoding,
+    calendar: Option<Arc<Calendar>>,
+}
+
+/// State shared while compiling one file.
+struct Compiler<'a> {
+    p: Problems,
+    base: &'a Path,
+    depts: HashMap<String, DeptInfo>,
+    ids: HashSet<String>,
+    used: HashSet<String>,
 }
 
 impl Router {
-    /// Validates `cfg` (read from `file`, whose raw `text` versions it when no version is set).
+    /// Validates `cfg` (read from `file`, whose raw `text` versions it when no version is set)
+    /// as of now. See [`Router::compile_at`].
     pub fn compile(cfg: &RoutingConfig, file: &Path, text: &str) -> Result<Router, ConfigError> {
-        let mut p = Problems::new(file);
-        let mut keys: HashMap<&str, String> = HashMap::new();
-        let mut ids = HashSet::new();
+        Self::compile_at(cfg, file, text, crate::time::now_ms())
+    }
+
+    /// Validates `cfg` as if loaded at `now_ms`.
+    ///
+    /// Calendar coverage is checked here, so at every start, `check-config`, `routes test` and
+    /// reload: each department's calendar must cover today plus its longest deadline in
+    /// working days. A routing file that passes today can fail a later check when a year's
+    /// file is missing — that is the point: add `config/calendar/<next year>.toml` as soon as
+    /// the State Council publishes it (usually in November).
+    pub fn compile_at(
+        cfg: &RoutingConfig,
+        file: &Path,
+        text: &str,
+        now_ms: i64,
+    ) -> Result<Router, ConfigError> {
+        let base = file.parent().unwrap_or_else(|| Path::new("."));
+        let mut c = Compiler {
+            p: Problems::new(file),
+            base,
+            depts: HashMap::new(),
+            ids: HashSet::new(),
+            used: HashSet::new(),
+        };
+        let mut extra: Vec<Problem> = Vec::new();
+        let official_dir = base.join(cfg.calendar_dir.as_deref().unwrap_or(Path::new("calendar")));
+        let mut calendars: HashMap<PathBuf, Option<Arc<Calendar>>> = HashMap::new();
+        let every_day = Arc::new(Calendar::EveryDay);
         for (i, d) in cfg.departments.iter().enumerate() {
             let key = format!("department[{i}]");
             if d.id.is_empty()
@@ -48,106 +120,82 @@ impl Router {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             {
-                p.add(
+                c.p.add(
                     format!("{key}.id"),
                     format!("{:?} must be lower-case letters, digits and '-'", d.id),
                 );
             }
-            if !ids.insert(d.id.as_str()) {
-                p.add(
+            if c.depts.contains_key(&d.id) {
+                c.p.add(
                     format!("{key}.id"),
                     format!("department {:?} is declared twice", d.id),
                 );
             }
             if d.name.trim().is_empty() {
-                p.add(format!("{key}.name"), "must not be empty");
+                c.p.add(format!("{key}.name"), "must not be empty");
             }
-            keys.insert(d.id.as_str(), d.routing_key());
+            let calendar = match d.calendar.as_deref() {
+                Some("every-day") => Some(every_day.clone()),
+                other => {
+                    let dir = match other {
+                        None | Some("official") => official_dir.clone(),
+                        Some(folder) => base.join(folder),
+                    };
+                    calendars
+                        .entry(dir.clone())
+                        .or_insert_with(|| match Calendar::load_dir(&dir) {
+                            Ok(cal) => Some(Arc::new(cal)),
+                            Err(problems) => {
+                                extra.extend(problems);
+                                None
+                            }
+                        })
+                        .clone()
+                }
+            };
+            c.depts.insert(
+                d.id.clone(),
+                DeptInfo {
+                    routing_key: d.routing_key(),
+                    encoding: d.encoding,
+                    calendar,
+                },
+            );
         }
         if cfg.departments.is_empty() {
-            p.add("department", "no departments declared");
+            c.p.add("department", "no departments declared");
         }
 
-        let fallback = action(&mut p, "fallback", "fallback", &cfg.fallback, &keys);
-        let mut rules = Vec::new();
-        let mut rule_ids = HashSet::new();
-        let mut catch_all: Option<String> = None;
-        for (i, r) in cfg.rules.iter().enumerate() {
-            let key = format!("rule[{i}]");
-            if r.id.trim().is_empty() {
-                p.add(format!("{key}.id"), "must not be empty");
-            } else if !rule_ids.insert(r.id.as_str()) {
-                p.add(
-                    format!("{key}.id"),
-                    format!("rule id {:?} is used twice", r.id),
-                );
-            }
-            if let Some(first) = &catch_all {
-                p.add(
-                    &key,
+        let fallback = c.action("fallback", "fallback", &cfg.fallback, None);
+        let rules = c.nodes("rule", &cfg.rules);
+        let linkage: Vec<Linkage> = cfg
+            .linkage
+            .iter()
+            .enumerate()
+            .map(|(i, l)| c.linkage(&format!("emergency_linkage[{i}]"), l))
+            .collect();
+
+        for (i, d) in cfg.departments.iter().enumerate() {
+            if !c.used.contains(&d.id) && cfg.fallback.department != d.id {
+                c.p.add(
+                    format!("department[{i}]"),
                     format!(
-                        "rule {:?} can never match: rule {first:?} before it matches everything",
-                        r.id
+                        "department {:?} is unreachable: no rule or fallback routes to it",
+                        d.id
                     ),
                 );
             }
-            let mut channels = Vec::new();
-            for (j, c) in r.channels.iter().enumerate() {
-                match pb::Channel::from_str_name(&format!("CHANNEL_{c}")) {
-                    Some(ch) if ch != pb::Channel::Unspecified => channels.push(ch),
-                    _ => p.add(
-                        format!("{key}.channels[{j}]"),
-                        format!(
-                            "unknown channel {c:?} (e.g. HOTLINE_12345, WECHAT, EMERGENCY_119)"
-                        ),
-                    ),
-                }
-            }
-            for (j, d) in r.districts.iter().enumerate() {
-                if d.len() != 6 || !d.bytes().all(|b| b.is_ascii_digit()) {
-                    p.add(
-                        format!("{key}.districts[{j}]"),
-                        format!("{d:?} is not a 6-digit district code"),
-                    );
-                }
-            }
-            for (j, c) in r.categories.iter().enumerate() {
-                if c.is_empty() || c.starts_with('.') || c.contains(char::is_whitespace) {
-                    p.add(
-                        format!("{key}.categories[{j}]"),
-                        format!("{c:?} is not a category code or prefix"),
-                    );
-                }
-            }
-            for (j, k) in r.keywords.iter().enumerate() {
-                if k.trim().is_empty() {
-                    p.add(format!("{key}.keywords[{j}]"), "must not be empty");
-                }
-            }
-            let matcher = Matcher {
-                channels,
-                categories: r.categories.clone(),
-                districts: r.districts.clone(),
-                keywords: r.keywords.clone(),
-            };
-            // Judged on the rule as written: a rule whose only condition is invalid is an
-            // error, not a catch-all.
-            let written_catch_all = r.channels.is_empty()
-                && r.categories.is_empty()
-                && r.districts.is_empty()
-                && r.keywords.is_empty();
-            if written_catch_all && catch_all.is_none() {
-                catch_all = Some(r.id.clone());
-            }
-            if let Some(a) = action(&mut p, &key, &r.id, &r.action(), &keys) {
-                rules.push((matcher, a));
-            }
+        }
+        if let Some(fb) = &fallback {
+            let mut all = vec![("fallback".to_owned(), fb.clone())];
+            collect_actions("rule", &rules, &mut all);
+            check_coverage(&mut c.p, &all, now_ms);
         }
 
         let inferrer = match &cfg.taxonomy {
             None => CategoryInferrer::default(),
             Some(t) => {
-                let path = file.parent().unwrap_or_else(|| Path::new(".")).join(t);
+                let path = base.join(t);
                 match std::fs::read_to_string(&path)
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))
                     .and_then(|text| {
@@ -156,7 +204,7 @@ impl Router {
                     }) {
                     Ok(taxonomy) => CategoryInferrer::new(&taxonomy),
                     Err(e) => {
-                        p.add("taxonomy", e);
+                        c.p.add("taxonomy", e);
                         CategoryInferrer::default()
                     }
                 }
@@ -168,39 +216,19 @@ impl Router {
             text.hash(&mut h);
             format!("sha-{:016x}", h.finish())
         });
+        let mut problems = c.p.list;
+        problems.extend(extra);
         match fallback {
-            Some(fallback) if p.list.is_empty() => Ok(Router {
+            Some(fallback) if problems.is_empty() => Ok(Router {
                 version,
                 departments: cfg.departments.clone(),
                 rules,
                 fallback,
+                linkage,
                 inferrer,
             }),
-            _ => Err(ConfigError { problems: p.list }),
+            _ => Err(ConfigError { problems }),
         }
-    }
-
-    /// Routes a request accepted at `now_ms`: the first matching rule, else the fallback.
-    pub fn route(&self, req: &pb::Request, now_ms: i64) -> RouteDecision {
-        let a = self
-            .rules
-            .iter()
-            .find(|(m, _)| m.matches(req))
-            .map(|(_, a)| a)
-            .unwrap_or(&self.fallback);
-        RouteDecision {
-            department_id: a.department_id.clone(),
-            routing_key: a.routing_key.clone(),
-            level: a.level,
-            due_at_ms: a.deadline.due_at(now_ms),
-            rule_id: a.rule_id.clone(),
-            routing_version: self.version.clone(),
-        }
-    }
-
-    /// The taxonomy category a text is about, for reports that arrive without one.
-    pub fn infer_category(&self, text: &str) -> Option<Inference> {
-        self.inferrer.infer(text)
     }
 
     /// The declared departments (one queue each).
@@ -214,57 +242,387 @@ impl Router {
     }
 }
 
-fn action(
-    p: &mut Problems,
-    key: &str,
-    rule_id: &str,
-    a: &RouteAction,
-    keys: &HashMap<&str, String>,
-) -> Option<Action> {
-    let routing_key = keys.get(a.department.as_str()).cloned();
-    if routing_key.is_none() {
-        p.add(
-            format!("{key}.department"),
-            format!(
-                "unknown department {:?}: declare it in a [[department]]",
-                a.department
-            ),
-        );
-    }
-    let level = level_from_code(&a.level);
-    if level.is_none() {
-        p.add(
-            format!("{key}.level"),
-            format!(
-                "{:?} is not a level: use A (community), B (street), C (district) or D (city)",
-                a.level
-            ),
-        );
-    }
-    let deadline = match (a.deadline_working_days, a.deadline_hours) {
-        (Some(d), None) if d > 0 => Some(Deadline::WorkingDays(d)),
-        (None, Some(h)) if h > 0 => Some(Deadline::Hours(h)),
-        (Some(_), Some(_)) => {
-            p.add(key, "set deadline_working_days or deadline_hours, not both");
-            None
+impl Compiler<'_> {
+    fn nodes(&mut self, prefix: &str, rules: &[Rule]) -> Vec<Node> {
+        let mut out = Vec::new();
+        let mut catch_all: Option<String> = None;
+        for (i, r) in rules.iter().enumerate() {
+            let key = format!("{prefix}[{i}]");
+            self.id(&key, &r.id);
+            if let Some(first) = &catch_all {
+                self.p.add(
+                    &key,
+                    format!(
+                        "rule {:?} can never match: rule {first:?} before it matches everything",
+                        r.id
+                    ),
+                );
+            }
+            let matcher = self.matcher(&key, r);
+            let action = match (&r.department, &r.level) {
+                (Some(department), Some(level)) => self.action(
+                    &key,
+                    &r.id,
+                    &RouteAction {
+                        department: department.clone(),
+                        level: level.clone(),
+                        deadline_working_days: r.deadline_working_days,
+                        deadline_hours: r.deadline_hours,
+                    },
+                    r.priority,
+                ),
+                (Some(_), None) => {
+                    self.p
+                        .add(format!("{key}.level"), "missing: set a level A, B, C or D");
+                    None
+                }
+                (None, _)
+                    if r.level.is_some()
+                        || r.deadline_hours.is_some()
+                        || r.deadline_working_days.is_some()
+                        || r.priority.is_some() =>
+                {
+                    self.p.add(
+                        format!("{key}.department"),
+                        "missing: a rule with a level or deadline needs a department",
+                    );
+                    None
+                }
+                (None, _) => {
+                    if r.children.is_empty() {
+                        self.p.add(
+                            &key,
+                            "rule does nothing: give it a department or child rules",
+                        );
+                    }
+                    None
+                }
+            };
+            let children = self.nodes(&format!("{key}.rule"), &r.children);
+            // Judged on the rule as written: a rule whose only condition is invalid is an
+            // error, not a catch-all. One that says `continue` lets later rules run anyway.
+            if matcher.is_catch_all()
+                && r.department.is_some()
+                && !r.continue_
+                && catch_all.is_none()
+                && written_catch_all(r)
+            {
+                catch_all = Some(r.id.clone());
+            }
+            out.push(Node {
+                id: r.id.clone(),
+                description: r.description.clone().unwrap_or_default(),
+                matcher,
+                action,
+                role: r.role,
+                cont: r.continue_,
+                children,
+            });
         }
-        (None, None) => {
+        out
+    }
+
+    fn id(&mut self, key: &str, id: &str) {
+        if id.trim().is_empty() {
+            self.p.add(format!("{key}.id"), "must not be empty");
+        } else if !self.ids.insert(id.to_owned()) {
+            self.p
+                .add(format!("{key}.id"), format!("rule id {id:?} is used twice"));
+        }
+    }
+
+    fn linkage(&mut self, key: &str, l: &LinkageRule) -> Linkage {
+        self.id(key, &l.id);
+        if !matches!(l.line.as_str(), "110" | "119" | "120" | "122") {
+            self.p.add(
+                format!("{key}.line"),
+                format!(
+                    "{:?} is not an emergency line: use 110, 119, 120 or 122",
+                    l.line
+                ),
+            );
+        }
+        if l.reason.trim().is_empty() {
+            self.p.add(
+                format!("{key}.reason"),
+                "must not be empty: the dispatcher reads it",
+            );
+        }
+        let as_rule = Rule {
+            id: l.id.clone(),
+            description: None,
+            channels: l.channels.clone(),
+            request_types: vec![],
+            categories: l.categories.clone(),
+            keywords: l.keywords.clone(),
+            keywords_all: l.keywords_all.clone(),
+            keywords_none: l.keywords_none.clone(),
+            text_regex: None,
+            districts: vec![],
+            streets: vec![],
+            communities: vec![],
+            grids: vec![],
+            area: None,
+            urgency: vec![],
+            time_of_day: None,
+            department: None,
+            level: None,
+            deadline_working_days: None,
+            deadline_hours: None,
+            priority: None,
+            role: Role::Lead,
+            continue_: false,
+            children: vec![],
+        };
+        let mut matcher = self.matcher(key, &as_rule);
+        if matcher.categories.is_empty()
+            && matcher.keywords.is_empty()
+            && matcher.keywords_all.is_empty()
+        {
+            self.p.add(key, "a linkage rule needs categories, keywords or keywords_all; it would flag every report");
+        }
+        if matcher.channels.is_empty() {
+            // The emergency lines' own transfers are already with them.
+            matcher.channels = (1..=11)
+                .filter_map(|n| pb::Channel::try_from(n).ok())
+                .filter(|c| !crate::intake::pipeline::is_emergency(*c as i32))
+                .collect();
+        }
+        Linkage {
+            id: l.id.clone(),
+            reason: l.reason.clone(),
+            line: l.line.clone(),
+            matcher,
+        }
+    }
+
+    fn matcher(&mut self, key: &str, r: &Rule) -> Matcher {
+        let mut m = Matcher::default();
+        for (j, c) in r.channels.iter().enumerate() {
+            match pb::Channel::from_str_name(&format!("CHANNEL_{c}")) {
+                Some(ch) if ch != pb::Channel::Unspecified => m.channels.push(ch),
+                _ => self.p.add(
+                    format!("{key}.channels[{j}]"),
+                    format!("unknown channel {c:?} (e.g. HOTLINE_12345, WECHAT, EMERGENCY_119)"),
+                ),
+            }
+        }
+        for (j, t) in r.request_types.iter().enumerate() {
+            match pb::RequestType::from_str_name(&format!("REQUEST_TYPE_{t}")) {
+                Some(v) if v != pb::RequestType::Unspecified => m.request_types.push(v),
+                _ => self.p.add(
+                    format!("{key}.request_types[{j}]"),
+                    format!(
+                        "unknown request type {t:?} (CONSULT, HELP, COMPLAINT, REPORT, SUGGESTION)"
+                    ),
+                ),
+            }
+        }
+        for (j, u) in r.urgency.iter().enumerate() {
+            match pb::Urgency::from_str_name(&format!("URGENCY_{u}")) {
+                Some(v) if v != pb::Urgency::Unspecified => m.urgency.push(v),
+                _ => self.p.add(
+                    format!("{key}.urgency[{j}]"),
+                    format!("unknown urgency {u:?} (NORMAL, URGENT, CRITICAL)"),
+                ),
+            }
+        }
+        for (j, c) in r.categories.iter().enumerate() {
+            match CategoryPattern::parse(c) {
+                Ok(p) => m.categories.push(p),
+                Err(e) => self.p.add(format!("{key}.categories[{j}]"), e),
+            }
+        }
+        for (name, list, digits, what) in [
+            ("districts", &r.districts, 6, "district (区县)"),
+            ("streets", &r.streets, 9, "street (街道)"),
+            ("communities", &r.communities, 12, "community (社区)"),
+        ] {
+            for (j, d) in list.iter().enumerate() {
+                if d.len() != digits || !d.bytes().all(|b| b.is_ascii_digit()) {
+                    self.p.add(
+                        format!("{key}.{name}[{j}]"),
+                        format!("{d:?} is not a {digits}-digit {what} code"),
+                    );
+                }
+            }
+        }
+        m.districts = r.districts.clone();
+        m.streets = r.streets.clone();
+        m.communities = r.communities.clone();
+        for (j, g) in r.grids.iter().enumerate() {
+            if g.trim().is_empty() {
+                self.p.add(format!("{key}.grids[{j}]"), "must not be empty");
+            }
+        }
+        m.grids = r.grids.clone();
+        for (name, list) in [
+            ("keywords", &r.keywords),
+            ("keywords_all", &r.keywords_all),
+            ("keywords_none", &r.keywords_none),
+        ] {
+            for (j, k) in list.iter().enumerate() {
+                if k.trim().is_empty() {
+                    self.p
+                        .add(format!("{key}.{name}[{j}]"), "must not be empty");
+                }
+            }
+        }
+        m.keywords = r.keywords.clone();
+        m.keywords_all = r.keywords_all.clone();
+        m.keywords_none = r.keywords_none.clone();
+        if let Some(re) = &r.text_regex {
+            match regex::Regex::new(re) {
+                Ok(re) => m.text_regex = Some(re),
+                Err(e) => self.p.add(
+                    format!("{key}.text_regex"),
+                    format!("not a valid regular expression: {e}"),
+                ),
+            }
+        }
+        if let Some(area) = &r.area {
+            match Area::load(&self.base.join(area)) {
+                Ok(a) => m.area = Some(a),
+                Err(e) => self.p.add(format!("{key}.area"), e),
+            }
+        }
+        if let Some(t) = &r.time_of_day {
+            match parse_time_range(t) {
+                Ok(range) => m.time_of_day = Some(range),
+                Err(e) => self.p.add(format!("{key}.time_of_day"), e),
+            }
+        }
+        m
+    }
+
+    fn action(
+        &mut self,
+        key: &str,
+        rule_id: &str,
+        a: &RouteAction,
+        priority: Option<u8>,
+    ) -> Option<Action> {
+        self.used.insert(a.department.clone());
+        let info = self.depts.get(&a.department);
+        if info.is_none() {
+            self.p.add(
+                format!("{key}.department"),
+                format!(
+                    "unknown department {:?}: declare it in a [[department]]",
+                    a.department
+                ),
+            );
+        }
+        let level = level_from_code(&a.level);
+        if level.is_none() {
+            self.p.add(
+                format!("{key}.level"),
+                format!(
+                    "{:?} is not a level: use A (community), B (street), C (district) or D (city)",
+                    a.level
+                ),
+            );
+        }
+        if let Some(p) = priority.filter(|p| *p > 9) {
+            self.p.add(
+                format!("{key}.priority"),
+                format!("{p} is not a priority: use 0 (lowest) to 9 (highest)"),
+            );
+        }
+        let deadline = match (a.deadline_working_days, a.deadline_hours) {
+            (Some(d), None) if d > 0 => Some(Deadline::WorkingDays(d)),
+            (None, Some(h)) if h > 0 => Some(Deadline::Hours(h)),
+            (Some(_), Some(_)) => {
+                self.p
+                    .add(key, "set deadline_working_days or deadline_hours, not both");
+                None
+            }
+            (None, None) => {
+                self.p.add(
+                    key,
+                    "missing deadline: set deadline_working_days or deadline_hours",
+                );
+                None
+            }
+            _ => {
+                self.p.add(key, "deadline must be at least 1");
+                None
+            }
+        };
+        let info = info?;
+        Some(Action {
+            rule_id: rule_id.to_owned(),
+            department_id: a.department.clone(),
+            routing_key: info.routing_key.clone(),
+            encoding: info.encoding,
+            level: level?,
+            deadline: deadline?,
+            // A department whose calendar failed to load has its problems reported already.
+            calendar: info.calendar.clone()?,
+            priority: priority.filter(|p| *p <= 9),
+        })
+    }
+}
+
+/// True when the rule as written has no condition at all.
+fn written_catch_all(r: &Rule) -> bool {
+    r.channels.is_empty()
+        && r.request_types.is_empty()
+        && r.categories.is_empty()
+        && r.keywords.is_empty()
+        && r.keywords_all.is_empty()
+        && r.keywords_none.is_empty()
+        && r.text_regex.is_none()
+        && r.districts.is_empty()
+        && r.streets.is_empty()
+        && r.communities.is_empty()
+        && r.grids.is_empty()
+        && r.area.is_none()
+        && r.urgency.is_empty()
+        && r.time_of_day.is_none()
+}
+
+fn collect_actions(prefix: &str, nodes: &[Node], out: &mut Vec<(String, Action)>) {
+    for (i, n) in nodes.iter().enumerate() {
+        let key = format!("{prefix}[{i}]");
+        if let Some(a) = &n.action {
+            out.push((key.clone(), a.clone()));
+        }
+        collect_actions(&format!("{key}.rule"), &n.children, out);
+    }
+}
+
+/// Each calendar must cover today plus the longest deadline counted by it.
+fn check_coverage(p: &mut Problems, actions: &[(String, Action)], now_ms: i64) {
+    let mut longest: Vec<(&Arc<Calendar>, u32, &str)> = Vec::new();
+    for (key, a) in actions {
+        let Deadline::WorkingDays(n) = a.deadline else {
+            continue;
+        };
+        match longest
+            .iter_mut()
+            .find(|(c, _, _)| Arc::ptr_eq(c, &a.calendar))
+        {
+            Some(entry) if entry.1 < n => *entry = (&a.calendar, n, key),
+            Some(_) => {}
+            None => longest.push((&a.calendar, n, key)),
+        }
+    }
+    for (cal, n, key) in longest {
+        if let Err(e) = Deadline::WorkingDays(n).due_at(now_ms, cal) {
+            let dir = match cal.as_ref() {
+                Calendar::Official { dir, .. } => dir.display().to_string(),
+                Calendar::EveryDay | Calendar::Weekdays => String::new(),
+            };
             p.add(
                 key,
-                "missing deadline: set deadline_working_days or deadline_hours",
+                format!(
+                    "a deadline of {n} working days from today ({}) runs into {}, which has no calendar file: add {dir}/{}.toml",
+                    date_string(crate::time::local_day(now_ms)),
+                    e.year,
+                    e.year
+                ),
             );
-            None
         }
-        _ => {
-            p.add(key, "deadline must be at least 1");
-            None
-        }
-    };
-    Some(Action {
-        rule_id: rule_id.to_owned(),
-        department_id: a.department.clone(),
-        routing_key: routing_key?,
-        level: level?,
-        deadline: deadline?,
-    })
+    }
 }

@@ -1,20 +1,31 @@
 //! Routing: which department handles a case, at which level, by when.
 //!
-//! - [`cases`]: routing tests as data, for `minhu routes test`.
 //! - [`compile`]: turns `config/routing.toml` into a [`Router`], reporting every problem.
-//! - [`rules`]: matching a request against compiled rules.
+//! - [`rules`]: one rule's conditions against a request (and why, for explain).
+//! - [`decide`]: the rule tree walk: lead, co-handlers, linkage, inferred category.
+//! - [`area`]: GeoJSON areas and point-in-polygon.
+//! - [`calendar`]: working-day calendars (`config/calendar/<year>.toml`).
 //! - [`deadline`]: deadlines in working days or hours.
 //! - [`infer`]: a category from the text when the channel gives none (taxonomy keywords).
+//! - [`cases`]: routing tests as data, for `minhu routes test`.
+//! - [`explain`]: `minhu routes explain`'s report.
+//! - [`live`]: the router in service, swapped atomically on reload; routing metrics.
 //!
 //! A `Router` is immutable; a new routing file makes a new `Router` (hot reload swaps whole
 //! routers, so no ticket is ever routed half by one version and half by another).
+pub mod area;
+pub mod calendar;
 pub mod cases;
 pub mod compile;
 pub mod deadline;
+pub mod decide;
+pub mod explain;
 pub mod infer;
+pub mod live;
 pub mod rules;
 
 pub use compile::Router;
+pub use decide::{CoHandler, Explanation, LinkageHit, Routed};
 
 #[cfg(test)]
 mod tests;

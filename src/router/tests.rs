@@ -1,13 +1,25 @@
 //! Routing decisions and config checks on small inline files and on the shipped sample.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Router;
+use super::calendar::days_from_civil;
 use crate::config::routing::RoutingConfig;
 use crate::pb;
 
-fn compile(text: &str) -> Result<Router, crate::config::ConfigError> {
+/// Monday 2026-11-23 10:00 Shanghai.
+const MON_10AM: i64 = (days_from_civil(2026, 11, 23) * 24 + 2) * 3_600_000;
+
+fn config_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+fn compile_at(text: &str, now: i64) -> Result<Router, crate::config::ConfigError> {
     let cfg: RoutingConfig = toml::from_str(text).expect("test routing parses");
-    Router::compile(&cfg, Path::new("routing.toml"), text)
+    Router::compile_at(&cfg, &config_dir().join("routing.toml"), text, now)
+}
+
+fn compile(text: &str) -> Result<Router, crate::config::ConfigError> {
+    compile_at(text, MON_10AM)
 }
 
 const BASE: &str = r#"
@@ -57,7 +69,12 @@ fn req(channel: pb::Channel, category: &str, district: &str) -> pb::Request {
 #[test]
 fn first_matching_rule_decides_else_fallback() {
     let r = compile(BASE).unwrap();
-    let d = r.route(&req(pb::Channel::Hotline12345, "road.pothole", "610104"), 0);
+    let d = r
+        .route(
+            &req(pb::Channel::Hotline12345, "road.pothole", "610104"),
+            MON_10AM,
+        )
+        .decision;
     assert_eq!(
         (
             d.department_id.as_str(),
@@ -68,50 +85,59 @@ fn first_matching_rule_decides_else_fallback() {
     );
     assert_eq!(d.level, pb::Level::CDistrict);
     assert_eq!(d.routing_version, "t1");
-    let d = r.route(&req(pb::Channel::Emergency119, "road.pothole", "610104"), 0);
+    // Five working days from Monday 10:00 is the next Monday 10:00.
+    assert_eq!(d.due_at_ms, MON_10AM + 7 * 86_400_000);
+    let d = r
+        .route(
+            &req(pb::Channel::Emergency119, "road.pothole", "610104"),
+            MON_10AM,
+        )
+        .decision;
     assert_eq!(d.department_id, "fire");
-    assert_eq!(d.due_at_ms, 4 * 3_600_000);
-    let d = r.route(&req(pb::Channel::Hotline12345, "road.pothole", "610102"), 0);
+    assert_eq!(d.due_at_ms, MON_10AM + 4 * 3_600_000);
+    let routed = r.route(
+        &req(pb::Channel::Hotline12345, "road.pothole", "610102"),
+        MON_10AM,
+    );
     assert_eq!(
         (
-            d.department_id.as_str(),
-            d.rule_id.as_str(),
-            d.routing_key.as_str()
+            routed.decision.department_id.as_str(),
+            routed.decision.rule_id.as_str()
         ),
-        ("centre", "fallback", "dept.centre")
+        ("centre", "fallback")
     );
+    assert_eq!(routed.reason, "no rule matched");
 }
 
 #[test]
 fn every_problem_is_reported_at_once() {
     let bad = BASE
-        .replace(
-            "department = \"roads\"\nlevel = \"C\"",
-            "department = \"nowhere\"\nlevel = \"Z\"",
-        )
-        .replace(
-            "channels = [\"EMERGENCY_119\"]",
-            "channels = [\"EMERGENCY_999\"]",
-        )
-        .replace("districts = [\"610104\"]", "districts = [\"6101\"]")
+        .replace("department = \"roads\"\nlevel = \"C\"", "department = \"nowhere\"\nlevel = \"Z\"")
+        .replace("channels = [\"EMERGENCY_119\"]", "channels = [\"EMERGENCY_999\"]")
+        .replace("categories = [\"road.\"]", "categories = [\"road.[\"]")
+        .replace("districts = [\"610104\"]", "districts = [\"6101\"]\nstreets = [\"61010400\"]\ntext_regex = \"(\"\ntime_of_day = \"25:00-01:00\"")
         + "\n[[rule]]\nid = \"fire-line\"\ndepartment = \"centre\"\nlevel = \"A\"\n";
     let err = compile(&bad).unwrap_err();
     let text = err.to_string();
     for want in [
         "rule[0].channels[0]: unknown channel \"EMERGENCY_999\"",
-        "rule[1].districts[0]: \"6101\" is not a 6-digit district code",
+        "rule[1].districts[0]: \"6101\" is not a 6-digit district",
+        "rule[1].streets[0]: \"61010400\" is not a 9-digit street",
+        "rule[1].categories[0]: \"road.[\" is not a valid glob",
+        "rule[1].text_regex: not a valid regular expression",
+        "rule[1].time_of_day: \"25:00-01:00\" is not a time range",
         "rule[1].department: unknown department \"nowhere\"",
         "rule[1].level: \"Z\" is not a level",
         "rule[2].id: rule id \"fire-line\" is used twice",
         "rule[2]: missing deadline",
+        "department[1]: department \"roads\" is unreachable",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
-    assert!(text.starts_with("6 configuration problems"), "{text}");
 }
 
 #[test]
-fn rules_after_a_catch_all_are_flagged() {
+fn rules_after_a_catch_all_are_flagged_within_the_tree() {
     let text = BASE.replace("channels = [\"EMERGENCY_119\"]\n", "");
     let err = compile(&text).unwrap_err().to_string();
     assert!(
@@ -120,17 +146,204 @@ fn rules_after_a_catch_all_are_flagged() {
         ),
         "{err}"
     );
+    let nested = BASE.to_owned()
+        + "[[rule.rule]]\nid = \"all-roads\"\ndepartment = \"roads\"\nlevel = \"B\"\ndeadline_hours = 1\n\
+           [[rule.rule]]\nid = \"never\"\nkeywords = [\"x\"]\ndepartment = \"roads\"\nlevel = \"B\"\ndeadline_hours = 1\n";
+    let err = compile(&nested).unwrap_err().to_string();
+    assert!(
+        err.contains("rule[1].rule[1]: rule \"never\" can never match: rule \"all-roads\""),
+        "{err}"
+    );
+}
+
+const TREE: &str = r#"
+version = "tree"
+[fallback]
+department = "centre"
+level = "D"
+deadline_working_days = 3
+[[department]]
+id = "centre"
+name = "协调中心"
+[[department]]
+id = "eco"
+name = "生态环境"
+encoding = "json"
+[[department]]
+id = "urban"
+name = "城管"
+[[department]]
+id = "police"
+name = "公安"
+calendar = "every-day"
+
+[[rule]]
+id = "noise"
+categories = ["noise.*"]
+  [[rule.rule]]
+  id = "noise-night-construction"
+  categories = ["noise.construction"]
+  time_of_day = "22:00-06:00"
+  department = "eco"
+  level = "C"
+  deadline_hours = 2
+  priority = 7
+  continue = true
+  [[rule.rule]]
+  id = "noise-night-police"
+  time_of_day = "22:00-06:00"
+  department = "police"
+  level = "B"
+  deadline_working_days = 1
+  role = "co-handler"
+  [[rule.rule]]
+  id = "noise-day"
+  department = "urban"
+  level = "B"
+  deadline_working_days = 3
+
+[[rule]]
+id = "fumes-eco"
+categories = ["env.fume"]
+department = "eco"
+level = "B"
+deadline_working_days = 5
+continue = true
+[[rule]]
+id = "fumes-urban"
+categories = ["env.fume"]
+department = "urban"
+level = "B"
+deadline_working_days = 5
+
+[[emergency_linkage]]
+id = "gas"
+reason = "燃气泄漏"
+line = "119"
+keywords = ["燃气", "煤气"]
+keywords_all = ["味"]
+keywords_none = ["演练"]
+"#;
+
+#[test]
+fn nested_rules_fan_out_to_co_handlers_with_their_own_deadlines() {
+    let r = compile(TREE).unwrap();
+    let night = MON_10AM + 13 * 3_600_000; // 23:00
+    let routed = r.route(
+        &req(pb::Channel::Hotline12345, "noise.construction", ""),
+        night,
+    );
+    assert_eq!(routed.decision.department_id, "eco");
+    assert_eq!(routed.decision.rule_id, "noise-night-construction");
+    assert_eq!(routed.priority, Some(7));
+    assert_eq!(routed.encoding, crate::config::routing::Encoding::Json);
+    assert_eq!(routed.co_handlers.len(), 1);
+    let co = &routed.co_handlers[0].decision;
+    assert_eq!(
+        (co.department_id.as_str(), co.rule_id.as_str()),
+        ("police", "noise-night-police")
+    );
+    // The police work every day: one working day is 24 hours.
+    assert_eq!(co.due_at_ms, night + 86_400_000);
+    // By day the parent's children fall through to the day rule.
+    let day = r.route(
+        &req(pb::Channel::Hotline12345, "noise.construction", ""),
+        MON_10AM,
+    );
+    assert_eq!(day.decision.department_id, "urban");
+    assert!(day.co_handlers.is_empty());
+}
+
+#[test]
+fn several_leads_are_ambiguous_and_go_to_the_centre_with_the_reason() {
+    let r = compile(TREE).unwrap();
+    let routed = r.route(&req(pb::Channel::Hotline12345, "env.fume", ""), MON_10AM);
+    assert_eq!(routed.decision.department_id, "centre");
+    assert_eq!(routed.decision.rule_id, "fallback");
+    assert!(routed.reason.contains("ambiguous: several departments claim it (eco by rule fumes-eco, urban by rule fumes-urban)"), "{}", routed.reason);
+}
+
+#[test]
+fn linkage_rules_flag_emergencies_on_non_emergency_channels() {
+    let r = compile(TREE).unwrap();
+    let mut q = req(pb::Channel::Wechat, "", "");
+    q.description = "楼道里燃气味很重".into();
+    let routed = r.route(&q, MON_10AM);
+    assert_eq!(routed.linkage.len(), 1);
+    assert_eq!(
+        (
+            routed.linkage[0].line.as_str(),
+            routed.linkage[0].reason.as_str()
+        ),
+        ("119", "燃气泄漏")
+    );
+    q.description = "燃气泄漏应急演练，有味道".into();
+    assert!(r.route(&q, MON_10AM).linkage.is_empty());
+    q.description = "楼道里燃气味很重".into();
+    q.channel = pb::Channel::Emergency119 as i32;
+    assert!(
+        r.route(&q, MON_10AM).linkage.is_empty(),
+        "119's own transfers are not linked back"
+    );
+}
+
+#[test]
+fn explain_lists_every_rule_tried_with_each_condition() {
+    let r = compile(TREE).unwrap();
+    let e = r.explain(
+        &req(pb::Channel::Hotline12345, "noise.construction", ""),
+        MON_10AM,
+    );
+    let ids: Vec<(&str, bool, usize)> = e
+        .steps
+        .iter()
+        .map(|s| (s.rule_id.as_str(), s.matched, s.depth))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("noise", true, 0),
+            ("noise-night-construction", false, 1),
+            ("noise-night-police", false, 1),
+            ("noise-day", true, 1)
+        ]
+    );
+    let text = super::explain::render(&e, r.version(), MON_10AM);
+    assert!(text.contains("✗ time_of_day"), "{text}");
+    assert!(text.contains("decision: urban (level B"), "{text}");
+}
+
+#[test]
+fn a_deadline_beyond_the_calendar_is_a_config_error() {
+    // 28 December 2026 + 5 working days runs into 2027, which has no calendar file yet.
+    let dec28 = (days_from_civil(2026, 12, 28) * 24 + 2) * 3_600_000;
+    let err = compile_at(BASE, dec28).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "rule[1]: a deadline of 5 working days from today (2026-12-28) runs into 2027"
+        ),
+        "{err}"
+    );
+    assert!(compile_at(BASE, MON_10AM).is_ok());
 }
 
 #[test]
 fn the_shipped_sample_compiles_and_routes_by_category() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/routing.toml");
+    let path = config_dir().join("routing.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let cfg: RoutingConfig = toml::from_str(&text).unwrap();
-    let r = Router::compile(&cfg, &path, &text).unwrap();
-    let d = r.route(&req(pb::Channel::Hotline12345, "env.fume", "610104"), 0);
-    assert_eq!(d.department_id, "eco-env");
+    let r = Router::compile_at(&cfg, &path, &text, MON_10AM).unwrap();
+    let d = r.route(
+        &req(pb::Channel::Hotline12345, "env.fume", "610104"),
+        MON_10AM,
+    );
+    assert_eq!(d.decision.department_id, "eco-env");
     let mut wechat = req(pb::Channel::Wechat, "", "610104");
     wechat.description = "路口井盖不见了".into();
-    assert_eq!(r.route(&wechat, 0).department_id, "roads");
+    let routed = r.route(&wechat, MON_10AM);
+    assert_eq!(routed.decision.department_id, "roads");
+    assert!(
+        routed.inferred.is_some(),
+        "WeChat gives no category: it is inferred"
+    );
 }

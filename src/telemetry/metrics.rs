@@ -34,6 +34,8 @@ pub struct Metrics {
     pub broker_connected: AtomicI64,
     /// Broker (re)connections made.
     pub broker_connects: AtomicU64,
+    /// Routing config reloads, inference, linkage and calendar metrics.
+    pub routing: crate::router::live::RoutingMetrics,
 }
 
 impl Metrics {
@@ -129,6 +131,7 @@ impl Metrics {
             "# HELP {name} Broker connections made.\n# TYPE {name} counter\n{name} {}",
             self.broker_connects.load(Relaxed)
         );
+        self.routing.render(&mut out);
         out
     }
 }

@@ -1,0 +1,276 @@
+//! Walking the rule tree for one request: the lead department (主办), co-handlers (协办),
+//! emergency linkage flags, the inferred category, and — for `routes explain` — every rule
+//! tried with each condition's outcome.
+use super::calendar::Uncovered;
+use super::compile::{Action, Node, Router};
+use super::infer::Inference;
+use super::rules::{Ctx, Outcome};
+use crate::config::routing::{Encoding, Role};
+use crate::pb;
+use crate::store::RouteDecision;
+use crate::time::{CST_OFFSET_SECS, local_day};
+
+/// A department that gets its own dispatch besides the lead (协办).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoHandler {
+    pub decision: RouteDecision,
+    pub encoding: Encoding,
+}
+
+/// A linkage rule that flagged the report as an emergency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkageHit {
+    pub rule_id: String,
+    /// `110`, `119`, `120` or `122`.
+    pub line: String,
+    pub reason: String,
+}
+
+/// Everything routing decided for one request, by one router version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routed {
+    /// The lead department's decision (the case records it).
+    pub decision: RouteDecision,
+    /// How the lead department wants its dispatches encoded.
+    pub encoding: Encoding,
+    /// Co-handlers, each with its own dispatch.
+    pub co_handlers: Vec<CoHandler>,
+    /// Publish priority set by the deciding rule, if any.
+    pub priority: Option<u8>,
+    /// The category inferred from the text when the request gave none.
+    pub inferred: Option<Inference>,
+    /// Emergency linkage rules that matched.
+    pub linkage: Vec<LinkageHit>,
+    /// Why it went where it went, in words (recorded in the audit trail).
+    pub reason: String,
+    /// Set when a deadline ran past the calendar (see [`Router::route`]).
+    pub calendar_gap: Option<Uncovered>,
+}
+
+/// One rule tried, for `routes explain`.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Nesting depth (0 for top-level rules).
+    pub depth: usize,
+    pub rule_id: String,
+    pub description: String,
+    pub matched: bool,
+    pub outcomes: Vec<Outcome>,
+}
+
+/// `routes explain`: the rules tried and the result.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub steps: Vec<Step>,
+    /// Linkage rules tried.
+    pub linkage: Vec<Step>,
+    pub routed: Routed,
+}
+
+impl Router {
+    /// Routes a request accepted at `now_ms`. Never fails: a deadline that runs past the
+    /// working-day calendar (possible only when the service ran into a year whose file was
+    /// never added, since load checks coverage) is counted Monday to Friday and flagged in
+    /// [`Routed::calendar_gap`] for the caller to log and count.
+    pub fn route(&self, req: &pb::Request, now_ms: i64) -> Routed {
+        self.run(req, now_ms, None, None)
+    }
+
+    /// Routes like [`Router::route`] and records every rule tried.
+    pub fn explain(&self, req: &pb::Request, now_ms: i64) -> Explanation {
+        let mut steps = Vec::new();
+        let mut linkage = Vec::new();
+        let routed = self.run(req, now_ms, Some(&mut steps), Some(&mut linkage));
+        Explanation {
+            steps,
+            linkage,
+            routed,
+        }
+    }
+
+    /// The taxonomy category a text is about, for reports that arrive without one.
+    pub fn infer_category(&self, text: &str) -> Option<Inference> {
+        self.inferrer.infer(text)
+    }
+
+    fn run(
+        &self,
+        req: &pb::Request,
+        now_ms: i64,
+        mut trace: Option<&mut Vec<Step>>,
+        link_trace: Option<&mut Vec<Step>>,
+    ) -> Routed {
+        let inferred = if req.category.is_empty() {
+            self.infer_category(&format!("{}\n{}", req.title, req.description))
+        } else {
+            None
+        };
+        let category = inferred
+            .as_ref()
+            .map_or(req.category.as_str(), |i| i.code.as_str());
+        let local_ms = now_ms + CST_OFFSET_SECS * 1000;
+        let ctx = Ctx {
+            category,
+            minute_of_day: u32::try_from(local_ms.rem_euclid(86_400_000) / 60_000).unwrap_or(0),
+        };
+        let mut hits: Vec<(&Action, Role)> = Vec::new();
+        walk(&self.rules, req, ctx, &mut hits, &mut trace, 0);
+
+        let mut gap = None;
+        let mut decision = |a: &Action| {
+            let due_at_ms = a.deadline.due_at(now_ms, &a.calendar).unwrap_or_else(|e| {
+                gap = Some(e);
+                a.deadline
+                    .due_at(now_ms, &super::calendar::Calendar::weekdays())
+                    .unwrap_or(now_ms)
+            });
+            RouteDecision {
+                department_id: a.department_id.clone(),
+                routing_key: a.routing_key.clone(),
+                level: a.level,
+                due_at_ms,
+                rule_id: a.rule_id.clone(),
+                routing_version: self.version.clone(),
+            }
+        };
+
+        let leads: Vec<&Action> = hits
+            .iter()
+            .filter(|(_, r)| *r == Role::Lead)
+            .map(|(a, _)| *a)
+            .collect();
+        let mut lead_departments: Vec<&str> =
+            leads.iter().map(|a| a.department_id.as_str()).collect();
+        lead_departments.dedup();
+        let (lead, reason) = match (hits.is_empty(), lead_departments.len()) {
+            (true, _) => (&self.fallback, "no rule matched".to_owned()),
+            (false, 0) => (
+                &self.fallback,
+                format!(
+                    "ambiguous: only co-handler rules matched ({}), none leads",
+                    hits.iter()
+                        .map(|(a, _)| a.rule_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            (false, 1) => (leads[0], format!("rule {}", leads[0].rule_id)),
+            (false, _) => (
+                &self.fallback,
+                format!(
+                    "ambiguous: several departments claim it ({})",
+                    leads
+                        .iter()
+                        .map(|a| format!("{} by rule {}", a.department_id, a.rule_id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        };
+        let lead_decision = decision(lead);
+        let mut co_handlers: Vec<CoHandler> = Vec::new();
+        if !std::ptr::eq(lead, &self.fallback) {
+            for (a, _) in &hits {
+                if a.department_id != lead.department_id
+                    && !co_handlers
+                        .iter()
+                        .any(|c| c.decision.department_id == a.department_id)
+                {
+                    co_handlers.push(CoHandler {
+                        decision: decision(a),
+                        encoding: a.encoding,
+                    });
+                }
+            }
+        }
+
+        let mut linkage = Vec::new();
+        let mut link_trace = link_trace;
+        for l in &self.linkage {
+            let ok = match link_trace.as_deref_mut() {
+                Some(t) => {
+                    let (ok, outcomes) = l.matcher.explain(req, ctx);
+                    t.push(Step {
+                        depth: 0,
+                        rule_id: l.id.clone(),
+                        description: format!("{} → {}", l.reason, l.line),
+                        matched: ok,
+                        outcomes,
+                    });
+                    ok
+                }
+                None => l.matcher.matches(req, ctx),
+            };
+            if ok {
+                linkage.push(LinkageHit {
+                    rule_id: l.id.clone(),
+                    line: l.line.clone(),
+                    reason: l.reason.clone(),
+                });
+            }
+        }
+        Routed {
+            decision: lead_decision,
+            encoding: lead.encoding,
+            co_handlers,
+            priority: lead.priority,
+            inferred,
+            linkage,
+            reason,
+            calendar_gap: gap,
+        }
+    }
+}
+
+/// Tries `nodes` in order; returns whether any took the request. A node takes it when it
+/// matches and one of its children does, or (no child does and) it has an action. The walk
+/// stops at the first node that takes it unless that node says `continue`.
+fn walk<'r>(
+    nodes: &'r [Node],
+    req: &pb::Request,
+    ctx: Ctx<'_>,
+    hits: &mut Vec<(&'r Action, Role)>,
+    trace: &mut Option<&mut Vec<Step>>,
+    depth: usize,
+) -> bool {
+    let mut any = false;
+    for n in nodes {
+        let ok = match trace.as_deref_mut() {
+            Some(t) => {
+                let (ok, outcomes) = n.matcher.explain(req, ctx);
+                t.push(Step {
+                    depth,
+                    rule_id: n.id.clone(),
+                    description: n.description.clone(),
+                    matched: ok,
+                    outcomes,
+                });
+                ok
+            }
+            None => n.matcher.matches(req, ctx),
+        };
+        if !ok {
+            continue;
+        }
+        let took = if walk(&n.children, req, ctx, hits, trace, depth + 1) {
+            true
+        } else if let Some(a) = &n.action {
+            hits.push((a, n.role));
+            true
+        } else {
+            false
+        };
+        if took {
+            any = true;
+            if !n.cont {
+                return true;
+            }
+        }
+    }
+    any
+}
+
+/// The local day of an instant (re-exported for explain output).
+pub fn local_date(ms: i64) -> String {
+    super::calendar::date_string(local_day(ms))
+}
