@@ -55,12 +55,7 @@ pub async fn serve(
     let cfg = loaded.service;
     let metrics = Arc::new(Metrics::default());
     let (store, feed, writer) = Store::open(&cfg.store, metrics.clone())?;
-    let departments: Vec<DepartmentQueue> = loaded
-        .router
-        .departments()
-        .iter()
-        .map(DepartmentQueue::from)
-        .collect();
+    let departments = DepartmentQueue::all_for(loaded.router.departments());
     let routing_version = loaded.router.version().to_owned();
     let intake = Intake::new(
         store.clone(),

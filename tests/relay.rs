@@ -141,6 +141,7 @@ fn row(id: i64, priority: u8, routing_key: &str) -> OutboxMessage {
         created_at_ms: 1_795_000_000_000 + id,
         payload: body.encode_to_vec(),
         attempts: 0,
+        content: None,
     }
 }
 

@@ -18,3 +18,8 @@ pub const DISPATCH_EXCHANGE: &str = "minhu.dispatch";
 pub const DEAD_LETTER_EXCHANGE: &str = "minhu.dlx";
 /// The queue bound to the dead-letter exchange.
 pub const DEAD_LETTER_QUEUE: &str = "minhu.dead";
+/// The emergency linkage queue (12345 → 110/119/120 联动): reports flagged by an
+/// `[[emergency_linkage]]` rule, as JSON `minhu.EmergencyLinkage`, besides normal routing.
+pub const LINKAGE_QUEUE: &str = "minhu.emergency.linkage";
+/// Its binding key on `minhu.dispatch`.
+pub const LINKAGE_ROUTING_KEY: &str = "emergency.linkage";

@@ -38,9 +38,15 @@ pub fn properties(msg: &OutboxMessage) -> BasicProperties {
             AMQPValue::LongString(LongString::from(value.as_bytes())),
         );
     }
+    let (content_type, message_type) = msg
+        .content
+        .as_ref()
+        .map_or((CONTENT_TYPE, MESSAGE_TYPE), |(c, m)| {
+            (c.as_str(), m.as_str())
+        });
     BasicProperties::default()
-        .with_content_type(CONTENT_TYPE.into())
-        .with_type(MESSAGE_TYPE.into())
+        .with_content_type(short_lossy(content_type))
+        .with_type(short_lossy(message_type))
         .with_delivery_mode(PERSISTENT)
         .with_message_id(short_lossy(&msg.dispatch_id))
         .with_timestamp(timestamp_secs(msg.created_at_ms))
@@ -90,6 +96,7 @@ mod tests {
             created_at_ms: 1_795_000_123_456,
             payload: vec![1, 2, 3],
             attempts: 0,
+            content: None,
         }
     }
 

@@ -4,7 +4,8 @@
 //! - `minhu.dispatch`: durable topic exchange every dispatch is published to;
 //! - `minhu.dlx`: durable topic dead-letter exchange, with queue `minhu.dead` bound by `#`;
 //! - `minhu.dept.<id>`: one durable queue per department, dead-lettering to `minhu.dlx`, bound
-//!   to `minhu.dispatch` with the department's routing key.
+//!   to `minhu.dispatch` with the department's routing key;
+//! - `minhu.emergency.linkage`: the emergency linkage queue, bound with `emergency.linkage`.
 //!
 //! Declaring is idempotent as long as the arguments do not change. RabbitMQ refuses to
 //! redeclare a queue with other arguments (`PRECONDITION_FAILED`, closing the channel); that is
@@ -38,6 +39,26 @@ impl From<&Department> for DepartmentQueue {
             queue: d.queue_name(),
             routing_key: d.routing_key(),
         }
+    }
+}
+
+impl DepartmentQueue {
+    /// The emergency linkage queue, declared and bound like a department's.
+    pub fn linkage() -> Self {
+        Self {
+            id: "emergency-linkage".into(),
+            queue: super::LINKAGE_QUEUE.into(),
+            routing_key: super::LINKAGE_ROUTING_KEY.into(),
+        }
+    }
+
+    /// Every queue a router's config needs: its departments' and the linkage queue.
+    pub fn all_for(departments: &[Department]) -> Vec<Self> {
+        departments
+            .iter()
+            .map(Self::from)
+            .chain(std::iter::once(Self::linkage()))
+            .collect()
     }
 }
 

@@ -121,6 +121,7 @@ impl Intake {
         let routed = self.router.current().route(&req, crate::time::now_ms());
         crate::router::live::note(&routed, &mut req, &self.metrics);
         let ticket = NewTicket {
+            fan_out: crate::router::live::fan_out(&routed),
             priority: routed.priority.unwrap_or_else(|| priority(&req)),
             emergency: is_emergency(req.channel),
             route: routed.decision,

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use arc_swap::ArcSwap;
 
 use super::{Routed, Router};
+use crate::config::routing::Encoding;
 use crate::pb;
+use crate::store::{CoDispatch, FanOut, LinkageOut};
 use crate::telemetry::Metrics;
 
 /// The live router, shared by every door. Clone freely.
@@ -104,6 +106,31 @@ impl RoutingMetrics {
                 v.load(Relaxed)
             );
         }
+    }
+}
+
+/// What the store sends besides the lead's dispatch.
+pub fn fan_out(routed: &Routed) -> FanOut {
+    FanOut {
+        lead_json: routed.encoding == Encoding::Json,
+        co_handlers: routed
+            .co_handlers
+            .iter()
+            .map(|c| CoDispatch {
+                route: c.decision.clone(),
+                json: c.encoding == Encoding::Json,
+            })
+            .collect(),
+        linkage: routed
+            .linkage
+            .iter()
+            .map(|l| LinkageOut {
+                rule_id: l.rule_id.clone(),
+                line: l.line.clone(),
+                reason: l.reason.clone(),
+            })
+            .collect(),
+        reason: routed.reason.clone(),
     }
 }
 

@@ -74,6 +74,7 @@ mod tests {
             created_at_ms: 0,
             payload: vec![1, 2, 3],
             attempts: 0,
+            content: None,
         }
     }
 

@@ -10,6 +10,7 @@
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
 mod error;
+mod fanout;
 mod hot;
 mod ids;
 mod model;

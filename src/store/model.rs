@@ -15,6 +15,39 @@ pub struct NewTicket {
     pub emergency: bool,
     /// Set when this report may continue the same reporter's recent report.
     pub follow_up: Option<FollowUp>,
+    /// Further messages a new case sends: co-handlers' dispatches, emergency linkage, and how
+    /// each is encoded.
+    pub fan_out: FanOut,
+}
+
+/// What routing adds to a new case besides the lead's dispatch (see `crate::router`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FanOut {
+    /// Encode the lead's dispatch as proto3 JSON instead of protobuf.
+    pub lead_json: bool,
+    /// Co-handlers (协办), each with its own dispatch; only when the ticket opens a new case.
+    pub co_handlers: Vec<CoDispatch>,
+    /// Emergency lines the report must be linked to at once.
+    pub linkage: Vec<LinkageOut>,
+    /// Why routing decided as it did (kept in the audit trail).
+    pub reason: String,
+}
+
+/// A co-handler's dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoDispatch {
+    pub route: RouteDecision,
+    /// Encode as proto3 JSON.
+    pub json: bool,
+}
+
+/// An emergency linkage message to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkageOut {
+    pub rule_id: String,
+    /// `110`, `119`, `120` or `122`.
+    pub line: String,
+    pub reason: String,
 }
 
 /// "The same citizen is still telling us about the same thing": a report that joins the
@@ -114,8 +147,11 @@ pub struct OutboxMessage {
     pub level: String,
     /// When the dispatch was created (AMQP `timestamp`, in seconds).
     pub created_at_ms: i64,
-    /// Encoded `minhu.v1.Dispatch`.
+    /// Encoded `minhu.v1.Dispatch` (or what `content_type` says).
     pub payload: Vec<u8>,
+    /// AMQP `content_type` and `type` when not the protobuf `minhu.v1.Dispatch` default:
+    /// proto3 JSON dispatches, emergency linkage messages.
+    pub content: Option<(String, String)>,
     /// Failed publish attempts so far.
     pub attempts: u32,
 }

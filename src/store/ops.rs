@@ -16,7 +16,7 @@ pub(super) type Refusal = StoreError;
 
 /// What an accept produced: the answer and, unless it was a replay, the new outbox row (kept
 /// for the relay in memory once committed, see `hot`).
-type AcceptResult = Result<(Accepted, Option<OutboxMessage>), Refusal>;
+type AcceptResult = Result<(Accepted, Vec<OutboxMessage>), Refusal>;
 
 /// Idempotency check, then either a new case or (for a follow-up) the reporter's open case.
 ///
@@ -49,7 +49,7 @@ pub(super) fn accept(
         )
         .optional()?;
     if let Some(replay) = existing {
-        return Ok(Ok((replay, None)));
+        return Ok(Ok((replay, Vec::new())));
     }
     if !t.emergency && st.depth >= st.budget {
         return Ok(Err(StoreError::OutboxFull {
@@ -135,7 +135,7 @@ fn open_case(
     st: &mut State,
     t: &NewTicket,
     now: i64,
-) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
+) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
     let req = &t.request;
     let route = &t.route;
     let (case_seq, case_id) = st.seq.next_case(now);
@@ -197,7 +197,7 @@ fn join_case(
     t: &NewTicket,
     mut case: OpenCase,
     now: i64,
-) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
+) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
     case.report_count += 1;
     case.urgency = case.urgency.max(t.request.urgency);
     tx.prepare_cached(
@@ -224,7 +224,7 @@ fn file(
     disposition: pb::Disposition,
     kind: pb::DispatchKind,
     now: i64,
-) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
+) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
     let req = &t.request;
     let (ticket_seq, ticket_id) = st.seq.next_ticket(now);
     let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
@@ -271,33 +271,24 @@ fn file(
     let channel = pb::Channel::try_from(req.channel)
         .unwrap_or_default()
         .as_str_name();
-    let payload = body.encode_to_vec();
-    tx.prepare_cached(
-        "INSERT INTO outbox (dispatch_id, case_id, routing_key, priority, channel, level, created_at, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        dispatch_id,
-        case.case_id,
-        case.routing_key,
-        t.priority,
-        channel,
-        envelope::level_code(case.level),
-        now,
-        payload,
-    ])?;
-    let row = OutboxMessage {
-        id: tx.last_insert_rowid(),
-        dispatch_id: dispatch_id.clone(),
-        routing_key: case.routing_key.clone(),
-        priority: t.priority,
-        case_id: case.case_id.clone(),
-        channel: channel.to_owned(),
-        level: envelope::level_code(case.level).to_owned(),
-        created_at_ms: now,
-        payload,
-        attempts: 0,
-    };
+    // A merged ticket's case may belong to a department other than today's lead: only the
+    // lead's own encoding preference applies.
+    let json = t.fan_out.lead_json && case.department_id == t.route.department_id;
+    let (payload, content) = super::fanout::encode(&body, json)?;
+    let mut rows = vec![super::fanout::outbox_row(
+        tx,
+        super::fanout::Row {
+            dispatch_id: &dispatch_id,
+            case_id: &case.case_id,
+            routing_key: &case.routing_key,
+            priority: t.priority,
+            channel,
+            level: envelope::level_code(case.level),
+            now,
+            payload,
+            content,
+        },
+    )?];
     let (event, why) = match disposition {
         pb::Disposition::Merged => ("merged", "follow_up"),
         _ => ("accepted", "new_case"),
@@ -321,7 +312,17 @@ fn file(
         event,
         to_json(&detail)?
     ])?;
-    st.depth += 1;
+    if disposition == pb::Disposition::NewCase {
+        rows.extend(super::fanout::extra(
+            tx,
+            st,
+            t,
+            &case.case_id,
+            &ticket_id,
+            now,
+        )?);
+    }
+    st.depth += rows.len() as u64;
     let accepted = Accepted {
         ticket_id,
         case_id: case.case_id.clone(),
@@ -330,7 +331,7 @@ fn file(
         level: case.level,
         due_at_ms: case.due_at_ms,
     };
-    Ok((accepted, Some(row)))
+    Ok((accepted, rows))
 }
 
 /// Removes confirmed rows and records the hand-off on their dispatches and cases.

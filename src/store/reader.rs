@@ -139,7 +139,8 @@ pub(super) fn outbox_load(
     ids: &[i64],
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, dispatch_id, routing_key, priority, case_id, channel, level, created_at, payload, attempts
+        "SELECT id, dispatch_id, routing_key, priority, case_id, channel, level, created_at, payload, attempts,
+                content_type, message_type
            FROM outbox WHERE id = ?1",
     )?;
     let mut out = Vec::with_capacity(ids.len());
@@ -157,6 +158,10 @@ pub(super) fn outbox_load(
                     created_at_ms: r.get(7)?,
                     payload: r.get(8)?,
                     attempts: r.get(9)?,
+                    content: match (r.get(10)?, r.get(11)?) {
+                        (Some(c), Some(m)) => Some((c, m)),
+                        _ => None,
+                    },
                 })
             })
             .optional()?;

@@ -103,6 +103,12 @@ ALTER TABLE cases ADD COLUMN routing_key TEXT;
     r#"
 CREATE INDEX tickets_by_time ON tickets(accepted_at);
 "#,
+    // Routing (issue 6): outbox rows that are not protobuf `minhu.v1.Dispatch` — proto3 JSON
+    // dispatches and emergency linkage messages — carry their AMQP content_type and type.
+    r#"
+ALTER TABLE outbox ADD COLUMN content_type TEXT;
+ALTER TABLE outbox ADD COLUMN message_type TEXT;
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.
