@@ -29,6 +29,20 @@ fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
+/// Writes `routing` as `dir/routing.toml` with the files the sample refers to beside it
+/// (taxonomy, working-day calendars, areas).
+fn write_routing(dir: &Path, routing: &str) {
+    std::fs::write(dir.join("routing.toml"), routing).unwrap();
+    std::fs::copy(repo("config/taxonomy.toml"), dir.join("taxonomy.toml")).unwrap();
+    for sub in ["calendar", "areas"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for f in std::fs::read_dir(repo("config").join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dir.join(sub).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
 #[test]
 fn the_shipped_config_checks_clean() {
     let o = minhu(&["check-config"], &[]);
@@ -56,7 +70,9 @@ fn a_failing_routing_case_shows_a_diff_and_exits_non_zero() {
     assert!(!o.status.success());
     let t = text(&o);
     assert!(
-        t.contains("FAIL  pothole") && t.contains("department: want \"water\", got \"roads\""),
+        t.contains("FAIL  pothole")
+            && t.contains("department         want water")
+            && t.contains("got  roads"),
         "{t}"
     );
     assert!(t.contains("0 passed, 1 failed"), "{t}");
@@ -71,7 +87,7 @@ fn every_problem_is_reported_with_file_and_key() {
             "department = \"roads\"\nlevel = \"C\"\ndeadline_working_days = 5",
             "department = \"road\"\nlevel = \"X\"\ndeadline_working_days = 5",
         );
-    std::fs::write(dir.path().join("routing.toml"), routing).unwrap();
+    write_routing(dir.path(), &routing);
     let service = "[amqp]\nurl = \"http://broker\"\nconfirm_window = 0\n[store]\nmax_batch = 0\n";
     std::fs::write(dir.path().join("minhu.toml"), service).unwrap();
     let o = minhu(
@@ -85,10 +101,11 @@ fn every_problem_is_reported_with_file_and_key() {
     assert!(!o.status.success());
     let t = text(&o);
     for want in [
-        "minhu.toml: amqp.url: must start with amqp://",
-        "minhu.toml: amqp.confirm_window: must be at least 1",
-        "minhu.toml: store.max_batch: must be at least 1",
-        "routing.toml: rule[",
+        "minhu.toml:2: amqp.url: must start with amqp://",
+        "minhu.toml:3: amqp.confirm_window: must be at least 1",
+        "minhu.toml:5: store.max_batch: must be at least 1",
+        "routing.toml:",
+        ": rule[",
         "].department: unknown department \"road\"",
         "].level: \"X\" is not a level",
     ] {
@@ -148,7 +165,10 @@ fn every_command_has_help() {
 /// `check-config` on a service file with `service` as its content and the sample routing.
 fn check_config(service: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
+    write_routing(
+        dir.path(),
+        &std::fs::read_to_string(repo("config/routing.toml")).unwrap(),
+    );
     std::fs::write(dir.path().join("minhu.toml"), service).unwrap();
     minhu(
         &[

@@ -50,7 +50,18 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         },
         Err(e) => all.extend(e.problems),
     }
+    super::lines::annotate(&mut all);
     Err(ConfigError { problems: all })
+}
+
+/// Reads and compiles the routing file alone (for reload: the service file is not re-read).
+pub fn load_routing(routing_file: &Path) -> Result<Router, ConfigError> {
+    let result = read_routing(routing_file)
+        .and_then(|(routing, text)| Router::compile(&routing, routing_file, &text));
+    result.map_err(|mut e| {
+        super::lines::annotate(&mut e.problems);
+        e
+    })
 }
 
 fn one(file: &Path, key: &str, message: impl Into<String>) -> ConfigError {
@@ -58,6 +69,7 @@ fn one(file: &Path, key: &str, message: impl Into<String>) -> ConfigError {
         problems: vec![Problem {
             file: file.to_path_buf(),
             key: key.into(),
+            line: None,
             message: message.into(),
         }],
     }
@@ -89,11 +101,10 @@ fn read_service(path: &Path) -> Result<ServiceConfig, ConfigError> {
 fn read_routing(path: &Path) -> Result<(RoutingConfig, String), ConfigError> {
     let text =
         std::fs::read_to_string(path).map_err(|e| one(path, "-", format!("cannot read: {e}")))?;
-    let routing = Config::builder()
-        .add_source(File::from_str(&text, FileFormat::Toml))
-        .build()
-        .and_then(|c| c.try_deserialize::<RoutingConfig>())
-        .map_err(|e| one(path, "-", e.to_string()))?;
+    // Parsed with `toml` itself (not the layered `config` crate: the routing file has no
+    // environment overrides) so syntax and type errors carry their line and column.
+    let routing =
+        toml::from_str::<RoutingConfig>(&text).map_err(|e| one(path, "-", e.to_string()))?;
     Ok((routing, text))
 }
 

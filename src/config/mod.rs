@@ -6,7 +6,9 @@
 //! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
 //!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
 //! - [`problem`]: a config problem with the file and key it concerns.
+//! - [`lines`]: the line a problem's key is on.
 pub mod adapters;
+pub mod lines;
 pub mod load;
 pub mod problem;
 pub mod routing;

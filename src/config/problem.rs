@@ -10,13 +10,24 @@ pub struct Problem {
     pub file: PathBuf,
     /// The key, e.g. `rule[3].department` or `amqp.confirm_window`.
     pub key: String,
+    /// The line the key is on, when known (see `config::lines`).
+    pub line: Option<usize>,
     /// What is wrong, and what would be right.
     pub message: String,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.file.display(), self.key, self.message)
+        match self.line {
+            Some(line) => write!(
+                f,
+                "{}:{line}: {}: {}",
+                self.file.display(),
+                self.key,
+                self.message
+            ),
+            None => write!(f, "{}: {}: {}", self.file.display(), self.key, self.message),
+        }
     }
 }
 
@@ -61,6 +72,7 @@ impl Problems {
         self.list.push(Problem {
             file: self.file.clone(),
             key: key.into(),
+            line: None,
             message: message.into(),
         });
     }
