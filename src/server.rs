@@ -57,12 +57,23 @@ pub async fn serve(
     let (store, feed, writer) = Store::open(&cfg.store, metrics.clone())?;
     let departments = DepartmentQueue::all_for(loaded.router.departments());
     let routing_version = loaded.router.version().to_owned();
+    let live = crate::router::live::LiveRouter::new(loaded.router);
     let intake = Intake::new(
         store.clone(),
-        Arc::new(loaded.router),
+        live.clone(),
         cfg.limits.clone(),
         metrics.clone(),
     );
+    let reload_stop = CancellationToken::new();
+    let reloader = crate::router::reload::Reloader {
+        routing_file: loaded.routing_file.clone(),
+        live,
+        metrics: metrics.clone(),
+        amqp: cfg.amqp.clone(),
+        declared: departments.iter().cloned().collect(),
+    };
+    reloader.init_metrics();
+    let reload_task = tokio::spawn(reloader.run(reload_stop.clone()));
 
     let grpc_listener = bind(cfg.grpc.listen).await?;
     let http_listener = bind(cfg.http.listen).await?;
@@ -119,6 +130,8 @@ pub async fn serve(
 
     shutdown.await;
     tracing::info!("shutting down: no longer accepting reports");
+    reload_stop.cancel();
+    let _ = reload_task.await;
     closing.store(true, Relaxed);
     intake.close();
     health

@@ -22,7 +22,7 @@ use crate::config::routing::Department;
 use crate::config::service::{AmqpConfig, QueueType};
 
 /// One department's queue and binding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DepartmentQueue {
     /// Department id.
     pub id: String,

@@ -10,6 +10,7 @@
 //! - [`cases`]: routing tests as data, for `minhu routes test`.
 //! - [`explain`]: `minhu routes explain`'s report.
 //! - [`live`]: the router in service, swapped atomically on reload; routing metrics.
+//! - [`reload`]: reloading on SIGHUP and on file change.
 //!
 //! A `Router` is immutable; a new routing file makes a new `Router` (hot reload swaps whole
 //! routers, so no ticket is ever routed half by one version and half by another).
@@ -22,6 +23,7 @@ pub mod decide;
 pub mod explain;
 pub mod infer;
 pub mod live;
+pub mod reload;
 pub mod rules;
 
 pub use compile::Router;

@@ -21,6 +21,8 @@ pub struct Options {
     pub outbox_budget: u64,
     /// Extra `[section] key = value` lines appended to the service file.
     pub extra: String,
+    /// The routing file (default: the shipped sample).
+    pub routing: Option<PathBuf>,
 }
 
 impl Options {
@@ -29,6 +31,7 @@ impl Options {
             amqp_url: amqp_url.to_owned(),
             outbox_budget: 1_000_000,
             extra: String::new(),
+            routing: None,
         }
     }
 }
@@ -65,7 +68,10 @@ impl Gateway {
             opts.amqp_url,
             dir.join("minhu.db").display(),
             opts.outbox_budget,
-            sample_routing().display(),
+            opts.routing
+                .clone()
+                .unwrap_or_else(sample_routing)
+                .display(),
             opts.extra
         );
         std::fs::write(&config, text).expect("write test config");
@@ -190,6 +196,11 @@ impl Gateway {
             .connect()
             .await
             .expect("connect")
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// SIGKILL: no shutdown, no flush: what a crash or the OOM killer does.
