@@ -204,8 +204,12 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
     assert!(m.contains("minhu_config_version{version=\"v1\"} 1"), "{m}");
     assert!(m.contains("minhu_config_last_reload_successful 1"), "{m}");
 
-    let expected: HashMap<&str, &str> =
-        [("v1", "roads"), ("v2", "urban-mgmt"), ("v3", "water")].into();
+    let expected: HashMap<&str, &str> = [
+        ("v1", "roads"),
+        ("v2", "urban-mgmt"),
+        ("v3", "pothole-squad"),
+    ]
+    .into();
     let mut workers = Vec::new();
     for w in 0..WORKERS {
         let mut client = gw.client().await;
