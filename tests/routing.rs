@@ -43,19 +43,30 @@ fn write_atomically(file: &Path, text: &str) {
     std::fs::rename(&tmp, file).unwrap();
 }
 
-/// The sample with version `v` and potholes (`road.*`) sent to `department`.
+/// The sample with version `v` and potholes (`road.*`) sent to `department`, which is declared
+/// when the sample does not have it (so a reload can add a department and its queue).
 fn version(v: &str, department: &str) -> impl Fn(String) -> String {
     let v = v.to_owned();
     let department = department.to_owned();
     move |text: String| {
-        text.replace(
-            "version = \"sample-2026-11\"",
-            &format!("version = \"{v}\""),
-        )
-        .replace(
-            "id = \"roads\"\ncategories = [\"road.*\"]\ndepartment = \"roads\"",
-            &format!("id = \"roads\"\ncategories = [\"road.*\"]\ndepartment = \"{department}\""),
-        )
+        let mut text = text
+            .replace(
+                "version = \"sample-2026-11\"",
+                &format!("version = \"{v}\""),
+            )
+            .replace(
+                "id = \"roads\"\ncategories = [\"road.*\"]\ndepartment = \"roads\"",
+                &format!(
+                    "id = \"roads\"\ncategories = [\"road.*\"]\ndepartment = \"{department}\""
+                ),
+            );
+        if department == "pothole-squad" {
+            text = text.replace(
+                "[[department]]\nid = \"coordination-centre\"",
+                "[[department]]\nid = \"pothole-squad\"\nname = \"坑洼突击队\"\n\n[[department]]\nid = \"coordination-centre\"",
+            );
+        }
+        text
     }
 }
 
@@ -79,14 +90,14 @@ async fn co_handlers_json_departments_linkage_and_inferred_categories_end_to_end
     let mut gas = request(pb::Channel::Hotline12345, "gas-1", "");
     gas.description = "三单元楼道里燃气味很重".into();
     let g = submit(&mut client, gas).await.unwrap();
-    // Unpaid wages go to a department that takes proto3 JSON.
+    // Fallen trees go to a department that takes proto3 JSON.
     let w = submit(
         &mut client,
-        request(pb::Channel::MayorMailbox, "wage-1", "labor.wage"),
+        request(pb::Channel::MayorMailbox, "tree-1", "tree.fallen"),
     )
     .await
     .unwrap();
-    assert_eq!(w.department_id, "hr-social-security");
+    assert_eq!(w.department_id, "greening");
     gw.wait_outbox_empty(Duration::from_secs(10)).await;
 
     let lead = drain(&vhost.url, "minhu.dept.eco-env", 1, Duration::from_secs(10)).await;
@@ -165,7 +176,7 @@ async fn co_handlers_json_departments_linkage_and_inferred_categories_end_to_end
 
     let json = drain(
         &vhost.url,
-        "minhu.dept.hr-social-security",
+        "minhu.dept.greening",
         1,
         Duration::from_secs(10),
     )
@@ -179,11 +190,11 @@ async fn co_handlers_json_departments_linkage_and_inferred_categories_end_to_end
             .map(|s| s.as_str()),
         Some("application/json")
     );
-    assert_eq!(header(&json[0], "x-minhu-level").as_deref(), Some("C"));
+    assert_eq!(header(&json[0], "x-minhu-level").as_deref(), Some("B"));
     let body: serde_json::Value = serde_json::from_slice(&json[0].data).expect("proto3 JSON");
-    assert_eq!(body["departmentId"], "hr-social-security");
+    assert_eq!(body["departmentId"], "greening");
     assert_eq!(body["kind"], "DISPATCH_KIND_NEW_CASE");
-    assert_eq!(body["ruleId"], "unpaid-wages");
+    assert_eq!(body["ruleId"], "fallen-trees");
 
     let m = metrics(&gw).await;
     assert!(m.contains("minhu_categories_inferred_total 1"), "{m}");
@@ -194,6 +205,7 @@ async fn co_handlers_json_departments_linkage_and_inferred_categories_end_to_end
 async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
     const TICKETS: usize = 800;
     const WORKERS: usize = 16;
+    const AFTER: usize = 50;
     let vhost = TestVhost::new("routing-reload");
     let dir = tempfile::tempdir().unwrap();
     let file = routing_copy(dir.path(), version("v1", "roads"));
@@ -259,11 +271,13 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
             .contains("unknown department \\\"no-such-department\\\"")
             || gw.log_text().contains("no-such-department")
     );
-    // A file change the watcher might miss is what SIGHUP is for; rewrite without the watcher
-    // noticing first is impossible, so write v3 and send SIGHUP too: either path may win.
+    // v3 adds a department (its queue must exist before the first dispatch to it). Written
+    // and signalled with SIGHUP too: either path may reload it first.
     write_atomically(
         &file,
-        &version("v3", "water")(std::fs::read_to_string(repo("config/routing.toml")).unwrap()),
+        &version("v3", "pothole-squad")(
+            std::fs::read_to_string(repo("config/routing.toml")).unwrap(),
+        ),
     );
     let pid = gw.pid().expect("running").to_string();
     assert!(
@@ -280,9 +294,23 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
     for w in workers {
         answers.extend(w.await.unwrap());
     }
-    assert_eq!(answers.len(), TICKETS);
+    // The load may have finished before v3: some more tickets so every version routes some.
+    let mut client = gw.client().await;
+    for i in 0..AFTER {
+        let id = format!("after-{i}");
+        let r = submit(
+            &mut client,
+            request(pb::Channel::Hotline12345, &id, "road.pothole"),
+        );
+        answers.push(r.await.unwrap());
+    }
+    assert_eq!(answers.len(), TICKETS + AFTER);
     gw.wait_outbox_empty(Duration::from_secs(30)).await;
-    assert_eq!(gw.count("tickets"), TICKETS as i64, "nothing lost");
+    assert_eq!(
+        gw.count("tickets"),
+        (TICKETS + AFTER) as i64,
+        "nothing lost"
+    );
 
     // Every case's department is the one its recorded version routes potholes to.
     let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
@@ -294,21 +322,35 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(rows.len(), TICKETS);
+    assert_eq!(rows.len(), TICKETS + AFTER);
     let mut by_version: HashMap<String, usize> = HashMap::new();
     for (case, dept, v) in &rows {
-        assert_eq!(
-            expected.get(v.as_str()).copied(),
-            Some(dept.as_str()),
-            "case {case} routed to {dept} by {v}"
-        );
+        if expected.get(v.as_str()).copied() != Some(dept.as_str()) {
+            let rule: String = conn
+                .query_row(
+                    "SELECT rule_id FROM cases WHERE case_id = ?1",
+                    [case],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            panic!(
+                "case {case} routed to {dept} by {v} (rule {rule}); routing file now:\n{}\nlog:\n{}",
+                std::fs::read_to_string(&file).unwrap(),
+                gw.log_text()
+            );
+        }
         *by_version.entry(v.clone()).or_default() += 1;
     }
     assert!(
         by_version.len() >= 2,
         "reloads happened during the load: {by_version:?}"
     );
+    eprintln!("tickets by routing version: {by_version:?}");
     assert!(!by_version.contains_key("v-bad"));
+    assert!(
+        by_version.contains_key("v1") && by_version.contains_key("v3"),
+        "{by_version:?}"
+    );
     // The answers agree with the store.
     let dept_of: HashMap<&str, &str> = rows
         .iter()
@@ -343,7 +385,8 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
         total += got.len();
     }
     assert_eq!(
-        total, TICKETS,
+        total,
+        TICKETS + AFTER,
         "every ticket's dispatch was published exactly where it belongs"
     );
 }
