@@ -64,8 +64,8 @@ mod tests {
         assert_eq!(line_of(TEXT, "fallback.department"), Some(4));
         assert_eq!(line_of(TEXT, "rule[1].department"), Some(11));
         assert_eq!(line_of(TEXT, "rule[1].rule[0].level"), Some(14));
-        // A missing key points at the nearest part that exists.
-        assert_eq!(line_of(TEXT, "rule[0].level"), Some(7));
+        // A missing key points at the nearest part that exists (the rule's header).
+        assert_eq!(line_of(TEXT, "rule[0].level"), Some(6));
         assert_eq!(line_of(TEXT, "nothing"), None);
     }
 }

@@ -122,7 +122,11 @@ impl Intake {
         crate::router::live::note(&routed, &mut req, &self.metrics);
         let ticket = NewTicket {
             fan_out: crate::router::live::fan_out(&routed),
-            priority: routed.priority.unwrap_or_else(|| priority(&req)),
+            // A rule's priority applies, except that emergency transfers always go first.
+            priority: match routed.priority {
+                Some(p) if !is_emergency(req.channel) => p,
+                _ => priority(&req),
+            },
             emergency: is_emergency(req.channel),
             route: routed.decision,
             request: req,

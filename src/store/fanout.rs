@@ -116,13 +116,16 @@ fn audit(
     Ok(())
 }
 
-/// Co-handler dispatches and linkage messages of a ticket that opened case `case_id`.
+/// Linkage messages of a ticket filed under case `case_id` and, when it opened that case, its
+/// co-handler dispatches. A follow-up merged into an open case is still linked: an emergency
+/// is never absorbed into an earlier, ordinary report.
 pub(super) fn extra(
     tx: &Connection,
     st: &mut State,
     t: &NewTicket,
     case_id: &str,
     ticket_id: &str,
+    new_case: bool,
     now: i64,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let req = &t.request;
@@ -131,7 +134,7 @@ pub(super) fn extra(
         .unwrap_or_default()
         .as_str_name();
     let mut rows = Vec::new();
-    if !f.reason.is_empty() {
+    if new_case && !f.reason.is_empty() {
         audit(
             tx,
             now,
@@ -145,7 +148,7 @@ pub(super) fn extra(
             }),
         )?;
     }
-    for co in &f.co_handlers {
+    for co in f.co_handlers.iter().filter(|_| new_case) {
         let r = &co.route;
         let dispatch_id = dispatch_row(
             tx,
@@ -246,4 +249,108 @@ pub(super) fn extra(
         )?;
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::{CoDispatch, FanOut, FollowUp, LinkageOut, NewTicket, RouteDecision, Store};
+    use crate::config::service::StoreConfig;
+    use crate::pb;
+    use crate::telemetry::Metrics;
+
+    fn route(department: &str) -> RouteDecision {
+        RouteDecision {
+            department_id: department.into(),
+            routing_key: format!("dept.{department}"),
+            level: pb::Level::BStreet,
+            due_at_ms: 2_000_000_000_000,
+            rule_id: "r".into(),
+            routing_version: "v".into(),
+        }
+    }
+
+    fn ticket(source_id: &str, description: &str, linked: bool) -> NewTicket {
+        NewTicket {
+            request: pb::Request {
+                channel: pb::Channel::Wechat as i32,
+                source_system: "wx".into(),
+                source_id: source_id.into(),
+                description: description.into(),
+                category: "env.fume".into(),
+                ..Default::default()
+            },
+            route: route("eco-env"),
+            priority: 0,
+            emergency: false,
+            follow_up: Some(FollowUp {
+                reporter_key: "wechat:app:openid".into(),
+                window_ms: 3_600_000,
+            }),
+            fan_out: FanOut {
+                lead_json: true,
+                co_handlers: vec![CoDispatch {
+                    route: route("urban-mgmt"),
+                    json: false,
+                }],
+                linkage: if linked {
+                    vec![LinkageOut {
+                        rule_id: "gas".into(),
+                        line: "119".into(),
+                        reason: "燃气泄漏".into(),
+                    }]
+                } else {
+                    vec![]
+                },
+                reason: "rule cooking-fumes".into(),
+            },
+        }
+    }
+
+    /// (routing_key, content_type) of every outbox row, in order.
+    fn outbox(dir: &tempfile::TempDir) -> Vec<(String, Option<String>)> {
+        let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT routing_key, content_type FROM outbox ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_new_case_fans_out_and_a_merged_emergency_is_still_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = StoreConfig {
+            path: dir.path().join("minhu.db"),
+            max_batch: 16,
+            outbox_budget: 100,
+        };
+        let (store, _feed, _w) = Store::open(&cfg, Arc::new(Metrics::default())).unwrap();
+        let first = store.accept(ticket("1", "烧烤油烟", false)).await.unwrap();
+        assert_eq!(first.disposition, pb::Disposition::NewCase);
+        assert_eq!(
+            outbox(&dir),
+            vec![
+                ("dept.eco-env".into(), Some("application/json".into())),
+                ("dept.urban-mgmt".into(), None),
+            ]
+        );
+        // The same citizen writes again: it joins the case (no second co-handler dispatch),
+        // but a smell of gas is linked to 119 at once.
+        let second = store.accept(ticket("2", "还有燃气味", true)).await.unwrap();
+        assert_eq!(second.disposition, pb::Disposition::Merged);
+        let rows = outbox(&dir);
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert_eq!(rows[2].0, "dept.eco-env");
+        assert_eq!(
+            rows[3],
+            (
+                crate::dispatch::LINKAGE_ROUTING_KEY.into(),
+                Some("application/json".into())
+            )
+        );
+    }
 }

@@ -312,16 +312,16 @@ fn file(
         event,
         to_json(&detail)?
     ])?;
-    if disposition == pb::Disposition::NewCase {
-        rows.extend(super::fanout::extra(
-            tx,
-            st,
-            t,
-            &case.case_id,
-            &ticket_id,
-            now,
-        )?);
-    }
+    let new_case = disposition == pb::Disposition::NewCase;
+    rows.extend(super::fanout::extra(
+        tx,
+        st,
+        t,
+        &case.case_id,
+        &ticket_id,
+        new_case,
+        now,
+    )?);
     st.depth += rows.len() as u64;
     let accepted = Accepted {
         ticket_id,
