@@ -347,3 +347,17 @@ fn the_shipped_sample_compiles_and_routes_by_category() {
         "WeChat gives no category: it is inferred"
     );
 }
+
+#[test]
+fn the_sample_needs_the_2027_calendar_from_15_december_2026() {
+    // Its longest working-day deadline is 13 days: from 15 December that runs into 2027, whose
+    // calendar is not published yet. This test fails the day someone adds 2027.toml: update it
+    // then (move the dates a year on).
+    let path = config_dir().join("routing.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cfg: RoutingConfig = toml::from_str(&text).unwrap();
+    let at = |d: u32| (days_from_civil(2026, 12, d) * 24 + 2) * 3_600_000;
+    assert!(Router::compile_at(&cfg, &path, &text, at(14)).is_ok());
+    let err = Router::compile_at(&cfg, &path, &text, at(15)).unwrap_err().to_string();
+    assert!(err.contains("a deadline of 13 working days from today (2026-12-15) runs into 2027"), "{err}");
+}
