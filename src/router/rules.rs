@@ -155,7 +155,9 @@ impl Matcher {
             }
         };
         let text = |k: &str| req.title.contains(k) || req.description.contains(k);
-        let loc = req.location.clone().unwrap_or_default();
+        // Borrowed, not cloned: this runs for every rule tried on every ticket.
+        let no_location = pb::Location::default();
+        let loc = req.location.as_ref().unwrap_or(&no_location);
 
         if !self.channels.is_empty() {
             let ok = self.channels.iter().any(|c| *c as i32 == req.channel);

@@ -358,6 +358,11 @@ fn the_sample_needs_the_2027_calendar_from_15_december_2026() {
     let cfg: RoutingConfig = toml::from_str(&text).unwrap();
     let at = |d: u32| (days_from_civil(2026, 12, d) * 24 + 2) * 3_600_000;
     assert!(Router::compile_at(&cfg, &path, &text, at(14)).is_ok());
-    let err = Router::compile_at(&cfg, &path, &text, at(15)).unwrap_err().to_string();
-    assert!(err.contains("a deadline of 13 working days from today (2026-12-15) runs into 2027"), "{err}");
+    let err = Router::compile_at(&cfg, &path, &text, at(15))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("a deadline of 13 working days from today (2026-12-15) runs into 2027"),
+        "{err}"
+    );
 }
