@@ -1,5 +1,7 @@
 //! The command line as operators use it: `check-config`, `routes test`, environment overrides
 //! and `--help`. Runs the real binary.
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -29,18 +31,10 @@ fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
-/// Writes `routing` as `dir/routing.toml` with the files the sample refers to beside it
-/// (taxonomy, working-day calendars, areas).
+/// Writes `routing` as `dir/routing.toml` with the files the sample refers to beside it.
 fn write_routing(dir: &Path, routing: &str) {
+    common::routing::copy_companions(dir);
     std::fs::write(dir.join("routing.toml"), routing).unwrap();
-    std::fs::copy(repo("config/taxonomy.toml"), dir.join("taxonomy.toml")).unwrap();
-    for sub in ["calendar", "areas"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-        for f in std::fs::read_dir(repo("config").join(sub)).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, dir.join(sub).join(f.file_name().unwrap())).unwrap();
-        }
-    }
 }
 
 #[test]

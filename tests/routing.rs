@@ -12,27 +12,13 @@ use common::gateway::{Gateway, Options, request, submit};
 use minhu::pb;
 use prost::Message;
 
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
 /// A copy of the sample routing folder in `dir/routing/` (kept apart from the database, whose
 /// writes would otherwise look like config changes), with `edit` applied to routing.toml.
 fn routing_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
     let r = dir.join("routing");
-    for sub in ["calendar", "areas"] {
-        std::fs::create_dir_all(r.join(sub)).unwrap();
-        for f in std::fs::read_dir(repo("config").join(sub)).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, r.join(sub).join(f.file_name().unwrap())).unwrap();
-        }
-    }
-    std::fs::copy(repo("config/taxonomy.toml"), r.join("taxonomy.toml")).unwrap();
+    common::routing::copy_companions(&r);
     let file = r.join("routing.toml");
-    write_atomically(
-        &file,
-        &edit(std::fs::read_to_string(repo("config/routing.toml")).unwrap()),
-    );
+    write_atomically(&file, &edit(common::routing::sample_text()));
     file
 }
 
@@ -249,12 +235,10 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     write_atomically(
         &file,
-        &version("v2", "urban-mgmt")(std::fs::read_to_string(repo("config/routing.toml")).unwrap()),
+        &version("v2", "urban-mgmt")(common::routing::sample_text()),
     );
     wait_for(&gw, "minhu_config_version{version=\"v2\"} 2").await;
-    let bad = version("v-bad", "no-such-department")(
-        std::fs::read_to_string(repo("config/routing.toml")).unwrap(),
-    );
+    let bad = version("v-bad", "no-such-department")(common::routing::sample_text());
     write_atomically(&file, &bad);
     wait_for(&gw, "minhu_config_last_reload_successful 0").await;
     let m = metrics(&gw).await;
@@ -275,9 +259,7 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
     // and signalled with SIGHUP too: either path may reload it first.
     write_atomically(
         &file,
-        &version("v3", "pothole-squad")(
-            std::fs::read_to_string(repo("config/routing.toml")).unwrap(),
-        ),
+        &version("v3", "pothole-squad")(common::routing::sample_text()),
     );
     let pid = gw.pid().expect("running").to_string();
     assert!(

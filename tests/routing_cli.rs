@@ -1,11 +1,9 @@
 //! `minhu check-config`, `routes test` and `routes explain` on routing files with mistakes,
 //! as operators run them. Runs the real binary.
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
 
 fn minhu(config: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
@@ -31,15 +29,8 @@ fn text(o: &Output) -> String {
 
 /// A config folder with the sample routing edited by `edit`; returns the service file.
 fn setup(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
-    for sub in ["calendar", "areas"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-        for f in std::fs::read_dir(repo("config").join(sub)).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, dir.join(sub).join(f.file_name().unwrap())).unwrap();
-        }
-    }
-    std::fs::copy(repo("config/taxonomy.toml"), dir.join("taxonomy.toml")).unwrap();
-    let routing = edit(std::fs::read_to_string(repo("config/routing.toml")).unwrap());
+    common::routing::copy_companions(dir);
+    let routing = edit(common::routing::sample_text());
     std::fs::write(dir.join("routing.toml"), routing).unwrap();
     std::fs::write(dir.join("minhu.toml"), "").unwrap();
     dir.join("minhu.toml")

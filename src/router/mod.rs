@@ -1,6 +1,7 @@
 //! Routing: which department handles a case, at which level, by when.
 //!
 //! - [`compile`]: turns `config/routing.toml` into a [`Router`], reporting every problem.
+//! - `conditions`: parsing and checking rule conditions, linkage rules, calendar coverage.
 //! - [`rules`]: one rule's conditions against a request (and why, for explain).
 //! - [`decide`]: the rule tree walk: lead, co-handlers, linkage, inferred category.
 //! - [`area`]: GeoJSON areas and point-in-polygon.
@@ -18,6 +19,7 @@ pub mod area;
 pub mod calendar;
 pub mod cases;
 pub mod compile;
+mod conditions;
 pub mod deadline;
 pub mod decide;
 pub mod explain;

@@ -1,8 +1,10 @@
 //! Shared integration-test harness: a real RabbitMQ vhost per test ([`broker`]) and the real
-//! `minhu` binary run as a child process ([`gateway`]), a raw HTTP client ([`http`]), and the golden-fixture runner ([`golden`]).
+//! `minhu` binary run as a child process ([`gateway`]), a raw HTTP client ([`http`]), the golden-fixture runner ([`golden`]), and copies of the
+//! sample routing folder ([`routing`]).
 #![allow(dead_code)]
 
 pub mod broker;
 pub mod gateway;
 pub mod golden;
 pub mod http;
+pub mod routing;
