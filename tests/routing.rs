@@ -106,6 +106,12 @@ async fn co_handlers_json_departments_linkage_and_inferred_categories_end_to_end
         "one case, two dispatches"
     );
     assert_ne!(co.dispatch_id, lead.dispatch_id);
+    assert_eq!(
+        co.lead_department_id, "eco-env",
+        "the co-handler knows who leads"
+    );
+    assert_eq!(lead.lead_department_id, "");
+    assert_eq!(lead.routing_reason, "rule cooking-fumes");
     // The inferred category is recorded with the ticket.
     let req = lead.tickets[0].request.as_ref().unwrap();
     assert_eq!(req.category, "env.fume");
@@ -159,6 +165,12 @@ async fn co_handlers_json_departments_linkage_and_inferred_categories_end_to_end
     )
     .await;
     assert_eq!(centre.len(), 1);
+    let centre = pb::Dispatch::decode(centre[0].data.as_slice()).unwrap();
+    assert_eq!(
+        (centre.rule_id.as_str(), centre.routing_reason.as_str()),
+        ("fallback", "no rule matched"),
+        "the coordination centre sees why it got the case"
+    );
 
     let json = drain(
         &vhost.url,

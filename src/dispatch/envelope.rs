@@ -57,6 +57,8 @@ pub fn build(d: &CaseDispatch<'_>) -> pb::Dispatch {
         created_at: Some(ms_to_timestamp(d.accepted_at_ms)),
         rule_id: d.rule_id.to_owned(),
         routing_version: d.routing_version.to_owned(),
+        // Routing fills these in where they apply (see `store::fanout`).
+        ..Default::default()
     }
 }
 

@@ -158,7 +158,7 @@ pub(super) fn extra(
             &r.department_id,
             now,
         )?;
-        let body = envelope::build(&CaseDispatch {
+        let mut body = envelope::build(&CaseDispatch {
             kind: pb::DispatchKind::NewCase,
             dispatch_id: &dispatch_id,
             case_id,
@@ -176,6 +176,8 @@ pub(super) fn extra(
             rule_id: &r.rule_id,
             routing_version: &r.routing_version,
         });
+        body.routing_reason = format!("co-handler by rule {}", r.rule_id);
+        body.lead_department_id.clone_from(&t.route.department_id);
         let (payload, content) = encode(&body, co.json)?;
         rows.push(outbox_row(
             tx,

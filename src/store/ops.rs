@@ -250,7 +250,7 @@ fn file(
         "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![dispatch_id, case.case_id, kind as i32, case.department_id, now, dispatch_seq])?;
-    let body = envelope::build(&CaseDispatch {
+    let mut body = envelope::build(&CaseDispatch {
         kind,
         dispatch_id: &dispatch_id,
         case_id: &case.case_id,
@@ -268,6 +268,9 @@ fn file(
         rule_id: &case.rule_id,
         routing_version: &case.routing_version,
     });
+    if disposition == pb::Disposition::NewCase {
+        body.routing_reason.clone_from(&t.fan_out.reason);
+    }
     let channel = pb::Channel::try_from(req.channel)
         .unwrap_or_default()
         .as_str_name();

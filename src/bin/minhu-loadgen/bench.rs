@@ -168,6 +168,7 @@ pub fn typical_dispatch_bytes(description_chars: usize) -> usize {
         created_at: Some(now),
         rule_id: "city-appearance".into(),
         routing_version: "sample-2026-11".into(),
+        ..Default::default()
     };
     dispatch.encoded_len()
 }
