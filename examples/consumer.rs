@@ -10,7 +10,8 @@
 //! What it shows:
 //! - one queue per department, consumed with a bounded prefetch;
 //! - the body is a protobuf `minhu.v1.Dispatch` (`content_type` `application/x-protobuf`,
-//!   `type` `minhu.v1.Dispatch`);
+//!   `type` `minhu.v1.Dispatch`), or its proto3 JSON (`application/json`) for departments
+//!   configured with `encoding = "json"`;
 //! - Minhu may publish a dispatch more than once (it re-publishes until the broker confirms), so
 //!   the consumer drops duplicates by `message_id`, which equals `dispatch_id`;
 //! - the message is acknowledged only after it was processed, so a crash before that means the
@@ -115,7 +116,18 @@ async fn handle(delivery: Delivery, seen: &mut HashSet<String>) -> Result<()> {
         .as_ref()
         .map(|id| id.as_str().to_owned());
 
-    let dispatch = match pb::Dispatch::decode(delivery.data.as_slice()) {
+    // Departments configured with `encoding = "json"` get proto3 JSON of the same message.
+    let is_json = delivery
+        .properties
+        .content_type()
+        .as_ref()
+        .is_some_and(|c| c.as_str() == minhu::dispatch::json::CONTENT_TYPE);
+    let decoded = if is_json {
+        minhu::dispatch::json::dispatch_from_json(&delivery.data).map_err(anyhow::Error::msg)
+    } else {
+        pb::Dispatch::decode(delivery.data.as_slice()).map_err(anyhow::Error::from)
+    };
+    let dispatch = match decoded {
         Ok(d) => d,
         Err(e) => {
             // Not a Dispatch: retrying cannot help. Reject without requeue so the broker

@@ -114,7 +114,8 @@ echo "ready: gRPC $grpc_addr, HTTP http://$http_addr (/healthz, /readyz, /metric
 
 # Messages waiting in the department queues; earlier runs may have left some.
 dept_queues() {
-  rabbitmqctl list_queues -q name messages 2>/dev/null | awk '$1 ~ /^minhu\.dept\./' | sort || true
+  rabbitmqctl list_queues -q name messages 2>/dev/null |
+    awk '$1 ~ /^minhu\.dept\./ || $1 == "minhu.emergency.linkage"' | sort || true
 }
 total_of() { awk '{ sum += $2 } END { print sum + 0 }' <<<"$1"; }
 baseline="$(total_of "$(dept_queues)")"

@@ -38,13 +38,24 @@ pub fn dispatch_to_json(d: &pb::Dispatch) -> Result<Vec<u8>, String> {
     encode("minhu.v1.Dispatch", &d.encode_to_vec())
 }
 
+/// Parses the proto3 JSON of message `name` into its encoded protobuf form.
+fn decode_json(name: &str, text: &[u8]) -> Result<Vec<u8>, String> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let msg = DynamicMessage::deserialize(descriptor(name)?, &mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(msg.encode_to_vec())
+}
+
 /// A `minhu.v1.Request` from its proto3 JSON form.
 pub fn request_from_json(text: &str) -> Result<pb::Request, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let msg = DynamicMessage::deserialize(descriptor("minhu.v1.Request")?, &mut de)
-        .map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
-    pb::Request::decode(msg.encode_to_vec().as_slice()).map_err(|e| e.to_string())
+    let bytes = decode_json("minhu.v1.Request", text.as_bytes())?;
+    pb::Request::decode(bytes.as_slice()).map_err(|e| e.to_string())
+}
+
+/// A `minhu.v1.Dispatch` from its proto3 JSON form (what `encoding = "json"` departments get).
+pub fn dispatch_from_json(body: &[u8]) -> Result<pb::Dispatch, String> {
+    let bytes = decode_json("minhu.v1.Dispatch", body)?;
+    pb::Dispatch::decode(bytes.as_slice()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -59,8 +70,10 @@ mod tests {
             level: pb::Level::CDistrict as i32,
             ..Default::default()
         };
-        let v: serde_json::Value = serde_json::from_slice(&dispatch_to_json(&d).unwrap()).unwrap();
+        let json = dispatch_to_json(&d).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(v["dispatchId"], "D1");
+        assert_eq!(dispatch_from_json(&json).unwrap(), d);
         assert_eq!(v["level"], "LEVEL_C_DISTRICT");
     }
 
