@@ -54,7 +54,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let cfg = loaded.service;
     let metrics = Arc::new(Metrics::default());
-    let (store, feed, writer) = Store::open(&cfg.store, metrics.clone())?;
+    let (store, feed, writer) = Store::open_with_merge(&cfg.store, &cfg.merge, metrics.clone())?;
     let departments: Vec<DepartmentQueue> = loaded
         .router
         .departments()
@@ -67,7 +67,8 @@ pub async fn serve(
         Arc::new(loaded.router),
         cfg.limits.clone(),
         metrics.clone(),
-    );
+    )
+    .with_merge(cfg.merge.enabled);
 
     let grpc_listener = bind(cfg.grpc.listen).await?;
     let http_listener = bind(cfg.http.listen).await?;

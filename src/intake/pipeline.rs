@@ -21,6 +21,8 @@ pub struct Intake {
     limits: LimitsConfig,
     metrics: Arc<Metrics>,
     closing: Arc<AtomicBool>,
+    /// Whether reports are sketched for merging (`[merge] enabled`).
+    merge: bool,
 }
 
 /// Whether a channel is an emergency line's transfer.
@@ -59,7 +61,14 @@ impl Intake {
             limits,
             metrics,
             closing: Arc::new(AtomicBool::new(false)),
+            merge: false,
         }
+    }
+
+    /// Sketches every report for merging into open cases (the store decides).
+    pub fn with_merge(mut self, on: bool) -> Self {
+        self.merge = on;
+        self
     }
 
     /// From now on, new Submits are refused with UNAVAILABLE (graceful shutdown).
@@ -117,8 +126,17 @@ impl Intake {
             tracing::debug!(field = %e.field, channel = req.channel, "request refused as invalid");
             return Err(IntakeError::Invalid(e));
         }
-        let route = self.router.route(&req, crate::time::now_ms());
+        let now = crate::time::now_ms();
+        let route = self.router.route(&req, now);
+        let merge = self.merge.then(|| {
+            crate::merge::probe(
+                &req,
+                &|t| self.router.infer_category(t).map(|i| i.code),
+                now,
+            )
+        });
         let ticket = NewTicket {
+            merge,
             priority: priority(&req),
             emergency: is_emergency(req.channel),
             route,

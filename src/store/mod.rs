@@ -28,6 +28,7 @@ pub use model::*;
 
 use crate::config::service::StoreConfig;
 use crate::dispatch::source::OutboxSource;
+use crate::merge::{Index, MergeConfig};
 use crate::telemetry::Metrics;
 use reader::Reader;
 use writer::{Command, State, Writer};
@@ -65,9 +66,20 @@ impl WriterThread {
 pub type OutboxFeed = mpsc::UnboundedReceiver<OutboxEntry>;
 
 impl Store {
-    /// Opens (creating if needed) the database, migrates it and starts the writer thread.
+    /// Opens (creating if needed) the database, migrates it and starts the writer thread, with
+    /// merging off.
     pub fn open(
         cfg: &StoreConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
+        Self::open_with_merge(cfg, &MergeConfig::default(), metrics)
+    }
+
+    /// As [`Store::open`], merging reports into open cases as `merge` says (the index of open
+    /// cases is rebuilt from the database first).
+    pub fn open_with_merge(
+        cfg: &StoreConfig,
+        merge: &MergeConfig,
         metrics: Arc<Metrics>,
     ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
         if let Some(dir) = cfg.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -77,6 +89,19 @@ impl Store {
         schema::migrate(&mut conn)?;
         let seq = ids::Sequences::load(&conn)?;
         let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        let merge = if merge.enabled {
+            let started = std::time::Instant::now();
+            let mut index = Index::new(merge.clone());
+            ops::load_merge_index(&conn, &mut index)?;
+            tracing::info!(
+                open_cases = index.len(),
+                took_ms = started.elapsed().as_millis() as u64,
+                "merge index rebuilt"
+            );
+            Some(index)
+        } else {
+            None
+        };
         metrics
             .outbox_depth
             .store(depth as i64, std::sync::atomic::Ordering::Relaxed);
@@ -96,6 +121,7 @@ impl Store {
                 depth,
                 budget: cfg.outbox_budget,
             },
+            merge,
         };
         // Weak, so that dropping every `Store` still ends the writer (tools and tests).
         let weak = tx.downgrade();

@@ -15,6 +15,8 @@ pub struct NewTicket {
     pub emergency: bool,
     /// Set when this report may continue the same reporter's recent report.
     pub follow_up: Option<FollowUp>,
+    /// What merging compares this report by; `None` never merges it with other reporters'.
+    pub merge: Option<crate::merge::Probe>,
 }
 
 /// "The same citizen is still telling us about the same thing": a report that joins the

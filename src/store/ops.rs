@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::writer::State;
 use super::{Accepted, NewTicket, OutboxMessage, StoreError};
 use crate::dispatch::envelope::{self, CaseDispatch};
+use crate::merge::{Decision, Index};
 use crate::pb;
 use prost::Message;
 
@@ -25,6 +26,7 @@ type AcceptResult = Result<(Accepted, Option<OutboxMessage>), Refusal>;
 pub(super) fn accept(
     tx: &Connection,
     st: &mut State,
+    merge: Option<&mut Index>,
     t: &NewTicket,
 ) -> Result<AcceptResult, StoreError> {
     let req = &t.request;
@@ -58,20 +60,93 @@ pub(super) fn accept(
         }));
     }
     let now = crate::time::now_ms();
-    // An emergency transfer is never absorbed into another case: it always opens its own.
-    let target = match &t.follow_up {
+    let ticket = st.seq.next_ticket(now);
+    // An emergency transfer never continues a conversation: it opens its own case unless it
+    // is the same problem as an open case (below), and even then its case update is dispatched.
+    let mut target = match &t.follow_up {
         Some(f) if !t.emergency => open_case_of(tx, &f.reporter_key, now - f.window_ms)?,
         _ => None,
     };
+    let mut decision: Option<Decision> = None;
+    let probe = t.merge.as_ref().map(|p| {
+        let mut p = p.clone();
+        p.sketch.ticket_seq = ticket.0;
+        p
+    });
+    if let (Some(index), Some(probe)) = (merge, probe) {
+        if target.is_none() {
+            let (case_seq, d) = index.decide(&probe);
+            decision = Some(d);
+            if let Some(seq) = case_seq {
+                target = open_case_by_seq(tx, seq)?;
+            }
+        }
+        let out = match target {
+            Some(case) => {
+                let seq = case.seq;
+                let out = join_case(tx, st, t, case, ticket, decision.as_ref(), now)?;
+                index.join(seq, &probe.sketch);
+                save_members(tx, index, seq)?;
+                out
+            }
+            None => {
+                let (out, seq) = open_case(tx, st, t, ticket, decision.as_ref(), now)?;
+                index.open(seq, &out.0.case_id, &probe);
+                tx.prepare_cached(
+                    "INSERT INTO merge_members (case_seq, case_id, district, category, members) VALUES (?1, ?2, ?3, ?4, X'')",
+                )?
+                .execute(params![seq, out.0.case_id, probe.district, probe.category])?;
+                save_members(tx, index, seq)?;
+                out
+            }
+        };
+        return Ok(Ok(out));
+    }
     let out = match target {
-        Some(case) => join_case(tx, st, t, case, now)?,
-        None => open_case(tx, st, t, now)?,
+        Some(case) => join_case(tx, st, t, case, ticket, None, now)?,
+        None => open_case(tx, st, t, ticket, None, now)?.0,
     };
     Ok(Ok(out))
 }
 
+/// Writes back what the index remembers of a case.
+fn save_members(tx: &Connection, index: &Index, case_seq: i64) -> Result<(), StoreError> {
+    let blob = crate::merge::sketch::encode_all(index.members(case_seq).unwrap_or_default());
+    tx.prepare_cached("UPDATE merge_members SET members = ?2 WHERE case_seq = ?1")?
+        .execute(params![case_seq, blob])?;
+    Ok(())
+}
+
+/// Rebuilds the merge index from the store: every case still open, as remembered.
+pub(super) fn load_merge_index(conn: &Connection, index: &mut Index) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT m.case_seq, m.case_id, m.district, m.category, m.members
+           FROM merge_members m JOIN cases c ON c.seq = m.case_seq
+          WHERE c.status IN (?1, ?2, ?3)",
+    )?;
+    let mut rows = stmt.query(params![
+        pb::CaseStatus::Open as i32,
+        pb::CaseStatus::Dispatched as i32,
+        pb::CaseStatus::InProgress as i32
+    ])?;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let blob = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
+        let members = crate::merge::Sketch::decode_all(blob)
+            .ok_or_else(|| StoreError::Corrupt(format!("merge_members row {seq} is damaged")))?;
+        if members.is_empty() {
+            continue;
+        }
+        let case_id = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let category = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        index.restore(seq, case_id, r.get(2)?, category, members);
+    }
+    Ok(())
+}
+
 /// A case a follow-up may join.
 struct OpenCase {
+    seq: i64,
     case_id: String,
     category: String,
     department_id: String,
@@ -93,14 +168,12 @@ fn open_case_of(
     since_ms: i64,
 ) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
-        .prepare_cached(
-            "SELECT c.case_id, c.category, c.department_id, COALESCE(c.routing_key, 'dept.' || c.department_id),
-                    c.level, c.due_at, c.urgency, c.opened_at, c.report_count, c.status, c.rule_id,
-                    c.routing_version
+        .prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS}
                FROM tickets t JOIN cases c ON c.case_id = t.case_id
               WHERE t.reporter_key = ?1 AND t.accepted_at >= ?2 AND c.status IN (?3, ?4, ?5)
-              ORDER BY t.accepted_at DESC LIMIT 1",
-        )?
+              ORDER BY t.accepted_at DESC LIMIT 1"
+        ))?
         .query_row(
             params![
                 reporter_key,
@@ -109,22 +182,48 @@ fn open_case_of(
                 pb::CaseStatus::Dispatched as i32,
                 pb::CaseStatus::InProgress as i32
             ],
-            |r| {
-                Ok(OpenCase {
-                    case_id: r.get(0)?,
-                    category: r.get(1)?,
-                    department_id: r.get(2)?,
-                    routing_key: r.get(3)?,
-                    level: pb::Level::try_from(r.get::<_, i32>(4)?).unwrap_or_default(),
-                    due_at_ms: r.get(5)?,
-                    urgency: r.get(6)?,
-                    opened_at_ms: r.get(7)?,
-                    report_count: r.get(8)?,
-                    status: r.get(9)?,
-                    rule_id: r.get(10)?,
-                    routing_version: r.get(11)?,
-                })
-            },
+            open_case_row,
+        )
+        .optional()?)
+}
+
+/// The columns [`open_case_row`] reads, from `cases c`.
+const CASE_COLUMNS: &str = "c.case_id, c.category, c.department_id,
+    COALESCE(c.routing_key, 'dept.' || c.department_id), c.level, c.due_at, c.urgency, c.opened_at,
+    c.report_count, c.status, c.rule_id, c.routing_version, c.seq";
+
+fn open_case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpenCase> {
+    Ok(OpenCase {
+        case_id: r.get(0)?,
+        category: r.get(1)?,
+        department_id: r.get(2)?,
+        routing_key: r.get(3)?,
+        level: pb::Level::try_from(r.get::<_, i32>(4)?).unwrap_or_default(),
+        due_at_ms: r.get(5)?,
+        urgency: r.get(6)?,
+        opened_at_ms: r.get(7)?,
+        report_count: r.get(8)?,
+        status: r.get(9)?,
+        rule_id: r.get(10)?,
+        routing_version: r.get(11)?,
+        seq: r.get(12)?,
+    })
+}
+
+/// The case the merge index chose, if it is still open on disk.
+fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, StoreError> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.seq = ?1 AND c.status IN (?2, ?3, ?4)"
+        ))?
+        .query_row(
+            params![
+                seq,
+                pb::CaseStatus::Open as i32,
+                pb::CaseStatus::Dispatched as i32,
+                pb::CaseStatus::InProgress as i32
+            ],
+            open_case_row,
         )
         .optional()?)
 }
@@ -134,11 +233,18 @@ fn open_case(
     tx: &Connection,
     st: &mut State,
     t: &NewTicket,
+    ticket: (i64, String),
+    decision: Option<&Decision>,
     now: i64,
-) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
+) -> Result<((Accepted, Option<OutboxMessage>), i64), StoreError> {
     let req = &t.request;
     let route = &t.route;
     let (case_seq, case_id) = st.seq.next_case(now);
+    // A case of unknown category takes the one merging inferred from the text.
+    let category = match &t.merge {
+        Some(p) if req.category.trim().is_empty() => p.category.as_str(),
+        _ => req.category.as_str(),
+    };
     let district = req
         .location
         .as_ref()
@@ -153,7 +259,7 @@ fn open_case(
     .execute(params![
         case_id,
         pb::CaseStatus::Open as i32,
-        req.category,
+        category,
         district,
         route.department_id,
         route.level as i32,
@@ -166,8 +272,9 @@ fn open_case(
         route.routing_key,
     ])?;
     let case = OpenCase {
+        seq: case_seq,
         case_id,
-        category: req.category.clone(),
+        category: category.to_owned(),
         department_id: route.department_id.clone(),
         routing_key: route.routing_key.clone(),
         level: route.level,
@@ -179,15 +286,18 @@ fn open_case(
         rule_id: route.rule_id.clone(),
         routing_version: route.routing_version.clone(),
     };
-    file(
+    let out = file(
         tx,
         st,
         t,
         &case,
+        ticket,
+        decision,
         pb::Disposition::NewCase,
         pb::DispatchKind::NewCase,
         now,
-    )
+    )?;
+    Ok((out, case_seq))
 }
 
 /// This ticket joins the reporter's open case; its department hears of it as a case update.
@@ -196,6 +306,8 @@ fn join_case(
     st: &mut State,
     t: &NewTicket,
     mut case: OpenCase,
+    ticket: (i64, String),
+    decision: Option<&Decision>,
     now: i64,
 ) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
     case.report_count += 1;
@@ -209,6 +321,8 @@ fn join_case(
         st,
         t,
         &case,
+        ticket,
+        decision,
         pb::Disposition::Merged,
         pb::DispatchKind::CaseUpdated,
         now,
@@ -221,12 +335,13 @@ fn file(
     st: &mut State,
     t: &NewTicket,
     case: &OpenCase,
+    (ticket_seq, ticket_id): (i64, String),
+    decision: Option<&Decision>,
     disposition: pb::Disposition,
     kind: pb::DispatchKind,
     now: i64,
 ) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
     let req = &t.request;
-    let (ticket_seq, ticket_id) = st.seq.next_ticket(now);
     let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
     let reporter_key = t.follow_up.as_ref().map(|f| f.reporter_key.as_str());
     tx.prepare_cached(
@@ -298,8 +413,9 @@ fn file(
         payload,
         attempts: 0,
     };
-    let (event, why) = match disposition {
-        pb::Disposition::Merged => ("merged", "follow_up"),
+    let (event, why) = match (disposition, decision.and_then(|d| d.merged_into.as_ref())) {
+        (pb::Disposition::Merged, Some(_)) => ("merged", "same_problem"),
+        (pb::Disposition::Merged, None) => ("merged", "follow_up"),
         _ => ("accepted", "new_case"),
     };
     let detail = AcceptedDetail {
@@ -310,6 +426,7 @@ fn file(
         rule_id: &case.rule_id,
         routing_version: &case.routing_version,
         dispatch_id: &dispatch_id,
+        merge: decision,
     };
     tx.prepare_cached(
         "INSERT INTO audit (at, case_id, ticket_id, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -381,6 +498,9 @@ struct AcceptedDetail<'a> {
     rule_id: &'a str,
     routing_version: &'a str,
     dispatch_id: &'a str,
+    /// The merge decision's reasons (candidates and their signals), when merging is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merge: Option<&'a Decision>,
 }
 
 /// The audit entry of a confirmed hand-off.

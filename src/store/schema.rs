@@ -103,6 +103,18 @@ ALTER TABLE cases ADD COLUMN routing_key TEXT;
     r#"
 CREATE INDEX tickets_by_time ON tickets(accepted_at);
 "#,
+    // 4 (issue 5): merging. What the merge index remembers of each open case's reports
+    // (encoded `merge::Sketch`es), so the index is rebuilt at start-up without re-reading
+    // every ticket.
+    r#"
+CREATE TABLE merge_members (
+    case_seq        INTEGER PRIMARY KEY,       -- cases.seq
+    case_id         TEXT NOT NULL,
+    district        INTEGER NOT NULL,          -- district code as a number
+    category        TEXT NOT NULL,             -- given or inferred; '' when unknown
+    members         BLOB NOT NULL              -- encoded merge::Sketch list
+);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

@@ -28,6 +28,7 @@ fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
         priority: 0,
         emergency: matches!(channel, pb::Channel::Emergency119),
         follow_up: None,
+        merge: None,
     }
 }
 
