@@ -20,6 +20,8 @@ mod bench;
 mod ceiling;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
+#[path = "minhu-loadgen/merge_score.rs"]
+mod merge_score;
 #[path = "minhu-loadgen/metrics.rs"]
 mod metrics;
 #[path = "minhu-loadgen/sample.rs"]
@@ -39,6 +41,21 @@ enum Command {
     Demo(DemoArgs),
     /// Measure Submit throughput, delivery rate and latency against the raw broker ceiling.
     Bench(BenchArgs),
+    /// Replay a labelled corpus through Submit and score the cases pairwise (run it against a
+    /// gateway with a fresh store).
+    MergeScore(MergeScoreArgs),
+}
+
+#[derive(Debug, Args)]
+struct MergeScoreArgs {
+    #[command(flatten)]
+    gateway: GatewayArgs,
+    /// JSON-lines corpus with an `incident` per report (e.g. ../shared/data/reports-dev.jsonl).
+    #[arg(long)]
+    file: PathBuf,
+    /// Suffix for every source_id (default: `-<unix time>`), so a rerun is not a replay.
+    #[arg(long)]
+    run_id: Option<String>,
 }
 
 /// Where the gateway listens.
@@ -187,5 +204,8 @@ async fn run(cli: Cli) -> Result<()> {
             demo::run(&args.gateway.grpc, &reports, args.run_id).await
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::MergeScore(args) => {
+            merge_score::run(&args.gateway.grpc, &args.file, args.run_id).await
+        }
     }
 }
