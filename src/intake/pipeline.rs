@@ -9,7 +9,7 @@ use super::validate::validate;
 use crate::config::service::LimitsConfig;
 use crate::pb;
 use crate::router::Router;
-use crate::store::{FollowUp, NewTicket, Store, TicketQuery, TicketView};
+use crate::store::{FollowUp, NewTicket, SplitTicket, Store, TicketQuery, TicketView};
 use crate::telemetry::Metrics;
 use crate::time::ms_to_timestamp;
 
@@ -178,7 +178,61 @@ impl Intake {
             .ticket(ticket_id)
             .await?
             .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
-        Ok(ticket_response(v))
+        let mut resp = ticket_response(v);
+        resp.merge = self.store.explain(ticket_id).await?;
+        Ok(resp)
+    }
+
+    /// Moves a wrongly merged ticket into a new case of its own, routed and dispatched afresh.
+    pub async fn split(
+        &self,
+        ticket_id: &str,
+        reason: &str,
+    ) -> Result<pb::SplitTicketResponse, IntakeError> {
+        if ticket_id.trim().is_empty() || ticket_id.len() > 64 {
+            return Err(IntakeError::Invalid(super::validate::Invalid {
+                field: "ticket_id".into(),
+                message: "must be a ticket number such as T20261122000042".into(),
+            }));
+        }
+        if reason.chars().count() > self.limits.max_field_chars {
+            return Err(IntakeError::Invalid(super::validate::Invalid {
+                field: "reason".into(),
+                message: format!("is longer than {} characters", self.limits.max_field_chars),
+            }));
+        }
+        let v = self
+            .store
+            .ticket(ticket_id)
+            .await?
+            .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
+        let now = crate::time::now_ms();
+        let req = v.request;
+        let merge = self.merge.then(|| {
+            crate::merge::probe(
+                &req,
+                &|t| self.router.infer_category(t).map(|i| i.code),
+                now,
+            )
+        });
+        let done = self
+            .store
+            .split(SplitTicket {
+                ticket_id: ticket_id.to_owned(),
+                route: self.router.route(&req, now),
+                priority: priority(&req),
+                reason: reason.to_owned(),
+                merge,
+            })
+            .await?;
+        Ok(pb::SplitTicketResponse {
+            ticket_id: done.ticket_id,
+            case_id: done.case_id,
+            from_case_id: done.from_case_id,
+            department_id: done.department_id,
+            level: done.level as i32,
+            due_at: Some(ms_to_timestamp(done.due_at_ms)),
+        })
     }
 
     /// Tickets matching `q`, newest first, as `GetTicket` shows them.
@@ -205,5 +259,6 @@ fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
         due_at: Some(ms_to_timestamp(v.due_at_ms)),
         rule_id: v.rule_id,
         dispatch_pending: v.dispatch_pending,
+        merge: None,
     }
 }

@@ -5,6 +5,7 @@
 //! - [`sketch`]: the compact form of a report the index keeps and the store persists.
 //! - [`score`]: a report against a case, signal by signal.
 //! - [`corpus`]: pairwise precision and recall on a labelled corpus of reports.
+//! - [`explain`]: `minhu tickets explain`, the reasons of a decision as text.
 //! - [`index`]: the open cases by (district, category), with undo for rolled-back commits.
 //!
 //! The decision itself is made by the store's writer thread ([`crate::store`]), inside the
@@ -12,6 +13,7 @@
 //! both open a case, and the index reflects exactly what is committed.
 pub mod config;
 pub mod corpus;
+pub mod explain;
 pub mod index;
 pub mod score;
 pub mod signals;

@@ -10,12 +10,14 @@
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
 mod error;
+mod explain;
 mod hot;
 mod ids;
 mod model;
 mod ops;
 mod reader;
 pub mod schema;
+mod split;
 mod writer;
 
 use std::path::Path;
@@ -29,6 +31,7 @@ pub use model::*;
 use crate::config::service::StoreConfig;
 use crate::dispatch::source::OutboxSource;
 use crate::merge::{Index, MergeConfig};
+use crate::pb;
 use crate::telemetry::Metrics;
 use reader::Reader;
 use writer::{Command, State, Writer};
@@ -157,6 +160,42 @@ impl Store {
     pub async fn accept(&self, ticket: NewTicket) -> Result<Accepted, StoreError> {
         self.call(|reply| Command::Accept(Box::new(ticket), reply))
             .await
+    }
+
+    /// Why a ticket is in its case, read from the store file at `path` without starting a
+    /// writer (for the CLI): the ticket's case and its explanation.
+    pub fn explain_at(
+        path: &Path,
+        ticket_id: &str,
+    ) -> Result<Option<(TicketView, Option<pb::MergeExplanation>)>, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Corrupt(format!(
+                "no store at {}",
+                path.display()
+            )));
+        }
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let Some(view) = reader::ticket(&conn, ticket_id)? else {
+            return Ok(None);
+        };
+        Ok(Some((view, explain::explain(&conn, ticket_id)?)))
+    }
+
+    /// Why a ticket is in its case (merge reasons and splits), from the audit trail.
+    pub async fn explain(
+        &self,
+        ticket_id: &str,
+    ) -> Result<Option<pb::MergeExplanation>, StoreError> {
+        let id = ticket_id.to_owned();
+        self.reader.with(move |c| explain::explain(c, &id)).await
+    }
+
+    /// Moves a merged ticket into a new case of its own (see [`split`]).
+    pub async fn split(&self, s: SplitTicket) -> Result<Split, StoreError> {
+        self.call(|reply| Command::Split(Box::new(s), reply)).await
     }
 
     /// Tickets matching `q`, newest first.

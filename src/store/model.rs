@@ -121,3 +121,30 @@ pub struct OutboxMessage {
     /// Failed publish attempts so far.
     pub attempts: u32,
 }
+
+/// An operator's request to move a wrongly merged ticket into a case of its own.
+#[derive(Debug, Clone)]
+pub struct SplitTicket {
+    pub ticket_id: String,
+    /// Routing of the new case (the ticket's request routed afresh).
+    pub route: RouteDecision,
+    /// Publish priority of the new case's dispatch.
+    pub priority: u8,
+    /// Why the operator splits it (audit).
+    pub reason: String,
+    /// The ticket's probe, so the new case can take later reports of its problem.
+    pub merge: Option<crate::merge::Probe>,
+}
+
+/// The outcome of a split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub ticket_id: String,
+    /// The new case.
+    pub case_id: String,
+    /// The case the ticket left.
+    pub from_case_id: String,
+    pub department_id: String,
+    pub level: pb::Level,
+    pub due_at_ms: i64,
+}

@@ -91,12 +91,7 @@ pub(super) fn accept(
             }
             None => {
                 let (out, seq) = open_case(tx, st, t, ticket, decision.as_ref(), now)?;
-                index.open(seq, &out.0.case_id, &probe);
-                tx.prepare_cached(
-                    "INSERT INTO merge_members (case_seq, case_id, district, category, members) VALUES (?1, ?2, ?3, ?4, X'')",
-                )?
-                .execute(params![seq, out.0.case_id, probe.district, probe.category])?;
-                save_members(tx, index, seq)?;
+                index_new_case(tx, index, seq, &out.0.case_id, &probe)?;
                 out
             }
         };
@@ -109,8 +104,28 @@ pub(super) fn accept(
     Ok(Ok(out))
 }
 
+/// Indexes a newly opened case and remembers it in the store.
+pub(super) fn index_new_case(
+    tx: &Connection,
+    index: &mut Index,
+    seq: i64,
+    case_id: &str,
+    probe: &crate::merge::Probe,
+) -> Result<(), StoreError> {
+    index.open(seq, case_id, probe);
+    tx.prepare_cached(
+        "INSERT INTO merge_members (case_seq, case_id, district, category, members) VALUES (?1, ?2, ?3, ?4, X'')",
+    )?
+    .execute(params![seq, case_id, probe.district, probe.category])?;
+    save_members(tx, index, seq)
+}
+
 /// Writes back what the index remembers of a case.
-fn save_members(tx: &Connection, index: &Index, case_seq: i64) -> Result<(), StoreError> {
+pub(super) fn save_members(
+    tx: &Connection,
+    index: &Index,
+    case_seq: i64,
+) -> Result<(), StoreError> {
     let blob = crate::merge::sketch::encode_all(index.members(case_seq).unwrap_or_default());
     tx.prepare_cached("UPDATE merge_members SET members = ?2 WHERE case_seq = ?1")?
         .execute(params![case_seq, blob])?;
@@ -145,20 +160,20 @@ pub(super) fn load_merge_index(conn: &Connection, index: &mut Index) -> Result<(
 }
 
 /// A case a follow-up may join.
-struct OpenCase {
-    seq: i64,
-    case_id: String,
-    category: String,
-    department_id: String,
-    routing_key: String,
-    level: pb::Level,
-    due_at_ms: i64,
-    urgency: i32,
-    opened_at_ms: i64,
-    report_count: u32,
-    status: i32,
-    rule_id: String,
-    routing_version: String,
+pub(super) struct OpenCase {
+    pub(super) seq: i64,
+    pub(super) case_id: String,
+    pub(super) category: String,
+    pub(super) department_id: String,
+    pub(super) routing_key: String,
+    pub(super) level: pb::Level,
+    pub(super) due_at_ms: i64,
+    pub(super) urgency: i32,
+    pub(super) opened_at_ms: i64,
+    pub(super) report_count: u32,
+    pub(super) status: i32,
+    pub(super) rule_id: String,
+    pub(super) routing_version: String,
 }
 
 /// The case of the reporter's latest ticket since `since_ms`, if that case is still open.
@@ -237,11 +252,34 @@ fn open_case(
     decision: Option<&Decision>,
     now: i64,
 ) -> Result<((Accepted, Option<OutboxMessage>), i64), StoreError> {
-    let req = &t.request;
-    let route = &t.route;
+    let case = insert_case(tx, st, &t.request, t.merge.as_ref(), &t.route, now)?;
+    let case_seq = case.seq;
+    let out = file(
+        tx,
+        st,
+        t,
+        &case,
+        ticket,
+        decision,
+        pb::Disposition::NewCase,
+        pb::DispatchKind::NewCase,
+        now,
+    )?;
+    Ok((out, case_seq))
+}
+
+/// Inserts a new open case for `req`, routed by `route`.
+pub(super) fn insert_case(
+    tx: &Connection,
+    st: &mut State,
+    req: &pb::Request,
+    probe: Option<&crate::merge::Probe>,
+    route: &super::RouteDecision,
+    now: i64,
+) -> Result<OpenCase, StoreError> {
     let (case_seq, case_id) = st.seq.next_case(now);
     // A case of unknown category takes the one merging inferred from the text.
-    let category = match &t.merge {
+    let category = match probe {
         Some(p) if req.category.trim().is_empty() => p.category.as_str(),
         _ => req.category.as_str(),
     };
@@ -286,18 +324,7 @@ fn open_case(
         rule_id: route.rule_id.clone(),
         routing_version: route.routing_version.clone(),
     };
-    let out = file(
-        tx,
-        st,
-        t,
-        &case,
-        ticket,
-        decision,
-        pb::Disposition::NewCase,
-        pb::DispatchKind::NewCase,
-        now,
-    )?;
-    Ok((out, case_seq))
+    Ok(case)
 }
 
 /// This ticket joins the reporter's open case; its department hears of it as a case update.
@@ -342,7 +369,6 @@ fn file(
     now: i64,
 ) -> Result<(Accepted, Option<OutboxMessage>), StoreError> {
     let req = &t.request;
-    let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
     let reporter_key = t.follow_up.as_ref().map(|f| f.reporter_key.as_str());
     tx.prepare_cached(
         "INSERT INTO tickets (ticket_id, case_id, channel, source_system, source_id, disposition, accepted_at,
@@ -361,58 +387,8 @@ fn file(
         ticket_seq,
         reporter_key,
     ])?;
-    tx.prepare_cached(
-        "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![dispatch_id, case.case_id, kind as i32, case.department_id, now, dispatch_seq])?;
-    let body = envelope::build(&CaseDispatch {
-        kind,
-        dispatch_id: &dispatch_id,
-        case_id: &case.case_id,
-        case_status: pb::CaseStatus::try_from(case.status).unwrap_or_default(),
-        category: &case.category,
-        opened_at_ms: case.opened_at_ms,
-        report_count: case.report_count,
-        urgency: case.urgency,
-        ticket_id: &ticket_id,
-        accepted_at_ms: now,
-        request: req,
-        department_id: &case.department_id,
-        level: case.level,
-        due_at_ms: case.due_at_ms,
-        rule_id: &case.rule_id,
-        routing_version: &case.routing_version,
-    });
-    let channel = pb::Channel::try_from(req.channel)
-        .unwrap_or_default()
-        .as_str_name();
-    let payload = body.encode_to_vec();
-    tx.prepare_cached(
-        "INSERT INTO outbox (dispatch_id, case_id, routing_key, priority, channel, level, created_at, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        dispatch_id,
-        case.case_id,
-        case.routing_key,
-        t.priority,
-        channel,
-        envelope::level_code(case.level),
-        now,
-        payload,
-    ])?;
-    let row = OutboxMessage {
-        id: tx.last_insert_rowid(),
-        dispatch_id: dispatch_id.clone(),
-        routing_key: case.routing_key.clone(),
-        priority: t.priority,
-        case_id: case.case_id.clone(),
-        channel: channel.to_owned(),
-        level: envelope::level_code(case.level).to_owned(),
-        created_at_ms: now,
-        payload,
-        attempts: 0,
-    };
+    let row = hand_off(tx, st, req, t.priority, case, &ticket_id, now, kind, now)?;
+    let dispatch_id = row.dispatch_id.clone();
     let (event, why) = match (disposition, decision.and_then(|d| d.merged_into.as_ref())) {
         (pb::Disposition::Merged, Some(_)) => ("merged", "same_problem"),
         (pb::Disposition::Merged, None) => ("merged", "follow_up"),
@@ -438,7 +414,6 @@ fn file(
         event,
         to_json(&detail)?
     ])?;
-    st.depth += 1;
     let accepted = Accepted {
         ticket_id,
         case_id: case.case_id.clone(),
@@ -448,6 +423,76 @@ fn file(
         due_at_ms: case.due_at_ms,
     };
     Ok((accepted, Some(row)))
+}
+
+/// Creates a dispatch of `kind` about `case` carrying one ticket, and its outbox row.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn hand_off(
+    tx: &Connection,
+    st: &mut State,
+    req: &pb::Request,
+    priority: u8,
+    case: &OpenCase,
+    ticket_id: &str,
+    accepted_at_ms: i64,
+    kind: pb::DispatchKind,
+    now: i64,
+) -> Result<OutboxMessage, StoreError> {
+    let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
+    tx.prepare_cached(
+        "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![dispatch_id, case.case_id, kind as i32, case.department_id, now, dispatch_seq])?;
+    let body = envelope::build(&CaseDispatch {
+        kind,
+        dispatch_id: &dispatch_id,
+        case_id: &case.case_id,
+        case_status: pb::CaseStatus::try_from(case.status).unwrap_or_default(),
+        category: &case.category,
+        opened_at_ms: case.opened_at_ms,
+        report_count: case.report_count,
+        urgency: case.urgency,
+        ticket_id,
+        accepted_at_ms,
+        request: req,
+        department_id: &case.department_id,
+        level: case.level,
+        due_at_ms: case.due_at_ms,
+        rule_id: &case.rule_id,
+        routing_version: &case.routing_version,
+    });
+    let channel = pb::Channel::try_from(req.channel)
+        .unwrap_or_default()
+        .as_str_name();
+    let payload = body.encode_to_vec();
+    tx.prepare_cached(
+        "INSERT INTO outbox (dispatch_id, case_id, routing_key, priority, channel, level, created_at, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        dispatch_id,
+        case.case_id,
+        case.routing_key,
+        priority,
+        channel,
+        envelope::level_code(case.level),
+        now,
+        payload,
+    ])?;
+    let row = OutboxMessage {
+        id: tx.last_insert_rowid(),
+        dispatch_id: dispatch_id.clone(),
+        routing_key: case.routing_key.clone(),
+        priority,
+        case_id: case.case_id.clone(),
+        channel: channel.to_owned(),
+        level: envelope::level_code(case.level).to_owned(),
+        created_at_ms: now,
+        payload,
+        attempts: 0,
+    };
+    st.depth += 1;
+    Ok(row)
 }
 
 /// Removes confirmed rows and records the hand-off on their dispatches and cases.
@@ -509,6 +554,6 @@ struct DispatchedDetail<'a> {
     dispatch_id: &'a str,
 }
 
-fn to_json(v: &impl Serialize) -> Result<String, StoreError> {
+pub(super) fn to_json(v: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))
 }

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::hot::HotOutbox;
 use super::ids::Sequences;
 use super::ops;
-use super::{Accepted, NewTicket, OutboxEntry, OutboxMessage, StoreError};
+use super::{Accepted, NewTicket, OutboxEntry, OutboxMessage, Split, SplitTicket, StoreError};
 use crate::merge::Index;
 use crate::telemetry::Metrics;
 
@@ -26,6 +26,7 @@ pub(super) enum Command {
         Box<NewTicket>,
         oneshot::Sender<Result<Accepted, StoreError>>,
     ),
+    Split(Box<SplitTicket>, oneshot::Sender<Result<Split, StoreError>>),
     Delivered(Vec<i64>, oneshot::Sender<Result<(), StoreError>>),
     Failed(i64, String, oneshot::Sender<Result<(), StoreError>>),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
@@ -62,6 +63,7 @@ pub(super) struct State {
 /// What one command produced, sent back to its caller after the commit.
 enum Outcome {
     Accept(Result<Accepted, StoreError>),
+    Split(Result<Split, StoreError>),
     Unit(Result<(), StoreError>),
 }
 
@@ -250,6 +252,12 @@ fn execute(
                 accepted
             },
         )),
+        Command::Split(s, _) => Outcome::Split(
+            super::split::split(conn, state, merge.as_mut(), s)?.map(|(done, entry)| {
+                fresh.push(entry);
+                done
+            }),
+        ),
         Command::Delivered(ids, _) => Outcome::Unit(ops::delivered(conn, state, ids)),
         Command::Failed(id, reason, _) => Outcome::Unit(ops::failed(conn, *id, reason)),
         Command::Stop => Outcome::Unit(Ok(())),
@@ -260,6 +268,7 @@ fn execute(
 fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
     match cmd {
         Command::Accept(..) => Outcome::Accept(Err(e)),
+        Command::Split(..) => Outcome::Split(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -271,13 +280,18 @@ fn reply(cmd: Command, outcome: Outcome) {
     let mismatch = || StoreError::Corrupt("writer outcome does not match its command".into());
     match (cmd, outcome) {
         (Command::Accept(_, tx), Outcome::Accept(r)) => drop(tx.send(r)),
+        (Command::Split(_, tx), Outcome::Split(r)) => drop(tx.send(r)),
+        (Command::Split(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Unit(r)) => {
             drop(tx.send(r))
         }
-        (Command::Accept(_, tx), Outcome::Unit(_)) => drop(tx.send(Err(mismatch()))),
-        (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Accept(_)) => {
+        (Command::Accept(_, tx), Outcome::Unit(_) | Outcome::Split(_)) => {
             drop(tx.send(Err(mismatch())))
         }
+        (
+            Command::Delivered(_, tx) | Command::Failed(_, _, tx),
+            Outcome::Accept(_) | Outcome::Split(_),
+        ) => drop(tx.send(Err(mismatch()))),
         (Command::Stop, _) => {}
     }
 }

@@ -40,7 +40,10 @@ pub async fn run(grpc: &str, file: &Path, run_id: Option<String>) -> Result<()> 
         match pb::Disposition::try_from(resp.disposition) {
             Ok(pb::Disposition::Merged) => merged += 1,
             Ok(pb::Disposition::NewCase) => opened += 1,
-            other => bail!("{}: unexpected disposition {other:?} (not a fresh run id?)", r.source_id),
+            other => bail!(
+                "{}: unexpected disposition {other:?} (not a fresh run id?)",
+                r.source_id
+            ),
         }
         truth.push(r.incident.clone());
         got.push(resp.case_id);
