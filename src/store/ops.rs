@@ -438,6 +438,17 @@ pub(super) fn hand_off(
     kind: pb::DispatchKind,
     now: i64,
 ) -> Result<OutboxMessage, StoreError> {
+    // The relay publishes higher priorities first. An update must not overtake the case's
+    // earlier dispatches still waiting in the outbox (a department would hear of an update to a
+    // case it does not have yet), so it goes at their priority, and then in commit order.
+    let priority = if kind == pb::DispatchKind::NewCase {
+        priority
+    } else {
+        let waiting: Option<u8> = tx
+            .prepare_cached("SELECT MIN(priority) FROM outbox WHERE case_id = ?1")?
+            .query_row(params![case.case_id], |r| r.get(0))?;
+        waiting.map_or(priority, |w| w.min(priority))
+    };
     let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
     tx.prepare_cached(
         "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -114,6 +114,8 @@ CREATE TABLE merge_members (
     category        TEXT NOT NULL,             -- given or inferred; '' when unknown
     members         BLOB NOT NULL              -- encoded merge::Sketch list
 );
+-- A case update waits for its case's earlier dispatches still in the outbox.
+CREATE INDEX outbox_by_case ON outbox(case_id);
 "#,
 ];
 
