@@ -1,9 +1,17 @@
 //! The in-memory index of open cases that new reports may join.
 //!
-//! Cases are bucketed by (district, category): a report is compared only with cases of its
-//! district and category, plus those whose category is unknown (a report without one is
-//! compared with every category of its district). A case leaves the index when its window has
-//! passed since its latest report (pruned as buckets are scanned) or when it is closed.
+//! A report is compared only with cases that could be the same problem: of its district, of a
+//! compatible category (the same, or one side unknown), and near it. "Near" is found two ways:
+//! by a grid of cells at least `far_m` wide (cases with a position, looked up in the 3×3 cells
+//! around a report's position) and by the bigrams of addresses (each case listed under the
+//! bigrams of its reports' addresses, per district). A bigram listed for more than
+//! [`STOP_LIST`] open cases of a district names no particular spot ("社区", the district's
+//! name) and is dropped from the lists for good. So a report without coordinates whose address
+//! shares no particular bigram with a case is never merged into it: there is no evidence they
+//! are at the same place.
+//!
+//! A case leaves the index when its window has passed since its latest report (swept in time
+//! order as reports arrive) or when it is closed.
 //!
 //! The index lives in the store's writer thread and changes only there, inside the same
 //! transaction as the rows it mirrors. Every change is logged so that a rolled-back command or
@@ -57,6 +65,15 @@ pub struct Candidate {
 /// Candidates kept in a decision's reasons.
 const KEEP_CANDIDATES: usize = 5;
 
+/// A case listed under a bigram or cell has at most this many open cases beside it before the
+/// bigram counts as naming no particular spot.
+pub const STOP_LIST: usize = 2048;
+
+/// Degrees of latitude per metre, and of longitude per metre at 60° (cells stay at least
+/// `far_m` wide up to 60° north or south, which covers China).
+const LAT_DEG_PER_M: f64 = 1.0 / 111_320.0;
+const LNG_DEG_PER_M_AT_60: f64 = 1.0 / 55_660.0;
+
 #[derive(Debug, Clone)]
 struct Entry {
     case_id: Box<str>,
@@ -64,6 +81,27 @@ struct Entry {
     category: u16,
     last_ms: i64,
     members: Vec<Sketch>,
+    /// The grid cell it is listed under (that of its first report with a position).
+    cell: Option<(i32, i32)>,
+    /// The address bigrams it is listed under.
+    listed: Vec<u16>,
+}
+
+/// A posting: a case and its category, so that lists are filtered without touching entries.
+/// Packed: case seq in the high 48 bits, category id in the low 16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Post(u64);
+
+impl Post {
+    fn new(seq: i64, cat: u16) -> Self {
+        Post(((seq as u64) << 16) | u64::from(cat))
+    }
+    fn seq(self) -> i64 {
+        (self.0 >> 16) as i64
+    }
+    fn cat(self) -> u16 {
+        self.0 as u16
+    }
 }
 
 /// A logged change: the entry of `case_seq` before it (None: it did not exist).
@@ -83,20 +121,34 @@ pub struct Index {
     /// Per category id: (time scale, window) in ms.
     times: Vec<(i64, i64)>,
     cases: HashMap<i64, Entry>,
-    buckets: HashMap<(u32, u16), Vec<i64>>,
+    /// (district, cell x, cell y) → cases with a position there.
+    cells: HashMap<(u32, i32, i32), Vec<Post>>,
+    /// (district, address bigram) → cases whose addresses have it. Lists may hold cases since
+    /// removed (cleaned when scanned).
+    posts: HashMap<(u32, u16), Vec<Post>>,
+    /// (district, bigram) pairs that name no particular spot.
+    stop: std::collections::HashSet<(u32, u16)>,
+    /// (latest report, case) in time order, for the expiry sweep; stale items are skipped.
+    by_time: std::collections::BinaryHeap<std::cmp::Reverse<(i64, i64)>>,
+    max_window_ms: i64,
     undo: Vec<Undo>,
 }
 
 impl Index {
     pub fn new(cfg: MergeConfig) -> Self {
         let times = vec![cfg.times_ms("")];
+        let max_window_ms = cfg.max_window_ms();
         Self {
             cfg,
             categories: vec![String::new()],
             category_ids: HashMap::from([(String::new(), 0)]),
             times,
             cases: HashMap::new(),
-            buckets: HashMap::new(),
+            cells: HashMap::new(),
+            posts: HashMap::new(),
+            stop: std::collections::HashSet::new(),
+            by_time: std::collections::BinaryHeap::new(),
+            max_window_ms,
             undo: Vec::new(),
         }
     }
@@ -132,56 +184,39 @@ impl Index {
     pub fn decide(&mut self, probe: &Probe) -> (Option<i64>, Decision) {
         let cat = self.category_id(&probe.category);
         let at = probe.sketch.at_ms;
+        self.sweep(at);
         let mut scored: Vec<(i64, Candidate, f64)> = Vec::new();
-        let mut expired = Vec::new();
-        if probe.district != 0 {
-            let cats: Vec<u16> = if cat == 0 {
-                (0..self.categories.len() as u16).collect()
-            } else {
-                vec![cat, 0]
+        for seq in self.candidates(probe, cat) {
+            let Some(e) = self.cases.get(&seq) else {
+                continue;
             };
-            for c in cats {
-                let Some(bucket) = self.buckets.get(&(probe.district, c)) else {
-                    continue;
-                };
-                for seq in bucket {
-                    let Some(e) = self.cases.get(seq) else {
-                        continue;
-                    };
-                    // The case's own category sets its time behaviour, or the report's when
-                    // the case has none.
-                    let (scale, window) =
-                        self.times[usize::from(if e.category == 0 { cat } else { e.category })];
-                    if at - e.last_ms > window {
-                        expired.push(*seq);
-                        continue;
-                    }
-                    let same = cat != 0 && e.category == cat;
-                    let cand = match score::case(&self.cfg, &probe.sketch, &e.members, same, scale)
-                    {
-                        Ok(s) => Candidate {
-                            case_id: e.case_id.to_string(),
-                            score: Some(s.score(&self.cfg)),
-                            signals: Some(s),
-                            veto: None,
-                        },
-                        Err(v) => Candidate {
-                            case_id: e.case_id.to_string(),
-                            score: None,
-                            signals: None,
-                            veto: Some(v),
-                        },
-                    };
-                    let rank = cand.score.unwrap_or(f64::NEG_INFINITY);
-                    scored.push((*seq, cand, rank));
-                }
+            // The case's own category sets its time behaviour, or the report's when the case
+            // has none.
+            let (scale, window) =
+                self.times[usize::from(if e.category == 0 { cat } else { e.category })];
+            if at - e.last_ms > window {
+                continue;
             }
+            let same = cat != 0 && e.category == cat;
+            let cand = match score::case(&self.cfg, &probe.sketch, &e.members, same, scale) {
+                Ok(s) => Candidate {
+                    case_id: e.case_id.to_string(),
+                    score: Some(s.score(&self.cfg)),
+                    signals: Some(s),
+                    veto: None,
+                },
+                Err(v) => Candidate {
+                    case_id: e.case_id.to_string(),
+                    score: None,
+                    signals: None,
+                    veto: Some(v),
+                },
+            };
+            let rank = cand.score.unwrap_or(f64::NEG_INFINITY);
+            scored.push((seq, cand, rank));
         }
-        for seq in expired {
-            // Not logged: expiry depends only on time, which a rollback does not undo.
-            self.remove(seq);
-        }
-        scored.sort_by(|a, b| b.2.total_cmp(&a.2));
+        // Best first; ties go to the older case, so the order of the lists never matters.
+        scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         let winner = scored
             .first()
             .filter(|(_, _, s)| *s >= self.cfg.threshold)
@@ -197,6 +232,59 @@ impl Index {
         (winner.map(|w| w.0), decision)
     }
 
+    /// Cases near the probe (by cell or address bigram) of a compatible category, each once.
+    fn candidates(&mut self, probe: &Probe, cat: u16) -> Vec<i64> {
+        let d = probe.district;
+        let mut out = Vec::new();
+        if d == 0 {
+            return out;
+        }
+        let compatible = |p: &Post| cat == 0 || p.cat() == 0 || p.cat() == cat;
+        if let Some((x, y)) = probe.sketch.pos.map(|p| self.cell_of(p)) {
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    if let Some(list) = self.cells.get(&(d, x + dx, y + dy)) {
+                        out.extend(list.iter().filter(|p| compatible(p)).map(|p| p.seq()));
+                    }
+                }
+            }
+        }
+        for b in probe.sketch.addr.iter() {
+            let Some(list) = self.posts.get_mut(&(d, *b)) else {
+                continue;
+            };
+            // Drop postings of cases gone since (expired, closed, rolled back).
+            let cases = &self.cases;
+            list.retain(|p| cases.get(&p.seq()).is_some_and(|e| e.listed.contains(b)));
+            out.extend(list.iter().filter(|p| compatible(p)).map(|p| p.seq()));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Removes cases whose every window has passed by `now_ms` (report time).
+    fn sweep(&mut self, now_ms: i64) {
+        while let Some(std::cmp::Reverse((last, seq))) = self.by_time.peek().copied() {
+            if now_ms - last <= self.max_window_ms {
+                break;
+            }
+            self.by_time.pop();
+            // A case with a later report has a later item too; only its latest one counts.
+            if self.cases.get(&seq).is_some_and(|e| e.last_ms == last) {
+                self.remove(seq);
+            }
+        }
+    }
+
+    fn cell_of(&self, (lat, lng): (f32, f32)) -> (i32, i32) {
+        let far = self.cfg.far_m.max(1.0);
+        (
+            (f64::from(lng) / (far * LNG_DEG_PER_M_AT_60)).floor() as i32,
+            (f64::from(lat) / (far * LAT_DEG_PER_M)).floor() as i32,
+        )
+    }
+
     /// A new case opened by `probe` (logged).
     pub fn open(&mut self, case_seq: i64, case_id: &str, probe: &Probe) {
         let category = self.category_id(&probe.category);
@@ -209,6 +297,8 @@ impl Index {
                 category,
                 last_ms: probe.sketch.at_ms,
                 members: vec![probe.sketch.clone()],
+                cell: None,
+                listed: Vec::new(),
             },
         );
     }
@@ -225,6 +315,7 @@ impl Index {
             }
             e.members.push(sketch.clone());
         }
+        self.list(case_seq);
     }
 
     /// Takes a report out of a case (a split; logged). Returns whether it was remembered.
@@ -269,6 +360,8 @@ impl Index {
                 category,
                 last_ms,
                 members,
+                cell: None,
+                listed: Vec::new(),
             },
         );
     }
@@ -316,8 +409,15 @@ impl Index {
             .sum();
         // A hash map slot holds key and value plus a control byte, at a load factor near 7/8.
         let map = self.cases.capacity() * (std::mem::size_of::<(i64, Entry)>() + 1);
-        let buckets: usize = self.buckets.values().map(|b| b.capacity() * 8).sum();
-        entries + map + buckets
+        let lists: usize = self
+            .cells
+            .values()
+            .chain(self.posts.values())
+            .map(|b| b.capacity() * 8 + 40)
+            .sum();
+        let listed: usize = self.cases.values().map(|e| e.listed.capacity() * 2).sum();
+        let heap = self.by_time.capacity() * 16;
+        entries + map + lists + listed + heap
     }
 
     fn log(&mut self, case_seq: i64) {
@@ -325,23 +425,76 @@ impl Index {
         self.undo.push(Undo { case_seq, before });
     }
 
-    fn put(&mut self, case_seq: i64, e: Entry) {
-        let key = (e.district, e.category);
-        if self.cases.insert(case_seq, e).is_none() {
-            self.buckets.entry(key).or_default().push(case_seq);
+    fn put(&mut self, case_seq: i64, mut e: Entry) {
+        // Listed afresh by `list`: postings of an older version of the entry are stale.
+        e.cell = None;
+        e.listed.clear();
+        self.cases.insert(case_seq, e);
+        self.list(case_seq);
+    }
+
+    /// Lists the case under its cell and its reports' address bigrams, where not yet listed.
+    fn list(&mut self, case_seq: i64) {
+        let Some(e) = self.cases.get(&case_seq) else {
+            return;
+        };
+        let (d, cat, last) = (e.district, e.category, e.last_ms);
+        let post = Post::new(case_seq, cat);
+        let cell = match e.cell {
+            Some(_) => None,
+            None => e
+                .members
+                .iter()
+                .find_map(|m| m.pos)
+                .map(|p| self.cell_of(p)),
+        };
+        let mut fresh: Vec<u16> = e
+            .members
+            .iter()
+            .flat_map(|m| m.addr.iter().copied())
+            .filter(|b| !e.listed.contains(b))
+            .collect();
+        fresh.sort_unstable();
+        fresh.dedup();
+        if let Some((x, y)) = cell {
+            self.cells.entry((d, x, y)).or_default().push(post);
         }
+        for b in &fresh {
+            if self.stop.contains(&(d, *b)) {
+                continue;
+            }
+            let list = self.posts.entry((d, *b)).or_default();
+            list.push(post);
+            if list.len() > STOP_LIST {
+                // Clean first: the list may be long only with cases since gone.
+                let cases = &self.cases;
+                list.retain(|p| {
+                    cases.get(&p.seq()).is_some_and(|e| e.listed.contains(b)) || p.seq() == case_seq
+                });
+                if list.len() > STOP_LIST {
+                    self.posts.remove(&(d, *b));
+                    self.stop.insert((d, *b));
+                }
+            }
+        }
+        if let Some(e) = self.cases.get_mut(&case_seq) {
+            if cell.is_some() {
+                e.cell = cell;
+            }
+            e.listed.extend(fresh);
+        }
+        self.by_time.push(std::cmp::Reverse((last, case_seq)));
     }
 
     fn remove(&mut self, case_seq: i64) {
-        if let Some(e) = self.cases.remove(&case_seq) {
-            let key = (e.district, e.category);
-            if let Some(b) = self.buckets.get_mut(&key) {
-                if let Some(i) = b.iter().rposition(|s| *s == case_seq) {
-                    b.swap_remove(i);
-                }
-                if b.is_empty() {
-                    self.buckets.remove(&key);
-                }
+        // Address postings are cleaned lazily when scanned; cells right away (short lists).
+        if let Some(e) = self.cases.remove(&case_seq)
+            && let Some((x, y)) = e.cell
+            && let Some(list) = self.cells.get_mut(&(e.district, x, y))
+        {
+            list.retain(|p| p.seq() != case_seq);
+            if list.is_empty() {
+                self.cells.remove(&(e.district, x, y));
             }
         }
     }

@@ -149,7 +149,10 @@ fn a_case_past_its_window_is_no_target_and_leaves_the_index() {
     let (target, d) = index.decide(&report("3号楼停水", "惠民北坊社区3号楼", 7, "water.outage"));
     assert_eq!(target, None);
     assert!(d.candidates.is_empty());
-    assert!(index.is_empty(), "expired cases are pruned");
+    // Swept once the longest window of any category (48 h by default) has passed.
+    assert_eq!(index.len(), 1);
+    index.decide(&report("粉巷路灯不亮", "粉巷", 49, "light.streetlight"));
+    assert!(index.is_empty(), "expired cases are swept");
 }
 
 #[test]
@@ -227,4 +230,66 @@ fn restored_cases_decide_like_the_original_index() {
         let p = probe(&r.to_request("").unwrap(), &infer, i64::MAX / 2);
         assert_eq!(live.decide(&p), rebuilt.decide(&p), "{}", r.source_id);
     }
+}
+
+fn at(mut p: Probe, pos: (f32, f32)) -> Probe {
+    p.sketch.pos = Some(pos);
+    p
+}
+
+#[test]
+fn a_neighbour_across_a_cell_border_is_found_and_a_far_one_is_not_listed() {
+    let mut index = Index::new(enabled());
+    // Cells are 250 m wide at 60° (wider here): two points 90 m apart on either side of a border.
+    let w = 250.0_f64 / 55_660.0;
+    let border = ((108.0 / w).ceil() * w) as f32;
+    let a = at(
+        report("井盖没了", "甲路", 0, "road.manhole"),
+        (34.0, border - 0.0005),
+    );
+    index.open(1, "C1", &a);
+    let b = at(
+        report("井盖没了", "乙街", 0, "road.manhole"),
+        (34.0, border + 0.0005),
+    );
+    let (t, d) = index.decide(&b);
+    assert_eq!(t, Some(1), "{d:?}");
+    let c = at(
+        report("井盖没了", "丙巷", 0, "road.manhole"),
+        (34.02, border),
+    );
+    let (t, d) = index.decide(&c);
+    assert_eq!(
+        (t, d.candidates.len()),
+        (None, 0),
+        "2 km away and no common address"
+    );
+}
+
+#[test]
+fn without_coordinates_an_address_with_nothing_in_common_finds_no_candidate() {
+    let mut index = Index::new(enabled());
+    index.open(
+        1,
+        "C1",
+        &report("路灯不亮", "东五路西侧路口", 0, "light.streetlight"),
+    );
+    let (t, d) = index.decide(&report("路灯不亮", "粉巷南门", 0, "light.streetlight"));
+    assert_eq!((t, d.candidates.len()), (None, 0));
+}
+
+#[test]
+fn a_bigram_every_case_shares_stops_being_a_lead() {
+    let mut index = Index::new(enabled());
+    for i in 0..=index::STOP_LIST as i64 {
+        index.open(
+            i,
+            &format!("C{i}"),
+            &report("路灯不亮", &format!("社区{i}号"), 0, "light.streetlight"),
+        );
+    }
+    index.commit();
+    // "社区" is in every address: no longer a reason to compare. "区9" etc. still are.
+    let (_, d) = index.decide(&report("路灯不亮", "社区", 0, "light.streetlight"));
+    assert!(d.candidates.is_empty(), "{}", d.candidates.len());
 }
