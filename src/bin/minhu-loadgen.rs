@@ -20,6 +20,8 @@ mod bench;
 mod ceiling;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
+#[path = "minhu-loadgen/merge_bench.rs"]
+mod merge_bench;
 #[path = "minhu-loadgen/merge_score.rs"]
 mod merge_score;
 #[path = "minhu-loadgen/metrics.rs"]
@@ -44,6 +46,25 @@ enum Command {
     /// Replay a labelled corpus through Submit and score the cases pairwise (run it against a
     /// gateway with a fresh store).
     MergeScore(MergeScoreArgs),
+    /// Measure the merge index in process: decision latency with many open cases, memory per
+    /// case and the start-up rebuild, against a small index and a scan without index.
+    MergeBench(MergeBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct MergeBenchArgs {
+    /// Open cases to index.
+    #[arg(long, default_value_t = 1_000_000)]
+    cases: usize,
+    /// Merge decisions to time.
+    #[arg(long, default_value_t = 100_000)]
+    probes: usize,
+    /// Open cases of the baseline index.
+    #[arg(long, default_value_t = 10_000)]
+    baseline_cases: usize,
+    /// Store file to write the cases to and time the rebuild from (skipped when absent).
+    #[arg(long)]
+    store: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +225,12 @@ async fn run(cli: Cli) -> Result<()> {
             demo::run(&args.gateway.grpc, &reports, args.run_id).await
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::MergeBench(a) => merge_bench::run(merge_bench::Settings {
+            cases: a.cases,
+            probes: a.probes,
+            baseline_cases: a.baseline_cases,
+            store: a.store,
+        }),
         Command::MergeScore(args) => {
             merge_score::run(&args.gateway.grpc, &args.file, args.run_id).await
         }

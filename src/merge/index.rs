@@ -4,11 +4,13 @@
 //! compatible category (the same, or one side unknown), and near it. "Near" is found two ways:
 //! by a grid of cells at least `far_m` wide (cases with a position, looked up in the 3×3 cells
 //! around a report's position) and by the bigrams of addresses (each case listed under the
-//! bigrams of its reports' addresses, per district). A bigram listed for more than
-//! [`STOP_LIST`] open cases of a district names no particular spot ("社区", the district's
-//! name) and is dropped from the lists for good. So a report without coordinates whose address
-//! shares no particular bigram with a case is never merged into it: there is no evidence they
-//! are at the same place.
+//! bigrams of its reports' addresses, per district and category, and per district for reports
+//! of unknown category). A bigram listed for more than [`STOP_LIST`] open cases names no
+//! particular spot ("社区", the district's name, "北门") and is dropped from that list for
+//! good. So a report without coordinates whose address shares no particular bigram with a case
+//! is never merged into it: there is no evidence they are at the same place. In a very busy
+//! district even road names become common; reports without coordinates or category then merge
+//! less, which is the side a false merge is worse on.
 //!
 //! A case leaves the index when its window has passed since its latest report (swept in time
 //! order as reports arrive) or when it is closed.
@@ -67,7 +69,10 @@ const KEEP_CANDIDATES: usize = 5;
 
 /// A case listed under a bigram or cell has at most this many open cases beside it before the
 /// bigram counts as naming no particular spot.
-pub const STOP_LIST: usize = 2048;
+pub const STOP_LIST: usize = 64;
+
+/// The category slot of the per-district lists that reports of unknown category look in.
+const ANY: u16 = u16::MAX;
 
 /// Degrees of latitude per metre, and of longitude per metre at 60° (cells stay at least
 /// `far_m` wide up to 60° north or south, which covers China).
@@ -123,11 +128,11 @@ pub struct Index {
     cases: HashMap<i64, Entry>,
     /// (district, cell x, cell y) → cases with a position there.
     cells: HashMap<(u32, i32, i32), Vec<Post>>,
-    /// (district, address bigram) → cases whose addresses have it. Lists may hold cases since
-    /// removed (cleaned when scanned).
-    posts: HashMap<(u32, u16), Vec<Post>>,
-    /// (district, bigram) pairs that name no particular spot.
-    stop: std::collections::HashSet<(u32, u16)>,
+    /// (district, category or [`ANY`], address bigram) → cases whose addresses have it. Lists
+    /// may hold cases since removed (cleaned when scanned).
+    posts: HashMap<(u32, u16, u16), Vec<Post>>,
+    /// Keys of `posts` that name no particular spot.
+    stop: std::collections::HashSet<(u32, u16, u16)>,
     /// (latest report, case) in time order, for the expiry sweep; stale items are skipped.
     by_time: std::collections::BinaryHeap<std::cmp::Reverse<(i64, i64)>>,
     max_window_ms: i64,
@@ -249,14 +254,17 @@ impl Index {
                 }
             }
         }
+        let slots: &[u16] = if cat == 0 { &[ANY] } else { &[cat, 0] };
         for b in probe.sketch.addr.iter() {
-            let Some(list) = self.posts.get_mut(&(d, *b)) else {
-                continue;
-            };
-            // Drop postings of cases gone since (expired, closed, rolled back).
-            let cases = &self.cases;
-            list.retain(|p| cases.get(&p.seq()).is_some_and(|e| e.listed.contains(b)));
-            out.extend(list.iter().filter(|p| compatible(p)).map(|p| p.seq()));
+            for slot in slots {
+                let Some(list) = self.posts.get_mut(&(d, *slot, *b)) else {
+                    continue;
+                };
+                // Drop postings of cases gone since (expired, closed, rolled back).
+                let cases = &self.cases;
+                list.retain(|p| cases.get(&p.seq()).is_some_and(|e| e.listed.contains(b)));
+                out.extend(list.iter().map(|p| p.seq()));
+            }
         }
         out.sort_unstable();
         out.dedup();
@@ -460,20 +468,23 @@ impl Index {
             self.cells.entry((d, x, y)).or_default().push(post);
         }
         for b in &fresh {
-            if self.stop.contains(&(d, *b)) {
-                continue;
-            }
-            let list = self.posts.entry((d, *b)).or_default();
-            list.push(post);
-            if list.len() > STOP_LIST {
-                // Clean first: the list may be long only with cases since gone.
-                let cases = &self.cases;
-                list.retain(|p| {
-                    cases.get(&p.seq()).is_some_and(|e| e.listed.contains(b)) || p.seq() == case_seq
-                });
+            for key in [(d, cat, *b), (d, ANY, *b)] {
+                if self.stop.contains(&key) {
+                    continue;
+                }
+                let list = self.posts.entry(key).or_default();
+                list.push(post);
                 if list.len() > STOP_LIST {
-                    self.posts.remove(&(d, *b));
-                    self.stop.insert((d, *b));
+                    // Clean first: the list may be long only with cases since gone.
+                    let cases = &self.cases;
+                    list.retain(|p| {
+                        p.seq() == case_seq
+                            || cases.get(&p.seq()).is_some_and(|e| e.listed.contains(b))
+                    });
+                    if list.len() > STOP_LIST {
+                        self.posts.remove(&key);
+                        self.stop.insert(key);
+                    }
                 }
             }
         }

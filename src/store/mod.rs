@@ -94,8 +94,7 @@ impl Store {
         let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
         let merge = if merge.enabled {
             let started = std::time::Instant::now();
-            let mut index = Index::new(merge.clone());
-            ops::load_merge_index(&conn, &mut index)?;
+            let index = Self::merge_index(&conn, merge)?;
             tracing::info!(
                 open_cases = index.len(),
                 took_ms = started.elapsed().as_millis() as u64,
@@ -140,6 +139,17 @@ impl Store {
             feed_rx,
             WriterThread { handle, tx: weak },
         ))
+    }
+
+    /// The merge index of the open cases in a store, as start-up rebuilds it (also used by the
+    /// benchmark).
+    pub fn merge_index(
+        conn: &rusqlite::Connection,
+        cfg: &MergeConfig,
+    ) -> Result<Index, StoreError> {
+        let mut index = Index::new(cfg.clone());
+        ops::load_merge_index(conn, &mut index)?;
+        Ok(index)
     }
 
     /// Path-only convenience for tools and tests.
