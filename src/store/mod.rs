@@ -261,3 +261,6 @@ impl OutboxSource for Store {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod merge_tests;

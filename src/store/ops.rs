@@ -75,11 +75,16 @@ pub(super) fn accept(
     });
     if let (Some(index), Some(probe)) = (merge, probe) {
         if target.is_none() {
-            let (case_seq, d) = index.decide(&probe);
-            decision = Some(d);
+            let (case_seq, mut d) = index.decide(&probe);
             if let Some(seq) = case_seq {
                 target = open_case_by_seq(tx, seq)?;
+                if target.is_none() {
+                    // Closed on disk since it was indexed: no longer a target.
+                    index.close(seq);
+                    d.merged_into = None;
+                }
             }
+            decision = Some(d);
         }
         let out = match target {
             Some(case) => {
