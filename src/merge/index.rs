@@ -19,7 +19,11 @@
 //! transaction as the rows it mirrors. Every change is logged so that a rolled-back command or
 //! batch can be undone ([`Index::rollback`]): the index never shows a case or report that is
 //! not on disk.
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+/// Hash maps of the index: a fast, fixed-seed hasher (keys are numbers the index made).
+type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+type Set<K> = HashSet<K, foldhash::fast::FixedState>;
 
 use serde::Serialize;
 
@@ -52,6 +56,9 @@ pub struct Decision {
     pub category_inferred: bool,
     /// The best candidates, best first (at most [`KEEP_CANDIDATES`]).
     pub candidates: Vec<Candidate>,
+    /// How many open cases were compared in all.
+    #[serde(default)]
+    pub compared: u32,
 }
 
 /// One case considered.
@@ -69,10 +76,14 @@ const KEEP_CANDIDATES: usize = 5;
 
 /// A case listed under a bigram or cell has at most this many open cases beside it before the
 /// bigram counts as naming no particular spot.
-pub const STOP_LIST: usize = 64;
+pub const STOP_LIST: usize = 16;
 
 /// The category slot of the per-district lists that reports of unknown category look in.
 const ANY: u16 = u16::MAX;
+
+/// Most cases one report is compared with: the nearest (by position), then those sharing the
+/// most address bigrams. Bounds the cost of a decision in the densest districts.
+pub const MAX_COMPARED: usize = 32;
 
 /// Degrees of latitude per metre, and of longitude per metre at 60° (cells stay at least
 /// `far_m` wide up to 60° north or south, which covers China).
@@ -122,19 +133,18 @@ pub struct Index {
     cfg: MergeConfig,
     /// Category codes by id; id 0 is "unknown".
     categories: Vec<String>,
-    category_ids: HashMap<String, u16>,
+    category_ids: Map<String, u16>,
     /// Per category id: (time scale, window) in ms.
     times: Vec<(i64, i64)>,
-    cases: HashMap<i64, Entry>,
-    /// (district, cell x, cell y) → cases with a position there.
-    cells: HashMap<(u32, i32, i32), Vec<Post>>,
-    /// (district, category or [`ANY`], address bigram) → cases whose addresses have it. Lists
-    /// may hold cases since removed (cleaned when scanned).
-    posts: HashMap<(u32, u16, u16), Vec<Post>>,
+    cases: Map<i64, Entry>,
+    /// (district, cell x, cell y) → cases with a position there, with that position.
+    cells: Map<(u32, i32, i32), Vec<(Post, (f32, f32))>>,
+    /// (district, category or [`ANY`], address bigram) → cases whose addresses have it.
+    posts: Map<(u32, u16, u16), Vec<Post>>,
     /// Keys of `posts` that name no particular spot.
-    stop: std::collections::HashSet<(u32, u16, u16)>,
+    stop: Set<(u32, u16, u16)>,
     /// (latest report, case) in time order, for the expiry sweep; stale items are skipped.
-    by_time: std::collections::BinaryHeap<std::cmp::Reverse<(i64, i64)>>,
+    by_time: BinaryHeap<std::cmp::Reverse<(i64, i64)>>,
     max_window_ms: i64,
     undo: Vec<Undo>,
 }
@@ -146,13 +156,13 @@ impl Index {
         Self {
             cfg,
             categories: vec![String::new()],
-            category_ids: HashMap::from([(String::new(), 0)]),
+            category_ids: Map::from_iter([(String::new(), 0)]),
             times,
-            cases: HashMap::new(),
-            cells: HashMap::new(),
-            posts: HashMap::new(),
-            stop: std::collections::HashSet::new(),
-            by_time: std::collections::BinaryHeap::new(),
+            cases: Map::default(),
+            cells: Map::default(),
+            posts: Map::default(),
+            stop: Set::default(),
+            by_time: BinaryHeap::new(),
             max_window_ms,
             undo: Vec::new(),
         }
@@ -190,7 +200,8 @@ impl Index {
         let cat = self.category_id(&probe.category);
         let at = probe.sketch.at_ms;
         self.sweep(at);
-        let mut scored: Vec<(i64, Candidate, f64)> = Vec::new();
+        // Scored without allocating; only the best few become reasons.
+        let mut scored: Vec<(i64, Result<Signals, Veto>, f64)> = Vec::new();
         for seq in self.candidates(probe, cat) {
             let Some(e) = self.cases.get(&seq) else {
                 continue;
@@ -203,68 +214,97 @@ impl Index {
                 continue;
             }
             let same = cat != 0 && e.category == cat;
-            let cand = match score::case(&self.cfg, &probe.sketch, &e.members, same, scale) {
-                Ok(s) => Candidate {
-                    case_id: e.case_id.to_string(),
-                    score: Some(s.score(&self.cfg)),
-                    signals: Some(s),
-                    veto: None,
-                },
-                Err(v) => Candidate {
-                    case_id: e.case_id.to_string(),
-                    score: None,
-                    signals: None,
-                    veto: Some(v),
-                },
-            };
-            let rank = cand.score.unwrap_or(f64::NEG_INFINITY);
-            scored.push((seq, cand, rank));
+            let result = score::case(&self.cfg, &probe.sketch, &e.members, same, scale);
+            let rank = result
+                .as_ref()
+                .map_or(f64::NEG_INFINITY, |s| s.score(&self.cfg));
+            scored.push((seq, result, rank));
         }
         // Best first; ties go to the older case, so the order of the lists never matters.
         scored.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        let compared = u32::try_from(scored.len()).unwrap_or(u32::MAX);
+        scored.truncate(KEEP_CANDIDATES);
+        let candidates: Vec<Candidate> = scored
+            .iter()
+            .map(|(seq, result, rank)| Candidate {
+                case_id: self
+                    .cases
+                    .get(seq)
+                    .map_or_else(String::new, |e| e.case_id.to_string()),
+                score: result.is_ok().then_some(*rank),
+                signals: result.as_ref().ok().copied(),
+                veto: result.as_ref().err().copied(),
+            })
+            .collect();
         let winner = scored
             .first()
-            .filter(|(_, _, s)| *s >= self.cfg.threshold)
-            .map(|(seq, c, _)| (*seq, c.case_id.clone()));
-        scored.truncate(KEEP_CANDIDATES);
+            .zip(candidates.first())
+            .filter(|((_, _, s), _)| *s >= self.cfg.threshold)
+            .map(|((seq, _, _), c)| (*seq, c.case_id.clone()));
         let decision = Decision {
             merged_into: winner.as_ref().map(|w| w.1.clone()),
             threshold: self.cfg.threshold,
             category: probe.category.clone(),
             category_inferred: probe.category_inferred,
-            candidates: scored.into_iter().map(|(_, c, _)| c).collect(),
+            candidates,
+            compared,
         };
         (winner.map(|w| w.0), decision)
     }
 
-    /// Cases near the probe (by cell or address bigram) of a compatible category, each once.
-    fn candidates(&mut self, probe: &Probe, cat: u16) -> Vec<i64> {
+    /// Cases near the probe of a compatible category, each once, at most [`MAX_COMPARED`]:
+    /// first those within `far_m` by position, nearest first, then those sharing the most
+    /// particular address bigrams.
+    fn candidates(&self, probe: &Probe, cat: u16) -> Vec<i64> {
         let d = probe.district;
         let mut out = Vec::new();
         if d == 0 {
             return out;
         }
         let compatible = |p: &Post| cat == 0 || p.cat() == 0 || p.cat() == cat;
-        if let Some((x, y)) = probe.sketch.pos.map(|p| self.cell_of(p)) {
+        if let Some(pos) = probe.sketch.pos {
+            let (x, y) = self.cell_of(pos);
+            // Equirectangular distance: exact enough at a few hundred metres, and no trigonometry
+            // per case.
+            let m_per_lng = 111_320.0 * f64::from(pos.0).to_radians().cos();
+            let far2 = self.cfg.far_m * self.cfg.far_m;
+            let mut near: Vec<(f64, i64)> = Vec::new();
             for dx in -1..=1 {
                 for dy in -1..=1 {
-                    if let Some(list) = self.cells.get(&(d, x + dx, y + dy)) {
-                        out.extend(list.iter().filter(|p| compatible(p)).map(|p| p.seq()));
+                    for (p, at) in self.cells.get(&(d, x + dx, y + dy)).into_iter().flatten() {
+                        let ny = f64::from(at.0 - pos.0) * 111_320.0;
+                        let nx = f64::from(at.1 - pos.1) * m_per_lng;
+                        let d2 = nx * nx + ny * ny;
+                        if d2 <= far2 && compatible(p) {
+                            near.push((d2, p.seq()));
+                        }
                     }
                 }
             }
+            near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            out.extend(near.into_iter().map(|(_, s)| s).take(MAX_COMPARED));
         }
         let slots: &[u16] = if cat == 0 { &[ANY] } else { &[cat, 0] };
+        let mut shared: Vec<i64> = Vec::new();
         for b in probe.sketch.addr.iter() {
             for slot in slots {
-                let Some(list) = self.posts.get_mut(&(d, *slot, *b)) else {
-                    continue;
-                };
-                // Drop postings of cases gone since (expired, closed, rolled back).
-                let cases = &self.cases;
-                list.retain(|p| cases.get(&p.seq()).is_some_and(|e| e.listed.contains(b)));
-                out.extend(list.iter().map(|p| p.seq()));
+                if let Some(list) = self.posts.get(&(d, *slot, *b)) {
+                    shared.extend(list.iter().map(|p| p.seq()));
+                }
             }
+        }
+        shared.sort_unstable();
+        // (bigrams shared, case), most shared first.
+        let mut ranked: Vec<(usize, i64)> = shared
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run.len(), run[0]))
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, seq) in ranked {
+            if out.len() >= MAX_COMPARED {
+                break;
+            }
+            out.push(seq);
         }
         out.sort_unstable();
         out.dedup();
@@ -420,8 +460,8 @@ impl Index {
         let lists: usize = self
             .cells
             .values()
-            .chain(self.posts.values())
-            .map(|b| b.capacity() * 8 + 40)
+            .map(|b| b.capacity() * 16 + 40)
+            .chain(self.posts.values().map(|b| b.capacity() * 8 + 40))
             .sum();
         let listed: usize = self.cases.values().map(|e| e.listed.capacity() * 2).sum();
         let heap = self.by_time.capacity() * 16;
@@ -454,7 +494,7 @@ impl Index {
                 .members
                 .iter()
                 .find_map(|m| m.pos)
-                .map(|p| self.cell_of(p)),
+                .map(|p| (self.cell_of(p), p)),
         };
         let mut fresh: Vec<u16> = e
             .members
@@ -464,8 +504,8 @@ impl Index {
             .collect();
         fresh.sort_unstable();
         fresh.dedup();
-        if let Some((x, y)) = cell {
-            self.cells.entry((d, x, y)).or_default().push(post);
+        if let Some(((x, y), at)) = cell {
+            self.cells.entry((d, x, y)).or_default().push((post, at));
         }
         for b in &fresh {
             for key in [(d, cat, *b), (d, ANY, *b)] {
@@ -489,8 +529,8 @@ impl Index {
             }
         }
         if let Some(e) = self.cases.get_mut(&case_seq) {
-            if cell.is_some() {
-                e.cell = cell;
+            if let Some((c, _)) = cell {
+                e.cell = Some(c);
             }
             e.listed.extend(fresh);
         }
@@ -498,15 +538,33 @@ impl Index {
     }
 
     fn remove(&mut self, case_seq: i64) {
-        // Address postings are cleaned lazily when scanned; cells right away (short lists).
-        if let Some(e) = self.cases.remove(&case_seq)
-            && let Some((x, y)) = e.cell
+        let Some(e) = self.cases.remove(&case_seq) else {
+            return;
+        };
+        let mut drop_post = |key| {
+            if let Some(list) = self.posts.get_mut(&key) {
+                list.retain(|p| p.seq() != case_seq);
+                if list.is_empty() {
+                    self.posts.remove(&key);
+                }
+            }
+        };
+        for b in &e.listed {
+            drop_post((e.district, e.category, *b));
+            drop_post((e.district, ANY, *b));
+        }
+        if let Some((x, y)) = e.cell
             && let Some(list) = self.cells.get_mut(&(e.district, x, y))
         {
-            list.retain(|p| p.seq() != case_seq);
+            list.retain(|(p, _)| p.seq() != case_seq);
             if list.is_empty() {
                 self.cells.remove(&(e.district, x, y));
             }
         }
+    }
+
+    /// Room for `n` more cases (a rebuild knows how many are coming).
+    pub fn reserve(&mut self, n: usize) {
+        self.cases.reserve(n);
     }
 }

@@ -59,9 +59,8 @@ pub fn pair(
             signals::place_by_distance(d, cfg.near_m, cfg.far_m).ok_or(Veto::TooFar)?
         }
         _ => {
-            let a: Vec<char> = new.address.chars().collect();
-            let b: Vec<char> = old.address.chars().collect();
-            signals::overlap(&new.addr, &old.addr) - signals::spot_conflict(&a, &b)
+            signals::overlap(&new.addr, &old.addr)
+                - signals::spot_conflict(&new.address, &old.address)
         }
     };
     let dt = (new.at_ms - old.at_ms).abs() as f64;

@@ -124,28 +124,35 @@ pub fn spot_conflict(a: &[char], b: &[char]) -> f64 {
     if ta.is_empty() || tb.is_empty() {
         return 0.0;
     }
-    let ga = char_bigrams(ta);
-    let gb = char_bigrams(tb);
-    let min = ga.len().min(gb.len());
-    if min == 0 {
+    if ta.len() < 2 || tb.len() < 2 {
         return if ta == tb { 0.0 } else { 1.0 };
     }
-    let common = ga.iter().filter(|g| gb.contains(g)).count();
-    1.0 - common as f64 / min as f64
+    // Distinct bigrams of the shorter tail found in the other (tails are short: no sets).
+    let (short, long) = if ta.len() <= tb.len() {
+        (ta, tb)
+    } else {
+        (tb, ta)
+    };
+    let (mut distinct, mut common) = (0usize, 0usize);
+    for (k, w) in short.windows(2).enumerate() {
+        if short.windows(2).take(k).any(|v| v == w) {
+            continue;
+        }
+        distinct += 1;
+        common += usize::from(long.windows(2).any(|v| v == w));
+    }
+    1.0 - common as f64 / distinct as f64
 }
 
-fn char_bigrams(cs: &[char]) -> Vec<(char, char)> {
-    let mut v: Vec<(char, char)> = cs.windows(2).map(|w| (w[0], w[1])).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
+/// Longest address compared by [`longest_common_run`]; longer ones are cut (sketches keep 24).
+const RUN_MAX: usize = 32;
 
-/// (length, start in a, start in b) of the longest common run of characters. Addresses are
-/// short (capped when sketched), so the quadratic dynamic programme is cheap.
+/// (length, start in a, start in b) of the longest common run of characters: the classic
+/// dynamic programme over two rows kept on the stack.
 fn longest_common_run(a: &[char], b: &[char]) -> (usize, usize, usize) {
-    let mut prev = vec![0usize; b.len() + 1];
-    let mut cur = vec![0usize; b.len() + 1];
+    let (a, b) = (&a[..a.len().min(RUN_MAX)], &b[..b.len().min(RUN_MAX)]);
+    let mut prev = [0u8; RUN_MAX + 1];
+    let mut cur = [0u8; RUN_MAX + 1];
     let mut best = (0, 0, 0);
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -154,8 +161,9 @@ fn longest_common_run(a: &[char], b: &[char]) -> (usize, usize, usize) {
             } else {
                 0
             };
-            if cur[j] > best.0 {
-                best = (cur[j], i - cur[j], j - cur[j]);
+            let run = usize::from(cur[j]);
+            if run > best.0 {
+                best = (run, i - run, j - run);
             }
         }
         std::mem::swap(&mut prev, &mut cur);

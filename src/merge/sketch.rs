@@ -28,8 +28,8 @@ pub struct Sketch {
     pub text: Box<[u16]>,
     /// Bigram hashes of the address.
     pub addr: Box<[u16]>,
-    /// The address, normalised and cut to [`ADDRESS_CHARS`].
-    pub address: Box<str>,
+    /// The address, normalised and cut to [`ADDRESS_CHARS`] characters.
+    pub address: Box<[char]>,
     /// Numbers mentioned in address and description.
     pub numbers: Box<[u32]>,
 }
@@ -48,10 +48,8 @@ impl Sketch {
         let pos = (loc.has_coordinates && loc.lat.is_finite() && loc.lng.is_finite())
             .then_some((loc.lat as f32, loc.lng as f32));
         let reporter = req.reporter.as_ref().map_or(0, reporter_hash);
-        let address: String = signals::normalise(&loc.address)
-            .into_iter()
-            .take(ADDRESS_CHARS)
-            .collect();
+        let mut address = signals::normalise(&loc.address);
+        address.truncate(ADDRESS_CHARS);
         let texts = [
             req.title.as_str(),
             req.description.as_str(),
@@ -74,7 +72,7 @@ impl Sketch {
         std::mem::size_of::<Self>()
             + self.text.len() * 2
             + self.addr.len() * 2
-            + self.address.len()
+            + self.address.len() * 4
             + self.numbers.len() * 4
     }
 
@@ -95,8 +93,9 @@ impl Sketch {
         self.text.iter().for_each(|h| out.extend(h.to_le_bytes()));
         out.push(self.addr.len() as u8);
         self.addr.iter().for_each(|h| out.extend(h.to_le_bytes()));
-        out.push(self.address.len() as u8);
-        out.extend(self.address.as_bytes());
+        let address: String = self.address.iter().collect();
+        out.push(address.len() as u8);
+        out.extend(address.as_bytes());
         out.push(self.numbers.len() as u8);
         self.numbers
             .iter()
@@ -130,7 +129,7 @@ impl Sketch {
             .collect::<Option<_>>()?;
         let n = take::<1>(b)?[0] as usize;
         let (s, rest) = b.split_at_checked(n)?;
-        let address = std::str::from_utf8(s).ok()?.into();
+        let address = std::str::from_utf8(s).ok()?.chars().collect();
         *b = rest;
         let n = take::<1>(b)?[0] as usize;
         let numbers = (0..n)

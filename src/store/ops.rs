@@ -144,6 +144,8 @@ pub(super) fn load_merge_index(conn: &Connection, index: &mut Index) -> Result<(
            FROM merge_members m JOIN cases c ON c.seq = m.case_seq
           WHERE c.status IN (?1, ?2, ?3)",
     )?;
+    let open: i64 = conn.query_row("SELECT COUNT(*) FROM merge_members", [], |r| r.get(0))?;
+    index.reserve(usize::try_from(open).unwrap_or(0));
     let mut rows = stmt.query(params![
         pb::CaseStatus::Open as i32,
         pb::CaseStatus::Dispatched as i32,

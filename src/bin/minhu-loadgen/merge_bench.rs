@@ -163,9 +163,10 @@ fn histogram() -> Result<Histogram<u64>> {
 
 fn line(name: &str, h: &Histogram<u64>, merged: usize) {
     println!(
-        "{name:<34} n={:<7} p50 {:>8.2} µs  p99 {:>8.2} µs  p99.9 {:>8.2} µs  max {:>9.2} µs  merged {merged}",
+        "{name:<34} n={:<7} p50 {:>8.2} µs  p90 {:>8.2} µs  p99 {:>8.2} µs  p99.9 {:>8.2} µs  max {:>9.2} µs  merged {merged}",
         h.len(),
         h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.9) as f64 / 1000.0,
         h.value_at_quantile(0.99) as f64 / 1000.0,
         h.value_at_quantile(0.999) as f64 / 1000.0,
         h.max() as f64 / 1000.0,
@@ -174,13 +175,21 @@ fn line(name: &str, h: &Histogram<u64>, merged: usize) {
 
 fn measure(index: &mut Index, probes: &[Probe]) -> Result<(Histogram<u64>, usize)> {
     let mut h = histogram()?;
+    let mut compared = histogram()?;
     let mut merged = 0;
     for p in probes {
         let t = Instant::now();
-        let (target, _) = index.decide(p);
+        let (target, d) = index.decide(p);
         h.record(t.elapsed().as_nanos().max(1) as u64)?;
+        compared.record(u64::from(d.compared).max(1))?;
         merged += usize::from(target.is_some());
     }
+    println!(
+        "  cases compared per decision: p50 {} p99 {} max {}",
+        compared.value_at_quantile(0.5),
+        compared.value_at_quantile(0.99),
+        compared.max()
+    );
     Ok((h, merged))
 }
 
@@ -313,6 +322,20 @@ fn rebuild(path: &std::path::Path, index: &Index, kept: &[Probe], n: usize) -> R
     );
     drop(conn);
     let conn = minhu::store::schema::connect(path)?;
+    // What reading alone costs (SQLite scan and decoding), to separate it from indexing.
+    let started = Instant::now();
+    let mut stmt = conn.prepare("SELECT members FROM merge_members")?;
+    let mut rows = stmt.query([])?;
+    let mut decoded = 0usize;
+    while let Some(r) = rows.next()? {
+        decoded += Sketch::decode_all(r.get_ref(0)?.as_blob()?).map_or(0, |v| v.len());
+    }
+    println!(
+        "  read and decode only: {decoded} sketches in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    drop(rows);
+    drop(stmt);
     let started = Instant::now();
     let rebuilt = minhu::store::Store::merge_index(&conn, index.config())?;
     let took: Duration = started.elapsed();
