@@ -103,6 +103,9 @@ struct Entry {
     listed: Vec<u16>,
 }
 
+/// A case in a cell list, with the position it is listed at (distance without the entry).
+type CellPost = (Post, (f32, f32));
+
 /// A posting: a case and its category, so that lists are filtered without touching entries.
 /// Packed: case seq in the high 48 bits, category id in the low 16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,7 +141,7 @@ pub struct Index {
     times: Vec<(i64, i64)>,
     cases: Map<i64, Entry>,
     /// (district, cell x, cell y) → cases with a position there, with that position.
-    cells: Map<(u32, i32, i32), Vec<(Post, (f32, f32))>>,
+    cells: Map<(u32, i32, i32), Vec<CellPost>>,
     /// (district, category or [`ANY`], address bigram) → cases whose addresses have it.
     posts: Map<(u32, u16, u16), Vec<Post>>,
     /// Keys of `posts` that name no particular spot.
