@@ -150,7 +150,11 @@ fn check_config(service: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
     // routing.toml names its taxonomy relative to itself.
-    std::fs::copy(repo("config/taxonomy.toml"), dir.path().join("taxonomy.toml")).unwrap();
+    std::fs::copy(
+        repo("config/taxonomy.toml"),
+        dir.path().join("taxonomy.toml"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("minhu.toml"), service).unwrap();
     minhu(
         &[

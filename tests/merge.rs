@@ -54,6 +54,15 @@ const GATE: (f64, f64) = (34.27618, 108.91230);
 const GATE_NEARBY: (f64, f64) = (34.27630, 108.91240);
 const FAR: (f64, f64) = (34.28618, 108.91230);
 
+/// The `minhu` binary, without the test environment's `MINHU_*` (they are config overrides).
+fn minhu() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minhu"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MINHU_")) {
+        cmd.env_remove(k);
+    }
+    cmd
+}
+
 fn dispatch_of(d: &lapin::message::Delivery) -> pb::Dispatch {
     pb::Dispatch::decode(d.data.as_slice()).expect("a minhu.v1.Dispatch")
 }
@@ -313,13 +322,14 @@ async fn an_emergency_report_of_the_same_problem_is_dispatched_not_absorbed() {
     )
     .await
     .unwrap();
-    // The case's first dispatch is out (an update never overtakes a waiting one).
+    // The case's first dispatch is out and confirmed (an update never overtakes a waiting one).
     assert_eq!(
         drain(&vhost.url, QUEUE, 1, Duration::from_secs(20))
             .await
             .len(),
         1
     );
+    gw.wait_outbox_empty(Duration::from_secs(20)).await;
     let mut e = pothole(
         pb::Channel::Emergency110,
         "E-2",
@@ -403,7 +413,7 @@ async fn concurrent_reports_of_one_problem_open_one_case_and_restart_keeps_the_i
     assert_eq!(later.case_id, case_id);
 
     // The CLI explains it from the store.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_minhu"))
+    let out = minhu()
         .args([
             "--config",
             &gw.config.to_string_lossy(),
@@ -411,7 +421,6 @@ async fn concurrent_reports_of_one_problem_open_one_case_and_restart_keeps_the_i
             "explain",
             &later.ticket_id,
         ])
-        .env_remove("MINHU_STORE__PATH")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -425,4 +434,39 @@ async fn concurrent_reports_of_one_problem_open_one_case_and_restart_keeps_the_i
         text.contains("road.pothole (inferred from the text)"),
         "{text}"
     );
+}
+
+#[test]
+fn check_config_names_every_merge_problem_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for f in ["routing.toml", "taxonomy.toml"] {
+        std::fs::copy(repo.join("config").join(f), dir.path().join(f)).unwrap();
+    }
+    let config = dir.path().join("minhu.toml");
+    std::fs::write(
+        &config,
+        "[merge]\nenabled = true\nnear_m = 300\nthreshold = 9\n[[merge.category]]\ncode = \"water.outage\"\nwindow_hours = 0\n",
+    )
+    .unwrap();
+    let check = || {
+        minhu()
+            .args(["--config", &config.to_string_lossy(), "check-config"])
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    for key in [
+        "merge.far_m",
+        "merge.threshold",
+        "merge.category[0].window_hours",
+    ] {
+        assert!(text.contains(key), "{key} not named:\n{text}");
+    }
+    std::fs::write(&config, "[merge]\nenabled = true\nno_such_key = 1\n").unwrap();
+    let out = check();
+    assert!(!out.status.success(), "unknown keys are refused");
 }
