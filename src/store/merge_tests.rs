@@ -126,3 +126,25 @@ async fn the_index_is_rebuilt_from_the_store_after_a_restart() {
         (pb::Disposition::Merged, first.case_id)
     );
 }
+
+#[tokio::test]
+async fn a_case_closed_on_disk_is_no_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _feed, _w) = open(&dir);
+    let a = store.accept(report("a", "13900000001")).await.unwrap();
+    // Closed by the department (the progress loop writes this; here a side connection does).
+    let side = schema::connect(&dir.path().join("minhu.db")).unwrap();
+    side.execute(
+        "UPDATE cases SET status = ?2 WHERE case_id = ?1",
+        rusqlite::params![a.case_id, pb::CaseStatus::Closed as i32],
+    )
+    .unwrap();
+    let b = store.accept(report("b", "13900000002")).await.unwrap();
+    assert_eq!(b.disposition, pb::Disposition::NewCase);
+    assert_ne!(b.case_id, a.case_id);
+    let why = store.explain(&b.ticket_id).await.unwrap().unwrap();
+    assert!(why.merged_into.is_empty(), "{why:?}");
+    // And the closed case has left the index: the next report joins b's case.
+    let c = store.accept(report("c", "13900000003")).await.unwrap();
+    assert_eq!(c.case_id, b.case_id);
+}
