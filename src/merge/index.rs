@@ -25,51 +25,10 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 type Set<K> = HashSet<K, foldhash::fast::FixedState>;
 
-use serde::Serialize;
-
 use super::config::MergeConfig;
+use super::decision::{Candidate, Decision, Probe};
 use super::score::{self, Signals, Veto};
 use super::sketch::Sketch;
-
-/// A new report as the index sees it.
-#[derive(Debug, Clone)]
-pub struct Probe {
-    /// The district code as a number (0 when absent: such reports are never merged).
-    pub district: u32,
-    /// Taxonomy code, given or inferred; empty when unknown.
-    pub category: String,
-    /// True when `category` was inferred from the text.
-    pub category_inferred: bool,
-    pub sketch: Sketch,
-}
-
-/// The reasons for one decision, as recorded in the audit trail.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct Decision {
-    /// The case joined, if any.
-    pub merged_into: Option<String>,
-    /// The threshold the best score was held against.
-    pub threshold: f64,
-    /// The category used ("" when unknown).
-    pub category: String,
-    /// Whether that category was inferred from the text.
-    pub category_inferred: bool,
-    /// The best candidates, best first (at most [`KEEP_CANDIDATES`]).
-    pub candidates: Vec<Candidate>,
-    /// How many open cases were compared in all.
-    #[serde(default)]
-    pub compared: u32,
-}
-
-/// One case considered.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct Candidate {
-    pub case_id: String,
-    /// Weighted score, when not vetoed.
-    pub score: Option<f64>,
-    pub signals: Option<Signals>,
-    pub veto: Option<Veto>,
-}
 
 /// Candidates kept in a decision's reasons.
 const KEEP_CANDIDATES: usize = 5;

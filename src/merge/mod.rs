@@ -6,6 +6,7 @@
 //! - [`score`]: a report against a case, signal by signal.
 //! - [`corpus`]: pairwise precision and recall on a labelled corpus of reports.
 //! - [`explain`]: `minhu tickets explain`, the reasons of a decision as text.
+//! - [`decision`]: a decision's input and its reasons (audit trail, explanations).
 //! - [`index`]: the open cases by (district, category), with undo for rolled-back commits.
 //!
 //! The decision itself is made by the store's writer thread ([`crate::store`]), inside the
@@ -13,6 +14,7 @@
 //! both open a case, and the index reflects exactly what is committed.
 pub mod config;
 pub mod corpus;
+pub mod decision;
 pub mod explain;
 pub mod index;
 pub mod score;
@@ -20,7 +22,8 @@ pub mod signals;
 pub mod sketch;
 
 pub use config::MergeConfig;
-pub use index::{Candidate, Decision, Index, Probe};
+pub use decision::{Candidate, Decision, Probe};
+pub use index::Index;
 pub use sketch::Sketch;
 
 use crate::pb;

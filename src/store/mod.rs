@@ -2,7 +2,7 @@
 //!
 //! - [`schema`]: tables and migrations.
 //! - `writer`: the one thread that writes, committing many commands per fsync.
-//! - `ops`: the SQL each writer command runs.
+//! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
@@ -13,6 +13,7 @@ mod error;
 mod explain;
 mod hot;
 mod ids;
+mod merge_rows;
 mod model;
 mod ops;
 mod reader;
@@ -148,7 +149,7 @@ impl Store {
         cfg: &MergeConfig,
     ) -> Result<Index, StoreError> {
         let mut index = Index::new(cfg.clone());
-        ops::load_merge_index(conn, &mut index)?;
+        merge_rows::load_merge_index(conn, &mut index)?;
         Ok(index)
     }
 

@@ -6,6 +6,7 @@ use prost::Message;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::merge_rows;
 use super::ops::{self, Refusal};
 use super::writer::State;
 use super::{OutboxMessage, Split, SplitTicket, StoreError};
@@ -114,13 +115,13 @@ pub(super) fn split(
     audit.execute(params![now, f.case_id, s.ticket_id, "split_out", json])?;
     if let Some(index) = merge {
         if index.forget(f.case_seq, f.seq) {
-            ops::save_members(tx, index, f.case_seq)?;
+            merge_rows::save_members(tx, index, f.case_seq)?;
         }
         if let Some(probe) = &s.merge {
             let mut probe = probe.clone();
             probe.sketch.ticket_seq = f.seq;
             probe.sketch.at_ms = probe.sketch.at_ms.min(f.accepted_at_ms);
-            ops::index_new_case(tx, index, case.seq, &case.case_id, &probe)?;
+            merge_rows::index_new_case(tx, index, case.seq, &case.case_id, &probe)?;
         }
     }
     let done = Split {
