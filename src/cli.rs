@@ -1,5 +1,5 @@
 //! The command line: `minhu serve`, `minhu check-config`, `minhu routes test FILE`,
-//! `minhu ingest mail`, `minhu import hotline`.
+//! `minhu ingest mail`, `minhu import hotline`, `minhu tickets explain`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +37,21 @@ pub enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Look into tickets in the configured store (read-only; works while `serve` runs).
+    Tickets {
+        #[command(subcommand)]
+        command: TicketsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// Why a ticket is in its case: the open cases it was compared with, each signal's score,
+    /// the threshold, and any split since. Exits non-zero for an unknown ticket.
+    Explain {
+        /// Ticket number, e.g. T20261122000042.
+        ticket_id: String,
     },
 }
 

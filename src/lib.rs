@@ -5,6 +5,7 @@
 //! - [`intake`]: the doors. gRPC `minhu.v1.Gateway` (tonic) and the HTTP listener (health,
 //!   metrics; channel adapters mount here). [`intake::validate`] rejects bad requests with the
 //!   field to blame before anything is written.
+//! - [`merge`]: reports of one problem from many citizens join one case (signals, index).
 //! - [`router`]: decides which department handles a case, at which level, by when
 //!   (`config/routing.toml`).
 //! - [`store`]: the durable heart. SQLite (WAL, `synchronous=FULL`) with one writer thread that
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod intake;
+pub mod merge;
 pub mod router;
 pub mod server;
 pub mod store;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use minhu::cli::{Cli, Command, ImportCommand, IngestCommand, RoutesCommand};
+use minhu::cli::{Cli, Command, ImportCommand, IngestCommand, RoutesCommand, TicketsCommand};
 use minhu::router::cases;
 
 fn main() -> ExitCode {
@@ -82,6 +82,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => Ok(ExitCode::from(
             minhu::intake::channels::hotline12345::import::run(&cli.config, &args),
         )),
+        Command::Tickets {
+            command: TicketsCommand::Explain { ticket_id },
+        } => match minhu::merge::explain::explain(&loaded.service.store.path, &ticket_id)? {
+            Some(text) => {
+                print!("{text}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                eprintln!("minhu: ticket {ticket_id} not found");
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Command::Serve => {
             minhu::telemetry::logging::init(&loaded.service.log);
             let runtime = tokio::runtime::Builder::new_multi_thread()

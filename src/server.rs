@@ -54,7 +54,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let cfg = loaded.service;
     let metrics = Arc::new(Metrics::default());
-    let (store, feed, writer) = Store::open(&cfg.store, metrics.clone())?;
+    let (store, feed, writer) = Store::open_with_merge(&cfg.store, &cfg.merge, metrics.clone())?;
     let departments = DepartmentQueue::all_for(loaded.router.departments());
     let routing_version = loaded.router.version().to_owned();
     let live = crate::router::live::LiveRouter::new(loaded.router);
@@ -63,7 +63,8 @@ pub async fn serve(
         live.clone(),
         cfg.limits.clone(),
         metrics.clone(),
-    );
+    )
+    .with_merge(cfg.merge.enabled);
     let reload_stop = CancellationToken::new();
     let reloader = crate::router::reload::Reloader {
         routing_file: loaded.routing_file.clone(),

@@ -20,6 +20,10 @@ mod bench;
 mod ceiling;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
+#[path = "minhu-loadgen/merge_bench.rs"]
+mod merge_bench;
+#[path = "minhu-loadgen/merge_score.rs"]
+mod merge_score;
 #[path = "minhu-loadgen/metrics.rs"]
 mod metrics;
 #[path = "minhu-loadgen/sample.rs"]
@@ -39,6 +43,40 @@ enum Command {
     Demo(DemoArgs),
     /// Measure Submit throughput, delivery rate and latency against the raw broker ceiling.
     Bench(BenchArgs),
+    /// Replay a labelled corpus through Submit and score the cases pairwise (run it against a
+    /// gateway with a fresh store).
+    MergeScore(MergeScoreArgs),
+    /// Measure the merge index in process: decision latency with many open cases, memory per
+    /// case and the start-up rebuild, against a small index and a scan without index.
+    MergeBench(MergeBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct MergeBenchArgs {
+    /// Open cases to index.
+    #[arg(long, default_value_t = 1_000_000)]
+    cases: usize,
+    /// Merge decisions to time.
+    #[arg(long, default_value_t = 100_000)]
+    probes: usize,
+    /// Open cases of the baseline index.
+    #[arg(long, default_value_t = 10_000)]
+    baseline_cases: usize,
+    /// Store file to write the cases to and time the rebuild from (skipped when absent).
+    #[arg(long)]
+    store: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct MergeScoreArgs {
+    #[command(flatten)]
+    gateway: GatewayArgs,
+    /// JSON-lines corpus with an `incident` per report (e.g. ../shared/data/reports-dev.jsonl).
+    #[arg(long)]
+    file: PathBuf,
+    /// Suffix for every source_id (default: `-<unix time>`), so a rerun is not a replay.
+    #[arg(long)]
+    run_id: Option<String>,
 }
 
 /// Where the gateway listens.
@@ -187,5 +225,14 @@ async fn run(cli: Cli) -> Result<()> {
             demo::run(&args.gateway.grpc, &reports, args.run_id).await
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::MergeBench(a) => merge_bench::run(merge_bench::Settings {
+            cases: a.cases,
+            probes: a.probes,
+            baseline_cases: a.baseline_cases,
+            store: a.store,
+        }),
+        Command::MergeScore(args) => {
+            merge_score::run(&args.gateway.grpc, &args.file, args.run_id).await
+        }
     }
 }

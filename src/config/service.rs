@@ -26,6 +26,8 @@ pub struct ServiceConfig {
     pub shutdown: ShutdownConfig,
     /// Channel adapters on the HTTP listener.
     pub adapters: super::adapters::AdaptersConfig,
+    /// Merging reports of one problem into one case.
+    pub merge: crate::merge::MergeConfig,
 }
 
 /// How long each phase of a graceful shutdown may take.

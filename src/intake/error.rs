@@ -14,6 +14,10 @@ pub enum IntakeError {
     Invalid(Invalid),
     #[error("ticket {0} not found")]
     NotFound(String),
+    /// The request is valid but the ticket's state does not allow it (e.g. splitting a ticket
+    /// that was never merged).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     OutboxFull(String),
     #[error("Minhu is shutting down; retry against another instance or later")]
@@ -27,6 +31,8 @@ impl From<StoreError> for IntakeError {
         match e {
             e @ StoreError::OutboxFull { .. } => IntakeError::OutboxFull(e.to_string()),
             StoreError::Closed => IntakeError::ShuttingDown,
+            StoreError::NoTicket(id) => IntakeError::NotFound(id),
+            e @ StoreError::NotSplittable { .. } => IntakeError::Conflict(e.to_string()),
             e => IntakeError::Internal(e.to_string()),
         }
     }
@@ -48,6 +54,7 @@ impl From<IntakeError> for tonic::Status {
         match e {
             IntakeError::Invalid(_) => tonic::Status::invalid_argument(msg),
             IntakeError::NotFound(_) => tonic::Status::not_found(msg),
+            IntakeError::Conflict(_) => tonic::Status::failed_precondition(msg),
             IntakeError::OutboxFull(_) => tonic::Status::resource_exhausted(msg),
             IntakeError::ShuttingDown => tonic::Status::unavailable(msg),
             IntakeError::Internal(_) => tonic::Status::internal(msg),
@@ -60,6 +67,7 @@ impl IntoResponse for IntakeError {
         let status = match &self {
             IntakeError::Invalid(_) => StatusCode::BAD_REQUEST,
             IntakeError::NotFound(_) => StatusCode::NOT_FOUND,
+            IntakeError::Conflict(_) => StatusCode::CONFLICT,
             IntakeError::OutboxFull(_) => StatusCode::TOO_MANY_REQUESTS,
             IntakeError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             IntakeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

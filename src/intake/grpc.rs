@@ -86,4 +86,14 @@ impl Gateway for GatewayService {
             self.intake.ticket(&request.into_inner().ticket_id).await?,
         ))
     }
+
+    async fn split_ticket(
+        &self,
+        request: Request<pb::SplitTicketRequest>,
+    ) -> Result<Response<pb::SplitTicketResponse>, Status> {
+        let r = request.into_inner();
+        Ok(Response::new(
+            self.intake.split(&r.ticket_id, &r.reason).await?,
+        ))
+    }
 }

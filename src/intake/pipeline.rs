@@ -1,6 +1,6 @@
 //! The path every report takes, whatever door it came in by:
 //! validate → route → store (idempotency, case, outbox; answered after the commit).
-//! Rate limiting and merging into existing cases slot in here in later issues.
+//! Merging into open cases is decided by the store (see `crate::merge`).
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -9,7 +9,7 @@ use super::validate::validate;
 use crate::config::service::LimitsConfig;
 use crate::pb;
 use crate::router::live::LiveRouter;
-use crate::store::{FollowUp, NewTicket, Store, TicketQuery, TicketView};
+use crate::store::{FollowUp, NewTicket, SplitTicket, Store, TicketQuery, TicketView};
 use crate::telemetry::Metrics;
 use crate::time::ms_to_timestamp;
 
@@ -21,6 +21,8 @@ pub struct Intake {
     limits: LimitsConfig,
     metrics: Arc<Metrics>,
     closing: Arc<AtomicBool>,
+    /// Whether reports are sketched for merging (`[merge] enabled`).
+    merge: bool,
 }
 
 /// Whether a channel is an emergency line's transfer.
@@ -59,7 +61,14 @@ impl Intake {
             limits,
             metrics,
             closing: Arc::new(AtomicBool::new(false)),
+            merge: false,
         }
+    }
+
+    /// Sketches every report for merging into open cases (the store decides).
+    pub fn with_merge(mut self, on: bool) -> Self {
+        self.merge = on;
+        self
     }
 
     /// From now on, new Submits are refused with UNAVAILABLE (graceful shutdown).
@@ -117,10 +126,22 @@ impl Intake {
             tracing::debug!(field = %e.field, channel = req.channel, "request refused as invalid");
             return Err(IntakeError::Invalid(e));
         }
+        let now = crate::time::now_ms();
+        // One snapshot of the routing config routes the whole ticket (hot reload swaps it).
+        let routed = self.router.current().route(&req, now);
+        // Merging compares by the category routing inferred, before `note` writes it into the
+        // request, so the probe knows it was inferred rather than given.
+        let merge = self.merge.then(|| {
+            crate::merge::probe(
+                &req,
+                &|_| routed.inferred.as_ref().map(|i| i.code.clone()),
+                now,
+            )
+        });
         let mut req = req;
-        let routed = self.router.current().route(&req, crate::time::now_ms());
         crate::router::live::note(&routed, &mut req, &self.metrics);
         let ticket = NewTicket {
+            merge,
             fan_out: crate::router::live::fan_out(&routed),
             // A rule's priority applies, except that emergency transfers always go first.
             priority: match routed.priority {
@@ -167,7 +188,63 @@ impl Intake {
             .ticket(ticket_id)
             .await?
             .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
-        Ok(ticket_response(v))
+        let mut resp = ticket_response(v);
+        resp.merge = self.store.explain(ticket_id).await?;
+        Ok(resp)
+    }
+
+    /// Moves a wrongly merged ticket into a new case of its own, routed and dispatched afresh.
+    pub async fn split(
+        &self,
+        ticket_id: &str,
+        reason: &str,
+    ) -> Result<pb::SplitTicketResponse, IntakeError> {
+        if ticket_id.trim().is_empty() || ticket_id.len() > 64 {
+            return Err(IntakeError::Invalid(super::validate::Invalid {
+                field: "ticket_id".into(),
+                message: "must be a ticket number such as T20261122000042".into(),
+            }));
+        }
+        if reason.chars().count() > self.limits.max_field_chars {
+            return Err(IntakeError::Invalid(super::validate::Invalid {
+                field: "reason".into(),
+                message: format!("is longer than {} characters", self.limits.max_field_chars),
+            }));
+        }
+        let v = self
+            .store
+            .ticket(ticket_id)
+            .await?
+            .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
+        let now = crate::time::now_ms();
+        let req = v.request;
+        let router = self.router.current();
+        let routed = router.route(&req, now);
+        let merge = self
+            .merge
+            .then(|| crate::merge::probe(&req, &|t| router.infer_category(t).map(|i| i.code), now));
+        let done = self
+            .store
+            .split(SplitTicket {
+                ticket_id: ticket_id.to_owned(),
+                json: routed.encoding == crate::config::routing::Encoding::Json,
+                priority: match routed.priority {
+                    Some(p) if !is_emergency(req.channel) => p,
+                    _ => priority(&req),
+                },
+                route: routed.decision,
+                reason: reason.to_owned(),
+                merge,
+            })
+            .await?;
+        Ok(pb::SplitTicketResponse {
+            ticket_id: done.ticket_id,
+            case_id: done.case_id,
+            from_case_id: done.from_case_id,
+            department_id: done.department_id,
+            level: done.level as i32,
+            due_at: Some(ms_to_timestamp(done.due_at_ms)),
+        })
     }
 
     /// Tickets matching `q`, newest first, as `GetTicket` shows them.
@@ -194,5 +271,6 @@ fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
         due_at: Some(ms_to_timestamp(v.due_at_ms)),
         rule_id: v.rule_id,
         dispatch_pending: v.dispatch_pending,
+        merge: None,
     }
 }

@@ -1,9 +1,11 @@
 //! Category inference from a report's text, for channels that give no category (WeChat,
 //! e-mail, many hotline orders). The taxonomy's keywords are the evidence: every keyword found
 //! in the text scores its length in characters, because a longer word ("广场舞") says more than
-//! a short one ("坑"). The best category wins only when it is clearly ahead; a tie is no answer,
-//! since a wrong category routes a citizen's problem to the wrong department and merges it with
-//! the wrong case.
+//! a short one ("坑"). The category's own name is weaker evidence: each of its character bigrams
+//! found in the text (and not already part of a keyword) scores half a character ("油烟扰民"
+//! gives "扰民", "停水" gives itself). The best category wins only when it is clearly ahead; a
+//! tie is no answer, since a wrong category routes a citizen's problem to the wrong department
+//! and merges it with the wrong case.
 use minhu_adapter_citymgmt::taxonomy::Taxonomy;
 
 /// What inference concluded about one text.
@@ -11,17 +13,34 @@ use minhu_adapter_citymgmt::taxonomy::Taxonomy;
 pub struct Inference {
     /// The taxonomy code, e.g. `road.pothole`.
     pub code: String,
-    /// Sum of the matched keywords' lengths in characters.
+    /// Evidence in half characters: twice the matched keywords' lengths, plus one per matched
+    /// bigram of the category's name.
     pub score: u32,
-    /// The keywords found, in taxonomy order (the reasons shown to operators).
+    /// The keywords found, in taxonomy order, then the name's bigrams found (the reasons shown
+    /// to operators).
     pub matched: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 struct Entry {
     code: String,
-    /// Keywords with their length in characters.
+    /// Keywords with their weight (two per character).
     keywords: Vec<(String, u32)>,
+}
+
+/// Bigrams of a category name that are not inside one of its keywords, each weighing one.
+fn name_bigrams(name: &str, keywords: &[String]) -> Vec<(String, u32)> {
+    let cs: Vec<char> = name.chars().filter(|c| c.is_alphanumeric()).collect();
+    let mut out: Vec<(String, u32)> = Vec::new();
+    for w in cs.windows(2) {
+        let g: String = w.iter().collect::<String>().to_lowercase();
+        if !keywords.iter().any(|k| k.to_lowercase().contains(&g))
+            && !out.iter().any(|(o, _)| *o == g)
+        {
+            out.push((g, 1));
+        }
+    }
+    out
 }
 
 /// Keyword-based classifier built from a taxonomy. Immutable; part of a compiled router.
@@ -41,7 +60,8 @@ impl CategoryInferrer {
                     .keywords
                     .iter()
                     .filter(|k| !k.trim().is_empty())
-                    .map(|k| (k.to_lowercase(), k.chars().count() as u32))
+                    .map(|k| (k.to_lowercase(), 2 * k.chars().count() as u32))
+                    .chain(name_bigrams(&c.name, &c.keywords))
                     .collect(),
             })
             .collect();
@@ -126,7 +146,7 @@ keywords = ["KTV", "噪音"]
             .infer("小区门口路面有个大坑，晚上看不见")
             .unwrap();
         assert_eq!(i.code, "road.pothole");
-        assert_eq!(i.score, 3);
+        assert_eq!(i.score, 6);
         assert_eq!(i.matched, ["坑", "路面"]);
     }
 
@@ -134,6 +154,19 @@ keywords = ["KTV", "噪音"]
     fn longer_keywords_weigh_more() {
         let i = inferrer().infer("广场舞到十点，坑人").unwrap();
         assert_eq!(i.code, "noise.square_dance");
+    }
+
+    #[test]
+    fn the_category_name_is_weaker_evidence() {
+        // No keyword, but "道路" and "破损" are bigrams of the pothole category's name.
+        let i = inferrer().infer("道路破损严重").unwrap();
+        assert_eq!((i.code.as_str(), i.score), ("road.pothole", 2));
+        assert_eq!(i.matched, ["道路", "破损"]);
+        // A keyword outweighs a name bigram of another category.
+        assert_eq!(
+            inferrer().infer("施工道路").unwrap().code,
+            "noise.construction"
+        );
     }
 
     #[test]

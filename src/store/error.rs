@@ -13,6 +13,12 @@ pub enum StoreError {
     Closed,
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A split asked of a ticket that cannot be split (not merged, unknown, case closed).
+    #[error("ticket {ticket_id} cannot be split: {reason}")]
+    NotSplittable { ticket_id: String, reason: String },
+    /// No such ticket.
+    #[error("ticket {0} not found")]
+    NoTicket(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("i/o: {0}")]

@@ -286,6 +286,7 @@ mod tests {
             route: route("eco-env"),
             priority: 0,
             emergency: false,
+            merge: None,
             follow_up: Some(FollowUp {
                 reporter_key: "wechat:app:openid".into(),
                 window_ms: 3_600_000,

@@ -2,7 +2,7 @@
 //!
 //! - [`schema`]: tables and migrations.
 //! - `writer`: the one thread that writes, committing many commands per fsync.
-//! - `ops`: the SQL each writer command runs.
+//! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
@@ -10,13 +10,16 @@
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
 mod error;
+mod explain;
 mod fanout;
 mod hot;
 mod ids;
+mod merge_rows;
 mod model;
 mod ops;
 mod reader;
 pub mod schema;
+mod split;
 mod writer;
 
 use std::path::Path;
@@ -29,6 +32,8 @@ pub use model::*;
 
 use crate::config::service::StoreConfig;
 use crate::dispatch::source::OutboxSource;
+use crate::merge::{Index, MergeConfig};
+use crate::pb;
 use crate::telemetry::Metrics;
 use reader::Reader;
 use writer::{Command, State, Writer};
@@ -66,9 +71,20 @@ impl WriterThread {
 pub type OutboxFeed = mpsc::UnboundedReceiver<OutboxEntry>;
 
 impl Store {
-    /// Opens (creating if needed) the database, migrates it and starts the writer thread.
+    /// Opens (creating if needed) the database, migrates it and starts the writer thread, with
+    /// merging off.
     pub fn open(
         cfg: &StoreConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
+        Self::open_with_merge(cfg, &MergeConfig::default(), metrics)
+    }
+
+    /// As [`Store::open`], merging reports into open cases as `merge` says (the index of open
+    /// cases is rebuilt from the database first).
+    pub fn open_with_merge(
+        cfg: &StoreConfig,
+        merge: &MergeConfig,
         metrics: Arc<Metrics>,
     ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
         if let Some(dir) = cfg.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -78,6 +94,18 @@ impl Store {
         schema::migrate(&mut conn)?;
         let seq = ids::Sequences::load(&conn)?;
         let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        let merge = if merge.enabled {
+            let started = std::time::Instant::now();
+            let index = Self::merge_index(&conn, merge)?;
+            tracing::info!(
+                open_cases = index.len(),
+                took_ms = started.elapsed().as_millis() as u64,
+                "merge index rebuilt"
+            );
+            Some(index)
+        } else {
+            None
+        };
         metrics
             .outbox_depth
             .store(depth as i64, std::sync::atomic::Ordering::Relaxed);
@@ -97,6 +125,7 @@ impl Store {
                 depth,
                 budget: cfg.outbox_budget,
             },
+            merge,
         };
         // Weak, so that dropping every `Store` still ends the writer (tools and tests).
         let weak = tx.downgrade();
@@ -112,6 +141,17 @@ impl Store {
             feed_rx,
             WriterThread { handle, tx: weak },
         ))
+    }
+
+    /// The merge index of the open cases in a store, as start-up rebuilds it (also used by the
+    /// benchmark).
+    pub fn merge_index(
+        conn: &rusqlite::Connection,
+        cfg: &MergeConfig,
+    ) -> Result<Index, StoreError> {
+        let mut index = Index::new(cfg.clone());
+        merge_rows::load_merge_index(conn, &mut index)?;
+        Ok(index)
     }
 
     /// Path-only convenience for tools and tests.
@@ -132,6 +172,42 @@ impl Store {
     pub async fn accept(&self, ticket: NewTicket) -> Result<Accepted, StoreError> {
         self.call(|reply| Command::Accept(Box::new(ticket), reply))
             .await
+    }
+
+    /// Why a ticket is in its case, read from the store file at `path` without starting a
+    /// writer (for the CLI): the ticket's case and its explanation.
+    pub fn explain_at(
+        path: &Path,
+        ticket_id: &str,
+    ) -> Result<Option<(TicketView, Option<pb::MergeExplanation>)>, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Corrupt(format!(
+                "no store at {}",
+                path.display()
+            )));
+        }
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let Some(view) = reader::ticket(&conn, ticket_id)? else {
+            return Ok(None);
+        };
+        Ok(Some((view, explain::explain(&conn, ticket_id)?)))
+    }
+
+    /// Why a ticket is in its case (merge reasons and splits), from the audit trail.
+    pub async fn explain(
+        &self,
+        ticket_id: &str,
+    ) -> Result<Option<pb::MergeExplanation>, StoreError> {
+        let id = ticket_id.to_owned();
+        self.reader.with(move |c| explain::explain(c, &id)).await
+    }
+
+    /// Moves a merged ticket into a new case of its own (see [`split`]).
+    pub async fn split(&self, s: SplitTicket) -> Result<Split, StoreError> {
+        self.call(|reply| Command::Split(Box::new(s), reply)).await
     }
 
     /// Tickets matching `q`, newest first.
@@ -187,3 +263,6 @@ impl OutboxSource for Store {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod merge_tests;

@@ -15,6 +15,8 @@ pub struct NewTicket {
     pub emergency: bool,
     /// Set when this report may continue the same reporter's recent report.
     pub follow_up: Option<FollowUp>,
+    /// What merging compares this report by; `None` never merges it with other reporters'.
+    pub merge: Option<crate::merge::Probe>,
     /// Further messages a new case sends: co-handlers' dispatches, emergency linkage, and how
     /// each is encoded.
     pub fan_out: FanOut,
@@ -154,4 +156,33 @@ pub struct OutboxMessage {
     pub content: Option<(String, String)>,
     /// Failed publish attempts so far.
     pub attempts: u32,
+}
+
+/// An operator's request to move a wrongly merged ticket into a case of its own.
+#[derive(Debug, Clone)]
+pub struct SplitTicket {
+    pub ticket_id: String,
+    /// Routing of the new case (the ticket's request routed afresh).
+    pub route: RouteDecision,
+    /// Encode the new case's dispatch as proto3 JSON (the department asks for it).
+    pub json: bool,
+    /// Publish priority of the new case's dispatch.
+    pub priority: u8,
+    /// Why the operator splits it (audit).
+    pub reason: String,
+    /// The ticket's probe, so the new case can take later reports of its problem.
+    pub merge: Option<crate::merge::Probe>,
+}
+
+/// The outcome of a split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub ticket_id: String,
+    /// The new case.
+    pub case_id: String,
+    /// The case the ticket left.
+    pub from_case_id: String,
+    pub department_id: String,
+    pub level: pb::Level,
+    pub due_at_ms: i64,
 }

@@ -5,9 +5,11 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::merge_rows;
 use super::writer::State;
 use super::{Accepted, NewTicket, OutboxMessage, StoreError};
 use crate::dispatch::envelope::{self, CaseDispatch};
+use crate::merge::{Decision, Index};
 use crate::pb;
 use prost::Message;
 
@@ -25,6 +27,7 @@ type AcceptResult = Result<(Accepted, Vec<OutboxMessage>), Refusal>;
 pub(super) fn accept(
     tx: &Connection,
     st: &mut State,
+    merge: Option<&mut Index>,
     t: &NewTicket,
 ) -> Result<AcceptResult, StoreError> {
     let req = &t.request;
@@ -58,32 +61,70 @@ pub(super) fn accept(
         }));
     }
     let now = crate::time::now_ms();
-    // An emergency transfer is never absorbed into another case: it always opens its own.
-    let target = match &t.follow_up {
+    let ticket = st.seq.next_ticket(now);
+    // An emergency transfer never continues a conversation: it opens its own case unless it
+    // is the same problem as an open case (below), and even then its case update is dispatched.
+    let mut target = match &t.follow_up {
         Some(f) if !t.emergency => open_case_of(tx, &f.reporter_key, now - f.window_ms)?,
         _ => None,
     };
+    let mut decision: Option<Decision> = None;
+    let probe = t.merge.as_ref().map(|p| {
+        let mut p = p.clone();
+        p.sketch.ticket_seq = ticket.0;
+        p
+    });
+    if let (Some(index), Some(probe)) = (merge, probe) {
+        if target.is_none() {
+            let (case_seq, mut d) = index.decide(&probe);
+            if let Some(seq) = case_seq {
+                target = open_case_by_seq(tx, seq)?;
+                if target.is_none() {
+                    // Closed on disk since it was indexed: no longer a target.
+                    index.close(seq);
+                    d.merged_into = None;
+                }
+            }
+            decision = Some(d);
+        }
+        let out = match target {
+            Some(case) => {
+                let seq = case.seq;
+                let out = join_case(tx, st, t, case, ticket, decision.as_ref(), now)?;
+                index.join(seq, &probe.sketch);
+                merge_rows::save_members(tx, index, seq)?;
+                out
+            }
+            None => {
+                let (out, seq) = open_case(tx, st, t, ticket, decision.as_ref(), now)?;
+                merge_rows::index_new_case(tx, index, seq, &out.0.case_id, &probe)?;
+                out
+            }
+        };
+        return Ok(Ok(out));
+    }
     let out = match target {
-        Some(case) => join_case(tx, st, t, case, now)?,
-        None => open_case(tx, st, t, now)?,
+        Some(case) => join_case(tx, st, t, case, ticket, None, now)?,
+        None => open_case(tx, st, t, ticket, None, now)?.0,
     };
     Ok(Ok(out))
 }
 
 /// A case a follow-up may join.
-struct OpenCase {
-    case_id: String,
-    category: String,
-    department_id: String,
-    routing_key: String,
-    level: pb::Level,
-    due_at_ms: i64,
-    urgency: i32,
-    opened_at_ms: i64,
-    report_count: u32,
-    status: i32,
-    rule_id: String,
-    routing_version: String,
+pub(super) struct OpenCase {
+    pub(super) seq: i64,
+    pub(super) case_id: String,
+    pub(super) category: String,
+    pub(super) department_id: String,
+    pub(super) routing_key: String,
+    pub(super) level: pb::Level,
+    pub(super) due_at_ms: i64,
+    pub(super) urgency: i32,
+    pub(super) opened_at_ms: i64,
+    pub(super) report_count: u32,
+    pub(super) status: i32,
+    pub(super) rule_id: String,
+    pub(super) routing_version: String,
 }
 
 /// The case of the reporter's latest ticket since `since_ms`, if that case is still open.
@@ -93,14 +134,12 @@ fn open_case_of(
     since_ms: i64,
 ) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
-        .prepare_cached(
-            "SELECT c.case_id, c.category, c.department_id, COALESCE(c.routing_key, 'dept.' || c.department_id),
-                    c.level, c.due_at, c.urgency, c.opened_at, c.report_count, c.status, c.rule_id,
-                    c.routing_version
+        .prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS}
                FROM tickets t JOIN cases c ON c.case_id = t.case_id
               WHERE t.reporter_key = ?1 AND t.accepted_at >= ?2 AND c.status IN (?3, ?4, ?5)
-              ORDER BY t.accepted_at DESC LIMIT 1",
-        )?
+              ORDER BY t.accepted_at DESC LIMIT 1"
+        ))?
         .query_row(
             params![
                 reporter_key,
@@ -109,22 +148,48 @@ fn open_case_of(
                 pb::CaseStatus::Dispatched as i32,
                 pb::CaseStatus::InProgress as i32
             ],
-            |r| {
-                Ok(OpenCase {
-                    case_id: r.get(0)?,
-                    category: r.get(1)?,
-                    department_id: r.get(2)?,
-                    routing_key: r.get(3)?,
-                    level: pb::Level::try_from(r.get::<_, i32>(4)?).unwrap_or_default(),
-                    due_at_ms: r.get(5)?,
-                    urgency: r.get(6)?,
-                    opened_at_ms: r.get(7)?,
-                    report_count: r.get(8)?,
-                    status: r.get(9)?,
-                    rule_id: r.get(10)?,
-                    routing_version: r.get(11)?,
-                })
-            },
+            open_case_row,
+        )
+        .optional()?)
+}
+
+/// The columns [`open_case_row`] reads, from `cases c`.
+const CASE_COLUMNS: &str = "c.case_id, c.category, c.department_id,
+    COALESCE(c.routing_key, 'dept.' || c.department_id), c.level, c.due_at, c.urgency, c.opened_at,
+    c.report_count, c.status, c.rule_id, c.routing_version, c.seq";
+
+fn open_case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpenCase> {
+    Ok(OpenCase {
+        case_id: r.get(0)?,
+        category: r.get(1)?,
+        department_id: r.get(2)?,
+        routing_key: r.get(3)?,
+        level: pb::Level::try_from(r.get::<_, i32>(4)?).unwrap_or_default(),
+        due_at_ms: r.get(5)?,
+        urgency: r.get(6)?,
+        opened_at_ms: r.get(7)?,
+        report_count: r.get(8)?,
+        status: r.get(9)?,
+        rule_id: r.get(10)?,
+        routing_version: r.get(11)?,
+        seq: r.get(12)?,
+    })
+}
+
+/// The case the merge index chose, if it is still open on disk.
+fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, StoreError> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.seq = ?1 AND c.status IN (?2, ?3, ?4)"
+        ))?
+        .query_row(
+            params![
+                seq,
+                pb::CaseStatus::Open as i32,
+                pb::CaseStatus::Dispatched as i32,
+                pb::CaseStatus::InProgress as i32
+            ],
+            open_case_row,
         )
         .optional()?)
 }
@@ -134,11 +199,41 @@ fn open_case(
     tx: &Connection,
     st: &mut State,
     t: &NewTicket,
+    ticket: (i64, String),
+    decision: Option<&Decision>,
     now: i64,
-) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
-    let req = &t.request;
-    let route = &t.route;
+) -> Result<((Accepted, Vec<OutboxMessage>), i64), StoreError> {
+    let case = insert_case(tx, st, &t.request, t.merge.as_ref(), &t.route, now)?;
+    let case_seq = case.seq;
+    let out = file(
+        tx,
+        st,
+        t,
+        &case,
+        ticket,
+        decision,
+        pb::Disposition::NewCase,
+        pb::DispatchKind::NewCase,
+        now,
+    )?;
+    Ok((out, case_seq))
+}
+
+/// Inserts a new open case for `req`, routed by `route`.
+pub(super) fn insert_case(
+    tx: &Connection,
+    st: &mut State,
+    req: &pb::Request,
+    probe: Option<&crate::merge::Probe>,
+    route: &super::RouteDecision,
+    now: i64,
+) -> Result<OpenCase, StoreError> {
     let (case_seq, case_id) = st.seq.next_case(now);
+    // A case of unknown category takes the one merging inferred from the text.
+    let category = match probe {
+        Some(p) if req.category.trim().is_empty() => p.category.as_str(),
+        _ => req.category.as_str(),
+    };
     let district = req
         .location
         .as_ref()
@@ -153,7 +248,7 @@ fn open_case(
     .execute(params![
         case_id,
         pb::CaseStatus::Open as i32,
-        req.category,
+        category,
         district,
         route.department_id,
         route.level as i32,
@@ -166,8 +261,9 @@ fn open_case(
         route.routing_key,
     ])?;
     let case = OpenCase {
+        seq: case_seq,
         case_id,
-        category: req.category.clone(),
+        category: category.to_owned(),
         department_id: route.department_id.clone(),
         routing_key: route.routing_key.clone(),
         level: route.level,
@@ -179,15 +275,7 @@ fn open_case(
         rule_id: route.rule_id.clone(),
         routing_version: route.routing_version.clone(),
     };
-    file(
-        tx,
-        st,
-        t,
-        &case,
-        pb::Disposition::NewCase,
-        pb::DispatchKind::NewCase,
-        now,
-    )
+    Ok(case)
 }
 
 /// This ticket joins the reporter's open case; its department hears of it as a case update.
@@ -196,6 +284,8 @@ fn join_case(
     st: &mut State,
     t: &NewTicket,
     mut case: OpenCase,
+    ticket: (i64, String),
+    decision: Option<&Decision>,
     now: i64,
 ) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
     case.report_count += 1;
@@ -209,6 +299,8 @@ fn join_case(
         st,
         t,
         &case,
+        ticket,
+        decision,
         pb::Disposition::Merged,
         pb::DispatchKind::CaseUpdated,
         now,
@@ -216,18 +308,20 @@ fn join_case(
 }
 
 /// Files the ticket under `case` and hands it off: ticket, dispatch, outbox row, audit entry.
+// The ticket, its case and how it was filed are all needed to write the rows and the audit entry.
+#[allow(clippy::too_many_arguments)]
 fn file(
     tx: &Connection,
     st: &mut State,
     t: &NewTicket,
     case: &OpenCase,
+    (ticket_seq, ticket_id): (i64, String),
+    decision: Option<&Decision>,
     disposition: pb::Disposition,
     kind: pb::DispatchKind,
     now: i64,
 ) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
     let req = &t.request;
-    let (ticket_seq, ticket_id) = st.seq.next_ticket(now);
-    let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
     let reporter_key = t.follow_up.as_ref().map(|f| f.reporter_key.as_str());
     tx.prepare_cached(
         "INSERT INTO tickets (ticket_id, case_id, channel, source_system, source_id, disposition, accepted_at,
@@ -246,6 +340,90 @@ fn file(
         ticket_seq,
         reporter_key,
     ])?;
+    let new_case = disposition == pb::Disposition::NewCase;
+    // A merged ticket's case may belong to a department other than today's lead: only the
+    // lead's own encoding preference applies, and only a new case carries the routing reason.
+    let json = t.fan_out.lead_json && case.department_id == t.route.department_id;
+    let reason = if new_case {
+        t.fan_out.reason.as_str()
+    } else {
+        ""
+    };
+    let row = hand_off(
+        tx,
+        st,
+        req,
+        t.priority,
+        case,
+        &ticket_id,
+        (now, kind, now),
+        (json, reason),
+    )?;
+    let dispatch_id = row.dispatch_id.clone();
+    let (event, why) = match (disposition, decision.and_then(|d| d.merged_into.as_ref())) {
+        (pb::Disposition::Merged, Some(_)) => ("merged", "same_problem"),
+        (pb::Disposition::Merged, None) => ("merged", "follow_up"),
+        _ => ("accepted", "new_case"),
+    };
+    let detail = AcceptedDetail {
+        disposition: why,
+        department_id: &case.department_id,
+        level: envelope::level_code(case.level),
+        due_at_ms: case.due_at_ms,
+        rule_id: &case.rule_id,
+        routing_version: &case.routing_version,
+        dispatch_id: &dispatch_id,
+        merge: decision,
+    };
+    tx.prepare_cached(
+        "INSERT INTO audit (at, case_id, ticket_id, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        now,
+        case.case_id,
+        ticket_id,
+        event,
+        to_json(&detail)?
+    ])?;
+    let mut rows = vec![row];
+    let extra = super::fanout::extra(tx, st, t, &case.case_id, &ticket_id, new_case, now)?;
+    st.depth += extra.len() as u64;
+    rows.extend(extra);
+    let accepted = Accepted {
+        ticket_id,
+        case_id: case.case_id.clone(),
+        disposition,
+        department_id: case.department_id.clone(),
+        level: case.level,
+        due_at_ms: case.due_at_ms,
+    };
+    Ok((accepted, rows))
+}
+
+/// Creates a dispatch of `kind` about `case` carrying one ticket, and its outbox row; `json`
+/// encodes it as proto3 JSON, and a non-empty `reason` is the routing reason it carries.
+pub(super) fn hand_off(
+    tx: &Connection,
+    st: &mut State,
+    req: &pb::Request,
+    priority: u8,
+    case: &OpenCase,
+    ticket_id: &str,
+    (accepted_at_ms, kind, now): (i64, pb::DispatchKind, i64),
+    (json, reason): (bool, &str),
+) -> Result<OutboxMessage, StoreError> {
+    // The relay publishes higher priorities first. An update must not overtake the case's
+    // earlier dispatches still waiting in the outbox (a department would hear of an update to a
+    // case it does not have yet), so it goes at their priority, and then in commit order.
+    let priority = if kind == pb::DispatchKind::NewCase {
+        priority
+    } else {
+        let waiting: Option<u8> = tx
+            .prepare_cached("SELECT MIN(priority) FROM outbox WHERE case_id = ?1")?
+            .query_row(params![case.case_id], |r| r.get(0))?;
+        waiting.map_or(priority, |w| w.min(priority))
+    };
+    let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
     tx.prepare_cached(
         "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -259,8 +437,8 @@ fn file(
         opened_at_ms: case.opened_at_ms,
         report_count: case.report_count,
         urgency: case.urgency,
-        ticket_id: &ticket_id,
-        accepted_at_ms: now,
+        ticket_id,
+        accepted_at_ms,
         request: req,
         department_id: &case.department_id,
         level: case.level,
@@ -268,73 +446,29 @@ fn file(
         rule_id: &case.rule_id,
         routing_version: &case.routing_version,
     });
-    if disposition == pb::Disposition::NewCase {
-        body.routing_reason.clone_from(&t.fan_out.reason);
-    }
     let channel = pb::Channel::try_from(req.channel)
         .unwrap_or_default()
         .as_str_name();
-    // A merged ticket's case may belong to a department other than today's lead: only the
-    // lead's own encoding preference applies.
-    let json = t.fan_out.lead_json && case.department_id == t.route.department_id;
+    if !reason.is_empty() {
+        body.routing_reason = reason.to_owned();
+    }
     let (payload, content) = super::fanout::encode(&body, json)?;
-    let mut rows = vec![super::fanout::outbox_row(
+    let row = super::fanout::outbox_row(
         tx,
         super::fanout::Row {
             dispatch_id: &dispatch_id,
             case_id: &case.case_id,
             routing_key: &case.routing_key,
-            priority: t.priority,
+            priority,
             channel,
             level: envelope::level_code(case.level),
             now,
             payload,
             content,
         },
-    )?];
-    let (event, why) = match disposition {
-        pb::Disposition::Merged => ("merged", "follow_up"),
-        _ => ("accepted", "new_case"),
-    };
-    let detail = AcceptedDetail {
-        disposition: why,
-        department_id: &case.department_id,
-        level: envelope::level_code(case.level),
-        due_at_ms: case.due_at_ms,
-        rule_id: &case.rule_id,
-        routing_version: &case.routing_version,
-        dispatch_id: &dispatch_id,
-    };
-    tx.prepare_cached(
-        "INSERT INTO audit (at, case_id, ticket_id, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        now,
-        case.case_id,
-        ticket_id,
-        event,
-        to_json(&detail)?
-    ])?;
-    let new_case = disposition == pb::Disposition::NewCase;
-    rows.extend(super::fanout::extra(
-        tx,
-        st,
-        t,
-        &case.case_id,
-        &ticket_id,
-        new_case,
-        now,
-    )?);
-    st.depth += rows.len() as u64;
-    let accepted = Accepted {
-        ticket_id,
-        case_id: case.case_id.clone(),
-        disposition,
-        department_id: case.department_id.clone(),
-        level: case.level,
-        due_at_ms: case.due_at_ms,
-    };
-    Ok((accepted, rows))
+    )?;
+    st.depth += 1;
+    Ok(row)
 }
 
 /// Removes confirmed rows and records the hand-off on their dispatches and cases.
@@ -385,6 +519,9 @@ struct AcceptedDetail<'a> {
     rule_id: &'a str,
     routing_version: &'a str,
     dispatch_id: &'a str,
+    /// The merge decision's reasons (candidates and their signals), when merging is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merge: Option<&'a Decision>,
 }
 
 /// The audit entry of a confirmed hand-off.
@@ -393,6 +530,6 @@ struct DispatchedDetail<'a> {
     dispatch_id: &'a str,
 }
 
-fn to_json(v: &impl Serialize) -> Result<String, StoreError> {
+pub(super) fn to_json(v: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))
 }

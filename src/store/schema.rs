@@ -103,7 +103,21 @@ ALTER TABLE cases ADD COLUMN routing_key TEXT;
     r#"
 CREATE INDEX tickets_by_time ON tickets(accepted_at);
 "#,
-    // Routing (issue 6): outbox rows that are not protobuf `minhu.v1.Dispatch` — proto3 JSON
+    // 4 (issue 5): merging. What the merge index remembers of each open case's reports
+    // (encoded `merge::Sketch`es), so the index is rebuilt at start-up without re-reading
+    // every ticket.
+    r#"
+CREATE TABLE merge_members (
+    case_seq        INTEGER PRIMARY KEY,       -- cases.seq
+    case_id         TEXT NOT NULL,
+    district        INTEGER NOT NULL,          -- district code as a number
+    category        TEXT NOT NULL,             -- given or inferred; '' when unknown
+    members         BLOB NOT NULL              -- encoded merge::Sketch list
+);
+-- A case update waits for its case's earlier dispatches still in the outbox.
+CREATE INDEX outbox_by_case ON outbox(case_id);
+"#,
+    // 5 (issue 6): routing: outbox rows that are not protobuf `minhu.v1.Dispatch` — proto3 JSON
     // dispatches and emergency linkage messages — carry their AMQP content_type and type.
     r#"
 ALTER TABLE outbox ADD COLUMN content_type TEXT;

@@ -29,6 +29,7 @@ fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
         emergency: matches!(channel, pb::Channel::Emergency119),
         follow_up: None,
         fan_out: Default::default(),
+        merge: None,
     }
 }
 

@@ -16,7 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::hot::HotOutbox;
 use super::ids::Sequences;
 use super::ops;
-use super::{Accepted, NewTicket, OutboxEntry, OutboxMessage, StoreError};
+use super::{Accepted, NewTicket, OutboxEntry, OutboxMessage, Split, SplitTicket, StoreError};
+use crate::merge::Index;
 use crate::telemetry::Metrics;
 
 /// Work for the writer thread; each carries the channel its answer goes back on.
@@ -25,6 +26,7 @@ pub(super) enum Command {
         Box<NewTicket>,
         oneshot::Sender<Result<Accepted, StoreError>>,
     ),
+    Split(Box<SplitTicket>, oneshot::Sender<Result<Split, StoreError>>),
     Delivered(Vec<i64>, oneshot::Sender<Result<(), StoreError>>),
     Failed(i64, String, oneshot::Sender<Result<(), StoreError>>),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
@@ -43,6 +45,9 @@ pub(super) struct Writer {
     pub metrics: Arc<Metrics>,
     pub max_batch: usize,
     pub state: State,
+    /// Open cases new reports may join (`None` when merging is off). Changed only together
+    /// with the rows it mirrors: a rolled-back command's changes are undone.
+    pub merge: Option<Index>,
 }
 
 /// In-memory counters the writer keeps in step with the database.
@@ -58,6 +63,7 @@ pub(super) struct State {
 /// What one command produced, sent back to its caller after the commit.
 enum Outcome {
     Accept(Result<Accepted, StoreError>),
+    Split(Result<Split, StoreError>),
     Unit(Result<(), StoreError>),
 }
 
@@ -105,16 +111,40 @@ impl Writer {
     /// and replayed with one savepoint per command, so that one bad command fails alone.
     fn commit_batch(&mut self, batch: &mut Vec<Command>) {
         let before = self.state.clone();
+        let mark = self.merge.as_ref().map_or(0, Index::mark);
         let mut fresh = Vec::new();
-        let result = match fast(&mut self.conn, &mut self.state, batch, &mut fresh) {
+        let result = match fast(
+            &mut self.conn,
+            &mut self.state,
+            &mut self.merge,
+            batch,
+            &mut fresh,
+        ) {
             Ok(outcomes) => Ok(outcomes),
             Err(e) => {
                 tracing::warn!(error = %e, "a command failed mid-batch; replaying the batch one savepoint per command");
                 self.state = before.clone();
+                if let Some(m) = &mut self.merge {
+                    m.rollback(mark);
+                }
                 fresh.clear();
-                careful(&mut self.conn, &mut self.state, batch, &mut fresh)
+                careful(
+                    &mut self.conn,
+                    &mut self.state,
+                    &mut self.merge,
+                    batch,
+                    &mut fresh,
+                )
             }
         };
+        match &mut self.merge {
+            Some(m) if result.is_ok() => m.commit(),
+            Some(m) => {
+                m.rollback(mark);
+                m.commit();
+            }
+            None => {}
+        }
         match result {
             Ok(outcomes) => {
                 self.metrics.store_commits.fetch_add(1, Relaxed);
@@ -156,13 +186,14 @@ impl Writer {
 fn fast(
     conn: &mut Connection,
     state: &mut State,
+    merge: &mut Option<Index>,
     batch: &[Command],
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
-        outcomes.push(execute(&tx, state, cmd, fresh)?);
+        outcomes.push(execute(&tx, state, merge, cmd, fresh)?);
     }
     tx.commit()?;
     Ok(outcomes)
@@ -173,6 +204,7 @@ fn fast(
 fn careful(
     conn: &mut Connection,
     state: &mut State,
+    merge: &mut Option<Index>,
     batch: &[Command],
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
@@ -182,7 +214,8 @@ fn careful(
         let sp = tx.savepoint()?;
         let mut local = state.clone();
         let mut new_rows = Vec::new();
-        match execute(&sp, &mut local, cmd, &mut new_rows) {
+        let mark = merge.as_ref().map_or(0, Index::mark);
+        match execute(&sp, &mut local, merge, cmd, &mut new_rows) {
             Ok(outcome) => {
                 sp.commit()?;
                 *state = local;
@@ -193,6 +226,9 @@ fn careful(
             // handing the same number to the next command could fail the same way forever.
             Err(e) => {
                 state.seq = local.seq;
+                if let Some(m) = merge.as_mut() {
+                    m.rollback(mark);
+                }
                 outcomes.push(refused_as(cmd, e));
             }
         }
@@ -205,16 +241,23 @@ fn careful(
 fn execute(
     conn: &Connection,
     state: &mut State,
+    merge: &mut Option<Index>,
     cmd: &Command,
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Outcome, StoreError> {
     Ok(match cmd {
-        Command::Accept(t, _) => {
-            Outcome::Accept(ops::accept(conn, state, t)?.map(|(accepted, entry)| {
+        Command::Accept(t, _) => Outcome::Accept(ops::accept(conn, state, merge.as_mut(), t)?.map(
+            |(accepted, entry)| {
                 fresh.extend(entry);
                 accepted
-            }))
-        }
+            },
+        )),
+        Command::Split(s, _) => Outcome::Split(
+            super::split::split(conn, state, merge.as_mut(), s)?.map(|(done, entry)| {
+                fresh.push(entry);
+                done
+            }),
+        ),
         Command::Delivered(ids, _) => Outcome::Unit(ops::delivered(conn, state, ids)),
         Command::Failed(id, reason, _) => Outcome::Unit(ops::failed(conn, *id, reason)),
         Command::Stop => Outcome::Unit(Ok(())),
@@ -225,6 +268,7 @@ fn execute(
 fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
     match cmd {
         Command::Accept(..) => Outcome::Accept(Err(e)),
+        Command::Split(..) => Outcome::Split(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -236,13 +280,18 @@ fn reply(cmd: Command, outcome: Outcome) {
     let mismatch = || StoreError::Corrupt("writer outcome does not match its command".into());
     match (cmd, outcome) {
         (Command::Accept(_, tx), Outcome::Accept(r)) => drop(tx.send(r)),
+        (Command::Split(_, tx), Outcome::Split(r)) => drop(tx.send(r)),
+        (Command::Split(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Unit(r)) => {
             drop(tx.send(r))
         }
-        (Command::Accept(_, tx), Outcome::Unit(_)) => drop(tx.send(Err(mismatch()))),
-        (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Accept(_)) => {
+        (Command::Accept(_, tx), Outcome::Unit(_) | Outcome::Split(_)) => {
             drop(tx.send(Err(mismatch())))
         }
+        (
+            Command::Delivered(_, tx) | Command::Failed(_, _, tx),
+            Outcome::Accept(_) | Outcome::Split(_),
+        ) => drop(tx.send(Err(mismatch()))),
         (Command::Stop, _) => {}
     }
 }

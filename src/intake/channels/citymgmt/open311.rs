@@ -138,6 +138,7 @@ fn intake_error(e: IntakeError) -> Open311Error {
     let code = match &e {
         IntakeError::Invalid(_) => 400,
         IntakeError::NotFound(_) => 404,
+        IntakeError::Conflict(_) => 409,
         IntakeError::OutboxFull(_) => 429,
         IntakeError::ShuttingDown => 503,
         IntakeError::Internal(_) => 500,

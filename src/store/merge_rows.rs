@@ -1,0 +1,64 @@
+//! The merge index's rows in the store (`merge_members`): written in the transaction that
+//! changes the index, read back to rebuild it at start-up.
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+use crate::merge::Index;
+use crate::pb;
+
+/// Indexes a newly opened case and remembers it in the store.
+pub(super) fn index_new_case(
+    tx: &Connection,
+    index: &mut Index,
+    seq: i64,
+    case_id: &str,
+    probe: &crate::merge::Probe,
+) -> Result<(), StoreError> {
+    index.open(seq, case_id, probe);
+    tx.prepare_cached(
+        "INSERT INTO merge_members (case_seq, case_id, district, category, members) VALUES (?1, ?2, ?3, ?4, X'')",
+    )?
+    .execute(params![seq, case_id, probe.district, probe.category])?;
+    save_members(tx, index, seq)
+}
+
+/// Writes back what the index remembers of a case.
+pub(super) fn save_members(
+    tx: &Connection,
+    index: &Index,
+    case_seq: i64,
+) -> Result<(), StoreError> {
+    let blob = crate::merge::sketch::encode_all(index.members(case_seq).unwrap_or_default());
+    tx.prepare_cached("UPDATE merge_members SET members = ?2 WHERE case_seq = ?1")?
+        .execute(params![case_seq, blob])?;
+    Ok(())
+}
+
+/// Rebuilds the merge index from the store: every case still open, as remembered.
+pub(super) fn load_merge_index(conn: &Connection, index: &mut Index) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT m.case_seq, m.case_id, m.district, m.category, m.members
+           FROM merge_members m JOIN cases c ON c.seq = m.case_seq
+          WHERE c.status IN (?1, ?2, ?3)",
+    )?;
+    let open: i64 = conn.query_row("SELECT COUNT(*) FROM merge_members", [], |r| r.get(0))?;
+    index.reserve(usize::try_from(open).unwrap_or(0));
+    let mut rows = stmt.query(params![
+        pb::CaseStatus::Open as i32,
+        pb::CaseStatus::Dispatched as i32,
+        pb::CaseStatus::InProgress as i32
+    ])?;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let blob = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
+        let members = crate::merge::Sketch::decode_all(blob)
+            .ok_or_else(|| StoreError::Corrupt(format!("merge_members row {seq} is damaged")))?;
+        if members.is_empty() {
+            continue;
+        }
+        let case_id = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let category = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        index.restore(seq, case_id, r.get(2)?, category, members);
+    }
+    Ok(())
+}
