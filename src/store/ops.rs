@@ -402,6 +402,7 @@ fn file(
 
 /// Creates a dispatch of `kind` about `case` carrying one ticket, and its outbox row; `json`
 /// encodes it as proto3 JSON, and a non-empty `reason` is the routing reason it carries.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn hand_off(
     tx: &Connection,
     st: &mut State,
