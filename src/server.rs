@@ -62,12 +62,16 @@ pub async fn serve(
         .map(DepartmentQueue::from)
         .collect();
     let routing_version = loaded.router.version().to_owned();
+    let rate_limits = crate::protect::RateLimits::new(&cfg.rate_limits);
     let intake = Intake::new(
         store.clone(),
         Arc::new(loaded.router),
         cfg.limits.clone(),
         metrics.clone(),
-    );
+    )
+    .with_rate_limits(rate_limits.clone());
+    let sweeper_stop = CancellationToken::new();
+    let sweeper = rate_limits.map(|l| l.spawn_sweeper(sweeper_stop.clone()));
 
     let grpc_listener = bind(cfg.grpc.listen).await?;
     let http_listener = bind(cfg.http.listen).await?;
@@ -133,6 +137,10 @@ pub async fn serve(
     let grpc_result = drain(grpc_task, cfg.shutdown.drain_timeout, "gRPC").await;
     let http_result = drain(http_task, cfg.shutdown.drain_timeout, "HTTP").await;
     drop(intake);
+    sweeper_stop.cancel();
+    if let Some(s) = sweeper {
+        let _ = s.await;
+    }
 
     flush_outbox(&metrics, cfg.shutdown.flush_timeout).await;
     relay_stop.cancel();

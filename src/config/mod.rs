@@ -9,6 +9,7 @@
 pub mod adapters;
 pub mod load;
 pub mod problem;
+pub mod rate_limits;
 pub mod routing;
 pub mod service;
 

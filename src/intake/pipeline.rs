@@ -1,6 +1,7 @@
 //! The path every report takes, whatever door it came in by:
 //! validate → route → store (idempotency, case, outbox; answered after the commit).
-//! Rate limiting and merging into existing cases slot in here in later issues.
+//! Between validation and the store sit the caller's permissions and the rate limits
+//! ([`crate::protect`]): validate → authorize → rate limit → store.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -21,6 +22,7 @@ pub struct Intake {
     limits: LimitsConfig,
     metrics: Arc<Metrics>,
     closing: Arc<AtomicBool>,
+    rate_limits: Option<Arc<crate::protect::RateLimits>>,
 }
 
 /// Whether a channel is an emergency line's transfer.
@@ -59,7 +61,14 @@ impl Intake {
             limits,
             metrics,
             closing: Arc::new(AtomicBool::new(false)),
+            rate_limits: None,
         }
+    }
+
+    /// Applies `limits` to every Submit from now on (None: no limits).
+    pub fn with_rate_limits(mut self, limits: Option<Arc<crate::protect::RateLimits>>) -> Self {
+        self.rate_limits = limits;
+        self
     }
 
     /// From now on, new Submits are refused with UNAVAILABLE (graceful shutdown).
@@ -116,6 +125,12 @@ impl Intake {
             self.metrics.tickets_invalid.fetch_add(1, Relaxed);
             tracing::debug!(field = %e.field, channel = req.channel, "request refused as invalid");
             return Err(IntakeError::Invalid(e));
+        }
+        if let Some(limits) = &self.rate_limits
+            && let Err(l) = limits.check(&req, None)
+        {
+            tracing::info!(scope = l.scope.as_str(), channel = req.channel, retry_after = ?l.retry_after, "request refused by a rate limit");
+            return Err(IntakeError::RateLimited(l));
         }
         let route = self.router.route(&req, crate::time::now_ms());
         let ticket = NewTicket {
