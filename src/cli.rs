@@ -33,11 +33,23 @@ pub enum Command {
         #[command(subcommand)]
         command: IngestCommand,
     },
+    /// Caller authentication tooling.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
     /// Bulk imports of legacy exports.
     Import {
         #[command(subcommand)]
         command: ImportCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Print the SHA-256 (hex) of a bearer token for `[[auth.callers]] token_sha256`. Reads the
+    /// token from the first line of stdin, so it stays out of shell history and `ps`.
+    HashToken,
 }
 
 #[derive(Debug, Subcommand)]

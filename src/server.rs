@@ -93,8 +93,12 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(minhu_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let gateway = GatewayServer::new(GatewayService::new(intake.clone()))
-        .max_decoding_message_size(cfg.grpc.max_message_bytes);
+    let auth = crate::protect::auth::Authenticator::new(&cfg.auth);
+    let gateway = tonic::service::interceptor::InterceptedService::new(
+        GatewayServer::new(GatewayService::new(intake.clone()))
+            .max_decoding_message_size(cfg.grpc.max_message_bytes),
+        crate::protect::auth::grpc_interceptor(auth.clone()),
+    );
 
     let stop = CancellationToken::new();
     let grpc_stop = stop.clone();
@@ -113,6 +117,7 @@ pub async fn serve(
         intake: intake.clone(),
         config: Arc::new(cfg.adapters.clone()),
         metrics: metrics.clone(),
+        auth,
     });
     let http_state = HttpState {
         metrics: metrics.clone(),

@@ -7,6 +7,7 @@
 //!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
 //! - [`problem`]: a config problem with the file and key it concerns.
 pub mod adapters;
+pub mod auth;
 pub mod load;
 pub mod problem;
 pub mod rate_limits;

@@ -20,6 +20,8 @@ pub struct ServiceConfig {
     pub routing: RoutingFileConfig,
     /// Input limits applied to every request before anything is written.
     pub limits: LimitsConfig,
+    /// Caller authentication (tokens, client certificates) and TLS on the listeners.
+    pub auth: super::auth::AuthConfig,
     /// Rate limits per reporter, calling system and channel.
     pub rate_limits: super::rate_limits::RateLimitsConfig,
     /// Logging.

@@ -6,6 +6,7 @@ use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::pipeline::Intake;
+use crate::protect::auth;
 use crate::pb;
 use crate::pb::gateway_server::Gateway;
 
@@ -31,9 +32,9 @@ impl Gateway for GatewayService {
         &self,
         request: Request<pb::SubmitRequest>,
     ) -> Result<Response<pb::SubmitResponse>, Status> {
-        Ok(Response::new(
-            self.intake.submit(request.into_inner().request).await?,
-        ))
+        let caller = auth::grpc_caller(&request);
+        let submit = self.intake.submit(request.into_inner().request);
+        Ok(Response::new(auth::scope(caller, submit).await?))
     }
 
     type SubmitStreamStream = AnswerStream;
@@ -43,12 +44,14 @@ impl Gateway for GatewayService {
         request: Request<Streaming<pb::SubmitRequest>>,
     ) -> Result<Response<Self::SubmitStreamStream>, Status> {
         let intake = self.intake.clone();
+        let caller = auth::grpc_caller(&request);
         // `buffered` runs many Submits concurrently (so they share group commits) while keeping
         // answers in request order. A transport error ends the stream; a bad request does not.
         let answers = request
             .into_inner()
             .map(move |item| {
                 let intake = intake.clone();
+                let caller = caller.clone();
                 async move {
                     let req = item?;
                     let source_id = req
@@ -56,7 +59,7 @@ impl Gateway for GatewayService {
                         .as_ref()
                         .map(|r| r.source_id.clone())
                         .unwrap_or_default();
-                    let result = match intake.submit(req.request).await {
+                    let result = match auth::scope(caller, intake.submit(req.request)).await {
                         Ok(ok) => pb::submit_stream_response::Result::Accepted(ok),
                         Err(e) => {
                             let field = e.field().to_owned();

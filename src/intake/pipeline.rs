@@ -126,8 +126,15 @@ impl Intake {
             tracing::debug!(field = %e.field, channel = req.channel, "request refused as invalid");
             return Err(IntakeError::Invalid(e));
         }
+        let caller = crate::protect::auth::current();
+        if let Some(c) = &caller
+            && let Err(e) = c.authorize(&req)
+        {
+            tracing::info!(caller = %c.id, error = %e, "request refused: not allowed for the caller");
+            return Err(e);
+        }
         if let Some(limits) = &self.rate_limits
-            && let Err(l) = limits.check(&req, None)
+            && let Err(l) = limits.check(&req, caller.as_deref().map(|c| c.id.as_str()))
         {
             tracing::info!(scope = l.scope.as_str(), channel = req.channel, retry_after = ?l.retry_after, "request refused by a rate limit");
             return Err(IntakeError::RateLimited(l));
