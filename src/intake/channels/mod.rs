@@ -32,6 +32,9 @@ pub struct ChannelContext {
 impl ChannelContext {
     /// `router` with caller authentication in front (a no-op while `[auth]` is off).
     pub fn authenticated(&self, router: Router) -> Router {
+        if !router.has_routes() {
+            return router;
+        }
         router.route_layer(axum::middleware::from_fn_with_state(
             self.auth.clone(),
             crate::protect::auth::require_caller,
