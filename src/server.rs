@@ -43,6 +43,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server: {0}")]
     Grpc(#[from] tonic::transport::Error),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::protect::tls::TlsError),
     #[error("HTTP server: {0}")]
     Http(std::io::Error),
 }
@@ -100,15 +102,24 @@ pub async fn serve(
         crate::protect::auth::grpc_interceptor(auth.clone()),
     );
 
+    let tls = crate::protect::tls::TlsFiles::read(&cfg.auth)?;
+    let mut grpc_server = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(cfg.grpc.keepalive_interval))
+        .http2_keepalive_timeout(Some(cfg.grpc.keepalive_timeout));
+    if let Some(t) = &tls {
+        grpc_server = grpc_server.tls_config(t.grpc_config().timeout(cfg.grpc.handshake_timeout))?;
+    }
+    let http_tls = tls.as_ref().map(|t| t.http_config()).transpose()?;
+
     let stop = CancellationToken::new();
     let grpc_stop = stop.clone();
     let grpc_task = tokio::spawn(
-        tonic::transport::Server::builder()
+        grpc_server
             .add_service(health_service)
             .add_service(reflection)
             .add_service(gateway)
             .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(grpc_listener),
+                crate::intake::grpc_incoming::guarded(grpc_listener, cfg.grpc.handshake_timeout),
                 async move { grpc_stop.cancelled().await },
             ),
     );
@@ -124,10 +135,10 @@ pub async fn serve(
         closing: closing.clone(),
     };
     let http_stop = stop.clone();
+    let http_cfg = cfg.http.clone();
     let http_task = tokio::spawn(async move {
-        axum::serve(http_listener, http::router(http_state, channels))
-            .with_graceful_shutdown(async move { http_stop.cancelled().await })
-            .await
+        let app = http::router(http_state, channels);
+        crate::intake::http_serve::serve(http_listener, app, http_tls, &http_cfg, http_stop).await
     });
     tracing::info!(grpc = %cfg.grpc.listen, http = %cfg.http.listen, routing_version, store = %cfg.store.path.display(), "minhu serving");
 

@@ -64,6 +64,20 @@ pub struct GrpcConfig {
     pub listen: SocketAddr,
     /// Largest accepted gRPC message in bytes.
     pub max_message_bytes: usize,
+    /// Time a new connection gets to send its first bytes (the HTTP/2 preface, or the TLS
+    /// handshake with TLS on); silent connections are closed (slowloris).
+    #[serde(with = "humantime_serde")]
+    pub handshake_timeout: Duration,
+    /// Interval of HTTP/2 pings on an established connection; a peer that does not answer one
+    /// within `keepalive_timeout` is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub keepalive_interval: Duration,
+    /// How long to wait for a ping's answer.
+    #[serde(with = "humantime_serde")]
+    pub keepalive_timeout: Duration,
+    /// Most requests in one SubmitStream; past it the stream ends with RESOURCE_EXHAUSTED
+    /// (answers already sent stand). Split larger imports into several streams.
+    pub max_stream_requests: usize,
 }
 
 impl Default for GrpcConfig {
@@ -71,6 +85,10 @@ impl Default for GrpcConfig {
         Self {
             listen: ([127, 0, 0, 1], 50051).into(),
             max_message_bytes: 4 * 1024 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            max_stream_requests: 1_000_000,
         }
     }
 }
@@ -81,12 +99,22 @@ impl Default for GrpcConfig {
 pub struct HttpConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub listen: SocketAddr,
+    /// Time a client gets for the TLS handshake and for each request's line and headers, and
+    /// the longest a keep-alive connection may idle between requests. Slower clients are
+    /// disconnected (slowloris).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Time for a whole request, body included; past it the answer is 408.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             listen: ([127, 0, 0, 1], 8080).into(),
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod metrics;
 pub mod ratelimit;
+pub mod tls;
 
 pub use ratelimit::{Limited, RateLimits, Scope};
