@@ -97,8 +97,11 @@ pub async fn serve(
         .build_v1()?;
     let auth = crate::protect::auth::Authenticator::new(&cfg.auth);
     let gateway = tonic::service::interceptor::InterceptedService::new(
-        GatewayServer::new(GatewayService::new(intake.clone()))
-            .max_decoding_message_size(cfg.grpc.max_message_bytes),
+        GatewayServer::new(
+            GatewayService::new(intake.clone())
+                .with_max_stream_requests(cfg.grpc.max_stream_requests),
+        )
+        .max_decoding_message_size(cfg.grpc.max_message_bytes),
         crate::protect::auth::grpc_interceptor(auth.clone()),
     );
 
@@ -107,7 +110,8 @@ pub async fn serve(
         .http2_keepalive_interval(Some(cfg.grpc.keepalive_interval))
         .http2_keepalive_timeout(Some(cfg.grpc.keepalive_timeout));
     if let Some(t) = &tls {
-        grpc_server = grpc_server.tls_config(t.grpc_config().timeout(cfg.grpc.handshake_timeout))?;
+        grpc_server =
+            grpc_server.tls_config(t.grpc_config().timeout(cfg.grpc.handshake_timeout))?;
     }
     let http_tls = tls.as_ref().map(|t| t.http_config()).transpose()?;
 

@@ -55,7 +55,10 @@ fn minhu(args: &[&str], stdin: &str) -> Output {
 fn check_config(service: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let routing = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/routing.toml");
-    let service = format!("{service}\n[routing]\npath = {:?}\n", routing.display().to_string());
+    let service = format!(
+        "{service}\n[routing]\npath = {:?}\n",
+        routing.display().to_string()
+    );
     std::fs::write(dir.path().join("minhu.toml"), service).unwrap();
     let o = minhu(
         &[
@@ -115,7 +118,11 @@ fn bad_auth_and_rate_limit_sections_fail_check_config_with_every_problem() {
     assert!(check_config("[auth]\nenabled = true\n").contains("auth.callers"));
 }
 
-async fn grpc_with(gw: &Gateway, token: Option<&str>, req: pb::Request) -> Result<pb::SubmitResponse, tonic::Status> {
+async fn grpc_with(
+    gw: &Gateway,
+    token: Option<&str>,
+    req: pb::Request,
+) -> Result<pb::SubmitResponse, tonic::Status> {
     let mut c = gw.client().await;
     let mut r = tonic::Request::new(pb::SubmitRequest { request: Some(req) });
     if let Some(t) = token {
@@ -144,41 +151,70 @@ async fn forged_missing_and_misused_credentials_are_refused_and_store_nothing() 
 
     // Missing and forged credentials.
     for token in [None, Some("guess"), Some(""), Some(&sha256(HOTLINE_TOKEN))] {
-        let s = grpc_with(&gw, token, request(pb::Channel::Hotline12345, "A-2", "road"))
-            .await
-            .unwrap_err();
+        let s = grpc_with(
+            &gw,
+            token,
+            request(pb::Channel::Hotline12345, "A-2", "road"),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(s.code(), Code::Unauthenticated, "{token:?}: {s:?}");
         assert!(!s.message().contains(HOTLINE_TOKEN));
     }
     // Impersonation: the hotline system claiming to be an emergency line, or another system.
     let mut as_120 = request(pb::Channel::Emergency120, "A-3", "road");
     as_120.source_system = "hotline:xian".into();
-    let s = grpc_with(&gw, Some(HOTLINE_TOKEN), as_120).await.unwrap_err();
+    let s = grpc_with(&gw, Some(HOTLINE_TOKEN), as_120)
+        .await
+        .unwrap_err();
     assert_eq!(s.code(), Code::PermissionDenied, "{s:?}");
     assert!(s.message().contains("EMERGENCY_120"), "{}", s.message());
     let mut as_other = request(pb::Channel::Hotline12345, "A-4", "road");
     as_other.source_system = "wechat:wx123".into();
-    let s = grpc_with(&gw, Some(HOTLINE_TOKEN), as_other).await.unwrap_err();
-    assert_eq!(s.code(), Code::PermissionDenied);
-    assert!(s.message().contains("source_system"), "{}", s.message());
-    // The portal's token is valid but not for this channel.
-    let s = grpc_with(&gw, Some(PORTAL_TOKEN), request(pb::Channel::Hotline12345, "A-5", "road"))
+    let s = grpc_with(&gw, Some(HOTLINE_TOKEN), as_other)
         .await
         .unwrap_err();
     assert_eq!(s.code(), Code::PermissionDenied);
+    assert!(s.message().contains("source_system"), "{}", s.message());
+    // The portal's token is valid but not for this channel.
+    let s = grpc_with(
+        &gw,
+        Some(PORTAL_TOKEN),
+        request(pb::Channel::Hotline12345, "A-5", "road"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied);
 
     // HTTP adapter endpoint: 401 without or with a wrong token, 403 outside the caller's rights.
-    let form = r#"{"subject":"路灯","content":"北门路灯不亮","name":"王小明","phone":"13700000007"}"#;
+    let form =
+        r#"{"subject":"路灯","content":"北门路灯不亮","name":"王小明","phone":"13700000007"}"#;
     let post = |headers: String| async move {
-        send(gw.http, "POST", "/v1/mailbox/forms", "application/json", &headers, form.as_bytes()).await
+        send(
+            gw.http,
+            "POST",
+            "/v1/mailbox/forms",
+            "application/json",
+            &headers,
+            form.as_bytes(),
+        )
+        .await
     };
     let r = post(String::new()).await;
     assert_eq!(r.status, 401, "{r:?}");
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-    assert_eq!(post("Authorization: Bearer nope\r\n".into()).await.status, 401);
+    assert_eq!(
+        post("Authorization: Bearer nope\r\n".into()).await.status,
+        401
+    );
     let r = post(format!("Authorization: Bearer {HOTLINE_TOKEN}\r\n")).await;
     assert_eq!(r.status, 403, "{r:?}");
-    assert!(r.json()["error"].as_str().unwrap().contains("MAYOR_MAILBOX"));
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("MAYOR_MAILBOX")
+    );
     let r = post(format!("Authorization: Bearer {PORTAL_TOKEN}\r\n")).await;
     assert_eq!(r.status, 200, "{r:?}");
 
@@ -191,9 +227,17 @@ async fn forged_missing_and_misused_credentials_are_refused_and_store_nothing() 
     let mut get = tonic::Request::new(pb::GetTicketRequest {
         ticket_id: accepted.ticket_id.clone(),
     });
-    get.metadata_mut()
-        .insert("authorization", format!("Bearer {HOTLINE_TOKEN}").parse().unwrap());
-    let stored = c.get_ticket(get).await.unwrap().into_inner().request.unwrap();
+    get.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {HOTLINE_TOKEN}").parse().unwrap(),
+    );
+    let stored = c
+        .get_ticket(get)
+        .await
+        .unwrap()
+        .into_inner()
+        .request
+        .unwrap();
     assert_eq!(stored.source_id, good.source_id);
     assert_eq!(stored.description, good.description);
     assert_eq!(stored.channel, good.channel);

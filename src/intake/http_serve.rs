@@ -37,9 +37,9 @@ pub async fn serve(
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let request_timeout = cfg.request_timeout;
-    let app = app.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-        within(request_timeout, req, next)
-    }));
+    let app = app.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| within(request_timeout, req, next),
+    ));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -76,7 +76,9 @@ pub async fn serve(
                     let _ = watcher.watch(conn.into_owned()).await;
                 }
                 Some(acceptor) => {
-                    let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
+                    let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp))
+                        .await
+                    {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
                             tracing::debug!(error = %e, "TLS handshake failed");

@@ -33,11 +33,7 @@ pub struct Caller {
 fn channel_name(c: i32) -> String {
     pb::Channel::try_from(c).map_or_else(
         |_| c.to_string(),
-        |c| {
-            c.as_str_name()
-                .trim_start_matches("CHANNEL_")
-                .to_owned()
-        },
+        |c| c.as_str_name().trim_start_matches("CHANNEL_").to_owned(),
     )
 }
 
@@ -52,10 +48,13 @@ impl Caller {
                 channel_name(req.channel)
             )));
         }
-        let allowed = self.source_systems.iter().any(|p| match p.strip_suffix('*') {
-            Some(prefix) => req.source_system.starts_with(prefix),
-            None => *p == req.source_system,
-        });
+        let allowed = self
+            .source_systems
+            .iter()
+            .any(|p| match p.strip_suffix('*') {
+                Some(prefix) => req.source_system.starts_with(prefix),
+                None => *p == req.source_system,
+            });
         if !allowed {
             m::AUTH_DENIED.fetch_add(1, Relaxed);
             return Err(IntakeError::PermissionDenied(format!(

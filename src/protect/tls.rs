@@ -68,10 +68,12 @@ impl TlsFiles {
                         .add(c.map_err(|e| file_err(Path::new("client_ca_file"), e))?)
                         .map_err(|e| file_err(Path::new("client_ca_file"), e))?;
                 }
-                let verifier =
-                    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                        .allow_unauthenticated()
-                        .build()?;
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .allow_unauthenticated()
+                .build()?;
                 builder.with_client_cert_verifier(verifier)
             }
             None => builder.with_no_client_auth(),
