@@ -154,6 +154,9 @@ pub struct AmqpConfig {
     pub reconnect_delay: Duration,
     /// Deliveries of one message before a quorum queue dead-letters it to `minhu.dead`.
     pub delivery_limit: u32,
+    /// PEM CA certificate(s) the broker's certificate must chain to, for an `amqps://` URL
+    /// (a city's private CA); unset: the system's trust roots.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for AmqpConfig {
@@ -167,6 +170,7 @@ impl Default for AmqpConfig {
             retry_backoff_max: Duration::from_secs(30),
             reconnect_delay: Duration::from_secs(1),
             delivery_limit: 20,
+            tls_ca_file: None,
         }
     }
 }
