@@ -122,7 +122,8 @@ impl Gateway {
             .args(["--config", &config.to_string_lossy(), "serve"])
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            // Both streams into one file, so tests can scan everything the binary printed.
+            .stdout(log_file.try_clone().expect("clone log file"))
             .stderr(log_file)
             .spawn()
             .expect("spawn minhu");
