@@ -2,6 +2,8 @@
 //! flooding reporter is refused with a retry hint while everyone else is accepted, and nothing
 //! accepted is lost or altered.
 mod common;
+#[path = "wechat/push.rs"]
+mod push;
 
 use common::broker::TestVhost;
 use common::gateway::{Gateway, Options, request, submit};
@@ -147,4 +149,41 @@ async fn http_adapters_answer_429_with_retry_after() {
     assert!(retry >= 1);
     assert!(r.json()["error"].as_str().unwrap().contains("rate limit"));
     assert_eq!(gw.count("tickets"), 5);
+}
+
+#[tokio::test]
+async fn wechat_floods_are_answered_in_wechats_protocol_asking_the_citizen_to_wait() {
+    let vhost = TestVhost::new("protect-wechat");
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(&vhost.url);
+    opts.extra = format!(
+        "[rate_limits]\nper_reporter = {{ requests = 2, per = \"1h\" }}\n{}",
+        push::config()
+    );
+    let gw = Gateway::start(dir.path(), &opts).await;
+    let mut replies = Vec::new();
+    for i in 0..5 {
+        // Distinct messages (MsgId), not WeChat retries, from one citizen.
+        let xml = push::text(
+            "oFloodOpenid000000001",
+            &format!("路灯不亮 {i}"),
+            &format!("90{i}"),
+        );
+        let (status, body) = push::post(gw.http, &push::plain_query(push::TOKEN), &xml).await;
+        assert_eq!(status, 200, "WeChat must get 200, else it retries: {body}");
+        replies.push(body);
+    }
+    // Two tickets (follow-ups may merge them into one case), three polite refusals.
+    assert!(
+        replies[..2].iter().all(|r| r.contains("工单号")),
+        "{replies:?}"
+    );
+    for r in &replies[2..] {
+        assert!(r.contains("<xml>") && r.contains("过于频繁"), "{r}");
+    }
+    // Another citizen is unaffected.
+    let xml = push::text("oOtherOpenid000000002", "井盖丢失", "9100");
+    let (_, body) = push::post(gw.http, &push::plain_query(push::TOKEN), &xml).await;
+    assert!(body.contains("工单号"), "{body}");
+    assert_eq!(gw.count("tickets"), 3);
 }
