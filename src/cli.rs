@@ -80,6 +80,9 @@ pub struct IngestMailArgs {
     /// Seconds to wait for the gateway to connect and to answer.
     #[arg(long, default_value_t = 30)]
     pub timeout_secs: u64,
+    /// File whose first line is this host's bearer token, for a gateway with [auth] on.
+    #[arg(long)]
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -244,3 +244,37 @@ async fn forged_missing_and_misused_credentials_are_refused_and_store_nothing() 
     let log = gw.log_text();
     assert!(!log.contains(HOTLINE_TOKEN) && !log.contains(PORTAL_TOKEN));
 }
+
+#[tokio::test]
+async fn local_tools_send_their_token_from_a_file() {
+    let vhost = TestVhost::new("auth-ingest");
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(&vhost.url);
+    opts.extra = format!(
+        "{}[adapters.mailbox]\nenabled = true\nsource_system = \"mailbox:test\"\nattachments_dir = \"{}\"\n",
+        callers(),
+        dir.path().join("attachments").display()
+    );
+    let gw = Gateway::start(dir.path(), &opts).await;
+    let mail = "From: Li Na <lina@example.org>\r\nTo: mayor@xian.example.gov.cn\r\nSubject: street light\r\n\
+                Message-ID: <tok-1@example.org>\r\nDate: Sun, 22 Nov 2026 09:00:00 +0800\r\n\
+                Content-Type: text/plain; charset=utf-8\r\n\r\nThe street light at the north gate is out.\r\n";
+    let config = gw.config.to_string_lossy().to_string();
+    let without = minhu(&["--config", &config, "ingest", "mail"], mail);
+    assert_eq!(without.status.code(), Some(75), "{without:?}");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{PORTAL_TOKEN}\n")).unwrap();
+    let with = minhu(
+        &[
+            "--config",
+            &config,
+            "ingest",
+            "mail",
+            "--token-file",
+            &token_file.to_string_lossy(),
+        ],
+        mail,
+    );
+    assert_eq!(with.status.code(), Some(0), "{with:?}");
+    assert_eq!(gw.count("tickets"), 1);
+}

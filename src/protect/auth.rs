@@ -242,3 +242,36 @@ pub fn grpc_interceptor(
 pub fn grpc_caller<T>(req: &tonic::Request<T>) -> Option<Arc<Caller>> {
     req.extensions().get::<Arc<Caller>>().cloned()
 }
+
+/// The local tools' side (`minhu ingest mail`, `minhu import hotline`): adds
+/// `authorization: Bearer <token>` to every call when a token file was given.
+#[derive(Clone, Default)]
+pub struct Bearer(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl Bearer {
+    /// The token on the first line of `path`, or no token when `path` is None.
+    pub fn from_file(path: Option<&std::path::Path>) -> Result<Self, String> {
+        let Some(path) = path else {
+            return Ok(Self(None));
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        let token = text.lines().next().unwrap_or("").trim();
+        if token.is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
+        format!("Bearer {token}")
+            .parse()
+            .map(|v| Self(Some(v)))
+            .map_err(|_| format!("the token in {} is not printable ASCII", path.display()))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
