@@ -5,6 +5,7 @@
 //! raw personal value used.
 mod common;
 #[path = "wechat/push.rs"]
+#[allow(dead_code)]
 mod push;
 
 use std::time::Duration;

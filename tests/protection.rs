@@ -3,6 +3,7 @@
 //! accepted is lost or altered.
 mod common;
 #[path = "wechat/push.rs"]
+#[allow(dead_code)]
 mod push;
 
 use common::broker::TestVhost;
