@@ -275,3 +275,85 @@ impl tonic::service::Interceptor for Bearer {
         Ok(req)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::auth::CallerConfig;
+    use minhu_adapter_emergency::auth::token_sha256_hex;
+
+    fn auth(enabled: bool) -> Arc<Authenticator> {
+        Authenticator::new(&AuthConfig {
+            enabled,
+            callers: vec![CallerConfig {
+                id: "hotline-xian".into(),
+                token_sha256: Some(token_sha256_hex("s3cret")),
+                cert_names: vec![],
+                channels: vec!["HOTLINE_12345".into()],
+                source_systems: vec!["hotline:xian".into(), "hotline:xian-*".into()],
+            }],
+            ..Default::default()
+        })
+    }
+
+    fn req(channel: pb::Channel, source_system: &str) -> pb::Request {
+        pb::Request {
+            channel: channel as i32,
+            source_system: source_system.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn tokens_identify_callers_and_everything_else_is_refused() {
+        let a = auth(true);
+        let c = a
+            .authenticate(Some(b"Bearer s3cret"), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.id, "hotline-xian");
+        for bad in [
+            None,
+            Some(&b"Bearer wrong"[..]),
+            Some(&b"s3cret"[..]),
+            Some(&b"Basic czNjcmV0"[..]),
+            Some(&b"Bearer \xff"[..]),
+        ] {
+            let e = a.authenticate(bad, None).unwrap_err();
+            assert!(matches!(e, IntakeError::Unauthenticated(_)), "{bad:?}");
+            assert!(!e.to_string().contains("s3cret"));
+        }
+        // Off: nobody is asked.
+        assert!(auth(false).authenticate(None, None).unwrap().is_none());
+    }
+
+    #[test]
+    fn callers_stay_within_their_channels_and_source_systems() {
+        let a = auth(true);
+        let c = a
+            .authenticate(Some(b"Bearer s3cret"), None)
+            .unwrap()
+            .unwrap();
+        assert!(
+            c.authorize(&req(pb::Channel::Hotline12345, "hotline:xian"))
+                .is_ok()
+        );
+        assert!(
+            c.authorize(&req(pb::Channel::Hotline12345, "hotline:xian-night"))
+                .is_ok()
+        );
+        for (ch, sys, want) in [
+            (pb::Channel::Emergency110, "hotline:xian", "EMERGENCY_110"),
+            (
+                pb::Channel::Hotline12345,
+                "hotline:xianyang",
+                "source_system",
+            ),
+            (pb::Channel::Hotline12345, "", "source_system"),
+        ] {
+            let e = c.authorize(&req(ch, sys)).unwrap_err();
+            assert!(matches!(e, IntakeError::PermissionDenied(_)));
+            assert!(e.to_string().contains(want), "{e}");
+        }
+    }
+}
