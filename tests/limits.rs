@@ -3,6 +3,9 @@
 //! and a SubmitStream past its batch limit. The gateway keeps serving others throughout, and
 //! what it accepted is intact.
 mod common;
+#[path = "wechat/push.rs"]
+#[allow(dead_code)]
+mod push;
 
 use std::time::{Duration, Instant};
 
@@ -189,4 +192,68 @@ async fn a_submit_stream_past_its_limit_ends_with_resource_exhausted_keeping_the
         ));
     }
     assert_eq!(gw.count("tickets"), 10);
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed_and_each_input_limit_names_itself() {
+    let vhost = TestVhost::new("limits-input");
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(&vhost.url);
+    opts.extra = push::config();
+    let gw = Gateway::start(dir.path(), &opts).await;
+    let text = std::fs::read_to_string(&gw.config).unwrap();
+    std::fs::write(
+        &gw.config,
+        text.replace("[http]\n", "[http]\nheader_read_timeout = \"1s\"\n"),
+    )
+    .unwrap();
+    let mut gw = gw;
+    gw.restart().await;
+
+    // A keep-alive connection that finished a request and then idles is closed.
+    let mut s = TcpStream::connect(gw.http).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = until_closed(&mut s, Duration::from_secs(10))
+        .await
+        .expect("an idle keep-alive connection was not closed");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+
+    // Too many attachments (gRPC): INVALID_ARGUMENT naming the field.
+    let mut c = gw.client().await;
+    let mut r = request(pb::Channel::Hotline12345, "I-1", "road");
+    r.attachments = (0..21)
+        .map(|i| pb::Attachment {
+            url: format!("https://example.org/{i}.jpg"),
+            media_type: "image/jpeg".into(),
+            ..Default::default()
+        })
+        .collect();
+    let e = submit(&mut c, r).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("attachments"), "{}", e.message());
+
+    // XML nested too deep (WeChat, plain mode): 400 saying so.
+    let mut deep = String::new();
+    for _ in 0..20 {
+        deep.push_str("<a>");
+    }
+    for _ in 0..20 {
+        deep.push_str("</a>");
+    }
+    let xml = push::message(
+        "oDeepXml0000000000001",
+        "text",
+        &format!("<Content>x</Content>{deep}"),
+        "8801",
+    );
+    let (status, body) = push::post(gw.http, &push::plain_query(push::TOKEN), &xml).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("deeper"), "{body}");
+    // A body over the channel's limit: 413.
+    let big = push::text("oBigBody000000000001", &"长".repeat(5000), "8802");
+    let (status, _) = push::post(gw.http, &push::plain_query(push::TOKEN), &big).await;
+    assert_eq!(status, 413);
+    assert_eq!(gw.count("tickets"), 0);
 }
