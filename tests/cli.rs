@@ -149,6 +149,11 @@ fn every_command_has_help() {
 fn check_config(service: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(repo("config/routing.toml"), dir.path().join("routing.toml")).unwrap();
+    std::fs::copy(
+        repo("config/taxonomy.toml"),
+        dir.path().join("taxonomy.toml"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("minhu.toml"), service).unwrap();
     minhu(
         &[

@@ -1,10 +1,12 @@
-//! 12345 work orders as JSON, through the default field mapping.
+//! 12345 work orders as JSON (one object or an array), through each sample mapping.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use minhu_adapter_hotline12345::{Order, SourceMapping, translate};
+use minhu_adapter_hotline12345::{Order, translate};
+
+#[path = "hotline_mappings.rs"]
+mod hotline_mappings;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mapping) = SourceMapping::default().compile() else { return };
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     let items = match v {
         serde_json::Value::Array(items) => items,
@@ -12,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
     };
     for item in items.iter().take(64) {
         if let Ok(order) = Order::from_json(item) {
-            let _ = translate(&order, "hotline:fuzz", &mapping);
+            for (source, mapping) in hotline_mappings::mappings() {
+                let _ = translate(&order, source, mapping);
+            }
         }
     }
 });
