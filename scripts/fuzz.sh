@@ -3,7 +3,7 @@
 # sanitizer-coverage flags cargo-fuzz needs). Targets: every adapter parser and config loading
 # (fuzz/fuzz_targets). Corpora start from the test fixtures and fuzz/seeds.
 #
-#   scripts/fuzz.sh --short               every target for 15 s (CI)
+#   scripts/fuzz.sh --short               every target for 10 s (CI)
 #   scripts/fuzz.sh --secs 300 [TARGET…]  longer runs (all targets when none is named)
 #
 # Runs one process per target, niced, one after another, so it never takes both cores for
@@ -17,7 +17,7 @@ secs=300
 targets=()
 while (($#)); do
   case "$1" in
-    --short) secs=15 ;;
+    --short) secs=10 ;;
     --secs) secs="$2"; shift ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) targets+=("$1") ;;

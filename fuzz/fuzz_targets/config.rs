@@ -22,7 +22,9 @@ fn scratch() -> &'static PathBuf {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if ["/dev", "/proc", "/sys"].iter().any(|p| text.contains(p)) {
         return;
     }

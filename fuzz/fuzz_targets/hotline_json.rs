@@ -7,7 +7,9 @@ use minhu_adapter_hotline12345::{Order, translate};
 mod hotline_mappings;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
     let items = match v {
         serde_json::Value::Array(items) => items,
         v => vec![v],

@@ -10,7 +10,9 @@ use minhu_adapter_wechat::{AccountKeys, Query, protocol};
 const NOW: i64 = 1_763_800_000;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (query, body) = text.split_once('\n').unwrap_or((text, ""));
     let q = Query::parse(query.trim_end());
     for (token, aes, app_id) in [

@@ -4,7 +4,9 @@ use libfuzzer_sys::fuzz_target;
 use minhu_adapter_wechat::message::Message;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(fields) = minhu_adapter_wechat::xml::parse(text)
         && let Ok(m) = Message::from_fields(&fields)
     {
