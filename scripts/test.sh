@@ -37,4 +37,7 @@ if ((status != 0)); then
   exit "$status"
 fi
 
+step "Fuzzing every parser briefly (scripts/fuzz.sh --short)"
+scripts/fuzz.sh --short
+
 step "All checks passed"

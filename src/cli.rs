@@ -33,6 +33,11 @@ pub enum Command {
         #[command(subcommand)]
         command: IngestCommand,
     },
+    /// Caller authentication tooling.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
     /// Bulk imports of legacy exports.
     Import {
         #[command(subcommand)]
@@ -53,6 +58,13 @@ pub enum TicketsCommand {
         /// Ticket number, e.g. T20261122000042.
         ticket_id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Print the SHA-256 (hex) of a bearer token for `[[auth.callers]] token_sha256`. Reads the
+    /// token from the first line of stdin, so it stays out of shell history and `ps`.
+    HashToken,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +95,9 @@ pub struct IngestMailArgs {
     /// Seconds to wait for the gateway to connect and to answer.
     #[arg(long, default_value_t = 30)]
     pub timeout_secs: u64,
+    /// File whose first line is this host's bearer token, for a gateway with [auth] on.
+    #[arg(long)]
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

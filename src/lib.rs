@@ -13,6 +13,7 @@
 //!   transaction, and a caller hears "accepted" only after that commit.
 //! - [`dispatch`]: the outbox relay. Publishes each dispatch to RabbitMQ with publisher confirms
 //!   and deletes the outbox row only on a clean ack.
+//! - [`protect`]: caller authentication and rate limits, between validation and the store.
 //! - [`config`]: typed service and routing config, loading (`MINHU_` env overrides) and
 //!   validation that reports every problem at once.
 //! - [`telemetry`]: logs (with personal data masked) and metrics.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod dispatch;
 pub mod intake;
 pub mod merge;
+pub mod protect;
 pub mod router;
 pub mod server;
 pub mod store;

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use minhu::cli::{Cli, Command, ImportCommand, IngestCommand, RoutesCommand, TicketsCommand};
+use minhu::cli::{
+    AuthCommand, Cli, Command, ImportCommand, IngestCommand, RoutesCommand, TicketsCommand,
+};
 use minhu::router::cases;
 
 fn main() -> ExitCode {
@@ -35,6 +37,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     {
         let code = minhu::intake::channels::hotline12345::import::run(&cli.config, args);
         return Ok(ExitCode::from(code));
+    }
+    // Hashing a token needs no config.
+    if let Command::Auth {
+        command: AuthCommand::HashToken,
+    } = &cli.command
+    {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the token from stdin")?;
+        let token = line.trim_end_matches(['\r', '\n']);
+        if token.is_empty() {
+            eprintln!("minhu: no token on stdin");
+            return Ok(ExitCode::FAILURE);
+        }
+        println!("{}", minhu_adapter_emergency::auth::token_sha256_hex(token));
+        return Ok(ExitCode::SUCCESS);
     }
     // Every command goes through the same loading and validation.
     let loaded = match minhu::config::load(&cli.config) {
@@ -77,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest {
             command: IngestCommand::Mail(args),
         } => Ok(ingest_mail(&cli.config, &args)),
+        Command::Auth { .. } => Ok(ExitCode::SUCCESS),
         Command::Import {
             command: ImportCommand::Hotline(args),
         } => Ok(ExitCode::from(

@@ -43,6 +43,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server: {0}")]
     Grpc(#[from] tonic::transport::Error),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::protect::tls::TlsError),
     #[error("HTTP server: {0}")]
     Http(std::io::Error),
 }
@@ -58,13 +60,15 @@ pub async fn serve(
     let departments = DepartmentQueue::all_for(loaded.router.departments());
     let routing_version = loaded.router.version().to_owned();
     let live = crate::router::live::LiveRouter::new(loaded.router);
+    let rate_limits = crate::protect::RateLimits::new(&cfg.rate_limits);
     let intake = Intake::new(
         store.clone(),
         live.clone(),
         cfg.limits.clone(),
         metrics.clone(),
     )
-    .with_merge(cfg.merge.enabled);
+    .with_merge(cfg.merge.enabled)
+    .with_rate_limits(rate_limits.clone());
     let reload_stop = CancellationToken::new();
     let reloader = crate::router::reload::Reloader {
         routing_file: loaded.routing_file.clone(),
@@ -75,6 +79,8 @@ pub async fn serve(
     };
     reloader.init_metrics();
     let reload_task = tokio::spawn(reloader.run(reload_stop.clone()));
+    let sweeper_stop = CancellationToken::new();
+    let sweeper = rate_limits.map(|l| l.spawn_sweeper(sweeper_stop.clone()));
 
     let grpc_listener = bind(cfg.grpc.listen).await?;
     let http_listener = bind(cfg.http.listen).await?;
@@ -96,18 +102,35 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(minhu_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let gateway = GatewayServer::new(GatewayService::new(intake.clone()))
-        .max_decoding_message_size(cfg.grpc.max_message_bytes);
+    let auth = crate::protect::auth::Authenticator::new(&cfg.auth);
+    let gateway = tonic::service::interceptor::InterceptedService::new(
+        GatewayServer::new(
+            GatewayService::new(intake.clone())
+                .with_max_stream_requests(cfg.grpc.max_stream_requests),
+        )
+        .max_decoding_message_size(cfg.grpc.max_message_bytes),
+        crate::protect::auth::grpc_interceptor(auth.clone()),
+    );
+
+    let tls = crate::protect::tls::TlsFiles::read(&cfg.auth)?;
+    let mut grpc_server = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(cfg.grpc.keepalive_interval))
+        .http2_keepalive_timeout(Some(cfg.grpc.keepalive_timeout));
+    if let Some(t) = &tls {
+        grpc_server =
+            grpc_server.tls_config(t.grpc_config().timeout(cfg.grpc.handshake_timeout))?;
+    }
+    let http_tls = tls.as_ref().map(|t| t.http_config()).transpose()?;
 
     let stop = CancellationToken::new();
     let grpc_stop = stop.clone();
     let grpc_task = tokio::spawn(
-        tonic::transport::Server::builder()
+        grpc_server
             .add_service(health_service)
             .add_service(reflection)
             .add_service(gateway)
             .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(grpc_listener),
+                crate::intake::grpc_incoming::guarded(grpc_listener, cfg.grpc.handshake_timeout),
                 async move { grpc_stop.cancelled().await },
             ),
     );
@@ -116,16 +139,17 @@ pub async fn serve(
         intake: intake.clone(),
         config: Arc::new(cfg.adapters.clone()),
         metrics: metrics.clone(),
+        auth,
     });
     let http_state = HttpState {
         metrics: metrics.clone(),
         closing: closing.clone(),
     };
     let http_stop = stop.clone();
+    let http_cfg = cfg.http.clone();
     let http_task = tokio::spawn(async move {
-        axum::serve(http_listener, http::router(http_state, channels))
-            .with_graceful_shutdown(async move { http_stop.cancelled().await })
-            .await
+        let app = http::router(http_state, channels);
+        crate::intake::http_serve::serve(http_listener, app, http_tls, &http_cfg, http_stop).await
     });
     tracing::info!(grpc = %cfg.grpc.listen, http = %cfg.http.listen, routing_version, store = %cfg.store.path.display(), "minhu serving");
 
@@ -142,6 +166,10 @@ pub async fn serve(
     let grpc_result = drain(grpc_task, cfg.shutdown.drain_timeout, "gRPC").await;
     let http_result = drain(http_task, cfg.shutdown.drain_timeout, "HTTP").await;
     drop(intake);
+    sweeper_stop.cancel();
+    if let Some(s) = sweeper {
+        let _ = s.await;
+    }
 
     flush_outbox(&metrics, cfg.shutdown.flush_timeout).await;
     relay_stop.cancel();

@@ -114,6 +114,9 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
     s.adapters.hotline12345.check(p);
     s.adapters.emergency.check(p);
     s.merge.check(p);
+    s.rate_limits.check(p);
+    s.auth.check(p);
+    crate::protect::amqps::check(&s.amqp, p);
     if !(s.amqp.url.starts_with("amqp://") || s.amqp.url.starts_with("amqps://")) {
         p.add("amqp.url", "must start with amqp:// or amqps://");
     }
@@ -148,6 +151,20 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
         if v == 0 {
             p.add(key, "must be at least 1");
         }
+    }
+    for (key, d) in [
+        ("http.header_read_timeout", s.http.header_read_timeout),
+        ("http.request_timeout", s.http.request_timeout),
+        ("grpc.handshake_timeout", s.grpc.handshake_timeout),
+        ("grpc.keepalive_interval", s.grpc.keepalive_interval),
+        ("grpc.keepalive_timeout", s.grpc.keepalive_timeout),
+    ] {
+        if d.is_zero() {
+            p.add(key, "must be longer than 0s");
+        }
+    }
+    if s.grpc.max_stream_requests == 0 {
+        p.add("grpc.max_stream_requests", "must be at least 1");
     }
     if s.grpc.max_message_bytes < 1024 {
         p.add("grpc.max_message_bytes", "must be at least 1024");

@@ -8,9 +8,11 @@
 //! - [`problem`]: a config problem with the file and key it concerns.
 //! - [`lines`]: the line a problem's key is on.
 pub mod adapters;
+pub mod auth;
 pub mod lines;
 pub mod load;
 pub mod problem;
+pub mod rate_limits;
 pub mod routing;
 pub mod service;
 

@@ -20,6 +20,10 @@ pub struct ServiceConfig {
     pub routing: RoutingFileConfig,
     /// Input limits applied to every request before anything is written.
     pub limits: LimitsConfig,
+    /// Caller authentication (tokens, client certificates) and TLS on the listeners.
+    pub auth: super::auth::AuthConfig,
+    /// Rate limits per reporter, calling system and channel.
+    pub rate_limits: super::rate_limits::RateLimitsConfig,
     /// Logging.
     pub log: LogConfig,
     /// Graceful shutdown.
@@ -62,6 +66,20 @@ pub struct GrpcConfig {
     pub listen: SocketAddr,
     /// Largest accepted gRPC message in bytes.
     pub max_message_bytes: usize,
+    /// Time a new connection gets to send its first bytes (the HTTP/2 preface, or the TLS
+    /// handshake with TLS on); silent connections are closed (slowloris).
+    #[serde(with = "humantime_serde")]
+    pub handshake_timeout: Duration,
+    /// Interval of HTTP/2 pings on an established connection; a peer that does not answer one
+    /// within `keepalive_timeout` is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub keepalive_interval: Duration,
+    /// How long to wait for a ping's answer.
+    #[serde(with = "humantime_serde")]
+    pub keepalive_timeout: Duration,
+    /// Most requests in one SubmitStream; past it the stream ends with RESOURCE_EXHAUSTED
+    /// (answers already sent stand). Split larger imports into several streams.
+    pub max_stream_requests: usize,
 }
 
 impl Default for GrpcConfig {
@@ -69,6 +87,10 @@ impl Default for GrpcConfig {
         Self {
             listen: ([127, 0, 0, 1], 50051).into(),
             max_message_bytes: 4 * 1024 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            max_stream_requests: 1_000_000,
         }
     }
 }
@@ -79,12 +101,22 @@ impl Default for GrpcConfig {
 pub struct HttpConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
     pub listen: SocketAddr,
+    /// Time a client gets for the TLS handshake and for each request's line and headers, and
+    /// the longest a keep-alive connection may idle between requests. Slower clients are
+    /// disconnected (slowloris).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Time for a whole request, body included; past it the answer is 408.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             listen: ([127, 0, 0, 1], 8080).into(),
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -124,6 +156,9 @@ pub struct AmqpConfig {
     pub reconnect_delay: Duration,
     /// Deliveries of one message before a quorum queue dead-letters it to `minhu.dead`.
     pub delivery_limit: u32,
+    /// PEM CA certificate(s) the broker's certificate must chain to, for an `amqps://` URL
+    /// (a city's private CA); unset: the system's trust roots.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for AmqpConfig {
@@ -137,6 +172,7 @@ impl Default for AmqpConfig {
             retry_backoff_max: Duration::from_secs(30),
             reconnect_delay: Duration::from_secs(1),
             delivery_limit: 20,
+            tls_ca_file: None,
         }
     }
 }

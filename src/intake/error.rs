@@ -20,10 +20,21 @@ pub enum IntakeError {
     Conflict(String),
     #[error("{0}")]
     OutboxFull(String),
+    #[error("rate limit for this {} reached; retry after {}s", .0.scope.as_str(), retry_secs(.0.retry_after))]
+    RateLimited(crate::protect::Limited),
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
     #[error("Minhu is shutting down; retry against another instance or later")]
     ShuttingDown,
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Whole seconds to wait, rounded up (a client retrying after 0 s would be refused again).
+pub fn retry_secs(d: std::time::Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 impl From<StoreError> for IntakeError {
@@ -52,6 +63,16 @@ impl From<IntakeError> for tonic::Status {
     fn from(e: IntakeError) -> Self {
         let msg = e.to_string();
         match e {
+            IntakeError::RateLimited(l) => {
+                let mut s = tonic::Status::resource_exhausted(msg);
+                // gRPC has no standard retry hint; `retry-after` (seconds) mirrors HTTP's.
+                if let Ok(v) = retry_secs(l.retry_after).to_string().parse() {
+                    s.metadata_mut().insert("retry-after", v);
+                }
+                s
+            }
+            IntakeError::Unauthenticated(_) => tonic::Status::unauthenticated(msg),
+            IntakeError::PermissionDenied(_) => tonic::Status::permission_denied(msg),
             IntakeError::Invalid(_) => tonic::Status::invalid_argument(msg),
             IntakeError::NotFound(_) => tonic::Status::not_found(msg),
             IntakeError::Conflict(_) => tonic::Status::failed_precondition(msg),
@@ -65,6 +86,18 @@ impl From<IntakeError> for tonic::Status {
 impl IntoResponse for IntakeError {
     fn into_response(self) -> Response {
         let status = match &self {
+            IntakeError::RateLimited(l) => {
+                let body = serde_json::json!({ "error": self.to_string(), "field": "" });
+                let retry = retry_secs(l.retry_after).to_string();
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, retry)],
+                    axum::Json(body),
+                )
+                    .into_response();
+            }
+            IntakeError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            IntakeError::PermissionDenied(_) => StatusCode::FORBIDDEN,
             IntakeError::Invalid(_) => StatusCode::BAD_REQUEST,
             IntakeError::NotFound(_) => StatusCode::NOT_FOUND,
             IntakeError::Conflict(_) => StatusCode::CONFLICT,

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::pipeline::Intake;
 use crate::pb;
 use crate::pb::gateway_server::Gateway;
+use crate::protect::auth;
 
 /// SubmitStream requests processed at once per stream. Answers still come back in order.
 const STREAM_CONCURRENCY: usize = 256;
@@ -15,11 +16,21 @@ const STREAM_CONCURRENCY: usize = 256;
 /// The tonic service.
 pub struct GatewayService {
     intake: Intake,
+    max_stream_requests: usize,
 }
 
 impl GatewayService {
     pub fn new(intake: Intake) -> Self {
-        Self { intake }
+        Self {
+            intake,
+            max_stream_requests: usize::MAX,
+        }
+    }
+
+    /// Ends a SubmitStream with RESOURCE_EXHAUSTED at its `max`+1-th request.
+    pub fn with_max_stream_requests(mut self, max: usize) -> Self {
+        self.max_stream_requests = max;
+        self
     }
 }
 
@@ -31,9 +42,9 @@ impl Gateway for GatewayService {
         &self,
         request: Request<pb::SubmitRequest>,
     ) -> Result<Response<pb::SubmitResponse>, Status> {
-        Ok(Response::new(
-            self.intake.submit(request.into_inner().request).await?,
-        ))
+        let caller = auth::grpc_caller(&request);
+        let submit = self.intake.submit(request.into_inner().request);
+        Ok(Response::new(auth::scope(caller, submit).await?))
     }
 
     type SubmitStreamStream = AnswerStream;
@@ -43,20 +54,32 @@ impl Gateway for GatewayService {
         request: Request<Streaming<pb::SubmitRequest>>,
     ) -> Result<Response<Self::SubmitStreamStream>, Status> {
         let intake = self.intake.clone();
+        let caller = auth::grpc_caller(&request);
+        let max = self.max_stream_requests;
         // `buffered` runs many Submits concurrently (so they share group commits) while keeping
         // answers in request order. A transport error ends the stream; a bad request does not.
         let answers = request
             .into_inner()
-            .map(move |item| {
+            .take(max.saturating_add(1))
+            .enumerate()
+            .map(move |(i, item)| {
                 let intake = intake.clone();
+                let caller = caller.clone();
                 async move {
+                    if i >= max {
+                        // Answers so far stand; the caller resumes in a new stream.
+                        return Err(Status::resource_exhausted(format!(
+                            "more than {max} requests in one SubmitStream (grpc.max_stream_requests); \
+                             start a new stream for the rest"
+                        )));
+                    }
                     let req = item?;
                     let source_id = req
                         .request
                         .as_ref()
                         .map(|r| r.source_id.clone())
                         .unwrap_or_default();
-                    let result = match intake.submit(req.request).await {
+                    let result = match auth::scope(caller, intake.submit(req.request)).await {
                         Ok(ok) => pb::submit_stream_response::Result::Accepted(ok),
                         Err(e) => {
                             let field = e.field().to_owned();

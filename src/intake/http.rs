@@ -54,6 +54,8 @@ async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
 async fn metrics(State(s): State<HttpState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render() + &crate::intake::channels::mailbox::render_metrics(),
+        s.metrics.render()
+            + &crate::intake::channels::mailbox::render_metrics()
+            + &crate::protect::metrics::render(),
     )
 }

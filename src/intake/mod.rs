@@ -4,12 +4,16 @@
 //! - [`validate`]: the request contract, with the field to blame.
 //! - [`error`]: intake errors and their gRPC and HTTP mappings.
 //! - [`grpc`]: the `minhu.v1.Gateway` service.
+//! - [`grpc_incoming`]: gRPC connections, cut when silent (slowloris).
 //! - [`http`]: health, readiness, metrics; adapters mount here.
+//! - [`http_serve`]: the HTTP accept loop (TLS, slow-client timeouts).
 //! - [`channels`]: the channel adapters' HTTP endpoints (WeChat, mailbox, ...).
 pub mod channels;
 pub mod error;
 pub mod grpc;
+pub mod grpc_incoming;
 pub mod http;
+pub mod http_serve;
 pub mod pipeline;
 pub mod validate;
 

@@ -1,6 +1,8 @@
 //! The path every report takes, whatever door it came in by:
 //! validate → route → store (idempotency, case, outbox; answered after the commit).
-//! Merging into open cases is decided by the store (see `crate::merge`).
+//! Between validation and the store sit the caller's permissions and the rate limits
+//! ([`crate::protect`]): validate → authorize → rate limit → route → store. Merging into open
+//! cases is decided by the store (see `crate::merge`).
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -23,6 +25,7 @@ pub struct Intake {
     closing: Arc<AtomicBool>,
     /// Whether reports are sketched for merging (`[merge] enabled`).
     merge: bool,
+    rate_limits: Option<Arc<crate::protect::RateLimits>>,
 }
 
 /// Whether a channel is an emergency line's transfer.
@@ -62,12 +65,19 @@ impl Intake {
             metrics,
             closing: Arc::new(AtomicBool::new(false)),
             merge: false,
+            rate_limits: None,
         }
     }
 
     /// Sketches every report for merging into open cases (the store decides).
     pub fn with_merge(mut self, on: bool) -> Self {
         self.merge = on;
+        self
+    }
+
+    /// Applies `limits` to every Submit from now on (None: no limits).
+    pub fn with_rate_limits(mut self, limits: Option<Arc<crate::protect::RateLimits>>) -> Self {
+        self.rate_limits = limits;
         self
     }
 
@@ -125,6 +135,19 @@ impl Intake {
             self.metrics.tickets_invalid.fetch_add(1, Relaxed);
             tracing::debug!(field = %e.field, channel = req.channel, "request refused as invalid");
             return Err(IntakeError::Invalid(e));
+        }
+        let caller = crate::protect::auth::current();
+        if let Some(c) = &caller
+            && let Err(e) = c.authorize(&req)
+        {
+            tracing::info!(caller = %c.id, error = %e, "request refused: not allowed for the caller");
+            return Err(e);
+        }
+        if let Some(limits) = &self.rate_limits
+            && let Err(l) = limits.check(&req, caller.as_deref().map(|c| c.id.as_str()))
+        {
+            tracing::info!(scope = l.scope.as_str(), channel = req.channel, retry_after = ?l.retry_after, "request refused by a rate limit");
+            return Err(IntakeError::RateLimited(l));
         }
         let now = crate::time::now_ms();
         // One snapshot of the routing config routes the whole ticket (hot reload swaps it).

@@ -44,6 +44,8 @@ pub struct Gateway {
     pub dir: PathBuf,
     pub log: PathBuf,
     pub config: PathBuf,
+    /// The listeners speak TLS: readiness is read from the log, not from plain `/readyz`.
+    tls: bool,
 }
 
 fn free_port() -> SocketAddr {
@@ -59,6 +61,15 @@ pub fn sample_routing() -> PathBuf {
 impl Gateway {
     /// Writes a service file into `dir` and starts `minhu serve` on fresh ports.
     pub async fn start(dir: &Path, opts: &Options) -> Gateway {
+        Self::start_with(dir, opts, false).await
+    }
+
+    /// Like [`Gateway::start`] for a config whose `[auth]` turns TLS on.
+    pub async fn start_tls(dir: &Path, opts: &Options) -> Gateway {
+        Self::start_with(dir, opts, true).await
+    }
+
+    async fn start_with(dir: &Path, opts: &Options, tls: bool) -> Gateway {
         let grpc = free_port();
         let http = free_port();
         let config = dir.join("minhu.toml");
@@ -75,17 +86,30 @@ impl Gateway {
             opts.extra
         );
         std::fs::write(&config, text).expect("write test config");
-        Self::spawn(dir, config, grpc, http).await
+        Self::spawn(dir, config, grpc, http, tls).await
     }
 
     /// Starts the gateway again on the same directory, config and ports.
     pub async fn restart(&mut self) {
         self.kill();
-        let next = Self::spawn(&self.dir, self.config.clone(), self.grpc, self.http).await;
+        let next = Self::spawn(
+            &self.dir,
+            self.config.clone(),
+            self.grpc,
+            self.http,
+            self.tls,
+        )
+        .await;
         *self = next;
     }
 
-    async fn spawn(dir: &Path, config: PathBuf, grpc: SocketAddr, http: SocketAddr) -> Gateway {
+    async fn spawn(
+        dir: &Path,
+        config: PathBuf,
+        grpc: SocketAddr,
+        http: SocketAddr,
+        tls: bool,
+    ) -> Gateway {
         let log = dir.join(format!(
             "minhu-{}.log",
             std::time::SystemTime::now()
@@ -104,7 +128,8 @@ impl Gateway {
             .args(["--config", &config.to_string_lossy(), "serve"])
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            // Both streams into one file, so tests can scan everything the binary printed.
+            .stdout(log_file.try_clone().expect("clone log file"))
             .stderr(log_file)
             .spawn()
             .expect("spawn minhu");
@@ -115,6 +140,7 @@ impl Gateway {
             dir: dir.to_path_buf(),
             log,
             config,
+            tls,
         };
         gw.wait_ready().await;
         gw
@@ -123,6 +149,9 @@ impl Gateway {
     async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
+            if self.tls && self.log_text().contains("minhu serving") {
+                return;
+            }
             if let Some(body) = self.http_get("/readyz").await
                 && body.contains("\"accepting\":true")
             {

@@ -63,7 +63,13 @@ pub fn parse(s: &str) -> Option<Timestamp> {
             .get(1..)?
             .split_once(':')
             .unwrap_or((o.get(1..3)?, o.get(3..)?));
-        (c, sign * (num(oh)? * 3600 + num(om)? * 60))
+        // Bounded before any arithmetic: a long digit string must not overflow (found by
+        // fuzzing: "+08822222222222222200").
+        let (oh, om) = (num(oh)?, num(om)?);
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        (c, sign * (oh * 3600 + om * 60))
     } else {
         (rest, CST)
     };
@@ -134,5 +140,20 @@ mod tests {
         ] {
             assert!(parse(s).is_none(), "{s}");
         }
+    }
+
+    /// Fuzzing regression (citymgmt_event): an offset of many digits overflowed `oh * 3600`
+    /// (a panic in debug builds, a silently wrong time in release).
+    #[test]
+    fn offsets_out_of_range_are_refused_not_overflowed() {
+        for s in [
+            "2026-11-22T07:40:05+08822222222222222200",
+            "2026-11-22T07:40:05+99999999999999999:00",
+            "2026-11-22T07:40:05+24:00",
+            "2026-11-22T07:40:05-08:60",
+        ] {
+            assert!(parse(s).is_none(), "{s}");
+        }
+        assert!(parse("2026-11-22T07:40:05+14:00").is_some());
     }
 }

@@ -23,6 +23,11 @@ pub fn ticket_text(ticket_id: &str, merged: bool) -> String {
     }
 }
 
+/// The answer to a message refused by a rate limit: nothing was recorded, try again later.
+pub fn rate_limited_text(retry_after_secs: u64) -> String {
+    format!("您发送消息过于频繁，本条消息未能受理。请在 {retry_after_secs} 秒后重新发送。")
+}
+
 /// A passive text reply. `to_user` is the citizen's openid (the push's `FromUserName`),
 /// `from_user` the account (the push's `ToUserName`).
 pub fn text(to_user: &str, from_user: &str, create_time: i64, content: &str) -> String {

@@ -73,10 +73,13 @@ impl Session {
         departments: &[DepartmentQueue],
     ) -> Result<Self, RelayError> {
         let props = ConnectionProperties::default().with_connection_name("minhu-relay".into());
-        let conn = tokio::time::timeout(cfg.confirm_timeout, Connection::connect(&cfg.url, props))
-            .await
-            .map_err(|_| RelayError::ConnectTimeout)?
-            .map_err(RelayError::Connect)?;
+        let conn = tokio::time::timeout(
+            cfg.confirm_timeout,
+            crate::protect::amqps::connect(cfg, props),
+        )
+        .await
+        .map_err(|_| RelayError::ConnectTimeout)?
+        .map_err(RelayError::Connect)?;
         // Listen before anything else so a `connection.blocked` sent right away is not missed.
         let events = conn.events_listener().boxed();
         let setup = async {

@@ -48,13 +48,14 @@ pub fn routes(ctx: ChannelContext) -> Router {
         options: config.options(),
         max_body_bytes: config.max_body_bytes,
     });
-    Router::new()
+    let events = Router::new()
         .route(
             "/v1/citymgmt/events",
             post(event).layer(DefaultBodyLimit::max(config.max_body_bytes)),
         )
-        .with_state(events)
-        .merge(open311::routes(&ctx))
+        .with_state(events);
+    // Open311 keeps its own api_key; the events endpoint needs a known caller under [auth].
+    ctx.authenticated(events).merge(open311::routes(&ctx))
 }
 
 /// The media type of the request, lower case, without parameters.

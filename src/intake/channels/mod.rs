@@ -24,14 +24,30 @@ pub struct ChannelContext {
     /// `[adapters.*]` settings.
     pub config: Arc<AdaptersConfig>,
     pub metrics: Arc<Metrics>,
+    /// Caller authentication for the system-to-system endpoints (12345, mailbox, city
+    /// management events); WeChat, Open311 and emergency centres have their own schemes.
+    pub auth: Arc<crate::protect::auth::Authenticator>,
+}
+
+impl ChannelContext {
+    /// `router` with caller authentication in front (a no-op while `[auth]` is off).
+    pub fn authenticated(&self, router: Router) -> Router {
+        if !router.has_routes() {
+            return router;
+        }
+        router.route_layer(axum::middleware::from_fn_with_state(
+            self.auth.clone(),
+            crate::protect::auth::require_caller,
+        ))
+    }
 }
 
 /// Every enabled channel's routes.
 pub fn routes(ctx: ChannelContext) -> Router {
     Router::new()
         .merge(wechat::routes(ctx.clone()))
-        .merge(mailbox::routes(ctx.clone()))
-        .merge(hotline12345::routes(ctx.clone()))
+        .merge(ctx.authenticated(mailbox::routes(ctx.clone())))
+        .merge(ctx.authenticated(hotline12345::routes(ctx.clone())))
         .merge(citymgmt::routes(ctx.clone()))
         .merge(emergency::routes(ctx))
 }

@@ -15,7 +15,8 @@
 //! account; 413 body over `max_body_bytes`; the intake's own mapping (429/503/500) when the
 //! store cannot take the report, so WeChat retries and the retry is a replay. A report the
 //! intake finds invalid (say, too long) is answered 200 with a text telling the citizen, since a
-//! retry could never succeed. Nothing is stored on any refusal.
+//! retry could never succeed; so is one refused by a rate limit (WeChat's own retries would be
+//! refused too), with a text asking the citizen to wait. Nothing is stored on any refusal.
 //!
 //! Text, photo and location sent within `follow_up_window` join one case:
 //! [`Intake::submit_follow_up`] with the key `wechat:<account>:<openid>`.
@@ -263,6 +264,12 @@ async fn push(w: &Wechat, a: &Account, uri: &Uri, body: Result<Bytes, BytesRejec
             Err(IntakeError::Invalid(e)) => {
                 tracing::info!(account = %a.id, openid = %openid, field = %e.field, "WeChat message refused as invalid");
                 format!("您的消息未能受理：{}。请修改后重新发送。", e.message)
+            }
+            // WeChat's retries come within seconds and would be refused too: tell the citizen
+            // in the conversation instead (nothing is stored; the refusal is counted).
+            Err(IntakeError::RateLimited(l)) => {
+                tracing::info!(account = %a.id, openid = %openid, scope = l.scope.as_str(), "WeChat message refused by a rate limit");
+                reply::rate_limited_text(crate::intake::error::retry_secs(l.retry_after))
             }
             Err(e) => {
                 tracing::warn!(account = %a.id, error = %e, "WeChat push not stored; WeChat will retry");

@@ -139,7 +139,9 @@ fn intake_error(e: IntakeError) -> Open311Error {
         IntakeError::Invalid(_) => 400,
         IntakeError::NotFound(_) => 404,
         IntakeError::Conflict(_) => 409,
-        IntakeError::OutboxFull(_) => 429,
+        IntakeError::OutboxFull(_) | IntakeError::RateLimited(_) => 429,
+        IntakeError::Unauthenticated(_) => 401,
+        IntakeError::PermissionDenied(_) => 403,
         IntakeError::ShuttingDown => 503,
         IntakeError::Internal(_) => 500,
     };

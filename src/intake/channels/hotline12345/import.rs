@@ -46,6 +46,9 @@ pub struct ImportHotlineArgs {
     /// Seconds to wait for the gateway to connect.
     #[arg(long, default_value_t = 30)]
     pub timeout_secs: u64,
+    /// File whose first line is this host's bearer token, for a gateway with [auth] on.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
 }
 
 /// Finished, every row accepted or replayed.
@@ -182,16 +185,28 @@ pub fn run(config: &Path, args: &ImportHotlineArgs) -> u8 {
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
     let timeout = Duration::from_secs(args.timeout_secs.max(1));
+    let bearer = match crate::protect::auth::Bearer::from_file(args.token_file.as_deref()) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
     let mut tally = Tally::default();
     let mut last = after;
-    let outcome = runtime.block_on(send(&url, timeout, list, &mut tally, &mut last, |l| {
-        if let Err(e) = write_progress(&progress, size, l) {
-            eprintln!(
-                "minhu import hotline: cannot write {}: {e}",
-                progress.display()
-            );
-        }
-    }));
+    let outcome = runtime.block_on(send(
+        &url,
+        bearer,
+        timeout,
+        list,
+        &mut tally,
+        &mut last,
+        |l| {
+            if let Err(e) = write_progress(&progress, size, l) {
+                eprintln!(
+                    "minhu import hotline: cannot write {}: {e}",
+                    progress.display()
+                );
+            }
+        },
+    ));
     if let Err(e) = write_progress(&progress, size, last) {
         eprintln!(
             "minhu import hotline: cannot write {}: {e}",
@@ -218,6 +233,7 @@ pub fn run(config: &Path, args: &ImportHotlineArgs) -> u8 {
 /// `last` is the last row answered; `save` is called with it now and then.
 async fn send(
     url: &str,
+    bearer: crate::protect::auth::Bearer,
     timeout: Duration,
     rows: Vec<Row>,
     tally: &mut Tally,
@@ -241,7 +257,7 @@ async fn send(
             .connect()
             .await
             .map_err(|e| format!("gateway at {url} unreachable ({e})"))?;
-        let stream = GatewayClient::new(channel)
+        let stream = GatewayClient::with_interceptor(channel, bearer)
             .submit_stream(futures::stream::iter(requests))
             .await
             .map_err(|s| format!("gateway refused the stream: {}", s.message()))?

@@ -85,6 +85,13 @@ pub fn run(config: &Path, args: &IngestMailArgs) -> u8 {
         format!("http://{addr}")
     });
     let timeout = Duration::from_secs(args.timeout_secs.max(1));
+    let bearer = match crate::protect::auth::Bearer::from_file(args.token_file.as_deref()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("minhu ingest mail: {e}");
+            return EX_TEMPFAIL;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -95,7 +102,7 @@ pub fn run(config: &Path, args: &IngestMailArgs) -> u8 {
             return EX_TEMPFAIL;
         }
     };
-    match runtime.block_on(submit(&url, timeout, request)) {
+    match runtime.block_on(submit(&url, timeout, bearer, request)) {
         Ok(r) => {
             let disposition = pb::Disposition::try_from(r.disposition)
                 .map_or("DISPOSITION_UNSPECIFIED", |d| d.as_str_name());
@@ -139,6 +146,7 @@ enum SubmitError {
 async fn submit(
     url: &str,
     timeout: Duration,
+    bearer: crate::protect::auth::Bearer,
     request: pb::Request,
 ) -> Result<pb::SubmitResponse, SubmitError> {
     let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
@@ -148,7 +156,7 @@ async fn submit(
         .connect()
         .await
         .map_err(|e| SubmitError::Connect(e.to_string()))?;
-    GatewayClient::new(channel)
+    GatewayClient::with_interceptor(channel, bearer)
         .submit(pb::SubmitRequest {
             request: Some(request),
         })

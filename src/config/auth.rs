@@ -1,0 +1,167 @@
+//! `[auth]`: who may call the gateway. Off by default (a gateway on loopback behind the city's
+//! own network edge); on, every gRPC `Gateway` call and every 12345, mailbox and
+//! city-management HTTP endpoint needs a known caller — by bearer token (`Authorization:
+//! Bearer <token>`, stored here only as its SHA-256) or by a TLS client certificate — and each
+//! caller may submit only on its channels and as its source systems. WeChat keeps its
+//! signature, Open311 its `api_key`, emergency centres their own tokens.
+//!
+//! ```toml
+//! [auth]
+//! enabled = true
+//! tls_cert_file = "tls/server.pem"     # both listeners speak TLS when set
+//! tls_key_file = "tls/server.key"
+//! client_ca_file = "tls/clients-ca.pem" # client certificates are verified against it
+//!
+//! [[auth.callers]]
+//! id = "hotline-xian"
+//! token_sha256 = "…"                    # minhu auth hash-token
+//! cert_names = ["hotline.xian.gov.example"]
+//! channels = ["HOTLINE_12345"]
+//! source_systems = ["hotline:xian", "hotline:xian-*"]
+//! ```
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::problem::Problems;
+use crate::pb;
+
+/// Caller authentication and transport security.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Whether callers must authenticate. Off: anyone who reaches the listeners may submit as
+    /// any source system (the sample config; only for networks where that holds).
+    pub enabled: bool,
+    /// PEM certificate chain of the listeners; with `tls_key_file`, gRPC and HTTP speak TLS
+    /// only. Relative paths are relative to the working directory.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// PEM CA certificates client certificates must chain to. Clients without a certificate
+    /// may still connect (and use a bearer token); a certificate that does not verify ends the
+    /// handshake.
+    pub client_ca_file: Option<PathBuf>,
+    /// The systems allowed to call.
+    pub callers: Vec<CallerConfig>,
+}
+
+/// One calling system.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CallerConfig {
+    /// Short name, for logs, metrics and the per-system rate limit (e.g. `hotline-xian`).
+    pub id: String,
+    /// Lower-case hex SHA-256 of the caller's bearer token (`minhu auth hash-token`); never the
+    /// token itself. Optional when the caller uses a certificate.
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+    /// DNS names (subjectAltName) a client certificate may carry to be this caller.
+    #[serde(default)]
+    pub cert_names: Vec<String>,
+    /// Channels the caller may submit on, as in routing rules (`HOTLINE_12345`, `WECHAT`,
+    /// `EMERGENCY_120`, ...).
+    pub channels: Vec<String>,
+    /// `source_system` values the caller may use; a trailing `*` matches any suffix.
+    pub source_systems: Vec<String>,
+}
+
+impl CallerConfig {
+    /// The configured channels as protobuf values; names that are not channels are skipped
+    /// (and reported by [`AuthConfig::check`]).
+    pub fn channel_values(&self) -> Vec<i32> {
+        self.channels
+            .iter()
+            .filter_map(|c| pb::Channel::from_str_name(&format!("CHANNEL_{c}")))
+            .map(|c| c as i32)
+            .collect()
+    }
+}
+
+impl AuthConfig {
+    /// Whether the listeners speak TLS.
+    pub fn tls(&self) -> bool {
+        self.tls_cert_file.is_some()
+    }
+
+    /// Records every problem under `auth.*`.
+    pub fn check(&self, p: &mut Problems) {
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            p.add(
+                "auth.tls_key_file",
+                "tls_cert_file and tls_key_file go together",
+            );
+        }
+        if self.client_ca_file.is_some() && !self.tls() {
+            p.add(
+                "auth.client_ca_file",
+                "client certificates need TLS: set tls_cert_file and tls_key_file",
+            );
+        }
+        for (key, path) in [
+            ("auth.tls_cert_file", &self.tls_cert_file),
+            ("auth.tls_key_file", &self.tls_key_file),
+            ("auth.client_ca_file", &self.client_ca_file),
+        ] {
+            if let Some(path) = path
+                && !path.is_file()
+            {
+                p.add(key, format!("{} is not a readable file", path.display()));
+            }
+        }
+        if self.enabled && self.callers.is_empty() {
+            p.add(
+                "auth.callers",
+                "auth is enabled but no caller is configured: nobody could submit",
+            );
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (i, c) in self.callers.iter().enumerate() {
+            let key = |k: &str| format!("auth.callers[{i}].{k}");
+            if c.id.trim().is_empty() {
+                p.add(key("id"), "must not be empty");
+            } else if !ids.insert(c.id.as_str()) {
+                p.add(key("id"), format!("duplicate caller id {:?}", c.id));
+            }
+            match &c.token_sha256 {
+                Some(d) if minhu_adapter_emergency::auth::parse_digest(d).is_none() => p.add(
+                    key("token_sha256"),
+                    "must be 64 hex digits (minhu auth hash-token), not the token",
+                ),
+                None if c.cert_names.is_empty() => p.add(
+                    key("token_sha256"),
+                    "a caller needs token_sha256 or cert_names to authenticate",
+                ),
+                _ => {}
+            }
+            if !c.cert_names.is_empty() && self.client_ca_file.is_none() {
+                p.add(
+                    key("cert_names"),
+                    "certificates are only verified with auth.client_ca_file set",
+                );
+            }
+            for n in &c.cert_names {
+                if rustls::pki_types::ServerName::try_from(n.as_str()).is_err() {
+                    p.add(key("cert_names"), format!("{n:?} is not a DNS name"));
+                }
+            }
+            if c.channels.is_empty() {
+                p.add(key("channels"), "must name at least one channel");
+            }
+            for ch in &c.channels {
+                if pb::Channel::from_str_name(&format!("CHANNEL_{ch}")).is_none() {
+                    p.add(
+                        key("channels"),
+                        format!("{ch:?} is not a channel (e.g. HOTLINE_12345, WECHAT)"),
+                    );
+                }
+            }
+            if c.source_systems.is_empty() {
+                p.add(
+                    key("source_systems"),
+                    "must name at least one source system (a trailing * matches any suffix)",
+                );
+            }
+        }
+    }
+}
