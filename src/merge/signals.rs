@@ -19,10 +19,22 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 /// Characters that carry meaning: letters (including CJK) and digits, lower-cased.
 /// Punctuation and spaces differ between channels for the same words.
 pub fn normalise(text: &str) -> Vec<char> {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = Vec::with_capacity(text.len() / 2);
+    for c in text.chars() {
+        // Fast paths for what reports are made of, ASCII and the CJK Unified Ideographs block
+        // (letters without case); std's Unicode tables are a binary search per character, which
+        // made this the costliest step of a whole Submit (measured with callgrind).
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            out.push(c);
+        } else if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// Sorted, de-duplicated 16-bit hashes of the character bigrams of `texts`, at most `cap`
@@ -200,6 +212,17 @@ pub fn numbers_conflict(a: &[u32], b: &[u32]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalise_fast_paths_agree_with_the_unicode_definition() {
+        let text = "东五路KTV，半夜ＡＢＣ唱歌！Äpfel 12号楼 ⅫⅣ ﹏ 𠀀 ｱｲ Straße";
+        let general: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        assert_eq!(normalise(text), general);
+    }
 
     #[test]
     fn bigram_similarity_is_high_for_rewordings_and_low_for_other_problems() {
