@@ -162,6 +162,14 @@ async fn invalid_requests_name_the_field_and_store_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
+    let err = client
+        .get_ticket(pb::GetTicketRequest {
+            ticket_id: " ".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("ticket_id"), "{}", err.message());
     // Oversized message: refused by the transport limit, not by a crash.
     let mut huge = good();
     huge.title = "x".repeat(5 * 1024 * 1024);

@@ -200,12 +200,7 @@ impl Intake {
 
     /// Looks a ticket up by number.
     pub async fn ticket(&self, ticket_id: &str) -> Result<pb::GetTicketResponse, IntakeError> {
-        if ticket_id.trim().is_empty() || ticket_id.len() > 64 {
-            return Err(IntakeError::Invalid(super::validate::Invalid {
-                field: "ticket_id".into(),
-                message: "must be a ticket number such as T20261122000042".into(),
-            }));
-        }
+        check_ticket_id(ticket_id)?;
         let v = self
             .store
             .ticket(ticket_id)
@@ -222,12 +217,7 @@ impl Intake {
         ticket_id: &str,
         reason: &str,
     ) -> Result<pb::SplitTicketResponse, IntakeError> {
-        if ticket_id.trim().is_empty() || ticket_id.len() > 64 {
-            return Err(IntakeError::Invalid(super::validate::Invalid {
-                field: "ticket_id".into(),
-                message: "must be a ticket number such as T20261122000042".into(),
-            }));
-        }
+        check_ticket_id(ticket_id)?;
         if reason.chars().count() > self.limits.max_field_chars {
             return Err(IntakeError::Invalid(super::validate::Invalid {
                 field: "reason".into(),
@@ -296,4 +286,15 @@ fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
         dispatch_pending: v.dispatch_pending,
         merge: None,
     }
+}
+
+/// A ticket number as callers may send it: non-empty and of sane length.
+fn check_ticket_id(ticket_id: &str) -> Result<(), IntakeError> {
+    if ticket_id.trim().is_empty() || ticket_id.len() > 64 {
+        return Err(IntakeError::Invalid(super::validate::Invalid {
+            field: "ticket_id".into(),
+            message: "must be a ticket number such as T20261122000042".into(),
+        }));
+    }
+    Ok(())
 }

@@ -121,15 +121,7 @@ async fn event(
                 inspector = %MaskedReporter(&reporter),
                 "citymgmt: event accepted"
             );
-            let body = serde_json::json!({
-                "status": "accepted",
-                "ticket_id": r.ticket_id,
-                "case_id": r.case_id,
-                "disposition": disposition,
-                "department_id": r.department_id,
-                "level": pb::Level::try_from(r.level).map_or("LEVEL_UNSPECIFIED", |l| l.as_str_name()),
-            });
-            (StatusCode::OK, axum::Json(body)).into_response()
+            super::accepted_response(&r)
         }
         Err(e) => e.into_response(),
     }

@@ -22,7 +22,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use minhu_adapter_hotline12345::{Mapping, Order, translate};
@@ -68,21 +68,6 @@ fn refuse(status: StatusCode, field: &str, message: impl Into<String>) -> Respon
     (status, axum::Json(body)).into_response()
 }
 
-/// Checks the bearer token when one is configured (comparing in constant time).
-fn authorized(token: &str, headers: &HeaderMap) -> bool {
-    if token.is_empty() {
-        return true;
-    }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .as_bytes();
-    let want = token.as_bytes();
-    given.len() == want.len() && given.iter().zip(want).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
-}
-
 async fn by_header(
     State(h): State<Arc<Hotline>>,
     headers: HeaderMap,
@@ -118,7 +103,7 @@ async fn orders(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !authorized(&h.config.token, &headers) {
+    if !super::bearer_matches(&h.config.token, &headers) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "authorization",

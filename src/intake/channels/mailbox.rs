@@ -113,21 +113,6 @@ fn invalid(field: &str, message: impl Into<String>) -> Response {
     .into_response()
 }
 
-/// Checks the bearer token when one is configured (comparing in constant time).
-fn authorized(config: &MailboxConfig, headers: &HeaderMap) -> bool {
-    if config.token.is_empty() {
-        return true;
-    }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .as_bytes();
-    let want = config.token.as_bytes();
-    given.len() == want.len() && given.iter().zip(want).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
-}
-
 /// The media type of the request, lower case, without parameters.
 fn media_type(headers: &HeaderMap) -> String {
     headers
@@ -162,15 +147,7 @@ fn submitted(result: Result<pb::SubmitResponse, IntakeError>, attachments: usize
                 attachments,
                 "mailbox: report accepted"
             );
-            let body = serde_json::json!({
-                "status": "accepted",
-                "ticket_id": r.ticket_id,
-                "case_id": r.case_id,
-                "disposition": disposition,
-                "department_id": r.department_id,
-                "level": pb::Level::try_from(r.level).map_or("LEVEL_UNSPECIFIED", |l| l.as_str_name()),
-            });
-            (StatusCode::OK, axum::Json(body)).into_response()
+            super::accepted_response(&r)
         }
         Err(e) => e.into_response(),
     }
@@ -181,7 +158,7 @@ async fn message(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !authorized(&mb.config, &headers) {
+    if !super::bearer_matches(&mb.config.token, &headers) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "authorization",
@@ -258,7 +235,7 @@ async fn form(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !authorized(&mb.config, &headers) {
+    if !super::bearer_matches(&mb.config.token, &headers) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "authorization",

@@ -5,9 +5,12 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use super::Intake;
 use crate::config::adapters::AdaptersConfig;
+use crate::pb;
 use crate::telemetry::Metrics;
 
 pub mod citymgmt;
@@ -50,4 +53,56 @@ pub fn routes(ctx: ChannelContext) -> Router {
         .merge(ctx.authenticated(hotline12345::routes(ctx.clone())))
         .merge(citymgmt::routes(ctx.clone()))
         .merge(emergency::routes(ctx))
+}
+
+/// Whether the request carries `Authorization: Bearer <token>` (compared in constant time).
+/// An empty `token` means the endpoint has none configured, and every request passes.
+pub(crate) fn bearer_matches(token: &str, headers: &HeaderMap) -> bool {
+    use subtle::ConstantTimeEq;
+    if token.is_empty() {
+        return true;
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+}
+
+/// The JSON answer of a system-to-system endpoint (mailbox, city management) to an accepted
+/// report.
+pub(crate) fn accepted_response(r: &pb::SubmitResponse) -> Response {
+    let body = serde_json::json!({
+        "status": "accepted",
+        "ticket_id": r.ticket_id,
+        "case_id": r.case_id,
+        "disposition": pb::Disposition::try_from(r.disposition)
+            .map_or("DISPOSITION_UNSPECIFIED", |d| d.as_str_name()),
+        "department_id": r.department_id,
+        "level": pb::Level::try_from(r.level).map_or("LEVEL_UNSPECIFIED", |l| l.as_str_name()),
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn bearer_token_must_match_exactly_when_one_is_configured() {
+        assert!(bearer_matches("", &HeaderMap::new()));
+        assert!(bearer_matches("s3cret", &with_auth("Bearer s3cret")));
+        assert!(!bearer_matches("s3cret", &HeaderMap::new()));
+        assert!(!bearer_matches("s3cret", &with_auth("Bearer s3cre")));
+        assert!(!bearer_matches("s3cret", &with_auth("Bearer s3cret2")));
+        assert!(!bearer_matches("s3cret", &with_auth("Bearer S3CRET")));
+        assert!(!bearer_matches("s3cret", &with_auth("s3cret")));
+    }
 }
