@@ -1,4 +1,5 @@
-//! The relay's side of the outbox store: loading payloads just before they are published,
+//! The relay's side of the outbox store: loading payloads just before they are published
+//! (and taking the next burst of rows to publish),
 //! deleting rows in batches once the broker acked them, and reporting failed publishes.
 //!
 //! Store errors other than "closed" are retried after a pause; the rows concerned stay where
@@ -9,10 +10,45 @@ use std::sync::atomic::Ordering::Relaxed;
 use tokio::time::Instant;
 
 use super::{BATCH, DELIVERED_LINGER, Failure, Relay, RelayError, STORE_RETRY, backoff};
+use crate::dispatch::properties::fits_short_string;
 use crate::dispatch::source::OutboxSource;
-use crate::store::{OutboxEntry, StoreError};
+use crate::store::{OutboxEntry, OutboxMessage, StoreError};
 
 impl<S: OutboxSource> Relay<S> {
+    /// Takes up to `max` ready rows, best first, with their payloads; rows that cannot be
+    /// published as stored are failed on the way.
+    pub(super) async fn take_burst(
+        &mut self,
+        max: usize,
+    ) -> Result<Vec<(OutboxEntry, OutboxMessage)>, RelayError> {
+        let mut burst = Vec::new();
+        while burst.len() < max {
+            self.drain_feed();
+            self.pending.promote_due(Instant::now());
+            if !self.ensure_loaded().await? {
+                break;
+            }
+            let Some(entry) = self.pending.take() else {
+                break;
+            };
+            let Some(msg) = self.cache.remove(&entry.id) else {
+                // Cannot happen after ensure_loaded; put it back rather than lose track.
+                self.pending.release(entry);
+                break;
+            };
+            if !fits_short_string(&msg.dispatch_id) || !fits_short_string(&msg.routing_key) {
+                self.fail(
+                    entry,
+                    Failure::Unpublishable,
+                    "dispatch id or routing key longer than 255 bytes",
+                );
+                continue;
+            }
+            burst.push((entry, msg));
+        }
+        Ok(burst)
+    }
+
     /// Makes sure the payload of the next row to publish is in the cache, loading it with the
     /// rows after it. Returns false when the store cannot be read right now.
     pub(super) async fn ensure_loaded(&mut self) -> Result<bool, RelayError> {

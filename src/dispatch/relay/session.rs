@@ -9,8 +9,9 @@
 //!   by `message_id` (the dispatch id), never by the confirm that carried it, and every batch
 //!   of ready confirms is scanned for returns before any of them is counted as a clean ack.
 //! - `basic_publish` resolves once the frames are handed to the socket; the confirm is a
-//!   second future. Publishes are sent one after another (so priority order is wire order)
-//!   while their confirms are awaited together in a [`FuturesUnordered`].
+//!   second future. A burst of publishes is polled in priority order (lapin queues a
+//!   publish's frames and numbers it at its first poll, so priority order is wire order) and
+//!   their confirms are awaited together in a [`FuturesUnordered`].
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -24,10 +25,13 @@ use tokio::time::Instant;
 use super::{Failure, Relay, RelayError};
 use crate::config::service::AmqpConfig;
 use crate::dispatch::DISPATCH_EXCHANGE;
-use crate::dispatch::properties::{fits_short_string, properties, short_lossy};
+use crate::dispatch::properties::{properties, short_lossy};
 use crate::dispatch::source::OutboxSource;
 use crate::dispatch::topology::{self, DepartmentQueue};
 use crate::store::OutboxEntry;
+
+/// Most publishes handed to lapin together (see `publish_ready`).
+const BURST: usize = 64;
 
 /// Why a session ended.
 #[derive(Debug)]
@@ -222,68 +226,77 @@ impl<S: OutboxSource> Relay<S> {
     }
 
     /// Publishes ready rows, best first, until the confirm window is full or nothing is ready.
+    ///
+    /// Rows go out in bursts: every publish of a burst hands its frames to lapin before any of
+    /// them is awaited, so lapin's I/O thread wakes once and writes the burst in one go, and
+    /// the broker reads it as one batch. One at a time (a wake-up, a write and a broker read
+    /// per message) cost the broker about twice the CPU per message at the same rate.
     async fn publish_ready(&mut self, s: &mut Session) -> Result<Option<End>, RelayError> {
-        while s.inflight.len() < self.cfg.confirm_window.max(1) {
-            self.drain_feed();
-            self.pending.promote_due(Instant::now());
-            if !self.ensure_loaded().await? {
+        loop {
+            let room = self
+                .cfg
+                .confirm_window
+                .max(1)
+                .saturating_sub(s.inflight.len())
+                .min(BURST);
+            if room == 0 {
                 return Ok(None);
             }
-            let Some(entry) = self.pending.take() else {
+            let burst = self.take_burst(room).await?;
+            if burst.is_empty() {
                 return Ok(None);
-            };
-            let Some(msg) = self.cache.remove(&entry.id) else {
-                // Cannot happen after ensure_loaded; put it back rather than lose track.
-                self.pending.release(entry);
-                return Ok(None);
-            };
-            if !fits_short_string(&msg.dispatch_id) || !fits_short_string(&msg.routing_key) {
-                self.fail(
-                    entry,
-                    Failure::Unpublishable,
-                    "dispatch id or routing key longer than 255 bytes",
-                );
-                continue;
             }
-            let publish = s.channel.basic_publish(
-                DISPATCH_EXCHANGE.into(),
-                short_lossy(&msg.routing_key),
-                BasicPublishOptions {
-                    mandatory: true,
-                    immediate: false,
-                },
-                &msg.payload,
-                properties(&msg),
-            );
+            let publishes = burst.iter().map(|(_, msg)| {
+                s.channel.basic_publish(
+                    DISPATCH_EXCHANGE.into(),
+                    short_lossy(&msg.routing_key),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        immediate: false,
+                    },
+                    &msg.payload,
+                    properties(msg),
+                )
+            });
+            let sent =
+                tokio::time::timeout(self.cfg.confirm_timeout, join_in_order(publishes)).await;
             // Handing frames to the socket only stalls when the broker stops reading (an alarm
             // we have not been told about, or a dead peer): treat a stall like a broken link.
-            let confirm = match tokio::time::timeout(self.cfg.confirm_timeout, publish).await {
-                Ok(Ok(confirm)) => confirm,
-                Ok(Err(e)) => {
-                    self.fail(entry, Failure::Lost, "publish refused by the channel");
-                    return Ok(Some(End::Lost(format!("publish failed: {e}"))));
-                }
-                Err(_) => {
+            let Ok(sent) = sent else {
+                for (entry, _) in burst {
                     self.fail(entry, Failure::TimedOut, "publish stalled");
-                    return Ok(Some(End::Restart("publish stalled".into())));
                 }
+                return Ok(Some(End::Restart("publish stalled".into())));
             };
-            self.metrics.publishes.fetch_add(1, Relaxed);
-            let seq = s.next_seq;
-            s.next_seq += 1;
-            s.by_dispatch.insert(msg.dispatch_id.clone(), seq);
-            s.inflight.insert(
-                seq,
-                InFlight {
-                    entry,
-                    dispatch_id: msg.dispatch_id,
-                },
-            );
-            s.deadlines
-                .push_back((Instant::now() + self.cfg.confirm_timeout, seq));
-            s.confirms.push(confirm.map(move |r| (seq, r)).boxed());
+            let mut end = None;
+            let deadline = Instant::now() + self.cfg.confirm_timeout;
+            for ((entry, msg), result) in burst.into_iter().zip(sent) {
+                let confirm = match result {
+                    Ok(confirm) => confirm,
+                    Err(e) => {
+                        self.fail(entry, Failure::Lost, "publish refused by the channel");
+                        end.get_or_insert_with(|| End::Lost(format!("publish failed: {e}")));
+                        continue;
+                    }
+                };
+                self.metrics.publishes.fetch_add(1, Relaxed);
+                let seq = s.next_seq;
+                s.next_seq += 1;
+                s.by_dispatch.insert(msg.dispatch_id.clone(), seq);
+                s.inflight.insert(
+                    seq,
+                    InFlight {
+                        entry,
+                        dispatch_id: msg.dispatch_id,
+                    },
+                );
+                s.deadlines.push_back((deadline, seq));
+                s.confirms.push(confirm.map(move |r| (seq, r)).boxed());
+            }
+            if end.is_some() {
+                return Ok(end);
+            }
         }
-        Ok(None)
     }
 
     /// Settles a batch of confirms. Returns an end when the channel turned out broken.
@@ -381,6 +394,29 @@ fn mark_returned(s: &mut Session, ret: Option<&lapin::message::BasicReturnMessag
     }
 }
 
+/// Runs `futs` to completion, polling each for the first time in the order given.
+async fn join_in_order<F: Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futs: Vec<_> = futs
+        .into_iter()
+        .map(|f| Box::pin(futures::future::maybe_done(f)))
+        .collect();
+    futures::future::poll_fn(|cx| {
+        let mut done = true;
+        for f in &mut futs {
+            done &= f.as_mut().poll(cx).is_ready();
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    futs.iter_mut()
+        .filter_map(|f| f.as_mut().take_output())
+        .collect()
+}
+
 /// Reacts to a connection event; returns an end when the connection is gone.
 fn on_event(s: &mut Session, event: Option<Event>, timeout: std::time::Duration) -> Option<End> {
     match event {
@@ -406,4 +442,30 @@ fn on_event(s: &mut Session, event: Option<Event>, timeout: std::time::Duration)
         Some(_) => {}
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::join_in_order;
+
+    #[tokio::test]
+    async fn a_burst_is_first_polled_in_order_and_answered_in_order() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let futs = (0..100).map(|i| {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.lock().map(|mut s| s.push(i)).ok();
+                // Later ones finish first, to show the answers still come back in order.
+                for _ in 0..(100 - i) % 7 {
+                    tokio::task::yield_now().await;
+                }
+                i * 2
+            }
+        });
+        let out = join_in_order(futs).await;
+        assert_eq!(out, (0..100).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(*seen.lock().unwrap(), (0..100).collect::<Vec<_>>());
+    }
 }
