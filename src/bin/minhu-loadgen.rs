@@ -1,6 +1,6 @@
 //! `minhu-loadgen`: sample traffic and load for a running Minhu gateway.
 //!
-//! This binary owns two jobs, both of which talk to the gateway only through its public
+//! This binary owns these jobs, all of which talk to the gateway only through its public
 //! contracts (gRPC `minhu.v1.Gateway`, the Prometheus `/metrics` page and RabbitMQ):
 //!
 //! - `demo` submits a handful of realistic reports, one or more through every `Channel`, prints
@@ -8,6 +8,8 @@
 //! - `bench` drives `Submit` hard over several connections, measures accepted and delivered
 //!   (broker-confirmed) rates and latency, and in the same run measures the raw ceiling of the
 //!   broker (plain lapin publishing with confirms) so the two can be compared.
+//! - `grpc-floor` measures a bare gRPC call on the gateway's port, the other baseline for
+//!   `bench`; `merge-score` and `merge-bench` measure merging.
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, Result, bail};
@@ -20,6 +22,8 @@ mod bench;
 mod ceiling;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
+#[path = "minhu-loadgen/floor.rs"]
+mod floor;
 #[path = "minhu-loadgen/merge_bench.rs"]
 mod merge_bench;
 #[path = "minhu-loadgen/merge_score.rs"]
@@ -49,6 +53,27 @@ enum Command {
     /// Measure the merge index in process: decision latency with many open cases, memory per
     /// case and the start-up rebuild, against a small index and a scan without index.
     MergeBench(MergeBenchArgs),
+    /// Measure the cost of a bare gRPC call (Health/Check on the gateway's port) with the same
+    /// connections and calls in flight as `bench`: the baseline for what Minhu adds per Submit.
+    GrpcFloor(GrpcFloorArgs),
+}
+
+#[derive(Debug, Args)]
+struct GrpcFloorArgs {
+    #[command(flatten)]
+    gateway: GatewayArgs,
+    /// gRPC connections (HTTP/2) to spread the calls over.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Calls in flight at once, over all connections.
+    #[arg(long, default_value_t = 256)]
+    in_flight: usize,
+    /// How long to call for, e.g. `10s`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// The service name Health/Check asks about.
+    #[arg(long, default_value = "minhu.v1.Gateway")]
+    service: String,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +256,16 @@ async fn run(cli: Cli) -> Result<()> {
             baseline_cases: a.baseline_cases,
             store: a.store,
         }),
+        Command::GrpcFloor(a) => {
+            floor::run(floor::Settings {
+                grpc: a.gateway.grpc,
+                connections: a.connections,
+                in_flight: a.in_flight,
+                duration: a.duration,
+                service: a.service,
+            })
+            .await
+        }
         Command::MergeScore(args) => {
             merge_score::run(&args.gateway.grpc, &args.file, args.run_id).await
         }
