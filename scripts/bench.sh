@@ -2,7 +2,9 @@
 # Reproduces BENCHMARKS.md: builds release binaries, starts RabbitMQ, and for each in-flight
 # level runs a fresh gateway (new store, own vhost) under `minhu-loadgen bench`, which also
 # measures the raw broker ceiling (plain lapin publishing with confirms to a quorum queue) in
-# the same run. Prints one Markdown table row per level, plus the gateway's CPU per ticket.
+# the same run, and before it a bare gRPC call (Health/Check) on the same port. Prints one
+# Markdown table row per level, plus the CPU per ticket of the gateway, the broker and the load
+# generator, and the gateway's CPU per bare gRPC call.
 #
 #   scripts/bench.sh                 # in-flight 32 and 128, 20 s each
 #   BENCH_IN_FLIGHT="64 256" BENCH_DURATION=30s scripts/bench.sh
@@ -14,6 +16,7 @@ export RABBITMQ_NODENAME=rabbit@localhost
 
 levels=${BENCH_IN_FLIGHT:-32 128}
 duration=${BENCH_DURATION:-20s}
+floor_duration=${BENCH_FLOOR_DURATION:-10s}
 grpc_port=${BENCH_GRPC_PORT:-50151}
 http_port=${BENCH_HTTP_PORT:-8180}
 
@@ -58,15 +61,23 @@ for level in $levels; do
     curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  # Baseline 1: a bare gRPC call on the same port, same connections and calls in flight.
   before=$(cpu_ticks "$gateway_pid")
+  target/release/minhu-loadgen grpc-floor --grpc "http://127.0.0.1:$grpc_port" \
+    --in-flight "$level" --duration "$floor_duration" | tee "$work/floor.txt"
+  after=$(cpu_ticks "$gateway_pid")
+  calls=$(grep -oE '^grpc-floor: [0-9]+' "$work/floor.txt" | grep -oE '[0-9]+' || true)
+  if [[ -n ${calls:-} && $calls -gt 0 ]]; then
+    printf 'grpc-floor: the gateway spent %d µs per call\n' $(( (after - before) * 10000 / calls ))
+  fi
+  # Submit load, then baseline 2: the raw broker ceiling.
+  broker_pid=$(pgrep -f 'beam.smp.*rabbit' | head -1 || true)
   target/release/minhu-loadgen bench --grpc "http://127.0.0.1:$grpc_port" \
     --metrics-url "http://127.0.0.1:$http_port/metrics" --in-flight "$level" --duration "$duration" \
-    --amqp-url "amqp://guest:guest@127.0.0.1:5672/minhu-bench-ceiling" | tee "$work/bench.txt" | tail -1
-  after=$(cpu_ticks "$gateway_pid")
-  tickets=$(grep -oE '^[0-9]+ publishes confirmed|gateway: [0-9]+ publishes confirmed' "$work/bench.txt" | grep -oE '[0-9]+' | head -1)
-  if [[ -n ${tickets:-} && $tickets -gt 0 ]]; then
-    printf 'gateway CPU: %d µs per delivered ticket (in-flight %s)\n' $(( (after - before) * 10000 / tickets )) "$level"
-  fi
+    --cpu-of "gateway=$gateway_pid" ${broker_pid:+--cpu-of "broker=$broker_pid"} \
+    --amqp-url "amqp://guest:guest@127.0.0.1:5672/minhu-bench-ceiling" >"$work/bench.txt"
+  grep -E "^(cpu|gateway):" "$work/bench.txt" || true
+  tail -1 "$work/bench.txt"
   kill -TERM "$gateway_pid"
   wait "$gateway_pid" || true
   gateway_pid=""

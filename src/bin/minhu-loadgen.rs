@@ -162,6 +162,20 @@ struct BenchArgs {
     /// Measure only the raw broker ceiling (no gateway needed).
     #[arg(long)]
     ceiling_only: bool,
+    /// Also report the CPU a local process spent per delivered ticket during the gateway
+    /// phase, as NAME=PID (e.g. `gateway=1234`, `broker=987`); may be repeated. Linux only.
+    #[arg(long = "cpu-of", value_parser = parse_named_pid)]
+    cpu_of: Vec<(String, u32)>,
+}
+
+fn parse_named_pid(s: &str) -> Result<(String, u32), String> {
+    let (name, pid) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected NAME=PID"))?;
+    let pid = pid
+        .parse()
+        .map_err(|_| format!("`{pid}` is not a process id"))?;
+    Ok((name.to_owned(), pid))
 }
 
 /// Settings of the raw broker ceiling measurement.

@@ -186,6 +186,8 @@ struct GatewayResult {
     drained: bool,
     /// This process's CPU ticks (1/100 s) spent while submitting; None off Linux.
     cpu_ticks: Option<u64>,
+    /// CPU ticks of each `--cpu-of` process from the first Submit until the outbox drained.
+    watched: Vec<(String, Option<u64>)>,
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -217,7 +219,33 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             "ceiling: publishing {message_bytes}-byte messages to quorum queue {} (window {})",
             args.ceiling.ceiling_queue, args.ceiling.confirm_window
         );
-        Some(ceiling::run(&args.ceiling, message_bytes, limit).await?)
+        let before: Vec<_> = args
+            .cpu_of
+            .iter()
+            .map(|(_, pid)| cpu_ticks_of(*pid))
+            .collect();
+        let self_before = cpu_ticks_self();
+        let c = ceiling::run(&args.ceiling, message_bytes, limit).await?;
+        // The ceiling's own costs, to set beside the gateway phase's.
+        let mut spent: Vec<_> = args
+            .cpu_of
+            .iter()
+            .zip(before)
+            .map(|((name, pid), b)| (name.clone(), cpu_ticks_of(*pid).zip(b).map(|(a, b)| a - b)))
+            .collect();
+        spent.push((
+            "the ceiling publisher".to_owned(),
+            cpu_ticks_self().zip(self_before).map(|(a, b)| a - b),
+        ));
+        for (name, ticks) in spent {
+            if let Some(t) = ticks.filter(|_| c.confirmed > 0) {
+                eprintln!(
+                    "cpu: {name} spent {} µs per ceiling message",
+                    t * 10_000 / c.confirmed
+                );
+            }
+        }
+        Some(c)
     };
     report(&args, message_bytes, gateway.as_ref(), ceiling.as_ref());
     Ok(())
@@ -250,6 +278,11 @@ async fn gateway_phase(args: &BenchArgs, run_id: &str, limit: Limit) -> Result<G
 
     let next = Arc::new(AtomicU64::new(0));
     let cpu_before = cpu_ticks_self();
+    let watched_before: Vec<_> = args
+        .cpu_of
+        .iter()
+        .map(|(_, pid)| cpu_ticks_of(*pid))
+        .collect();
     let start = Instant::now();
     let mut workers = Vec::with_capacity(args.in_flight);
     for i in 0..args.in_flight {
@@ -322,6 +355,15 @@ async fn gateway_phase(args: &BenchArgs, run_id: &str, limit: Limit) -> Result<G
         delivered,
         drained,
         cpu_ticks,
+        watched: args
+            .cpu_of
+            .iter()
+            .zip(watched_before)
+            .map(|((name, pid), before)| {
+                let spent = cpu_ticks_of(*pid).zip(before).map(|(a, b)| a - b);
+                (name.clone(), spent)
+            })
+            .collect(),
     })
 }
 
@@ -368,7 +410,16 @@ async fn worker(
 /// This process's user + system CPU time so far, in clock ticks (1/100 s on Linux), from
 /// `/proc/self/stat`; None where that file does not exist.
 pub fn cpu_ticks_self() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_ticks_at("/proc/self/stat")
+}
+
+/// The same for another local process.
+fn cpu_ticks_of(pid: u32) -> Option<u64> {
+    cpu_ticks_at(&format!("/proc/{pid}/stat"))
+}
+
+fn cpu_ticks_at(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.get(stat.rfind(')')? + 2..)?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -439,9 +490,19 @@ fn report(
             ),
             None => println!("gateway: delivered unknown (/metrics unreadable)"),
         }
+        let confirmed = g.delivered.map_or(0, |(n, _)| n);
+        for (name, ticks) in &g.watched {
+            match ticks {
+                Some(t) if confirmed > 0 => println!(
+                    "cpu: {name} spent {} µs per delivered ticket",
+                    t * 10_000 / confirmed
+                ),
+                _ => println!("cpu: {name}: unknown"),
+            }
+        }
         if let Some(ticks) = g.cpu_ticks.filter(|_| g.attempted > 0) {
             println!(
-                "gateway: the load generator spent {} µs of CPU per Submit",
+                "cpu: the load generator spent {} µs per Submit",
                 ticks * 10_000 / g.attempted
             );
         }
