@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Loaded;
 use crate::dispatch::relay;
-use crate::dispatch::topology::DepartmentQueue;
+use crate::dispatch::topology::{DepartmentQueue, KnownQueues};
 use crate::intake::Intake;
 use crate::intake::grpc::GatewayService;
 use crate::intake::http::{self, HttpState};
@@ -57,7 +57,7 @@ pub async fn serve(
     let cfg = loaded.service;
     let metrics = Arc::new(Metrics::default());
     let (store, feed, writer) = Store::open_with_merge(&cfg.store, &cfg.merge, metrics.clone())?;
-    let departments = DepartmentQueue::all_for(loaded.router.departments());
+    let departments = KnownQueues::new(DepartmentQueue::all_for(loaded.router.departments()));
     let routing_version = loaded.router.version().to_owned();
     let live = crate::router::live::LiveRouter::new(loaded.router);
     let rate_limits = crate::protect::RateLimits::new(&cfg.rate_limits);
@@ -75,7 +75,7 @@ pub async fn serve(
         live,
         metrics: metrics.clone(),
         amqp: cfg.amqp.clone(),
-        declared: departments.iter().cloned().collect(),
+        declared: departments.clone(),
     };
     reloader.init_metrics();
     let reload_task = tokio::spawn(reloader.run(reload_stop.clone()));

@@ -199,7 +199,7 @@ fn start(outbox: &FakeOutbox, cfg: AmqpConfig, departments: Vec<DepartmentQueue>
         outbox.clone(),
         rx,
         cfg,
-        departments,
+        topology::KnownQueues::new(departments),
         metrics.clone(),
         shutdown.clone(),
     ));

@@ -383,6 +383,47 @@ async fn reload_under_load_loses_nothing_and_misroutes_nothing() {
     );
 }
 
+/// A department added by a reload keeps its queue across a broker reset: the relay declares
+/// every queue known so far whenever it reconnects, not only the start-up router's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_added_by_reload_gets_its_queue_back_after_a_broker_reset() {
+    let vhost = TestVhost::new("routing-reload-reset");
+    let dir = tempfile::tempdir().unwrap();
+    let file = routing_copy(dir.path(), version("v1", "roads"));
+    let mut opts = Options::new(&vhost.url);
+    opts.routing = Some(file.clone());
+    let gw = Gateway::start(dir.path(), &opts).await;
+    write_atomically(
+        &file,
+        &version("v3", "pothole-squad")(common::routing::sample_text()),
+    );
+    wait_for(&gw, "minhu_config_version{version=\"v3\"} 2").await;
+    let queue = "minhu.dept.pothole-squad";
+    assert_eq!(vhost.queue_depth(queue), Some(0), "declared by the reload");
+
+    // The broker loses the queue and drops the connection (as after a reset of its data).
+    common::broker::rabbitmqctl(&["delete_queue", "-p", &vhost.name, queue]);
+    assert_eq!(vhost.queue_depth(queue), None);
+    vhost.close_connections();
+    wait_for(&gw, "minhu_broker_connects_total 2").await;
+
+    let mut client = gw.client().await;
+    let r = submit(
+        &mut client,
+        request(pb::Channel::Hotline12345, "after-reset", "road.pothole"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.department_id, "pothole-squad");
+    let got = drain(&vhost.url, queue, 1, Duration::from_secs(20)).await;
+    assert_eq!(
+        got.len(),
+        1,
+        "the dispatch reached the re-declared queue; log:\n{}",
+        gw.log_text()
+    );
+}
+
 /// Waits until `/metrics` contains `needle`.
 async fn wait_for(gw: &Gateway, needle: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);

@@ -33,7 +33,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::source::OutboxSource;
-use super::topology::DepartmentQueue;
+use super::topology::KnownQueues;
 use crate::config::service::AmqpConfig;
 use crate::store::{OutboxEntry, OutboxMessage, StoreError};
 use crate::telemetry::Metrics;
@@ -87,7 +87,7 @@ pub async fn run<S: OutboxSource>(
     source: S,
     feed: UnboundedReceiver<OutboxEntry>,
     cfg: AmqpConfig,
-    departments: Vec<DepartmentQueue>,
+    departments: KnownQueues,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) -> Result<(), RelayError> {
@@ -106,7 +106,8 @@ pub(crate) struct Relay<S> {
     feed: UnboundedReceiver<OutboxEntry>,
     feed_open: bool,
     cfg: AmqpConfig,
-    departments: Vec<DepartmentQueue>,
+    /// Queues to declare on every connect (shared with the routing reloader).
+    departments: KnownQueues,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     pending: Pending,
@@ -143,7 +144,7 @@ impl<S: OutboxSource> Relay<S> {
         source: S,
         feed: UnboundedReceiver<OutboxEntry>,
         cfg: AmqpConfig,
-        departments: Vec<DepartmentQueue>,
+        departments: KnownQueues,
         metrics: Arc<Metrics>,
         shutdown: CancellationToken,
     ) -> Self {
@@ -176,8 +177,10 @@ impl<S: OutboxSource> Relay<S> {
             if self.shutdown.is_cancelled() {
                 return self.finish().await;
             }
+            // Read at every connect: a reload may have added departments since the last one.
+            let departments = self.departments.snapshot();
             let connected = tokio::select! {
-                s = Session::connect(&self.cfg, &self.departments) => s,
+                s = Session::connect(&self.cfg, &departments) => s,
                 () = self.shutdown.cancelled() => return self.finish().await,
             };
             let session = match connected {

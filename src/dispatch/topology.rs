@@ -11,6 +11,8 @@
 //! redeclare a queue with other arguments (`PRECONDITION_FAILED`, closing the channel); that is
 //! reported as [`RelayError::Declare`] with the queue's name, and the relay retries on its
 //! reconnect schedule rather than publishing into a topology it could not confirm.
+use std::sync::{Arc, Mutex};
+
 use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, ExchangeKind};
@@ -59,6 +61,52 @@ impl DepartmentQueue {
             .map(Self::from)
             .chain(std::iter::once(Self::linkage()))
             .collect()
+    }
+}
+
+/// Every department queue this gateway has declared since it started: the start-up router's,
+/// plus each one a reload added. The relay declares all of them again on every (re)connect, so
+/// after a broker reset a department added by a reload still gets its queue; the reloader adds
+/// to it. It never shrinks, because rows routed before a reload removed a department still need
+/// that department's queue.
+#[derive(Debug, Clone, Default)]
+pub struct KnownQueues(Arc<Mutex<Vec<DepartmentQueue>>>);
+
+impl KnownQueues {
+    pub fn new(queues: Vec<DepartmentQueue>) -> Self {
+        Self(Arc::new(Mutex::new(queues)))
+    }
+
+    /// The queues known now.
+    pub fn snapshot(&self) -> Vec<DepartmentQueue> {
+        self.lock().clone()
+    }
+
+    /// Those of `wanted` not known yet.
+    pub fn missing(&self, wanted: &[DepartmentQueue]) -> Vec<DepartmentQueue> {
+        let known = self.lock();
+        wanted
+            .iter()
+            .filter(|q| !known.contains(q))
+            .cloned()
+            .collect()
+    }
+
+    /// Records queues that have just been declared.
+    pub fn add(&self, queues: Vec<DepartmentQueue>) {
+        let mut known = self.lock();
+        for q in queues {
+            if !known.contains(&q) {
+                known.push(q);
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<DepartmentQueue>> {
+        // A panic elsewhere while holding the lock leaves a list that is still valid.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -8,7 +8,6 @@
 //! declares the new router's whole topology on the broker first (idempotent) and swaps only
 //! when that worked. Queues of departments that were removed stay on the broker for their
 //! consumers to drain.
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -20,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::live::LiveRouter;
 use crate::config::service::AmqpConfig;
-use crate::dispatch::topology::{self, DepartmentQueue};
+use crate::dispatch::topology::{self, DepartmentQueue, KnownQueues};
 use crate::telemetry::Metrics;
 
 /// How long the folder must be quiet before a change is reloaded.
@@ -32,8 +31,9 @@ pub struct Reloader {
     pub live: LiveRouter,
     pub metrics: Arc<Metrics>,
     pub amqp: AmqpConfig,
-    /// Queues known to exist: declared by the relay at start or by an earlier reload.
-    pub declared: HashSet<DepartmentQueue>,
+    /// Queues known to exist: the start-up router's or added by an earlier reload. Shared
+    /// with the relay, which declares them all again whenever it reconnects.
+    pub declared: KnownQueues,
 }
 
 impl Reloader {
@@ -74,14 +74,10 @@ impl Reloader {
         let router =
             crate::config::load::load_routing(&self.routing_file).map_err(|e| e.to_string())?;
         let wanted = DepartmentQueue::all_for(router.departments());
-        let missing: Vec<DepartmentQueue> = wanted
-            .iter()
-            .filter(|q| !self.declared.contains(*q))
-            .cloned()
-            .collect();
+        let missing = self.declared.missing(&wanted);
         if !missing.is_empty() {
             declare(&self.amqp, &missing).await?;
-            self.declared.extend(missing);
+            self.declared.add(missing);
         }
         let version = router.version().to_owned();
         self.live.swap(router);
@@ -121,7 +117,11 @@ async fn declare(cfg: &AmqpConfig, queues: &[DepartmentQueue]) -> Result<(), Str
     let names: Vec<&str> = queues.iter().map(|q| q.queue.as_str()).collect();
     let conn = tokio::time::timeout(
         Duration::from_secs(10),
-        lapin::Connection::connect(&cfg.url, lapin::ConnectionProperties::default()),
+        // The same connection settings as the relay's, TLS included.
+        crate::protect::amqps::connect(
+            cfg,
+            lapin::ConnectionProperties::default().with_connection_name("minhu-reload".into()),
+        ),
     )
     .await
     .map_err(|_| format!("cannot declare new queues {names:?}: broker connection timed out"))?
