@@ -134,20 +134,6 @@ pub(super) fn extra(
         .unwrap_or_default()
         .as_str_name();
     let mut rows = Vec::new();
-    if new_case && !f.reason.is_empty() {
-        audit(
-            tx,
-            now,
-            case_id,
-            ticket_id,
-            "routed",
-            serde_json::json!({
-                "reason": f.reason,
-                "rule_id": t.route.rule_id,
-                "routing_version": t.route.routing_version,
-            }),
-        )?;
-    }
     for co in f.co_handlers.iter().filter(|_| new_case) {
         let r = &co.route;
         let dispatch_id = dispatch_row(
@@ -334,6 +320,23 @@ mod tests {
         let (store, _feed, _w) = Store::open(&cfg, Arc::new(Metrics::default())).unwrap();
         let first = store.accept(ticket("1", "烧烤油烟", false)).await.unwrap();
         assert_eq!(first.disposition, pb::Disposition::NewCase);
+        // Why it went there is in the ticket's own audit entry (no separate entry for it).
+        let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+        let events: Vec<(String, String)> = conn
+            .prepare("SELECT event, detail FROM audit ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(events[0].0, "accepted");
+        assert!(
+            events[0]
+                .1
+                .contains(r#""routing_reason":"rule cooking-fumes""#),
+            "{events:?}"
+        );
+        assert_eq!(events[1].0, "co_handler", "{events:?}");
         assert_eq!(
             outbox(&dir),
             vec![

@@ -373,6 +373,7 @@ fn file(
         rule_id: &case.rule_id,
         routing_version: &case.routing_version,
         dispatch_id: &dispatch_id,
+        routing_reason: reason,
         merge: decision,
     };
     tx.prepare_cached(
@@ -520,6 +521,10 @@ struct AcceptedDetail<'a> {
     rule_id: &'a str,
     routing_version: &'a str,
     dispatch_id: &'a str,
+    /// Why the case went to its department (new cases only; e.g. `rule cooking-fumes`, or why
+    /// it fell back to the coordination centre).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    routing_reason: &'a str,
     /// The merge decision's reasons (candidates and their signals), when merging is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     merge: Option<&'a Decision>,

@@ -123,6 +123,36 @@ CREATE INDEX outbox_by_case ON outbox(case_id);
 ALTER TABLE outbox ADD COLUMN content_type TEXT;
 ALTER TABLE outbox ADD COLUMN message_type TEXT;
 "#,
+    // 6: the outbox without its own UNIQUE index and foreign key on `dispatch_id`. Nothing looks
+    // rows up by dispatch id (the relay works by `id`), `dispatches` already keeps dispatch ids
+    // unique, and each outbox row cost an extra index insert, an index delete and a
+    // foreign-key probe. SQLite cannot drop a constraint, so the table is rebuilt; rows waiting
+    // for the broker are copied with their ids, so the relay finds them as before.
+    r#"
+CREATE TABLE outbox_v6 (
+    id              INTEGER PRIMARY KEY,
+    dispatch_id     TEXT NOT NULL,             -- dispatches.dispatch_id
+    case_id         TEXT NOT NULL,
+    routing_key     TEXT NOT NULL,
+    priority        INTEGER NOT NULL,
+    channel         TEXT NOT NULL,
+    level           TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    payload         BLOB NOT NULL,             -- encoded minhu.v1.Dispatch (or content_type)
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    content_type    TEXT,
+    message_type    TEXT
+);
+INSERT INTO outbox_v6 (id, dispatch_id, case_id, routing_key, priority, channel, level, created_at,
+                       payload, attempts, last_error, content_type, message_type)
+    SELECT id, dispatch_id, case_id, routing_key, priority, channel, level, created_at,
+           payload, attempts, last_error, content_type, message_type
+      FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v6 RENAME TO outbox;
+CREATE INDEX outbox_by_case ON outbox(case_id);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.
