@@ -241,6 +241,27 @@ async fn forged_missing_and_misused_credentials_are_refused_and_store_nothing() 
     assert_eq!(stored.source_id, good.source_id);
     assert_eq!(stored.description, good.description);
     assert_eq!(stored.channel, good.channel);
+    // Another system cannot read or split it (ticket numbers are sequential, and a ticket
+    // holds a citizen's phone number): to it, the ticket does not exist.
+    let mut get = tonic::Request::new(pb::GetTicketRequest {
+        ticket_id: accepted.ticket_id.clone(),
+    });
+    get.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {PORTAL_TOKEN}").parse().unwrap(),
+    );
+    let s = c.get_ticket(get).await.unwrap_err();
+    assert_eq!(s.code(), Code::NotFound, "{s:?}");
+    let mut split = tonic::Request::new(pb::SplitTicketRequest {
+        ticket_id: accepted.ticket_id.clone(),
+        reason: "not mine".into(),
+    });
+    split.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {PORTAL_TOKEN}").parse().unwrap(),
+    );
+    let s = c.split_ticket(split).await.unwrap_err();
+    assert_eq!(s.code(), Code::NotFound, "{s:?}");
     let log = gw.log_text();
     assert!(!log.contains(HOTLINE_TOKEN) && !log.contains(PORTAL_TOKEN));
 }

@@ -105,18 +105,19 @@ impl Gateway for GatewayService {
         &self,
         request: Request<pb::GetTicketRequest>,
     ) -> Result<Response<pb::GetTicketResponse>, Status> {
-        Ok(Response::new(
-            self.intake.ticket(&request.into_inner().ticket_id).await?,
-        ))
+        let caller = auth::grpc_caller(&request);
+        let ticket_id = request.into_inner().ticket_id;
+        let ticket = auth::scope(caller, self.intake.ticket(&ticket_id)).await?;
+        Ok(Response::new(ticket))
     }
 
     async fn split_ticket(
         &self,
         request: Request<pb::SplitTicketRequest>,
     ) -> Result<Response<pb::SplitTicketResponse>, Status> {
+        let caller = auth::grpc_caller(&request);
         let r = request.into_inner();
-        Ok(Response::new(
-            self.intake.split(&r.ticket_id, &r.reason).await?,
-        ))
+        let split = auth::scope(caller, self.intake.split(&r.ticket_id, &r.reason)).await?;
+        Ok(Response::new(split))
     }
 }

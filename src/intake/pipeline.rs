@@ -201,14 +201,22 @@ impl Intake {
     /// Looks a ticket up by number.
     pub async fn ticket(&self, ticket_id: &str) -> Result<pb::GetTicketResponse, IntakeError> {
         check_ticket_id(ticket_id)?;
-        let v = self
-            .store
-            .ticket(ticket_id)
-            .await?
-            .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
+        let v = self.visible_ticket(ticket_id).await?;
         let mut resp = ticket_response(v);
         resp.merge = self.store.explain(ticket_id).await?;
         Ok(resp)
+    }
+
+    /// The stored ticket, if the authenticated caller (when `[auth]` is on) could have
+    /// submitted it. Another system's ticket answers "not found", as if it did not exist:
+    /// ticket numbers are sequential, so a different answer would tell a caller they exist.
+    async fn visible_ticket(&self, ticket_id: &str) -> Result<TicketView, IntakeError> {
+        let not_found = || IntakeError::NotFound(ticket_id.to_owned());
+        let v = self.store.ticket(ticket_id).await?.ok_or_else(not_found)?;
+        match crate::protect::auth::current() {
+            Some(caller) if !caller.may_see(&v.request) => Err(not_found()),
+            _ => Ok(v),
+        }
     }
 
     /// Moves a wrongly merged ticket into a new case of its own, routed and dispatched afresh.
@@ -224,11 +232,7 @@ impl Intake {
                 message: format!("is longer than {} characters", self.limits.max_field_chars),
             }));
         }
-        let v = self
-            .store
-            .ticket(ticket_id)
-            .await?
-            .ok_or_else(|| IntakeError::NotFound(ticket_id.to_owned()))?;
+        let v = self.visible_ticket(ticket_id).await?;
         let now = crate::time::now_ms();
         let req = v.request;
         let router = self.router.current();

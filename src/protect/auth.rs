@@ -40,13 +40,28 @@ fn channel_name(c: i32) -> String {
 impl Caller {
     /// Whether this caller may submit `req`: its channel and source system must be allowed.
     pub fn authorize(&self, req: &pb::Request) -> Result<(), IntakeError> {
+        match self.denial(req) {
+            None => Ok(()),
+            Some(why) => {
+                m::AUTH_DENIED.fetch_add(1, Relaxed);
+                Err(IntakeError::PermissionDenied(why))
+            }
+        }
+    }
+
+    /// Whether this caller may read or act on a stored ticket: only one it could have
+    /// submitted. Tickets carry citizens' personal data, and ticket numbers are sequential.
+    pub fn may_see(&self, req: &pb::Request) -> bool {
+        self.denial(req).is_none()
+    }
+
+    fn denial(&self, req: &pb::Request) -> Option<String> {
         if !self.channels.contains(&req.channel) {
-            m::AUTH_DENIED.fetch_add(1, Relaxed);
-            return Err(IntakeError::PermissionDenied(format!(
+            return Some(format!(
                 "caller {} may not submit on channel {}",
                 self.id,
                 channel_name(req.channel)
-            )));
+            ));
         }
         let allowed = self
             .source_systems
@@ -55,14 +70,12 @@ impl Caller {
                 Some(prefix) => req.source_system.starts_with(prefix),
                 None => *p == req.source_system,
             });
-        if !allowed {
-            m::AUTH_DENIED.fetch_add(1, Relaxed);
-            return Err(IntakeError::PermissionDenied(format!(
+        (!allowed).then(|| {
+            format!(
                 "caller {} may not submit as source_system {:?}",
                 self.id, req.source_system
-            )));
-        }
-        Ok(())
+            )
+        })
     }
 }
 
