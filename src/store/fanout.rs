@@ -1,14 +1,16 @@
 //! The messages a new case sends besides its lead's dispatch (routing's fan-out): one dispatch
 //! per co-handler (协办) and one emergency linkage message per linked line, all written in the
 //! same transaction as the ticket, so they are published exactly when the ticket is accepted.
+//! A report merged into a case later reaches the case's co-handlers too, as a case update.
 //! Also how a dispatch body is encoded (protobuf, or proto3 JSON for departments that ask).
 use minhu_adapter_emergency::Line;
 use minhu_adapter_emergency::linkage::{
     CONTENT_TYPE as LINKAGE_CONTENT_TYPE, EmergencyLinkage, MESSAGE_TYPE as LINKAGE_TYPE,
 };
 use prost::Message;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
+use super::ops::OpenCase;
 use super::writer::State;
 use super::{NewTicket, OutboxMessage, StoreError};
 use crate::dispatch::envelope::{self, CaseDispatch};
@@ -114,6 +116,72 @@ fn audit(
     )?
     .execute(params![now, case_id, ticket_id, event, detail.to_string()])?;
     Ok(())
+}
+
+/// Case updates for the co-handlers of `case`, which the report `t` was just merged into. Each
+/// of this report's co-handlers that holds the case (the audit trail shows its co-handler
+/// dispatch) hears of the new report as the lead does, with the deadline it was given then.
+pub(super) fn co_handler_updates(
+    tx: &Connection,
+    st: &mut State,
+    t: &NewTicket,
+    case: &OpenCase,
+    ticket_id: &str,
+    now: i64,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let mut rows = Vec::new();
+    for co in &t.fan_out.co_handlers {
+        let r = &co.route;
+        if r.department_id == case.department_id {
+            continue;
+        }
+        let given: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT json_extract(detail, '$.due_at_ms'), json_extract(detail, '$.rule_id')
+                   FROM audit
+                  WHERE case_id = ?1 AND event = 'co_handler'
+                    AND json_extract(detail, '$.department_id') = ?2
+                  ORDER BY seq LIMIT 1",
+            )?
+            .query_row(params![case.case_id, r.department_id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        let Some((due_at_ms, rule_id)) = given else {
+            continue;
+        };
+        let view = OpenCase {
+            department_id: r.department_id.clone(),
+            routing_key: r.routing_key.clone(),
+            level: r.level,
+            due_at_ms,
+            rule_id,
+            ..case.clone()
+        };
+        let row = super::ops::hand_off(
+            tx,
+            st,
+            &t.request,
+            t.priority,
+            &view,
+            ticket_id,
+            (now, pb::DispatchKind::CaseUpdated, now),
+            (co.json, "", &case.department_id),
+        )?;
+        audit(
+            tx,
+            now,
+            &case.case_id,
+            ticket_id,
+            "co_handler_updated",
+            serde_json::json!({
+                "department_id": r.department_id,
+                "dispatch_id": row.dispatch_id,
+            }),
+        )?;
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Linkage messages of a ticket filed under case `case_id` and, when it opened that case, its
@@ -344,12 +412,13 @@ mod tests {
                 ("dept.urban-mgmt".into(), None),
             ]
         );
-        // The same citizen writes again: it joins the case (no second co-handler dispatch),
-        // but a smell of gas is linked to 119 at once.
+        // The same citizen writes again: it joins the case, so the lead and the co-handler
+        // each get a case update (not a second new case), and a smell of gas is linked to 119
+        // at once.
         let second = store.accept(ticket("2", "还有燃气味", true)).await.unwrap();
         assert_eq!(second.disposition, pb::Disposition::Merged);
         let rows = outbox(&dir);
-        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert_eq!(rows.len(), 5, "{rows:?}");
         assert_eq!(rows[2].0, "dept.eco-env");
         assert_eq!(
             rows[3],
@@ -358,5 +427,28 @@ mod tests {
                 Some("application/json".into())
             )
         );
+        assert_eq!(rows[4], ("dept.urban-mgmt".into(), None));
+        let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+        let update: Vec<u8> = conn
+            .query_row(
+                "SELECT payload FROM outbox ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let update = <pb::Dispatch as prost::Message>::decode(update.as_slice()).unwrap();
+        assert_eq!(update.kind, pb::DispatchKind::CaseUpdated as i32);
+        assert_eq!(update.department_id, "urban-mgmt");
+        assert_eq!(update.lead_department_id, "eco-env");
+        let case = update.case.unwrap();
+        assert_eq!(case.case_id, first.case_id);
+        assert_eq!(case.report_count, 2);
+        // A co-handler that never held the case is not told of it.
+        let mut third = ticket("3", "油烟还是很大", false);
+        third.fan_out.co_handlers[0].route = route("greening");
+        store.accept(third).await.unwrap();
+        let rows = outbox(&dir);
+        assert_eq!(rows.len(), 6, "{rows:?}");
+        assert_eq!(rows[5].0, "dept.eco-env");
     }
 }

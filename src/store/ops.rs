@@ -111,6 +111,7 @@ pub(super) fn accept(
 }
 
 /// A case a follow-up may join.
+#[derive(Clone)]
 pub(super) struct OpenCase {
     pub(super) seq: i64,
     pub(super) case_id: String,
@@ -357,7 +358,7 @@ fn file(
         case,
         &ticket_id,
         (now, kind, now),
-        (json, reason),
+        (json, reason, ""),
     )?;
     let dispatch_id = row.dispatch_id.clone();
     let (event, why) = match (disposition, decision.and_then(|d| d.merged_into.as_ref())) {
@@ -390,6 +391,11 @@ fn file(
     let extra = super::fanout::extra(tx, st, t, &case.case_id, &ticket_id, new_case, now)?;
     st.depth += extra.len() as u64;
     rows.extend(extra);
+    if !new_case {
+        rows.extend(super::fanout::co_handler_updates(
+            tx, st, t, case, &ticket_id, now,
+        )?);
+    }
     let accepted = Accepted {
         ticket_id,
         case_id: case.case_id.clone(),
@@ -402,7 +408,8 @@ fn file(
 }
 
 /// Creates a dispatch of `kind` about `case` carrying one ticket, and its outbox row; `json`
-/// encodes it as proto3 JSON, and a non-empty `reason` is the routing reason it carries.
+/// encodes it as proto3 JSON, a non-empty `reason` is the routing reason it carries, and a
+/// non-empty `lead` names the lead department when `case` is a co-handler's view of the case.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn hand_off(
     tx: &Connection,
@@ -412,7 +419,7 @@ pub(super) fn hand_off(
     case: &OpenCase,
     ticket_id: &str,
     (accepted_at_ms, kind, now): (i64, pb::DispatchKind, i64),
-    (json, reason): (bool, &str),
+    (json, reason, lead): (bool, &str, &str),
 ) -> Result<OutboxMessage, StoreError> {
     // The relay publishes higher priorities first. An update must not overtake the case's
     // earlier dispatches still waiting in the outbox (a department would hear of an update to a
@@ -454,6 +461,7 @@ pub(super) fn hand_off(
     if !reason.is_empty() {
         body.routing_reason = reason.to_owned();
     }
+    lead.clone_into(&mut body.lead_department_id);
     let (payload, content) = super::fanout::encode(&body, json)?;
     let row = super::fanout::outbox_row(
         tx,

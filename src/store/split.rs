@@ -96,7 +96,7 @@ pub(super) fn split(
         &case,
         &s.ticket_id,
         (f.accepted_at_ms, pb::DispatchKind::NewCase, now),
-        (s.json, "split out of a merged case"),
+        (s.json, "split out of a merged case", ""),
     )?;
     let detail = SplitDetail {
         from_case_id: &f.case_id,
