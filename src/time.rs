@@ -28,19 +28,13 @@ pub fn timestamp_to_ms(ts: &prost_types::Timestamp) -> i64 {
         .saturating_add(i64::from(ts.nanos) / 1_000_000)
 }
 
-/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
+/// First and last day numbers the calendar arithmetic covers (-9999-01-01 and 9999-12-31).
+const DAY_RANGE: (i64, i64) = (-4_371_587, 2_932_896);
+
+/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian). Days outside the
+/// years -9999..=9999 are clamped to that range: no clock reading or deadline gets there.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    minhu_adapter::civil::civil(days.clamp(DAY_RANGE.0, DAY_RANGE.1)).unwrap_or((1970, 1, 1))
 }
 
 /// The local (Asia/Shanghai) day number since 1970-01-01 of an instant.
@@ -64,6 +58,15 @@ mod tests {
         let before = 1_795_363_199_000;
         assert_eq!(local_yyyymmdd(before), "20261122");
         assert_eq!(local_yyyymmdd(before + 1000), "20261123");
+    }
+
+    #[test]
+    fn civil_dates_cover_the_whole_range_and_clamp_beyond_it() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(DAY_RANGE.0), (-9999, 1, 1));
+        assert_eq!(civil_from_days(DAY_RANGE.1), (9999, 12, 31));
+        assert_eq!(civil_from_days(i64::MAX), (9999, 12, 31));
+        assert_eq!(civil_from_days(i64::MIN), (-9999, 1, 1));
     }
 
     #[test]

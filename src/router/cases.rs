@@ -116,7 +116,8 @@ pub fn datetime_ms(dt: &toml::value::Datetime) -> Result<i64, String> {
         toml::value::Offset::Custom { minutes } => i64::from(minutes),
     };
     let day =
-        super::calendar::days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day));
+        minhu_adapter::civil::day_number(i64::from(d.year), u32::from(d.month), u32::from(d.day))
+            .ok_or_else(|| format!("{dt} is not a real date"))?;
     let secs =
         day * 86_400 + i64::from(t.hour) * 3600 + i64::from(t.minute) * 60 + i64::from(t.second)
             - offset_min * 60;

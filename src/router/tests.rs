@@ -7,7 +7,16 @@ use crate::config::routing::RoutingConfig;
 use crate::pb;
 
 /// Monday 2026-11-23 10:00 Shanghai.
-const MON_10AM: i64 = (days_from_civil(2026, 11, 23) * 24 + 2) * 3_600_000;
+/// Monday 2026-11-23, 10:00 in Shanghai (02:00 UTC), in ms.
+const MON_10AM: i64 = 1_795_399_200_000;
+
+#[test]
+fn mon_10am_is_what_it_says() {
+    assert_eq!(
+        MON_10AM,
+        (days_from_civil(2026, 11, 23) * 24 + 2) * 3_600_000
+    );
+}
 
 fn config_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config")

@@ -2,48 +2,11 @@
 //! time, `2026-11-22 09:15:00` or ISO 8601 (`2026-11-22T09:15:00+08:00`, `…Z`); a time without
 //! an offset is China Standard Time (UTC+8, no daylight saving). Open311 answers carry ISO 8601
 //! with the `+08:00` offset.
+use minhu_adapter::civil::{civil, day_number, digits as num};
 use prost_types::Timestamp;
 
 /// China Standard Time, seconds east of UTC.
 const CST: i64 = 8 * 3600;
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
-fn num(s: &str) -> Option<i64> {
-    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse().ok())
-        .flatten()
-}
 
 /// Parses `YYYY-MM-DD[ T]HH:MM[:SS[.fff]][Z|±HH:MM]` (no offset: UTC+8) into a timestamp.
 pub fn parse(s: &str) -> Option<Timestamp> {
@@ -77,31 +40,26 @@ pub fn parse(s: &str) -> Option<Timestamp> {
     let mut t = clock.split(':');
     let (h, mi) = (num(t.next()?)?, num(t.next()?)?);
     let sec = t.next().map_or(Some(0), num)?;
-    let valid = (1..=12).contains(&mo)
-        && (1..=31).contains(&day)
-        && h < 24
-        && mi < 60
-        && sec < 61
-        && t.next().is_none()
-        && civil_from_days(days_from_civil(y, mo, day)) == (y, mo, day);
-    if !valid {
+    if h >= 24 || mi >= 60 || sec >= 61 || t.next().is_some() {
         return None;
     }
-    let seconds = days_from_civil(y, mo, day) * 86_400 + h * 3600 + mi * 60 + sec - offset;
+    let days = day_number(y, u32::try_from(mo).ok()?, u32::try_from(day).ok()?)?;
+    let seconds = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
     Some(Timestamp { seconds, nanos: 0 })
 }
 
-/// ISO 8601 in China Standard Time: `2026-11-22T09:15:00+08:00`.
-pub fn format(ts: &Timestamp) -> String {
-    let local = ts.seconds + CST;
-    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+/// ISO 8601 in China Standard Time: `2026-11-22T09:15:00+08:00`; None for a time whose local
+/// date lies outside the years -9999..=9999.
+pub fn format(ts: &Timestamp) -> Option<String> {
+    let local = ts.seconds.checked_add(CST)?;
+    let (y, m, d) = civil(local.div_euclid(86_400))?;
     let s = local.rem_euclid(86_400);
-    format!(
+    Some(format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00",
         s / 3600,
         s / 60 % 60,
         s % 60
-    )
+    ))
 }
 
 #[cfg(test)]
@@ -124,8 +82,9 @@ mod tests {
             format(&Timestamp {
                 seconds: want,
                 nanos: 0
-            }),
-            "2026-11-22T09:15:00+08:00"
+            })
+            .as_deref(),
+            Some("2026-11-22T09:15:00+08:00")
         );
     }
 

@@ -5,8 +5,10 @@
 //! - [`geo`]: coordinates in GCJ-02, BD-09 or CGCS2000 normalised to WGS-84, the received values
 //!   kept in the request.
 //! - [`division`]: administrative division codes (行政区划代码) checked and normalised.
+//! - [`civil`]: calendar dates as day numbers, for date parsers and working-day calendars.
 #![forbid(unsafe_code)]
 
+pub mod civil;
 pub mod division;
 pub mod geo;
 

@@ -145,7 +145,7 @@ impl EmergencyLinkage {
             reported_at: req
                 .reported_at
                 .as_ref()
-                .map(format_rfc3339)
+                .and_then(format_rfc3339)
                 .unwrap_or_default(),
         }
     }

@@ -1,46 +1,8 @@
 //! Times as dispatch centres send them: RFC 3339 (`2026-11-22T14:05:00+08:00`, `…Z`, optional
 //! fraction), or `YYYY-MM-DD HH:MM:SS` without an offset, which is China Standard Time
 //! (UTC+8, what every 110/119/120/122 system in the country records).
+use minhu_adapter::civil::{civil, day_number, digits as num};
 use prost_types::Timestamp;
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01 (the inverse of [`days_from_civil`]).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn num(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
 
 /// Parses a transfer time; None when it is not one of the accepted forms or not a real date.
 pub fn parse_time(text: &str) -> Option<Timestamp> {
@@ -58,12 +20,10 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
     }
     let (y, mo, d) = (num(&s[0..4])?, num(&s[5..7])?, num(&s[8..10])?);
     let (h, mi, se) = (num(&s[11..13])?, num(&s[14..16])?, num(&s[17..19])?);
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&mo) || d < 1 {
+    if !(1970..=9999).contains(&y) || h > 23 || mi > 59 || se > 59 {
         return None;
     }
-    if d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59 {
-        return None;
-    }
+    let days = day_number(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?)?;
     let (fraction, zone) = match rest.strip_prefix('.') {
         Some(f) => {
             let end = f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len());
@@ -96,24 +56,25 @@ pub fn parse_time(text: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    let seconds = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset_s;
+    let seconds = days * 86_400 + h * 3600 + mi * 60 + se - offset_s;
     Some(Timestamp {
         seconds,
         nanos: i32::try_from(nanos).ok()?,
     })
 }
 
-/// A timestamp as RFC 3339 in UTC, to the second: `2026-11-22T06:05:00Z`.
-pub fn format_rfc3339(ts: &Timestamp) -> String {
+/// A timestamp as RFC 3339 in UTC, to the second: `2026-11-22T06:05:00Z`; None outside the
+/// years -9999..=9999.
+pub fn format_rfc3339(ts: &Timestamp) -> Option<String> {
     let days = ts.seconds.div_euclid(86_400);
     let secs = ts.seconds.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
+    let (y, m, d) = civil(days)?;
+    Some(format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
         secs / 3600,
         secs % 3600 / 60,
         secs % 60
-    )
+    ))
 }
 
 #[cfg(test)]
@@ -134,10 +95,10 @@ mod tests {
         }
         let t = parse_time("2026-11-22T06:05:00.25Z").unwrap();
         assert_eq!((t.seconds, t.nanos), (want, 250_000_000));
-        assert_eq!(format_rfc3339(&t), "2026-11-22T06:05:00Z");
+        assert_eq!(format_rfc3339(&t).as_deref(), Some("2026-11-22T06:05:00Z"));
         assert_eq!(
-            format_rfc3339(&Timestamp::default()),
-            "1970-01-01T00:00:00Z"
+            format_rfc3339(&Timestamp::default()).as_deref(),
+            Some("1970-01-01T00:00:00Z")
         );
     }
 

@@ -114,30 +114,9 @@ fn pattern(pieces: &[Piece], v: &str) -> Option<i64> {
     if i != b.len() || !(1..=12).contains(&mo) || !(0..24).contains(&h) || mi > 59 || s > 60 {
         return None;
     }
-    if d < 1 || d > days_in_month(y, mo) {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let days =
+        minhu_adapter::civil::day_number(y, u32::try_from(mo).ok()?, u32::try_from(d).ok()?)?;
+    Some(days * 86_400 + h * 3600 + mi * 60 + s)
 }
 
 /// Parses `+08:00` / `-05:30` / `Z` into seconds east of UTC.

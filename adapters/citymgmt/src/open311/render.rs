@@ -167,13 +167,15 @@ fn service_request(t: &pb::GetTicketResponse, taxonomy: &Taxonomy) -> Node {
     let (status, notes) = status(t.case_status, &t.department_id);
     let name = taxonomy.get(&r.category).map_or("", |c| c.name.as_str());
     let when = |ts: &Option<prost_types::Timestamp>| {
-        ts.as_ref().map(crate::time::format).unwrap_or_default()
+        ts.as_ref()
+            .and_then(crate::time::format)
+            .unwrap_or_default()
     };
     let requested = r
         .reported_at
         .as_ref()
         .or(t.accepted_at.as_ref())
-        .map(crate::time::format);
+        .and_then(crate::time::format);
     let loc = r.location.clone().unwrap_or_default();
     let mut fields = vec![
         ("service_request_id", text(&t.ticket_id)),
