@@ -6,8 +6,6 @@ mod common;
 mod e2e;
 #[path = "wechat/fixtures.rs"]
 mod fixtures;
-#[path = "wechat/json.rs"]
-mod json;
 #[path = "wechat/push.rs"]
 mod push;
 

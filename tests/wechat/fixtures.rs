@@ -50,7 +50,7 @@ pub fn run(case: &str) -> (Value, Value) {
     let got = match protocol::open_push(&keys, &Query::parse(query.trim()), &body, now, 300) {
         Err(e) => json!({ "error": e.to_string() }),
         Ok(inbound) => match translate(&inbound.message, &source_system) {
-            Outcome::Ticket(r) => json!({ "ticket": super::json::request(&r) }),
+            Outcome::Ticket(r) => json!({ "ticket": crate::common::golden::request_json(&r) }),
             Outcome::Event { event } => json!({ "event": event }),
             Outcome::Unsupported { msg_type } => json!({ "unsupported": msg_type }),
         },
