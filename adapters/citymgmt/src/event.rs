@@ -23,7 +23,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::{CHANNEL, Invalid, Kind, Options, extra, is_http_url, pb, position_ok};
+use minhu_adapter::geo;
+
+use crate::{CHANNEL, Invalid, Kind, Options, extra, is_http_url, pb};
 
 type Obj = Map<String, Value>;
 
@@ -150,19 +152,15 @@ pub fn translate_object(o: &Obj, opts: &Options) -> Result<pb::Request, Invalid>
     };
     match (coordinate(o, "lat")?, coordinate(o, "lng")?) {
         (None, None) => {}
-        (Some(lat), Some(lng)) if position_ok(lat, lng) => {
-            location.lat = lat;
-            location.lng = lng;
-            location.original_lat = lat;
-            location.original_lng = lng;
-            location.coordinate_system = pb::CoordinateSystem::Cgcs2000 as i32;
-            location.has_coordinates = true;
-        }
-        (Some(_), Some(_)) => {
-            return Err(Invalid::new(
-                "lat",
-                "lat must be within ±90 and lng within ±180 degrees (CGCS2000)",
-            ));
+        (Some(lat), Some(lng)) => {
+            geo::set_position(&mut location, lat, lng, pb::CoordinateSystem::Cgcs2000).map_err(
+                |_| {
+                    Invalid::new(
+                        "lat",
+                        "lat must be within ±90 and lng within ±180 degrees (CGCS2000)",
+                    )
+                },
+            )?;
         }
         (None, Some(_)) => return Err(Invalid::new("lat", "is required when lng is given")),
         (Some(_), None) => return Err(Invalid::new("lng", "is required when lat is given")),

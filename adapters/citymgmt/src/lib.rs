@@ -156,11 +156,3 @@ pub(crate) fn is_http_url(url: &str) -> bool {
         && url.len() <= 2048
         && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
-
-/// Checks a WGS-84/CGCS2000 position: finite, latitude within ±90, longitude within ±180.
-pub(crate) fn position_ok(lat: f64, lng: f64) -> bool {
-    lat.is_finite()
-        && lng.is_finite()
-        && (-90.0..=90.0).contains(&lat)
-        && (-180.0..=180.0).contains(&lng)
-}

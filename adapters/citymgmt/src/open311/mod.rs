@@ -9,7 +9,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::taxonomy::Taxonomy;
-use crate::{Open311Error, extra, is_http_url, pb, position_ok, sha256_hex};
+use minhu_adapter::geo;
+
+use crate::{Open311Error, extra, is_http_url, pb, sha256_hex};
 
 pub mod render;
 
@@ -146,18 +148,14 @@ pub fn translate_post(
     };
     match (degrees(p, "lat")?, degrees(p, "long")?) {
         (None, None) => {}
-        (Some(lat), Some(lng)) if position_ok(lat, lng) => {
-            location.lat = lat;
-            location.lng = lng;
-            location.original_lat = lat;
-            location.original_lng = lng;
-            location.coordinate_system = pb::CoordinateSystem::Wgs84 as i32;
-            location.has_coordinates = true;
-        }
-        (Some(_), Some(_)) => {
-            return Err(Open311Error::bad_request(
-                "lat must be within ±90 and long within ±180 degrees (WGS-84)",
-            ));
+        (Some(lat), Some(lng)) => {
+            geo::set_position(&mut location, lat, lng, pb::CoordinateSystem::Wgs84).map_err(
+                |_| {
+                    Open311Error::bad_request(
+                        "lat must be within ±90 and long within ±180 degrees (WGS-84)",
+                    )
+                },
+            )?;
         }
         _ => return Err(Open311Error::bad_request("lat and long go together")),
     }
