@@ -171,31 +171,43 @@ pub async fn connect(url: &str) -> Connection {
 /// returns them in arrival order (possibly fewer than `expected`: the caller asserts).
 ///
 /// The queue may not exist yet (the gateway's relay declares it once it has connected): until
-/// `timeout`, a missing queue is waited for rather than treated as an error.
+/// `timeout`, a missing queue is waited for rather than treated as an error. So is a queue still
+/// being created: RabbitMQ 3.10 answers a consume on a quorum queue whose Raft cluster is not up
+/// yet with a connection-level INTERNAL_ERROR, so that attempt gets a fresh connection.
 pub async fn drain(url: &str, queue: &str, expected: usize, timeout: Duration) -> Vec<Delivery> {
     let deadline = tokio::time::Instant::now() + timeout;
-    let conn = connect(url).await;
+    let mut conn = connect(url).await;
     let mut consumer = loop {
-        // A failed consume closes the channel, so every attempt gets a fresh one.
-        let channel = conn.create_channel().await.expect("create channel");
-        match channel
-            .basic_consume(
-                queue.into(),
-                "minhu-test-drain".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-        {
+        // A failed consume closes the channel (or, mid-creation, the connection), so every
+        // attempt gets a fresh channel, and a fresh connection when the last one was closed.
+        let attempt = async {
+            conn.create_channel()
+                .await?
+                .basic_consume(
+                    queue.into(),
+                    "minhu-test-drain".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+        };
+        match attempt.await {
             Ok(consumer) => break consumer,
-            Err(e) if e.to_string().contains("NOT_FOUND") => {
+            Err(e) => {
+                let text = e.to_string();
+                let retry = text.contains("NOT_FOUND")
+                    || text.contains("INTERNAL")
+                    || !conn.status().connected();
+                assert!(retry, "cannot consume from {queue}: {e}");
                 if tokio::time::Instant::now() >= deadline {
                     let _ = conn.close(200, "done".into()).await;
                     return Vec::new();
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                if !conn.status().connected() {
+                    conn = connect(url).await;
+                }
             }
-            Err(e) => panic!("cannot consume from {queue}: {e}"),
         }
     };
     let mut got = Vec::new();
