@@ -258,7 +258,7 @@ fn day_of(v: &toml::value::Datetime, year: i64, key: &str, p: &mut Problems) -> 
         p.add(key, format!("{v} is not in {year}"));
         return None;
     }
-    // TOML parsers accept 2026-02-30.
+    // The toml parser refuses 2026-02-30, but a Datetime need not come from it.
     let day = minhu_adapter::civil::day_number(year, u32::from(date.month), u32::from(date.day));
     if day.is_none() {
         p.add(key, format!("{v} is not a real date"));

@@ -6,7 +6,6 @@ use super::calendar::days_from_civil;
 use crate::config::routing::RoutingConfig;
 use crate::pb;
 
-/// Monday 2026-11-23 10:00 Shanghai.
 /// Monday 2026-11-23, 10:00 in Shanghai (02:00 UTC), in ms.
 const MON_10AM: i64 = 1_795_399_200_000;
 
@@ -374,4 +373,27 @@ fn the_sample_needs_the_2027_calendar_from_15_december_2026() {
         err.contains("a deadline of 13 working days from today (2026-12-15) runs into 2027"),
         "{err}"
     );
+}
+
+#[test]
+fn a_case_time_that_is_no_real_date_is_refused() {
+    // The toml parser refuses 30 February itself; a Datetime built in code does not.
+    let feb30 = toml::value::Datetime {
+        date: Some(toml::value::Date {
+            year: 2026,
+            month: 2,
+            day: 30,
+        }),
+        time: Some(toml::value::Time {
+            hour: 10,
+            minute: 0,
+            second: 0,
+            nanosecond: 0,
+        }),
+        offset: Some(toml::value::Offset::Custom { minutes: 480 }),
+    };
+    let e = super::cases::datetime_ms(&feb30).unwrap_err();
+    assert!(e.contains("is not a real date"), "{e}");
+    let monday: toml::value::Datetime = "2026-11-23T10:00:00+08:00".parse().unwrap();
+    assert_eq!(super::cases::datetime_ms(&monday), Ok(MON_10AM));
 }

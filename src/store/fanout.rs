@@ -415,7 +415,11 @@ mod tests {
         // The same citizen writes again: it joins the case, so the lead and the co-handler
         // each get a case update (not a second new case), and a smell of gas is linked to 119
         // at once.
-        let second = store.accept(ticket("2", "还有燃气味", true)).await.unwrap();
+        // Today's rules would give the co-handler another deadline; the update keeps the one
+        // it was given when the case opened.
+        let mut second = ticket("2", "还有燃气味", true);
+        second.fan_out.co_handlers[0].route.due_at_ms = 2_100_000_000_000;
+        let second = store.accept(second).await.unwrap();
         assert_eq!(second.disposition, pb::Disposition::Merged);
         let rows = outbox(&dir);
         assert_eq!(rows.len(), 5, "{rows:?}");
@@ -440,6 +444,10 @@ mod tests {
         assert_eq!(update.kind, pb::DispatchKind::CaseUpdated as i32);
         assert_eq!(update.department_id, "urban-mgmt");
         assert_eq!(update.lead_department_id, "eco-env");
+        assert_eq!(
+            update.due_at,
+            Some(crate::time::ms_to_timestamp(2_000_000_000_000))
+        );
         let case = update.case.unwrap();
         assert_eq!(case.case_id, first.case_id);
         assert_eq!(case.report_count, 2);

@@ -89,6 +89,15 @@ mod tests {
     }
 
     #[test]
+    fn times_past_the_year_9999_are_not_formatted() {
+        let last = parse("9999-12-31 23:59:59").expect("in range");
+        assert_eq!(format(&last).as_deref(), Some("9999-12-31T23:59:59+08:00"));
+        for seconds in [last.seconds + 1, i64::MAX] {
+            assert_eq!(format(&Timestamp { seconds, nanos: 0 }), None, "{seconds}");
+        }
+    }
+
+    #[test]
     fn nonsense_is_refused() {
         for s in [
             "",

@@ -103,6 +103,22 @@ mod tests {
     }
 
     #[test]
+    fn times_past_the_year_9999_are_not_formatted() {
+        let last = parse_time("9999-12-31T23:59:59Z").expect("in range");
+        assert_eq!(
+            format_rfc3339(&last).as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+        for seconds in [last.seconds + 1, i64::MAX, i64::MIN] {
+            assert_eq!(
+                format_rfc3339(&Timestamp { seconds, nanos: 0 }),
+                None,
+                "{seconds}"
+            );
+        }
+    }
+
+    #[test]
     fn refused_forms() {
         for s in [
             "",
