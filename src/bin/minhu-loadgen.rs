@@ -285,3 +285,17 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_named_pid;
+
+    #[test]
+    fn cpu_of_takes_name_equals_pid_and_says_what_is_wrong() {
+        assert_eq!(parse_named_pid("broker=987"), Ok(("broker".into(), 987)));
+        let e = parse_named_pid("broker").unwrap_err();
+        assert!(e.contains("expected NAME=PID"), "{e}");
+        let e = parse_named_pid("broker=beam").unwrap_err();
+        assert!(e.contains("`beam` is not a process id"), "{e}");
+    }
+}

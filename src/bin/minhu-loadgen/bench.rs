@@ -219,24 +219,11 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             "ceiling: publishing {message_bytes}-byte messages to quorum queue {} (window {})",
             args.ceiling.ceiling_queue, args.ceiling.confirm_window
         );
-        let before: Vec<_> = args
-            .cpu_of
-            .iter()
-            .map(|(_, pid)| cpu_ticks_of(*pid))
-            .collect();
-        let self_before = cpu_ticks_self();
+        let meter = CpuMeter::start(&args.cpu_of);
         let c = ceiling::run(&args.ceiling, message_bytes, limit).await?;
         // The ceiling's own costs, to set beside the gateway phase's.
-        let mut spent: Vec<_> = args
-            .cpu_of
-            .iter()
-            .zip(before)
-            .map(|((name, pid), b)| (name.clone(), cpu_ticks_of(*pid).zip(b).map(|(a, b)| a - b)))
-            .collect();
-        spent.push((
-            "the ceiling publisher".to_owned(),
-            cpu_ticks_self().zip(self_before).map(|(a, b)| a - b),
-        ));
+        let mut spent = meter.others();
+        spent.push(("the ceiling publisher".to_owned(), meter.own()));
         for (name, ticks) in spent {
             if let Some(t) = ticks.filter(|_| c.confirmed > 0) {
                 eprintln!(
@@ -277,12 +264,7 @@ async fn gateway_phase(args: &BenchArgs, run_id: &str, limit: Limit) -> Result<G
     );
 
     let next = Arc::new(AtomicU64::new(0));
-    let cpu_before = cpu_ticks_self();
-    let watched_before: Vec<_> = args
-        .cpu_of
-        .iter()
-        .map(|(_, pid)| cpu_ticks_of(*pid))
-        .collect();
+    let meter = CpuMeter::start(&args.cpu_of);
     let start = Instant::now();
     let mut workers = Vec::with_capacity(args.in_flight);
     for i in 0..args.in_flight {
@@ -308,7 +290,7 @@ async fn gateway_phase(args: &BenchArgs, run_id: &str, limit: Limit) -> Result<G
         accepted += ok;
     }
     let submit_elapsed = start.elapsed();
-    let cpu_ticks = cpu_ticks_self().zip(cpu_before).map(|(a, b)| a - b);
+    let cpu_ticks = meter.own();
     let attempted = next.load(Ordering::Relaxed).min(match limit {
         Limit::Count(n) => n,
         Limit::Duration(_) => u64::MAX,
@@ -355,15 +337,7 @@ async fn gateway_phase(args: &BenchArgs, run_id: &str, limit: Limit) -> Result<G
         delivered,
         drained,
         cpu_ticks,
-        watched: args
-            .cpu_of
-            .iter()
-            .zip(watched_before)
-            .map(|((name, pid), before)| {
-                let spent = cpu_ticks_of(*pid).zip(before).map(|(a, b)| a - b);
-                (name.clone(), spent)
-            })
-            .collect(),
+        watched: meter.others(),
     })
 }
 
@@ -407,9 +381,44 @@ async fn worker(
     Ok((hist, errors, ok))
 }
 
-/// This process's user + system CPU time so far, in clock ticks (1/100 s on Linux), from
-/// `/proc/self/stat`; None where that file does not exist.
-pub fn cpu_ticks_self() -> Option<u64> {
+/// CPU time spent since [`CpuMeter::start`] by this process and by other local processes
+/// (`--cpu-of`), in clock ticks (1/100 s on Linux); None off Linux or for a process gone.
+pub struct CpuMeter {
+    own: Option<u64>,
+    others: Vec<(String, u32, Option<u64>)>,
+}
+
+impl CpuMeter {
+    pub fn start(others: &[(String, u32)]) -> Self {
+        Self {
+            own: cpu_ticks_self(),
+            others: others
+                .iter()
+                .map(|(name, pid)| (name.clone(), *pid, cpu_ticks_of(*pid)))
+                .collect(),
+        }
+    }
+
+    /// Ticks this process spent so far.
+    pub fn own(&self) -> Option<u64> {
+        since(cpu_ticks_self(), self.own)
+    }
+
+    /// (name, ticks spent so far) of each other process.
+    pub fn others(&self) -> Vec<(String, Option<u64>)> {
+        self.others
+            .iter()
+            .map(|(name, pid, start)| (name.clone(), since(cpu_ticks_of(*pid), *start)))
+            .collect()
+    }
+}
+
+fn since(now: Option<u64>, start: Option<u64>) -> Option<u64> {
+    now.zip(start).map(|(n, s)| n.saturating_sub(s))
+}
+
+/// This process's user + system CPU time so far, in ticks, from `/proc/self/stat`.
+fn cpu_ticks_self() -> Option<u64> {
     cpu_ticks_at("/proc/self/stat")
 }
 
@@ -540,6 +549,17 @@ mod tests {
         assert_ne!(a.source_id, b.source_id);
         assert_eq!(a.description.chars().count(), 60);
         assert!(typical_dispatch_bytes(60) > 200);
+    }
+
+    #[test]
+    fn a_meter_counts_this_process_and_others_it_can_read() {
+        let me = std::process::id();
+        let meter = CpuMeter::start(&[("me".into(), me), ("gone".into(), u32::MAX)]);
+        assert!(meter.own().is_some());
+        let others = meter.others();
+        assert_eq!(others[0].0, "me");
+        assert!(others[0].1.is_some());
+        assert_eq!(others[1], ("gone".to_owned(), None));
     }
 
     #[test]

@@ -10,15 +10,18 @@ use crate::sample::{self, SampleReport};
 
 /// Connects to the gateway's gRPC port.
 pub async fn connect(grpc: &str) -> Result<GatewayClient<Channel>> {
-    let endpoint = Endpoint::from_shared(grpc.to_owned())
+    Ok(GatewayClient::new(channel(grpc).await?))
+}
+
+/// One HTTP/2 connection to the gateway's gRPC port, for any of the services served there.
+pub async fn channel(grpc: &str) -> Result<Channel> {
+    Endpoint::from_shared(grpc.to_owned())
         .with_context(|| format!("`{grpc}` is not a valid gRPC address"))?
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30));
-    let channel = endpoint
+        .timeout(Duration::from_secs(30))
         .connect()
         .await
-        .with_context(|| format!("cannot connect to the gateway at {grpc}"))?;
-    Ok(GatewayClient::new(channel))
+        .with_context(|| format!("cannot connect to the gateway at {grpc}"))
 }
 
 pub async fn run(grpc: &str, reports: &[SampleReport], run_id: Option<String>) -> Result<()> {

@@ -9,10 +9,12 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 use hdrhistogram::Histogram;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::{bench::cpu_ticks_self, ceiling::per_second};
+use crate::bench::CpuMeter;
+use crate::ceiling::per_second;
+use crate::demo;
 
 /// What `grpc-floor` is told.
 pub struct Settings {
@@ -30,17 +32,10 @@ pub async fn run(s: Settings) -> Result<()> {
     }
     let mut clients = Vec::with_capacity(s.connections);
     for _ in 0..s.connections {
-        let channel = Endpoint::from_shared(s.grpc.clone())
-            .with_context(|| format!("`{}` is not a valid gRPC address", s.grpc))?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .connect()
-            .await
-            .with_context(|| format!("cannot connect to the gateway at {}", s.grpc))?;
-        clients.push(HealthClient::new(channel));
+        clients.push(HealthClient::new(demo::channel(&s.grpc).await?));
     }
     let service = Arc::new(s.service);
-    let cpu_before = cpu_ticks_self();
+    let meter = CpuMeter::start(&[]);
     let start = Instant::now();
     let mut workers = Vec::with_capacity(s.in_flight);
     for i in 0..s.in_flight {
@@ -61,7 +56,7 @@ pub async fn run(s: Settings) -> Result<()> {
         failed += bad;
     }
     let elapsed = start.elapsed();
-    let cpu = cpu_ticks_self().zip(cpu_before).map(|(a, b)| a - b);
+    let cpu = meter.own();
     let ms = |us: u64| us as f64 / 1000.0;
     println!(
         "grpc-floor: {ok} Health/Check calls ({failed} failed) in {:.2} s: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms{}",
