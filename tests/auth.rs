@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use common::broker::TestVhost;
-use common::gateway::{Gateway, Options, request};
+use common::gateway::{Gateway, Options, request, with_token};
 use common::http::send;
 use minhu::pb;
 use tonic::Code;
@@ -124,11 +124,11 @@ async fn grpc_with(
     req: pb::Request,
 ) -> Result<pb::SubmitResponse, tonic::Status> {
     let mut c = gw.client().await;
-    let mut r = tonic::Request::new(pb::SubmitRequest { request: Some(req) });
-    if let Some(t) = token {
-        r.metadata_mut()
-            .insert("authorization", format!("Bearer {t}").parse().unwrap());
-    }
+    let r = pb::SubmitRequest { request: Some(req) };
+    let r = match token {
+        Some(t) => with_token(r, t),
+        None => tonic::Request::new(r),
+    };
     c.submit(r).await.map(|r| r.into_inner())
 }
 
@@ -224,15 +224,12 @@ async fn forged_missing_and_misused_credentials_are_refused_and_store_nothing() 
     // Exactly the two permitted submissions are stored, and the first is intact.
     assert_eq!(gw.count("tickets"), 2);
     let mut c = gw.client().await;
-    let mut get = tonic::Request::new(pb::GetTicketRequest {
-        ticket_id: accepted.ticket_id.clone(),
-    });
-    get.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {HOTLINE_TOKEN}").parse().unwrap(),
-    );
+    let get = |token| {
+        let ticket_id = accepted.ticket_id.clone();
+        with_token(pb::GetTicketRequest { ticket_id }, token)
+    };
     let stored = c
-        .get_ticket(get)
+        .get_ticket(get(HOTLINE_TOKEN))
         .await
         .unwrap()
         .into_inner()
@@ -243,24 +240,16 @@ async fn forged_missing_and_misused_credentials_are_refused_and_store_nothing() 
     assert_eq!(stored.channel, good.channel);
     // Another system cannot read or split it (ticket numbers are sequential, and a ticket
     // holds a citizen's phone number): to it, the ticket does not exist.
-    let mut get = tonic::Request::new(pb::GetTicketRequest {
-        ticket_id: accepted.ticket_id.clone(),
-    });
-    get.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {PORTAL_TOKEN}").parse().unwrap(),
-    );
-    let s = c.get_ticket(get).await.unwrap_err();
+    let s = c.get_ticket(get(PORTAL_TOKEN)).await.unwrap_err();
     assert_eq!(s.code(), Code::NotFound, "{s:?}");
-    let mut split = tonic::Request::new(pb::SplitTicketRequest {
+    let split = pb::SplitTicketRequest {
         ticket_id: accepted.ticket_id.clone(),
         reason: "not mine".into(),
-    });
-    split.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {PORTAL_TOKEN}").parse().unwrap(),
-    );
-    let s = c.split_ticket(split).await.unwrap_err();
+    };
+    let s = c
+        .split_ticket(with_token(split, PORTAL_TOKEN))
+        .await
+        .unwrap_err();
     assert_eq!(s.code(), Code::NotFound, "{s:?}");
     let log = gw.log_text();
     assert!(!log.contains(HOTLINE_TOKEN) && !log.contains(PORTAL_TOKEN));

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::broker::TestVhost;
-use common::gateway::{Gateway, Options, request};
+use common::gateway::{Gateway, Options, request, with_token};
 use minhu::pb;
 use minhu::pb::gateway_client::GatewayClient;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -111,13 +111,13 @@ async fn submit(
     token: Option<&str>,
     id: &str,
 ) -> Result<pb::SubmitResponse, tonic::Status> {
-    let mut r = tonic::Request::new(pb::SubmitRequest {
+    let r = pb::SubmitRequest {
         request: Some(request(pb::Channel::Hotline12345, id, "road")),
-    });
-    if let Some(t) = token {
-        r.metadata_mut()
-            .insert("authorization", format!("Bearer {t}").parse().unwrap());
-    }
+    };
+    let r = match token {
+        Some(t) => with_token(r, t),
+        None => tonic::Request::new(r),
+    };
     c.submit(r).await.map(|r| r.into_inner())
 }
 
@@ -171,11 +171,12 @@ async fn grpc_over_tls_identifies_callers_by_certificate_or_token() {
 
     assert_eq!(s.gw.count("tickets"), 2);
     let mut c = grpc(&s, None).await.unwrap();
-    let mut get = tonic::Request::new(pb::GetTicketRequest {
-        ticket_id: ok.ticket_id,
-    });
-    get.metadata_mut()
-        .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+    let get = with_token(
+        pb::GetTicketRequest {
+            ticket_id: ok.ticket_id,
+        },
+        TOKEN,
+    );
     let t = c.get_ticket(get).await.unwrap().into_inner();
     assert_eq!(t.request.unwrap().source_id, "T-1");
 }

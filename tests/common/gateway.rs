@@ -309,3 +309,11 @@ pub async fn submit(
         .await
         .map(|r| r.into_inner())
 }
+
+/// A gRPC request carrying `token` as its bearer credential.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
