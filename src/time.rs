@@ -2,6 +2,8 @@
 //! offset +08:00; dates in ticket numbers and deadlines are local dates.
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use minhu_adapter::civil;
+
 /// Seconds east of UTC for Asia/Shanghai.
 pub const CST_OFFSET_SECS: i64 = 8 * 3600;
 
@@ -28,13 +30,11 @@ pub fn timestamp_to_ms(ts: &prost_types::Timestamp) -> i64 {
         .saturating_add(i64::from(ts.nanos) / 1_000_000)
 }
 
-/// First and last day numbers the calendar arithmetic covers (-9999-01-01 and 9999-12-31).
-const DAY_RANGE: (i64, i64) = (-4_371_587, 2_932_896);
-
 /// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian). Days outside the
 /// years -9999..=9999 are clamped to that range: no clock reading or deadline gets there.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    minhu_adapter::civil::civil(days.clamp(DAY_RANGE.0, DAY_RANGE.1)).unwrap_or((1970, 1, 1))
+    let (first, last) = civil::DAY_RANGE;
+    civil::civil(days.clamp(first, last)).unwrap_or((1970, 1, 1))
 }
 
 /// The local (Asia/Shanghai) day number since 1970-01-01 of an instant.
@@ -63,8 +63,8 @@ mod tests {
     #[test]
     fn civil_dates_cover_the_whole_range_and_clamp_beyond_it() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(DAY_RANGE.0), (-9999, 1, 1));
-        assert_eq!(civil_from_days(DAY_RANGE.1), (9999, 12, 31));
+        assert_eq!(civil_from_days(civil::DAY_RANGE.0), (-9999, 1, 1));
+        assert_eq!(civil_from_days(civil::DAY_RANGE.1), (9999, 12, 31));
         assert_eq!(civil_from_days(i64::MAX), (9999, 12, 31));
         assert_eq!(civil_from_days(i64::MIN), (-9999, 1, 1));
     }

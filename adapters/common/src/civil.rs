@@ -6,6 +6,12 @@ use time::{Date, Month};
 /// Julian day number of 1970-01-01.
 const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
 
+/// The first and last day numbers this module covers: -9999-01-01 and 9999-12-31.
+pub const DAY_RANGE: (i64, i64) = (
+    Date::MIN.to_julian_day() as i64 - UNIX_EPOCH_JULIAN_DAY,
+    Date::MAX.to_julian_day() as i64 - UNIX_EPOCH_JULIAN_DAY,
+);
+
 /// The day number of `y-m-d`, or None when that is not a real date (30 February, month 13) or
 /// lies outside the years -9999..=9999.
 pub fn day_number(y: i64, m: u32, d: u32) -> Option<i64> {
@@ -60,6 +66,10 @@ mod tests {
         assert_eq!(day_number(2026, 4, 31), None);
         assert_eq!(day_number(2026, 1, 0), None);
         assert_eq!(day_number(99_999, 1, 1), None);
+        assert_eq!(civil(DAY_RANGE.0), Some((-9999, 1, 1)));
+        assert_eq!(civil(DAY_RANGE.1), Some((9999, 12, 31)));
+        assert_eq!(civil(DAY_RANGE.0 - 1), None);
+        assert_eq!(civil(DAY_RANGE.1 + 1), None);
         assert_eq!(civil(i64::MAX), None);
         assert_eq!(civil(10_000_000), None);
     }
