@@ -72,12 +72,18 @@ pub async fn serve(
     let reload_stop = CancellationToken::new();
     let reloader = crate::router::reload::Reloader {
         routing_file: loaded.routing_file.clone(),
-        live,
+        live: live.clone(),
         metrics: metrics.clone(),
         amqp: cfg.amqp.clone(),
         declared: departments.clone(),
+        store: Some(store.clone()),
     };
     reloader.init_metrics();
+    // Official calendars added while the gateway was stopped count from the start.
+    crate::router::recount::recount_logged(&store, &reloader.live.current(), &metrics).await;
+    for p in reloader.live.current().provisional_years(crate::time::now_ms()) {
+        tracing::warn!("{p}");
+    }
     let reload_task = tokio::spawn(reloader.run(reload_stop.clone()));
     let sweeper_stop = CancellationToken::new();
     let sweeper = rate_limits.map(|l| l.spawn_sweeper(sweeper_stop.clone()));
@@ -142,6 +148,7 @@ pub async fn serve(
         auth,
     });
     let http_state = HttpState {
+        router: live,
         metrics: metrics.clone(),
         closing: closing.clone(),
     };

@@ -15,6 +15,9 @@ use crate::telemetry::Metrics;
 #[derive(Clone)]
 pub struct HttpState {
     pub metrics: Arc<Metrics>,
+    /// The live router: readiness and metrics show the years its deadlines reach that have
+    /// no official working-day calendar yet.
+    pub router: crate::router::live::LiveRouter,
     /// Set while shutting down: readiness turns false so load balancers stop sending.
     pub closing: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -36,13 +39,22 @@ async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
         "disconnected"
     };
     let depth = s.metrics.outbox_depth.load(Relaxed);
+    let provisional = s
+        .router
+        .current()
+        .provisional_years(crate::time::now_ms());
     let body = serde_json::json!({
         "accepting": !s.closing.load(Relaxed),
         "broker": broker,
         "outbox_depth": depth,
+        "calendar": {
+            "provisional_years": provisional.iter().map(|p| p.year).collect::<Vec<_>>(),
+            "warnings": provisional.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        },
     });
     // Ready means "accepting reports": an unreachable broker does not stop intake (the outbox
-    // holds the work), so it is reported but does not fail readiness.
+    // holds the work), so it is reported but does not fail readiness; nor does a missing
+    // calendar file, which only makes deadlines provisional.
     let code = if s.closing.load(Relaxed) {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -55,6 +67,7 @@ async fn metrics(State(s): State<HttpState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render()
+            + &crate::router::coverage::render_metrics(&s.router.current(), crate::time::now_ms())
             + &crate::intake::channels::mailbox::render_metrics()
             + &crate::protect::metrics::render(),
     )

@@ -195,6 +195,7 @@ impl Intake {
             department_id: accepted.department_id,
             level: accepted.level as i32,
             due_at: Some(ms_to_timestamp(accepted.due_at_ms)),
+            due_at_provisional: accepted.due_provisional,
         })
     }
 
@@ -289,6 +290,7 @@ fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
         rule_id: v.rule_id,
         dispatch_pending: v.dispatch_pending,
         merge: None,
+        due_at_provisional: v.due_provisional,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Compiling the routing file into a [`Router`], checking everything at once: unknown
 //! departments, duplicate ids, bad levels, channels, codes, globs and regexes, missing
 //! deadlines, rules shadowed by an earlier catch-all, unreachable departments, and deadlines
-//! that would need a year the working-day calendar has no file for.
+//! that no working-day calendar can count (see [`super::coverage`] for years that are only
+//! provisional, which are warnings).
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -59,6 +60,10 @@ pub struct Router {
     pub(super) fallback: Action,
     pub(super) linkage: Vec<Linkage>,
     pub(super) inferrer: CategoryInferrer,
+    /// The longest working-day deadline per calendar (see [`super::coverage`]).
+    pub(super) reach: Vec<super::coverage::Reach>,
+    /// Each department's working-day calendar.
+    pub(super) calendars: HashMap<String, Arc<Calendar>>,
 }
 
 /// Per-department facts actions need.
@@ -87,10 +92,10 @@ impl Router {
     /// Validates `cfg` as if loaded at `now_ms`.
     ///
     /// Calendar coverage is checked here, so at every start, `check-config`, `routes test` and
-    /// reload: each department's calendar must cover today plus its longest deadline in
-    /// working days. A routing file that passes today can fail a later check when a year's
-    /// file is missing — that is the point: add `config/calendar/<next year>.toml` as soon as
-    /// the State Council publishes it (usually in November).
+    /// reload: each department's calendar must be able to count today plus its longest
+    /// deadline in working days. A year without an official file is counted provisionally and
+    /// only warned about ([`Router::provisional_years`]): a gateway never refuses citizens
+    /// because the State Council's notice is late.
     pub fn compile_at(
         cfg: &RoutingConfig,
         file: &Path,
@@ -183,11 +188,16 @@ impl Router {
                 );
             }
         }
-        if let Some(fb) = &fallback {
-            let mut all = vec![("fallback".to_owned(), fb.clone())];
-            collect_actions("rule", &rules, &mut all);
-            super::conditions::check_coverage(&mut c.p, &all, now_ms);
-        }
+        let (reach, calendars) = match &fallback {
+            Some(fb) => {
+                let mut all = vec![("fallback".to_owned(), fb.clone())];
+                collect_actions("rule", &rules, &mut all);
+                let reach = super::coverage::longest(&all);
+                super::coverage::check(&mut c.p, &reach, now_ms);
+                (reach, super::coverage::calendars(&all))
+            }
+            None => (Vec::new(), HashMap::new()),
+        };
 
         let inferrer = match &cfg.taxonomy {
             None => CategoryInferrer::default(),
@@ -223,6 +233,8 @@ impl Router {
                 fallback,
                 linkage,
                 inferrer,
+                reach,
+                calendars,
             }),
             _ => Err(ConfigError { problems }),
         }

@@ -1,14 +1,9 @@
 //! The conditions half of compiling: parsing and checking each rule's conditions (channels,
-//! codes, globs, regexes, areas, time ranges), the emergency linkage rules, and whether the
-//! working-day calendars cover the deadlines. [`super::compile`] does the tree and the actions.
-use std::sync::Arc;
-
+//! codes, globs, regexes, areas, time ranges) and the emergency linkage rules.
+//! [`super::compile`] does the tree and the actions.
 use super::area::Area;
-use super::calendar::{Calendar, date_string};
-use super::compile::{Action, Compiler, Linkage};
-use super::deadline::Deadline;
+use super::compile::{Compiler, Linkage};
 use super::rules::{CategoryPattern, Matcher, parse_time_range};
-use crate::config::problem::Problems;
 use crate::config::routing::{LinkageRule, Role, Rule};
 use crate::pb;
 
@@ -178,37 +173,3 @@ impl Compiler<'_> {
     }
 }
 
-/// Each calendar must cover today plus the longest deadline counted by it.
-pub(super) fn check_coverage(p: &mut Problems, actions: &[(String, Action)], now_ms: i64) {
-    let mut longest: Vec<(&Arc<Calendar>, u32, &str)> = Vec::new();
-    for (key, a) in actions {
-        let Deadline::WorkingDays(n) = a.deadline else {
-            continue;
-        };
-        match longest
-            .iter_mut()
-            .find(|(c, _, _)| Arc::ptr_eq(c, &a.calendar))
-        {
-            Some(entry) if entry.1 < n => *entry = (&a.calendar, n, key),
-            Some(_) => {}
-            None => longest.push((&a.calendar, n, key)),
-        }
-    }
-    for (cal, n, key) in longest {
-        if let Err(e) = Deadline::WorkingDays(n).due_at(now_ms, cal) {
-            let dir = match cal.as_ref() {
-                Calendar::Official { dir, .. } => dir.display().to_string(),
-                Calendar::EveryDay | Calendar::Weekdays => String::new(),
-            };
-            p.add(
-                key,
-                format!(
-                    "a deadline of {n} working days from today ({}) runs into {}, which has no calendar file: add {dir}/{}.toml",
-                    date_string(crate::time::local_day(now_ms)),
-                    e.year,
-                    e.year
-                ),
-            );
-        }
-    }
-}

@@ -1,5 +1,7 @@
 //! Deadlines (办理时限): N hours around the clock, or N working days by the department's
-//! working-day calendar ([`super::calendar`]) in Asia/Shanghai.
+//! working-day calendar ([`super::calendar`]) in Asia/Shanghai. A deadline remembers which
+//! provisional years it counted days of, so it can be marked and recomputed once the official
+//! calendar for those years is in.
 use super::calendar::{Calendar, Uncovered};
 use crate::time::{CST_OFFSET_SECS, local_day};
 
@@ -14,20 +16,46 @@ pub enum Deadline {
     Hours(u32),
 }
 
+/// When a deadline falls due, and on what it rests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// The instant, ms since the epoch.
+    pub at_ms: i64,
+    /// Years without an official calendar whose days were counted, ascending; empty when the
+    /// deadline rests on official calendars only.
+    pub provisional: Vec<i64>,
+}
+
 impl Deadline {
     /// The instant (ms since epoch) this deadline falls due for work accepted at `from_ms`.
-    /// Fails when the count runs into a year the calendar has no file for.
+    /// Fails only when the count runs into a year the calendar cannot answer for at all.
     pub fn due_at(self, from_ms: i64, cal: &Calendar) -> Result<i64, Uncovered> {
-        match self {
-            Deadline::Hours(h) => Ok(from_ms + i64::from(h) * 3_600_000),
+        self.due(from_ms, cal).map(|d| d.at_ms)
+    }
+
+    /// As [`Deadline::due_at`], with the provisional years it counted.
+    pub fn due(self, from_ms: i64, cal: &Calendar) -> Result<Due, Uncovered> {
+        let mut provisional: Vec<i64> = Vec::new();
+        let mut working = |day: i64| -> Result<bool, Uncovered> {
+            let d = cal.day(day)?;
+            if d.provisional {
+                let year = crate::time::civil_from_days(day).0;
+                if provisional.last() != Some(&year) {
+                    provisional.push(year);
+                }
+            }
+            Ok(d.working)
+        };
+        let at_ms = match self {
+            Deadline::Hours(h) => from_ms + i64::from(h) * 3_600_000,
             Deadline::WorkingDays(n) => {
                 let local_ms = from_ms + CST_OFFSET_SECS * 1000;
                 let mut tod = local_ms.rem_euclid(DAY_MS);
                 let mut day = local_day(from_ms);
                 // Work accepted on a rest day counts as accepted at the start of the next
                 // working day, so the department still gets N whole working days.
-                if !cal.is_working_day(day)? {
-                    while !cal.is_working_day(day)? {
+                if !working(day)? {
+                    while !working(day)? {
                         day += 1;
                     }
                     tod = 0;
@@ -35,13 +63,14 @@ impl Deadline {
                 let mut left = n;
                 while left > 0 {
                     day += 1;
-                    if cal.is_working_day(day)? {
+                    if working(day)? {
                         left -= 1;
                     }
                 }
-                Ok(day * DAY_MS + tod - CST_OFFSET_SECS * 1000)
+                day * DAY_MS + tod - CST_OFFSET_SECS * 1000
             }
-        }
+        };
+        Ok(Due { at_ms, provisional })
     }
 }
 
@@ -109,14 +138,28 @@ mod tests {
     }
 
     #[test]
-    fn a_deadline_into_an_unknown_year_is_an_error() {
-        let due = Deadline::WorkingDays(13).due_at(at(2026, 12, 24, 10), &official());
-        assert_eq!(due, Err(Uncovered { year: 2027 }));
+    fn a_deadline_into_a_year_without_a_file_is_provisional() {
+        let cal = official();
+        // Thursday 24 December 2026 + 13 working days: 25, 28-31 December (5), then 2027 without
+        // a file: 1 January is a statutory holiday, 4-8 and 11-13 January (8) make 13.
+        let due = Deadline::WorkingDays(13).due(at(2026, 12, 24, 10), &cal);
+        assert_eq!(
+            due,
+            Ok(Due {
+                at_ms: at(2027, 1, 13, 10),
+                provisional: vec![2027]
+            })
+        );
+        // Within 2026 it rests on the official file only.
+        let due = Deadline::WorkingDays(3).due(at(2026, 12, 1, 10), &cal).unwrap();
+        assert!(due.provisional.is_empty());
         // Hours never need the calendar.
-        assert!(
-            Deadline::Hours(48)
-                .due_at(at(2026, 12, 31, 10), &official())
-                .is_ok()
+        let due = Deadline::Hours(48).due(at(2026, 12, 31, 10), &cal).unwrap();
+        assert!(due.provisional.is_empty());
+        // Beyond what the generator covers, the calendar cannot answer.
+        assert_eq!(
+            Deadline::WorkingDays(1).due_at(at(2400, 1, 3, 10), &cal),
+            Err(Uncovered { year: 2400 })
         );
     }
 

@@ -68,10 +68,9 @@ pub struct Explanation {
 }
 
 impl Router {
-    /// Routes a request accepted at `now_ms`. Never fails: a deadline that runs past the
-    /// working-day calendar (possible only when the service ran into a year whose file was
-    /// never added, since load checks coverage) is counted Monday to Friday and flagged in
-    /// [`Routed::calendar_gap`] for the caller to log and count.
+    /// Routes a request accepted at `now_ms`. Never fails: a deadline that runs past what any
+    /// calendar can count (a year the provisional generator does not cover either) is counted
+    /// Monday to Friday and flagged in [`Routed::calendar_gap`] for the caller to log and count.
     pub fn route(&self, req: &pb::Request, now_ms: i64) -> Routed {
         self.run(req, now_ms, None, None)
     }
@@ -118,17 +117,25 @@ impl Router {
 
         let mut gap = None;
         let mut decision = |a: &Action| {
-            let due_at_ms = a.deadline.due_at(now_ms, &a.calendar).unwrap_or_else(|e| {
+            let due = a.deadline.due(now_ms, &a.calendar).unwrap_or_else(|e| {
                 gap = Some(e);
                 a.deadline
-                    .due_at(now_ms, &super::calendar::Calendar::weekdays())
-                    .unwrap_or(now_ms)
+                    .due(now_ms, &super::calendar::Calendar::weekdays())
+                    .unwrap_or(super::deadline::Due {
+                        at_ms: now_ms,
+                        provisional: Vec::new(),
+                    })
             });
             RouteDecision {
                 department_id: a.department_id.clone(),
                 routing_key: a.routing_key.clone(),
                 level: a.level,
-                due_at_ms,
+                due_at_ms: due.at_ms,
+                working_days: match a.deadline {
+                    super::deadline::Deadline::WorkingDays(n) => Some(n),
+                    super::deadline::Deadline::Hours(_) => None,
+                },
+                provisional_years: due.provisional,
                 rule_id: a.rule_id.clone(),
                 routing_version: self.version.clone(),
             }

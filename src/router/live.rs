@@ -57,6 +57,8 @@ pub struct RoutingMetrics {
     pub linkage_flagged: AtomicU64,
     /// Deadlines counted past the end of the working-day calendar.
     pub calendar_gaps: AtomicU64,
+    /// Provisional deadlines counted again on an official calendar.
+    pub deadlines_recounted: AtomicU64,
 }
 
 impl RoutingMetrics {
@@ -96,8 +98,13 @@ impl RoutingMetrics {
             ),
             (
                 "minhu_calendar_gaps_total",
-                "Deadlines counted past the end of the working-day calendar (add the next year's file).",
+                "Deadlines that no working-day calendar could count (counted Monday to Friday).",
                 &self.calendar_gaps,
+            ),
+            (
+                "minhu_deadlines_recounted_total",
+                "Provisional deadlines counted again once the official calendar of their year came in.",
+                &self.deadlines_recounted,
             ),
         ] {
             let _ = writeln!(

@@ -34,6 +34,9 @@ pub struct Reloader {
     /// Queues known to exist: the start-up router's or added by an earlier reload. Shared
     /// with the relay, which declares them all again whenever it reconnects.
     pub declared: KnownQueues,
+    /// The store whose provisional deadlines are counted again after each reload (a new
+    /// official calendar file arrives as a reload); None in tools that only route.
+    pub store: Option<crate::store::Store>,
 }
 
 impl Reloader {
@@ -80,7 +83,13 @@ impl Reloader {
             self.declared.add(missing);
         }
         let version = router.version().to_owned();
+        for p in router.provisional_years(crate::time::now_ms()) {
+            tracing::warn!("{p}");
+        }
         self.live.swap(router);
+        if let Some(store) = &self.store {
+            super::recount::recount_logged(store, &self.live.current(), &self.metrics).await;
+        }
         Ok(version)
     }
 

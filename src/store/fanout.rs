@@ -120,7 +120,8 @@ fn audit(
 
 /// Case updates for the co-handlers of `case`, which the report `t` was just merged into. Each
 /// of this report's co-handlers that holds the case (the audit trail shows its co-handler
-/// dispatch) hears of the new report as the lead does, with the deadline it was given then.
+/// dispatch) hears of the new report as the lead does, with the deadline it was given then
+/// (or, once a provisional deadline was counted again, its latest recount).
 pub(super) fn co_handler_updates(
     tx: &Connection,
     st: &mut State,
@@ -139,9 +140,11 @@ pub(super) fn co_handler_updates(
             .prepare_cached(
                 "SELECT json_extract(detail, '$.due_at_ms'), json_extract(detail, '$.rule_id')
                    FROM audit
-                  WHERE case_id = ?1 AND event = 'co_handler'
+                  WHERE case_id = ?1 AND event IN ('co_handler', 'deadline_recounted')
                     AND json_extract(detail, '$.department_id') = ?2
-                  ORDER BY seq LIMIT 1",
+                  ORDER BY event = 'deadline_recounted' DESC,
+                           CASE WHEN event = 'co_handler' THEN seq ELSE -seq END
+                  LIMIT 1",
             )?
             .query_row(params![case.case_id, r.department_id], |row| {
                 Ok((row.get(0)?, row.get(1)?))
@@ -232,6 +235,8 @@ pub(super) fn extra(
         });
         body.routing_reason = format!("co-handler by rule {}", r.rule_id);
         body.lead_department_id.clone_from(&t.route.department_id);
+        body.due_at_provisional = !r.provisional_years.is_empty() && r.working_days.is_some();
+        super::deadlines::record(tx, case_id, r, now)?;
         let (payload, content) = encode(&body, co.json)?;
         rows.push(outbox_row(
             tx,
@@ -322,6 +327,8 @@ mod tests {
             routing_key: format!("dept.{department}"),
             level: pb::Level::BStreet,
             due_at_ms: 2_000_000_000_000,
+            working_days: Some(5),
+            provisional_years: Vec::new(),
             rule_id: "r".into(),
             routing_version: "v".into(),
         }

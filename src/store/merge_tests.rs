@@ -37,6 +37,8 @@ fn report(source_id: &str, phone: &str) -> NewTicket {
             routing_key: "dept.roads".into(),
             level: pb::Level::CDistrict,
             due_at_ms: 2_000_000_000_000,
+            working_days: Some(5),
+            provisional_years: Vec::new(),
             rule_id: "roads".into(),
             routing_version: "v1".into(),
         },

@@ -3,12 +3,14 @@
 //! - [`schema`]: tables and migrations.
 //! - `writer`: the one thread that writes, committing many commands per fsync.
 //! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging.
+//! - `deadlines`: deadlines counted on a provisional calendar, and recounting them.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
 //!
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
+mod deadlines;
 mod error;
 mod explain;
 mod fanout;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use deadlines::{ProvisionalDeadline, Recount};
 pub use error::StoreError;
 pub use model::*;
 
@@ -208,6 +211,17 @@ impl Store {
     /// Moves a merged ticket into a new case of its own (see [`split`]).
     pub async fn split(&self, s: SplitTicket) -> Result<Split, StoreError> {
         self.call(|reply| Command::Split(Box::new(s), reply)).await
+    }
+
+    /// Every provisional deadline of an open case (see `deadlines`).
+    pub async fn provisional_deadlines(&self) -> Result<Vec<ProvisionalDeadline>, StoreError> {
+        self.reader.with(deadlines::list).await
+    }
+
+    /// Applies recounted deadlines in one transaction, with a `CASE_UPDATED` dispatch for each
+    /// one that moved. Returns how many dispatches that made.
+    pub async fn apply_recounts(&self, recounts: Vec<Recount>) -> Result<usize, StoreError> {
+        self.call(|reply| Command::Recount(recounts, reply)).await
     }
 
     /// Tickets matching `q`, newest first.

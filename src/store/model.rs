@@ -73,6 +73,11 @@ pub struct RouteDecision {
     pub level: pb::Level,
     /// Deadline, milliseconds since the epoch.
     pub due_at_ms: i64,
+    /// The deadline in working days, counted from acceptance; None for one in hours.
+    pub working_days: Option<u32>,
+    /// Years without an official calendar whose days the deadline counted (ascending; empty
+    /// when it is official). Such a deadline is recomputed when the year's file comes.
+    pub provisional_years: Vec<i64>,
     /// Rule that decided (`fallback` when none matched).
     pub rule_id: String,
     /// Version of the routing config that decided.
@@ -88,6 +93,8 @@ pub struct Accepted {
     pub department_id: String,
     pub level: pb::Level,
     pub due_at_ms: i64,
+    /// The deadline counted days of a year without an official calendar.
+    pub due_provisional: bool,
 }
 
 /// A ticket as `GetTicket` shows it.
@@ -103,6 +110,8 @@ pub struct TicketView {
     pub due_at_ms: i64,
     pub rule_id: String,
     pub dispatch_pending: bool,
+    /// The case's deadline counted days of a year without an official calendar.
+    pub due_provisional: bool,
 }
 
 /// Which tickets to list (Open311 `GET requests`, later operators' queries).

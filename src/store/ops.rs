@@ -33,7 +33,9 @@ pub(super) fn accept(
     let req = &t.request;
     let existing = tx
         .prepare_cached(
-            "SELECT t.ticket_id, t.case_id, c.department_id, c.level, c.due_at
+            "SELECT t.ticket_id, t.case_id, c.department_id, c.level, c.due_at,
+                    EXISTS (SELECT 1 FROM provisional_deadlines p
+                             WHERE p.case_id = c.case_id AND p.department_id = c.department_id)
                FROM tickets t JOIN cases c ON c.case_id = t.case_id
               WHERE t.channel = ?1 AND t.source_system = ?2 AND t.source_id = ?3",
         )?
@@ -47,6 +49,7 @@ pub(super) fn accept(
                     department_id: r.get(2)?,
                     level: pb::Level::try_from(r.get::<_, i32>(3)?).unwrap_or_default(),
                     due_at_ms: r.get(4)?,
+                    due_provisional: r.get(5)?,
                 })
             },
         )
@@ -195,6 +198,24 @@ fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, Store
         .optional()?)
 }
 
+/// A case by number, if it is still open.
+pub(super) fn open_case_by_id(tx: &Connection, case_id: &str) -> Result<Option<OpenCase>, StoreError> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.case_id = ?1 AND c.status IN (?2, ?3, ?4)"
+        ))?
+        .query_row(
+            params![
+                case_id,
+                pb::CaseStatus::Open as i32,
+                pb::CaseStatus::Dispatched as i32,
+                pb::CaseStatus::InProgress as i32
+            ],
+            open_case_row,
+        )
+        .optional()?)
+}
+
 /// A new case with this ticket, routed by the router's decision.
 fn open_case(
     tx: &Connection,
@@ -261,6 +282,7 @@ pub(super) fn insert_case(
         case_seq,
         route.routing_key,
     ])?;
+    super::deadlines::record(tx, &case_id, route, now)?;
     let case = OpenCase {
         seq: case_seq,
         case_id,
@@ -403,13 +425,15 @@ fn file(
         department_id: case.department_id.clone(),
         level: case.level,
         due_at_ms: case.due_at_ms,
+        due_provisional: super::deadlines::is_provisional(tx, &case.case_id, &case.department_id)?,
     };
     Ok((accepted, rows))
 }
 
 /// Creates a dispatch of `kind` about `case` carrying one ticket, and its outbox row; `json`
-/// encodes it as proto3 JSON, a non-empty `reason` is the routing reason it carries, and a
-/// non-empty `lead` names the lead department when `case` is a co-handler's view of the case.
+/// encodes it as proto3 JSON, a non-empty `reason` is the routing reason a new case carries (or
+/// the reason for an update), and a non-empty `lead` names the lead department when `case` is
+/// a co-handler's view of the case. The deadline is marked provisional when it is.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn hand_off(
     tx: &Connection,
@@ -458,10 +482,15 @@ pub(super) fn hand_off(
     let channel = pb::Channel::try_from(req.channel)
         .unwrap_or_default()
         .as_str_name();
-    if !reason.is_empty() {
+    if reason.is_empty() {
+    } else if kind == pb::DispatchKind::NewCase {
         body.routing_reason = reason.to_owned();
+    } else {
+        body.update_reason = reason.to_owned();
     }
     lead.clone_into(&mut body.lead_department_id);
+    body.due_at_provisional =
+        super::deadlines::is_provisional(tx, &case.case_id, &case.department_id)?;
     let (payload, content) = super::fanout::encode(&body, json)?;
     let row = super::fanout::outbox_row(
         tx,

@@ -53,7 +53,9 @@ impl Reader {
 /// The columns a [`TicketView`] is read from, in [`view_of`]'s order.
 const VIEW_COLUMNS: &str =
     "t.ticket_id, t.case_id, t.request, t.accepted_at, c.status, c.department_id,
-    c.level, c.due_at, c.rule_id, EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = c.case_id)";
+    c.level, c.due_at, c.rule_id, EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = c.case_id),
+    EXISTS (SELECT 1 FROM provisional_deadlines p
+             WHERE p.case_id = c.case_id AND p.department_id = c.department_id)";
 
 /// Reads one row selected with [`VIEW_COLUMNS`].
 fn view_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
@@ -73,6 +75,7 @@ fn view_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
         due_at_ms: r.get(7)?,
         rule_id: r.get(8)?,
         dispatch_pending: r.get(9)?,
+        due_provisional: r.get(10)?,
     })
 }
 

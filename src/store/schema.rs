@@ -153,6 +153,23 @@ DROP TABLE outbox;
 ALTER TABLE outbox_v6 RENAME TO outbox;
 CREATE INDEX outbox_by_case ON outbox(case_id);
 "#,
+    // 7 (issue 12): deadlines counted on a provisional working-day calendar (a year whose
+    // official file was not in yet). One row per case and department while its deadline is
+    // provisional: how it was counted, so it can be counted again when the file arrives.
+    r#"
+CREATE TABLE provisional_deadlines (
+    case_id         TEXT NOT NULL,
+    department_id   TEXT NOT NULL,
+    counted_from    INTEGER NOT NULL,          -- ms since epoch
+    working_days    INTEGER NOT NULL,
+    due_at          INTEGER NOT NULL,          -- ms since epoch, as last counted
+    years           TEXT NOT NULL,             -- provisional years counted, e.g. '2027,2028'
+    rule_id         TEXT NOT NULL,
+    routing_key     TEXT NOT NULL,             -- the department's, for its update dispatch
+    level           INTEGER NOT NULL,          -- minhu.v1.Level it was given
+    PRIMARY KEY (case_id, department_id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

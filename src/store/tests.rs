@@ -22,6 +22,8 @@ fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
             routing_key: "dept.roads".into(),
             level: pb::Level::CDistrict,
             due_at_ms: 2_000_000_000_000,
+            working_days: Some(5),
+            provisional_years: Vec::new(),
             rule_id: "roads".into(),
             routing_version: "v1".into(),
         },
@@ -447,7 +449,8 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
                  payload BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
                  content_type TEXT, message_type TEXT);
              INSERT INTO outbox SELECT * FROM old_outbox; DROP TABLE old_outbox;
-             CREATE INDEX outbox_by_case ON outbox(case_id);",
+             CREATE INDEX outbox_by_case ON outbox(case_id);
+             DROP TABLE provisional_deadlines;",
         )
         .unwrap();
         tx.pragma_update(None, "user_version", 5).unwrap();

@@ -29,6 +29,11 @@ pub(super) enum Command {
     Split(Box<SplitTicket>, oneshot::Sender<Result<Split, StoreError>>),
     Delivered(Vec<i64>, oneshot::Sender<Result<(), StoreError>>),
     Failed(i64, String, oneshot::Sender<Result<(), StoreError>>),
+    /// Recounted provisional deadlines; answers with the number of dispatches made.
+    Recount(
+        Vec<super::Recount>,
+        oneshot::Sender<Result<usize, StoreError>>,
+    ),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
     /// can outlive shutdown (a connection task the server had to abort), so the writer cannot
     /// wait for the last one to drop.
@@ -65,6 +70,7 @@ enum Outcome {
     Accept(Result<Accepted, StoreError>),
     Split(Result<Split, StoreError>),
     Unit(Result<(), StoreError>),
+    Count(Result<usize, StoreError>),
 }
 
 impl Writer {
@@ -260,6 +266,12 @@ fn execute(
         ),
         Command::Delivered(ids, _) => Outcome::Unit(ops::delivered(conn, state, ids)),
         Command::Failed(id, reason, _) => Outcome::Unit(ops::failed(conn, *id, reason)),
+        Command::Recount(r, _) => {
+            let rows = super::deadlines::apply(conn, state, r)?;
+            let n = rows.len();
+            fresh.extend(rows);
+            Outcome::Count(Ok(n))
+        }
         Command::Stop => Outcome::Unit(Ok(())),
     })
 }
@@ -269,6 +281,7 @@ fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
     match cmd {
         Command::Accept(..) => Outcome::Accept(Err(e)),
         Command::Split(..) => Outcome::Split(Err(e)),
+        Command::Recount(..) => Outcome::Count(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -282,15 +295,17 @@ fn reply(cmd: Command, outcome: Outcome) {
         (Command::Accept(_, tx), Outcome::Accept(r)) => drop(tx.send(r)),
         (Command::Split(_, tx), Outcome::Split(r)) => drop(tx.send(r)),
         (Command::Split(_, tx), _) => drop(tx.send(Err(mismatch()))),
+        (Command::Recount(_, tx), Outcome::Count(r)) => drop(tx.send(r)),
+        (Command::Recount(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Unit(r)) => {
             drop(tx.send(r))
         }
-        (Command::Accept(_, tx), Outcome::Unit(_) | Outcome::Split(_)) => {
+        (Command::Accept(_, tx), Outcome::Unit(_) | Outcome::Split(_) | Outcome::Count(_)) => {
             drop(tx.send(Err(mismatch())))
         }
         (
             Command::Delivered(_, tx) | Command::Failed(_, _, tx),
-            Outcome::Accept(_) | Outcome::Split(_),
+            Outcome::Accept(_) | Outcome::Split(_) | Outcome::Count(_),
         ) => drop(tx.send(Err(mismatch()))),
         (Command::Stop, _) => {}
     }
