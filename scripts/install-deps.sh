@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Minhu's build, demo and tests need on a Debian/Ubuntu machine, and nothing that
 # is there already: RabbitMQ, a C toolchain (SQLite and TLS are compiled from source by Cargo),
-# pkg-config, the sqlite3 shell for operators, and curl. Safe to run again; needs no terminal.
+# pkg-config, the sqlite3 shell for operators, curl, and libfaketime (tests move the gateway's
+# clock with it). Safe to run again; needs no terminal.
 #
 # Rust itself is not installed here: it is expected on the machine (see the message below when
 # it is missing).
@@ -28,7 +29,9 @@ is_installed() {
 }
 
 missing=()
-for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates; do
+# faketime brings libfaketime: tests about calendar years and deadlines run the gateway on a
+# moved wall clock, so that none depends on today's date.
+for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 # Python with venv, for the interop test's independent gRPC client and AMQP consumer.

@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::broker::{TestVhost, drain};
-use common::gateway::{Gateway, Options, request, submit};
+use common::broker::{TestVhost, dispatch_of, drain};
+use common::gateway::{Gateway, Options, minhu_command as minhu, request, submit};
 use minhu::pb;
 use prost::Message;
 use tonic::Code;
@@ -53,19 +53,6 @@ fn pothole(
 const GATE: (f64, f64) = (34.27618, 108.91230);
 const GATE_NEARBY: (f64, f64) = (34.27630, 108.91240);
 const FAR: (f64, f64) = (34.28618, 108.91230);
-
-/// The `minhu` binary, without the test environment's `MINHU_*` (they are config overrides).
-fn minhu() -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minhu"));
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MINHU_")) {
-        cmd.env_remove(k);
-    }
-    cmd
-}
-
-fn dispatch_of(d: &lapin::message::Delivery) -> pb::Dispatch {
-    pb::Dispatch::decode(d.data.as_slice()).expect("a minhu.v1.Dispatch")
-}
 
 #[tokio::test]
 async fn a_second_citizen_joins_the_case_and_the_department_gets_a_case_update() {

@@ -426,17 +426,5 @@ async fn a_department_added_by_reload_gets_its_queue_back_after_a_broker_reset()
 
 /// Waits until `/metrics` contains `needle`.
 async fn wait_for(gw: &Gateway, needle: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let m = metrics(gw).await;
-        if m.contains(needle) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{needle:?} not in /metrics after 15 s:\n{m}\nlog:\n{}",
-            gw.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    gw.wait_for_metrics(needle, Duration::from_secs(15)).await;
 }

@@ -264,6 +264,22 @@ pub fn case_ids(deliveries: &[Delivery]) -> std::collections::HashSet<String> {
         .collect()
 }
 
+/// The `minhu.v1.Dispatch` in a delivery, in either encoding a department can choose
+/// (protobuf, or proto3 JSON for `encoding = "json"`).
+pub fn dispatch_of(d: &Delivery) -> minhu::pb::Dispatch {
+    let json = d
+        .properties
+        .content_type()
+        .as_ref()
+        .is_some_and(|c| c.as_str() == "application/json");
+    if json {
+        minhu::dispatch::json::dispatch_from_json(&d.data)
+            .unwrap_or_else(|e| panic!("not a proto3 JSON minhu.v1.Dispatch: {e}"))
+    } else {
+        prost::Message::decode(d.data.as_slice()).expect("a minhu.v1.Dispatch")
+    }
+}
+
 /// Consumes `queue` until it stays empty for two seconds: everything there, duplicates included.
 pub async fn drain_all(url: &str, queue: &str) -> Vec<Delivery> {
     let mut all = Vec::new();

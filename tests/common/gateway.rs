@@ -1,5 +1,6 @@
 //! Runs the real `minhu` binary as a child process on loopback ports, with its own store
-//! directory and broker vhost, so tests can restart it, SIGTERM it or SIGKILL it.
+//! directory and broker vhost (and, if asked, a moved clock), so tests can restart it, SIGTERM it
+//! or SIGKILL it.
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
@@ -12,6 +13,8 @@ use minhu::pb::gateway_client::GatewayClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
 
+use super::faketime::FakeClock;
+
 /// Settings for one gateway run.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -23,6 +26,9 @@ pub struct Options {
     pub extra: String,
     /// The routing file (default: the shipped sample).
     pub routing: Option<PathBuf>,
+    /// Start the gateway's wall clock at this instant (libfaketime; any form the `faketime`
+    /// command takes, e.g. `2026-12-28 10:00 +08:00`). Restarts keep the clock running on.
+    pub faketime: Option<String>,
 }
 
 impl Options {
@@ -32,6 +38,7 @@ impl Options {
             outbox_budget: 1_000_000,
             extra: String::new(),
             routing: None,
+            faketime: None,
         }
     }
 }
@@ -46,11 +53,25 @@ pub struct Gateway {
     pub config: PathBuf,
     /// The listeners speak TLS: readiness is read from the log, not from plain `/readyz`.
     tls: bool,
+    /// The moved wall clock it runs on, if any.
+    pub clock: Option<FakeClock>,
 }
 
 fn free_port() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr")
+}
+
+/// The real `minhu` binary, without the test environment's `MINHU_*` variables (the binary
+/// reads them as config overrides).
+pub fn minhu_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MINHU_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
 }
 
 /// The sample routing file shipped in `config/`.
@@ -86,7 +107,8 @@ impl Gateway {
             opts.extra
         );
         std::fs::write(&config, text).expect("write test config");
-        Self::spawn(dir, config, grpc, http, tls).await
+        let clock = opts.faketime.as_deref().map(FakeClock::starting_at);
+        Self::spawn(dir, config, grpc, http, tls, clock).await
     }
 
     /// Starts the gateway again on the same directory, config and ports.
@@ -98,6 +120,7 @@ impl Gateway {
             self.grpc,
             self.http,
             self.tls,
+            self.clock.clone(),
         )
         .await;
         *self = next;
@@ -109,6 +132,7 @@ impl Gateway {
         grpc: SocketAddr,
         http: SocketAddr,
         tls: bool,
+        clock: Option<FakeClock>,
     ) -> Gateway {
         let log = dir.join(format!(
             "minhu-{}.log",
@@ -117,12 +141,9 @@ impl Gateway {
                 .map_or(0, |d| d.as_nanos())
         ));
         let log_file = std::fs::File::create(&log).expect("create log file");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
-        // The child reads MINHU_* as config overrides: hand it none from the test environment.
-        for (k, _) in std::env::vars() {
-            if k.starts_with("MINHU_") {
-                cmd.env_remove(k);
-            }
+        let mut cmd = minhu_command();
+        if let Some(clock) = &clock {
+            clock.apply(&mut cmd);
         }
         let child = cmd
             .args(["--config", &config.to_string_lossy(), "serve"])
@@ -141,6 +162,7 @@ impl Gateway {
             log,
             config,
             tls,
+            clock,
         };
         gw.wait_ready().await;
         gw
@@ -194,6 +216,23 @@ impl Gateway {
         body.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or_else(|| panic!("metric {name} not found in /metrics"))
+    }
+
+    /// Waits until `/metrics` contains `needle` (a whole line, or the start of one).
+    pub async fn wait_for_metrics(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let m = self.http_get("/metrics").await.unwrap_or_default();
+            if m.contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} not in /metrics after {timeout:?}:\n{m}\nlog:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until the outbox is empty (everything confirmed by the broker).
