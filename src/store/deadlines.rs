@@ -51,7 +51,9 @@ fn years_text(years: &[i64]) -> String {
 }
 
 fn years_of(text: &str) -> Vec<i64> {
-    text.split(',').filter_map(|y| y.trim().parse().ok()).collect()
+    text.split(',')
+        .filter_map(|y| y.trim().parse().ok())
+        .collect()
 }
 
 /// Remembers `route`'s deadline for `case_id` when it is provisional.
@@ -59,9 +61,11 @@ pub(super) fn record(
     tx: &Connection,
     case_id: &str,
     route: &RouteDecision,
-    counted_from_ms: i64,
 ) -> Result<(), StoreError> {
-    let Some(days) = route.working_days.filter(|_| !route.provisional_years.is_empty()) else {
+    let Some(days) = route
+        .working_days
+        .filter(|_| !route.provisional_years.is_empty())
+    else {
         return Ok(());
     };
     tx.prepare_cached(
@@ -73,7 +77,7 @@ pub(super) fn record(
     .execute(params![
         case_id,
         route.department_id,
-        counted_from_ms,
+        route.counted_from_ms,
         days,
         route.due_at_ms,
         years_text(&route.provisional_years),
@@ -193,8 +197,10 @@ pub(super) fn apply(
         let mut dispatch_id = None;
         if r.due_at_ms != due_at {
             if lead {
-                tx.prepare_cached("UPDATE cases SET due_at = ?2, updated_at = ?3 WHERE case_id = ?1")?
-                    .execute(params![r.case_id, r.due_at_ms, now])?;
+                tx.prepare_cached(
+                    "UPDATE cases SET due_at = ?2, updated_at = ?3 WHERE case_id = ?1",
+                )?
+                .execute(params![r.case_id, r.due_at_ms, now])?;
             }
             let view = OpenCase {
                 department_id: r.department_id.clone(),
@@ -215,7 +221,11 @@ pub(super) fn apply(
                 })?;
             let req = pb::Request::decode(request.as_slice())
                 .map_err(|e| StoreError::Corrupt(format!("ticket {ticket_id}: {e}")))?;
-            let lead_id = if lead { "" } else { case.department_id.as_str() };
+            let lead_id = if lead {
+                ""
+            } else {
+                case.department_id.as_str()
+            };
             let row = ops::hand_off(
                 tx,
                 st,

@@ -199,7 +199,10 @@ fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, Store
 }
 
 /// A case by number, if it is still open.
-pub(super) fn open_case_by_id(tx: &Connection, case_id: &str) -> Result<Option<OpenCase>, StoreError> {
+pub(super) fn open_case_by_id(
+    tx: &Connection,
+    case_id: &str,
+) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {CASE_COLUMNS} FROM cases c WHERE c.case_id = ?1 AND c.status IN (?2, ?3, ?4)"
@@ -282,7 +285,7 @@ pub(super) fn insert_case(
         case_seq,
         route.routing_key,
     ])?;
-    super::deadlines::record(tx, &case_id, route, now)?;
+    super::deadlines::record(tx, &case_id, route)?;
     let case = OpenCase {
         seq: case_seq,
         case_id,

@@ -63,13 +63,17 @@ pub fn parse(text: &str) -> Result<YearFile, String> {
 
 /// As [`parse`], keeping the notice's addresses.
 pub fn parse_with_papers(text: &str) -> Result<Imported, String> {
-    let file: File = serde_json::from_str(text).map_err(|e| format!("not a holiday-cn file: {e}"))?;
+    let file: File =
+        serde_json::from_str(text).map_err(|e| format!("not a holiday-cn file: {e}"))?;
     let mut problems = Vec::new();
     let mut days: Vec<(i64, toml::value::Datetime, &Entry)> = Vec::new();
     for (i, e) in file.days.iter().enumerate() {
         match parse_date(&e.date) {
             Some((day, dt)) => days.push((day, dt, e)),
-            None => problems.push(format!("days[{i}].date: {:?} is not a date (YYYY-MM-DD)", e.date)),
+            None => problems.push(format!(
+                "days[{i}].date: {:?} is not a date (YYYY-MM-DD)",
+                e.date
+            )),
         }
     }
     if !problems.is_empty() {
@@ -117,11 +121,8 @@ fn parse_date(s: &str) -> Option<(i64, toml::value::Datetime)> {
     let (Some(d), None, None) = (dt.date, dt.time, dt.offset) else {
         return None;
     };
-    let day = minhu_adapter::civil::day_number(
-        i64::from(d.year),
-        u32::from(d.month),
-        u32::from(d.day),
-    )?;
+    let day =
+        minhu_adapter::civil::day_number(i64::from(d.year), u32::from(d.month), u32::from(d.day))?;
     Some((day, dt))
 }
 
@@ -194,7 +195,10 @@ mod tests {
             .iter()
             .map(|h| format!("{} {}..{}", h.name, h.from, h.to))
             .collect();
-        assert_eq!(h, ["元旦 2026-01-01..2026-01-03", "春节 2026-02-15..2026-02-16"]);
+        assert_eq!(
+            h,
+            ["元旦 2026-01-01..2026-01-03", "春节 2026-02-15..2026-02-16"]
+        );
         let m: Vec<String> = y
             .make_up_workdays
             .iter()
@@ -210,14 +214,22 @@ mod tests {
         let text = to_toml(&i.year, &i.papers, "2026.json");
         let back: YearFile = toml::from_str(&text).unwrap();
         assert_eq!(format!("{back:?}"), format!("{:?}", i.year));
-        assert!(text.contains("国务院办公厅关于2026年部分节假日安排的通知"), "{text}");
+        assert!(
+            text.contains("国务院办公厅关于2026年部分节假日安排的通知"),
+            "{text}"
+        );
     }
 
     #[test]
     fn bad_files_say_what_is_wrong() {
-        let e = parse(r#"{"year": 2026, "days": [{"name": "x", "date": "2026-02-30", "isOffDay": true}]}"#)
-            .unwrap_err();
-        assert!(e.contains("days[0].date: \"2026-02-30\" is not a date"), "{e}");
+        let e = parse(
+            r#"{"year": 2026, "days": [{"name": "x", "date": "2026-02-30", "isOffDay": true}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("days[0].date: \"2026-02-30\" is not a date"),
+            "{e}"
+        );
         let e = parse(r#"{"year": 2026, "days": [], "extra": 1}"#).unwrap_err();
         assert!(e.contains("unknown field `extra`"), "{e}");
         let e = parse("<html>").unwrap_err();
