@@ -8,9 +8,14 @@
 #
 # DEMO_DATA_DIR=dir keeps the store (minhu.db) and the gateway log in dir instead of a temporary
 # folder that is removed at the end. MINHU_GRPC__LISTEN / MINHU_HTTP__LISTEN move the gateway.
+#
+# DEMO_FAKETIME='2027-12-20 10:00' runs the gateway and the load generator on a clock that
+# starts at that instant (libfaketime; any date `faketime` takes), e.g. to see deadlines counted
+# into a year without an official calendar. Use it rather than `faketime … scripts/demo.sh`:
+# under libfaketime rustc hangs, so the build would whenever there is anything to compile.
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 
 once="${DEMO_ONCE:-0}"
 for arg in "$@"; do
@@ -37,6 +42,18 @@ http_addr="${MINHU_HTTP__LISTEN:-127.0.0.1:8080}"
 
 log "Installing missing dependencies"
 scripts/install-deps.sh
+
+# Checked before the build, so that a mistake does not cost one.
+if [[ -n "${DEMO_FAKETIME:-}" ]]; then
+  if ! command -v faketime >/dev/null 2>&1; then
+    echo "DEMO_FAKETIME needs faketime (libfaketime): scripts/install-deps.sh installs it" >&2
+    exit 1
+  fi
+  if ! faketime "$DEMO_FAKETIME" true; then
+    echo "faketime does not take DEMO_FAKETIME='$DEMO_FAKETIME'" >&2
+    exit 2
+  fi
+fi
 
 log "Starting RabbitMQ"
 scripts/broker.sh start
@@ -88,7 +105,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 log "Starting the gateway (store $data_dir/minhu.db, log $gateway_log)"
-MINHU_STORE__PATH="$data_dir/minhu.db" \
+# The environment that puts a program on the moved clock (empty: the real one), worked out now
+# since the clock runs from the moment `faketime` is asked. The programs are started with it
+# directly, not under the `faketime` command, which forks and waits: the gateway's pid would be
+# the wrapper's, and stopping it would leave the gateway running.
+fake_clock=()
+if [[ -n "${DEMO_FAKETIME:-}" ]]; then
+  mapfile -t fake_clock < <(faketime "$DEMO_FAKETIME" env | grep -E '^(LD_PRELOAD|FAKETIME)=')
+  # Only the wall clock moves: timeouts and timers run on the real monotonic clock.
+  fake_clock+=(FAKETIME_DONT_FAKE_MONOTONIC=1)
+  echo "clock: the gateway and the load generator start at $DEMO_FAKETIME (libfaketime)"
+fi
+# `env` execs the gateway, so $! is the gateway's own pid, for the readiness check and cleanup.
+env "${fake_clock[@]}" MINHU_STORE__PATH="$data_dir/minhu.db" \
   target/release/minhu serve --config config/minhu.toml >"$gateway_log" 2>&1 &
 gateway_pid=$!
 
@@ -121,7 +150,7 @@ total_of() { awk '{ sum += $2 } END { print sum + 0 }' <<<"$1"; }
 baseline="$(total_of "$(dept_queues)")"
 
 log "Submitting sample reports through every channel"
-target/release/minhu-loadgen demo --grpc "http://$grpc_addr"
+env "${fake_clock[@]}" target/release/minhu-loadgen demo --grpc "http://$grpc_addr"
 
 # Accepted reports are on disk; the relay publishes them to RabbitMQ right after. Wait until
 # the outbox is empty so the queue depths below include every dispatch.

@@ -7,7 +7,6 @@ use std::time::Duration;
 use common::broker::{TestVhost, dispatch_of, drain};
 use common::gateway::{Gateway, Options, minhu_command as minhu, request, submit};
 use minhu::pb;
-use prost::Message;
 use tonic::Code;
 
 const QUEUE: &str = "minhu.dept.roads";

@@ -5,7 +5,7 @@
 //! into the watched folder of a running gateway, which recounts the open cases' deadlines.
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -89,10 +89,13 @@ fn check_config_in_december_warns_of_the_provisional_year_instead_of_refusing() 
         "check-config refused a year without a calendar file:\n{text}"
     );
     assert!(text.contains("ok: "), "{text}");
-    assert!(
-        !warnings_naming(&text, "2027").is_empty() || !warnings_naming(&text, "2028").is_empty(),
-        "no `warning:` line naming 2027 or 2028 as provisional:\n{text}"
-    );
+    // December 2027 is counted provisionally as much as January 2028 is.
+    for year in ["2027", "2028"] {
+        assert!(
+            !warnings_naming(&text, year).is_empty(),
+            "no `warning:` line naming {year} as provisional:\n{text}"
+        );
+    }
 
     // Mid-December 2026: the 2026 file is there, deadlines reach into 2027, which has none.
     let (ok, text) = check_config(&FakeClock::starting_at("2026-12-15 10:00 +08:00"));
@@ -177,9 +180,7 @@ async fn december_2027_without_calendar_files_dispatches_every_sample_report_pro
     assert!(reports >= 10, "the sample traffic has {reports} reports");
 
     // All of December 2027 and January 2028 is provisional: every working-day deadline is.
-    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     for d in &dispatches {
-        *by_rule.entry(d.rule_id.as_str()).or_default() += 1;
         let due = shanghai(ms(d.due_at.as_ref()));
         let working_days = working_day_rules.contains(&d.rule_id);
         assert_eq!(
@@ -208,8 +209,10 @@ async fn december_2027_without_calendar_files_dispatches_every_sample_report_pro
         shanghai(ms(fumes.due_at.as_ref()))
     );
     assert!(
-        by_rule.keys().any(|r| !working_day_rules.contains(*r)),
-        "some sample reports have deadlines in hours: {by_rule:?}"
+        dispatches
+            .iter()
+            .any(|d| !working_day_rules.contains(&d.rule_id)),
+        "no sample report has a deadline in hours, to check those are not provisional"
     );
 }
 /// An official 2027 calendar, in the format of `config/calendar/2026.toml`. Invented for the
@@ -415,8 +418,9 @@ async fn a_deadline_the_official_calendar_does_not_move_is_not_dispatched_again(
     let mut client = gw.client().await;
 
     // Potholes: 5 working days, into 2027, but not far enough for the official file to move
-    // them (29-31 December, then 4-5 January either way). Several, since whether the bug this
-    // guards against shows depends on the millisecond each report is stored in.
+    // them (29-31 December, then 4-5 January either way). Several: a recount that starts from
+    // another clock reading than routing did (the store's, a millisecond or two later, as it
+    // once was) "moves" a deadline only when the two readings fall in different milliseconds.
     const CASES: usize = 6;
     let mut accepted = Vec::new();
     for n in 0..CASES {

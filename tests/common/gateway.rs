@@ -218,7 +218,8 @@ impl Gateway {
             .unwrap_or_else(|| panic!("metric {name} not found in /metrics"))
     }
 
-    /// Waits until `/metrics` contains `needle` (a whole line, or the start of one).
+    /// Waits until `/metrics` contains `needle` anywhere (end it with `\n` to match a whole
+    /// value).
     pub async fn wait_for_metrics(&self, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
