@@ -111,7 +111,8 @@ impl Router {
             used: HashSet::new(),
         };
         let mut extra: Vec<Problem> = Vec::new();
-        let official_dir = base.join(cfg.calendar_dir.as_deref().unwrap_or(Path::new("calendar")));
+        let official_dir =
+            crate::config::routing::official_calendar_dir(file, cfg.calendar_dir.as_deref());
         let mut calendars: HashMap<PathBuf, Option<Arc<Calendar>>> = HashMap::new();
         let every_day = Arc::new(Calendar::EveryDay);
         for (i, d) in cfg.departments.iter().enumerate() {
