@@ -69,6 +69,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // Years without an official calendar are warnings, never refusals; `serve` logs them.
+    if !matches!(cli.command, Command::Serve) {
+        for p in loaded.router.provisional_years(minhu::time::now_ms()) {
+            eprintln!("warning: {p}");
+        }
+    }
     match cli.command {
         Command::CheckConfig => {
             println!(

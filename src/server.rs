@@ -81,7 +81,11 @@ pub async fn serve(
     reloader.init_metrics();
     // Official calendars added while the gateway was stopped count from the start.
     crate::router::recount::recount_logged(&store, &reloader.live.current(), &metrics).await;
-    for p in reloader.live.current().provisional_years(crate::time::now_ms()) {
+    for p in reloader
+        .live
+        .current()
+        .provisional_years(crate::time::now_ms())
+    {
         tracing::warn!("{p}");
     }
     let reload_task = tokio::spawn(reloader.run(reload_stop.clone()));

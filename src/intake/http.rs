@@ -39,10 +39,7 @@ async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
         "disconnected"
     };
     let depth = s.metrics.outbox_depth.load(Relaxed);
-    let provisional = s
-        .router
-        .current()
-        .provisional_years(crate::time::now_ms());
+    let provisional = s.router.current().provisional_years(crate::time::now_ms());
     let body = serde_json::json!({
         "accepting": !s.closing.load(Relaxed),
         "broker": broker,

@@ -172,4 +172,3 @@ impl Compiler<'_> {
         m
     }
 }
-

@@ -60,7 +60,10 @@ pub(super) fn longest(actions: &[(String, Action)]) -> Vec<Reach> {
         let Deadline::WorkingDays(n) = a.deadline else {
             continue;
         };
-        match out.iter_mut().find(|r| Arc::ptr_eq(&r.calendar, &a.calendar)) {
+        match out
+            .iter_mut()
+            .find(|r| Arc::ptr_eq(&r.calendar, &a.calendar))
+        {
             Some(r) if r.days < n => {
                 r.days = n;
                 key.clone_into(&mut r.key);

@@ -151,7 +151,9 @@ mod tests {
             })
         );
         // Within 2026 it rests on the official file only.
-        let due = Deadline::WorkingDays(3).due(at(2026, 12, 1, 10), &cal).unwrap();
+        let due = Deadline::WorkingDays(3)
+            .due(at(2026, 12, 1, 10), &cal)
+            .unwrap();
         assert!(due.provisional.is_empty());
         // Hours never need the calendar.
         let due = Deadline::Hours(48).due(at(2026, 12, 31, 10), &cal).unwrap();

@@ -35,20 +35,22 @@ pub fn render(e: &Explanation, version: &str, at_ms: i64) -> String {
     let d = &r.decision;
     let _ = writeln!(
         s,
-        "\ndecision: {} (level {}, due {}) by {}\nreason:   {}",
+        "\ndecision: {} (level {}, due {}{}) by {}\nreason:   {}",
         d.department_id,
         level_code(d.level),
         shanghai(d.due_at_ms),
+        provisional(&d.provisional_years),
         d.rule_id,
         r.reason
     );
     for c in &r.co_handlers {
         let _ = writeln!(
             s,
-            "co-handler: {} (level {}, due {}) by {}",
+            "co-handler: {} (level {}, due {}{}) by {}",
             c.decision.department_id,
             level_code(c.decision.level),
             shanghai(c.decision.due_at_ms),
+            provisional(&c.decision.provisional_years),
             c.decision.rule_id
         );
     }
@@ -69,6 +71,18 @@ pub fn render(e: &Explanation, version: &str, at_ms: i64) -> String {
         );
     }
     s
+}
+
+/// `, provisional: 2027 has no official calendar yet` when a deadline counted such a year.
+fn provisional(years: &[i64]) -> String {
+    if years.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = years.iter().map(i64::to_string).collect();
+    format!(
+        ", provisional: no official calendar for {} yet",
+        list.join(", ")
+    )
 }
 
 fn steps(s: &mut String, steps: &[Step]) {

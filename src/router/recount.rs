@@ -105,6 +105,112 @@ pub async fn recount_logged(store: &Store, router: &Router, metrics: &Metrics) {
             "provisional deadlines counted again on the official calendar"
         ),
         Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "cannot count provisional deadlines again; will retry at the next reload"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot count provisional deadlines again; will retry at the next reload")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::routing::RoutingConfig;
+    use crate::pb;
+    use crate::router::calendar::days_from_civil;
+    use crate::store::NewTicket;
+
+    /// Shanghai local time as ms since the epoch.
+    fn at(y: i64, m: u32, d: u32, hour: i64) -> i64 {
+        (days_from_civil(y, m, d) * 24 + hour - 8) * 3_600_000
+    }
+
+    fn router(calendar_dir: &std::path::Path, now: i64) -> Router {
+        let text = format!(
+            r#"
+version = "t1"
+calendar_dir = "{}"
+[fallback]
+department = "roads"
+level = "C"
+deadline_working_days = 5
+[[department]]
+id = "roads"
+name = "道路"
+"#,
+            calendar_dir.display()
+        );
+        let cfg: RoutingConfig = toml::from_str(&text).unwrap();
+        Router::compile_at(&cfg, &calendar_dir.join("routing.toml"), &text, now).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_official_file_recounts_the_open_cases_that_counted_its_year() {
+        let dir = tempfile::tempdir().unwrap();
+        let cal = dir.path().join("calendar");
+        std::fs::create_dir(&cal).unwrap();
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/calendar/2026.toml"),
+            cal.join("2026.toml"),
+        )
+        .unwrap();
+        // Monday 28 December 2026 + 5 working days: 29, 30, 31 December, then 2027 without a
+        // file (1 January is a statutory holiday): 4 and 5 January.
+        let monday = at(2026, 12, 28, 10);
+        let before = router(&cal, monday);
+        let routed = before.route(&pb::Request::default(), monday);
+        assert_eq!(routed.decision.due_at_ms, at(2027, 1, 5, 10));
+        assert_eq!(routed.decision.provisional_years, [2027]);
+
+        let metrics = Arc::new(Metrics::default());
+        let (store, _feed, _w) =
+            Store::open_path(&dir.path().join("minhu.db"), metrics.clone()).unwrap();
+        let accepted = store
+            .accept(NewTicket {
+                request: pb::Request {
+                    channel: pb::Channel::Hotline12345 as i32,
+                    source_system: "test".into(),
+                    source_id: "1".into(),
+                    ..Default::default()
+                },
+                route: routed.decision,
+                priority: 0,
+                emergency: false,
+                follow_up: None,
+                merge: None,
+                fan_out: Default::default(),
+            })
+            .await
+            .unwrap();
+        // Still provisional: nothing to do.
+        let r = recount(&store, &before, &metrics).await.unwrap();
+        assert_eq!((r.examined, r.recounted), (1, 0));
+
+        // The notice is out: 1 January off, Saturday 2 January worked.
+        std::fs::write(
+            cal.join("2027.toml"),
+            "year = 2027\nholidays = [{ name = \"元旦\", from = 2027-01-01, to = 2027-01-01 }]\n\
+             make_up_workdays = [{ name = \"元旦调休\", date = 2027-01-02 }]\n",
+        )
+        .unwrap();
+        let after = router(&cal, monday);
+        assert!(after.provisional_years(monday).is_empty());
+        let r = recount(&store, &after, &metrics).await.unwrap();
+        assert_eq!(
+            r,
+            Recounted {
+                examined: 1,
+                recounted: 1,
+                dispatched: 1
+            }
+        );
+        let view = store.ticket(&accepted.ticket_id).await.unwrap().unwrap();
+        assert_eq!(view.due_at_ms, at(2027, 1, 4, 10));
+        assert!(!view.due_provisional);
+        assert_eq!(metrics.routing.deadlines_recounted.load(Relaxed), 1);
+        // Once is enough.
+        let r = recount(&store, &after, &metrics).await.unwrap();
+        assert_eq!((r.examined, r.recounted), (0, 0));
     }
 }

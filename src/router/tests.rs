@@ -335,7 +335,8 @@ fn a_deadline_into_a_year_without_a_file_is_a_warning_not_an_error() {
         "{text}"
     );
     assert!(
-        text.contains("2027.toml or 2027.json") && text.contains("国务院办公厅关于2027年部分节假日安排的通知"),
+        text.contains("2027.toml or 2027.json")
+            && text.contains("国务院办公厅关于2027年部分节假日安排的通知"),
         "{text}"
     );
     // The route itself carries the provisional year.
@@ -344,12 +345,19 @@ fn a_deadline_into_a_year_without_a_file_is_a_warning_not_an_error() {
     assert_eq!(routed.decision.working_days, Some(5));
     assert!(routed.calendar_gap.is_none());
     // In November 2026 nothing is provisional.
-    assert!(compile_at(BASE, MON_10AM).unwrap().provisional_years(MON_10AM).is_empty());
+    assert!(
+        compile_at(BASE, MON_10AM)
+            .unwrap()
+            .provisional_years(MON_10AM)
+            .is_empty()
+    );
     // Only a year that no calendar can count is an error (the generator stops at 2199).
     let far = (days_from_civil(2199, 12, 28) * 24 + 2) * 3_600_000;
     let err = compile_at(BASE, far).unwrap_err().to_string();
     assert!(
-        err.contains("rule[1]: a deadline of 5 working days from today (2199-12-28) cannot be counted"),
+        err.contains(
+            "rule[1]: a deadline of 5 working days from today (2199-12-28) cannot be counted"
+        ),
         "{err}"
     );
 }

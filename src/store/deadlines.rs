@@ -51,7 +51,9 @@ fn years_text(years: &[i64]) -> String {
 }
 
 fn years_of(text: &str) -> Vec<i64> {
-    text.split(',').filter_map(|y| y.trim().parse().ok()).collect()
+    text.split(',')
+        .filter_map(|y| y.trim().parse().ok())
+        .collect()
 }
 
 /// Remembers `route`'s deadline for `case_id` when it is provisional.
@@ -61,7 +63,10 @@ pub(super) fn record(
     route: &RouteDecision,
     counted_from_ms: i64,
 ) -> Result<(), StoreError> {
-    let Some(days) = route.working_days.filter(|_| !route.provisional_years.is_empty()) else {
+    let Some(days) = route
+        .working_days
+        .filter(|_| !route.provisional_years.is_empty())
+    else {
         return Ok(());
     };
     tx.prepare_cached(
@@ -193,8 +198,10 @@ pub(super) fn apply(
         let mut dispatch_id = None;
         if r.due_at_ms != due_at {
             if lead {
-                tx.prepare_cached("UPDATE cases SET due_at = ?2, updated_at = ?3 WHERE case_id = ?1")?
-                    .execute(params![r.case_id, r.due_at_ms, now])?;
+                tx.prepare_cached(
+                    "UPDATE cases SET due_at = ?2, updated_at = ?3 WHERE case_id = ?1",
+                )?
+                .execute(params![r.case_id, r.due_at_ms, now])?;
             }
             let view = OpenCase {
                 department_id: r.department_id.clone(),
@@ -215,7 +222,11 @@ pub(super) fn apply(
                 })?;
             let req = pb::Request::decode(request.as_slice())
                 .map_err(|e| StoreError::Corrupt(format!("ticket {ticket_id}: {e}")))?;
-            let lead_id = if lead { "" } else { case.department_id.as_str() };
+            let lead_id = if lead {
+                ""
+            } else {
+                case.department_id.as_str()
+            };
             let row = ops::hand_off(
                 tx,
                 st,

@@ -280,3 +280,6 @@ mod tests;
 
 #[cfg(test)]
 mod merge_tests;
+
+#[cfg(test)]
+mod deadlines_tests;

@@ -199,7 +199,10 @@ fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, Store
 }
 
 /// A case by number, if it is still open.
-pub(super) fn open_case_by_id(tx: &Connection, case_id: &str) -> Result<Option<OpenCase>, StoreError> {
+pub(super) fn open_case_by_id(
+    tx: &Connection,
+    case_id: &str,
+) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {CASE_COLUMNS} FROM cases c WHERE c.case_id = ?1 AND c.status IN (?2, ?3, ?4)"
