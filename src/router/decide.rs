@@ -135,6 +135,7 @@ impl Router {
                     super::deadline::Deadline::WorkingDays(n) => Some(n),
                     super::deadline::Deadline::Hours(_) => None,
                 },
+                counted_from_ms: now_ms,
                 provisional_years: due.provisional,
                 rule_id: a.rule_id.clone(),
                 routing_version: self.version.clone(),

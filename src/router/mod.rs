@@ -19,7 +19,6 @@
 //! routers, so no ticket is ever routed half by one version and half by another).
 pub mod area;
 pub mod calendar;
-pub mod calendar_provisional;
 pub mod cases;
 pub mod compile;
 mod conditions;

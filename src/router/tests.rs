@@ -340,8 +340,17 @@ fn a_deadline_into_a_year_without_a_file_is_a_warning_not_an_error() {
         "{text}"
     );
     // The route itself carries the provisional year.
-    let routed = r.route(&req(pb::Channel::Hotline12345, "env.fume", "610104"), dec28);
+    let routed = r.route(
+        &req(pb::Channel::Hotline12345, "road.manhole", "610104"),
+        dec28,
+    );
     assert_eq!(routed.decision.provisional_years, [2027]);
+    assert_eq!(routed.decision.counted_from_ms, dec28);
+    let metrics = super::coverage::render_metrics(&r, dec28);
+    assert!(
+        metrics.contains("minhu_calendar_provisional{year=\"2027\"} 1"),
+        "{metrics}"
+    );
     assert_eq!(routed.decision.working_days, Some(5));
     assert!(routed.calendar_gap.is_none());
     // In November 2026 nothing is provisional.

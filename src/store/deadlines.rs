@@ -61,7 +61,6 @@ pub(super) fn record(
     tx: &Connection,
     case_id: &str,
     route: &RouteDecision,
-    counted_from_ms: i64,
 ) -> Result<(), StoreError> {
     let Some(days) = route
         .working_days
@@ -78,7 +77,7 @@ pub(super) fn record(
     .execute(params![
         case_id,
         route.department_id,
-        counted_from_ms,
+        route.counted_from_ms,
         days,
         route.due_at_ms,
         years_text(&route.provisional_years),

@@ -19,6 +19,7 @@ fn route(department: &str, provisional: &[i64]) -> RouteDecision {
         level: pb::Level::BStreet,
         due_at_ms: DUE,
         working_days: Some(13),
+        counted_from_ms: 0,
         provisional_years: provisional.to_vec(),
         rule_id: format!("rule-{department}"),
         routing_version: "v1".into(),

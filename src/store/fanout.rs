@@ -236,7 +236,7 @@ pub(super) fn extra(
         body.routing_reason = format!("co-handler by rule {}", r.rule_id);
         body.lead_department_id.clone_from(&t.route.department_id);
         body.due_at_provisional = !r.provisional_years.is_empty() && r.working_days.is_some();
-        super::deadlines::record(tx, case_id, r, now)?;
+        super::deadlines::record(tx, case_id, r)?;
         let (payload, content) = encode(&body, co.json)?;
         rows.push(outbox_row(
             tx,
@@ -328,6 +328,7 @@ mod tests {
             level: pb::Level::BStreet,
             due_at_ms: 2_000_000_000_000,
             working_days: Some(5),
+            counted_from_ms: 0,
             provisional_years: Vec::new(),
             rule_id: "r".into(),
             routing_version: "v".into(),

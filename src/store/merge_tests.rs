@@ -38,6 +38,7 @@ fn report(source_id: &str, phone: &str) -> NewTicket {
             level: pb::Level::CDistrict,
             due_at_ms: 2_000_000_000_000,
             working_days: Some(5),
+            counted_from_ms: 0,
             provisional_years: Vec::new(),
             rule_id: "roads".into(),
             routing_version: "v1".into(),

@@ -73,8 +73,10 @@ pub struct RouteDecision {
     pub level: pb::Level,
     /// Deadline, milliseconds since the epoch.
     pub due_at_ms: i64,
-    /// The deadline in working days, counted from acceptance; None for one in hours.
+    /// The deadline in working days; None for one in hours.
     pub working_days: Option<u32>,
+    /// The instant the deadline was counted from (when routing decided), ms since the epoch.
+    pub counted_from_ms: i64,
     /// Years without an official calendar whose days the deadline counted (ascending; empty
     /// when it is official). Such a deadline is recomputed when the year's file comes.
     pub provisional_years: Vec<i64>,

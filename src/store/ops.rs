@@ -285,7 +285,7 @@ pub(super) fn insert_case(
         case_seq,
         route.routing_key,
     ])?;
-    super::deadlines::record(tx, &case_id, route, now)?;
+    super::deadlines::record(tx, &case_id, route)?;
     let case = OpenCase {
         seq: case_seq,
         case_id,

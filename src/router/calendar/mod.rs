@@ -361,4 +361,41 @@ mod tests {
             assert!(all.contains(want), "missing {want:?} in\n{all}");
         }
     }
+
+    #[test]
+    fn a_holiday_cn_json_file_is_an_official_year_too() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("2027.json"),
+            r#"{"year": 2027, "papers": [], "days": [
+                {"name": "元旦", "date": "2027-01-01", "isOffDay": true},
+                {"name": "元旦", "date": "2027-01-02", "isOffDay": true},
+                {"name": "元旦", "date": "2027-01-03", "isOffDay": true},
+                {"name": "春节", "date": "2027-02-20", "isOffDay": false}]}"#,
+        )
+        .unwrap();
+        let cal = Calendar::load_dir(dir.path()).unwrap();
+        assert!(!cal.is_provisional(2027));
+        let day = |m, d| cal.day(days_from_civil(2027, m, d)).unwrap();
+        assert!(!day(1, 1).working && !day(1, 1).provisional);
+        assert!(day(2, 20).working, "a Saturday worked");
+        // 2028 has no file: provisional, from the law.
+        assert!(cal.is_provisional(2028));
+        let view = cal.year_view(2027).unwrap();
+        assert!(matches!(view.source, YearSource::Official(_)));
+        assert_eq!(view.holidays.len(), 1);
+        assert_eq!(view.make_up_workdays[0].0, "春节调休");
+
+        // The same year twice is a problem, as is a bad JSON file.
+        std::fs::write(dir.path().join("2027.toml"), "year = 2027\n").unwrap();
+        std::fs::write(dir.path().join("2028.json"), "{\"year\": 2028}").unwrap();
+        let all: Vec<String> = Calendar::load_dir(dir.path())
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let all = all.join("\n");
+        assert!(all.contains("2027 is described twice"), "{all}");
+        assert!(all.contains("2028.json: -: not a holiday-cn file"), "{all}");
+    }
 }
