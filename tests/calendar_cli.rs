@@ -132,6 +132,12 @@ fn show_works_while_the_rest_of_the_config_does_not_validate() {
     let config = config_copy(dir.path());
     // A broken taxonomy and a service file check-config refuses; the calendar is elsewhere.
     std::fs::write(dir.path().join("taxonomy.toml"), "[[category\n").unwrap();
+    std::fs::write(&config, "[amqp]\nurl = \"http://x\"\n").unwrap();
+    let o = minhu_with(&config, &["check-config"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let o = minhu_with(&config, &["calendar", "show", "2026"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The routing file elsewhere, and the calendar folder relative to it.
     std::fs::write(
         &config,
         "[amqp]\nurl = \"http://x\"\n[routing]\npath = \"r/main.toml\"\n",

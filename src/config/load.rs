@@ -66,10 +66,11 @@ pub fn load_routing(routing_file: &Path) -> Result<Router, ConfigError> {
 /// key of either: operators use the calendar tools to repair a config that does not load.
 pub fn calendar_dir(path: &Path) -> Result<CalendarDir, ConfigError> {
     let default = super::service::RoutingFileConfig::default().path;
-    let routing_path = layered(path)?
-        .get::<Option<PathBuf>>("routing.path")
-        .map_err(|e| one(path, "routing.path", e.to_string()))?
-        .unwrap_or(default);
+    let routing_path = match layered(path)?.get::<PathBuf>("routing.path") {
+        Ok(p) => p,
+        Err(config::ConfigError::NotFound(_)) => default,
+        Err(e) => return Err(one(path, "routing.path", e.to_string())),
+    };
     let routing_file = beside(path, &routing_path);
     let text = std::fs::read_to_string(&routing_file)
         .map_err(|e| one(&routing_file, "-", format!("cannot read: {e}")))?;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use super::holiday_cn::{self, Imported};
 use super::load::{CheckedYear, YearFile, check_year};
-use super::{Calendar, YearSource, YearView, date_string, provisional, weekday};
+use super::{Calendar, YearSource, YearView, date_string, notice_title, provisional, weekday};
 use crate::cli::{CalendarCommand, CalendarImportArgs};
 use crate::config::load::{CalendarDir, calendar_dir};
 use crate::config::problem::{ConfigError, Problem, Problems};
@@ -29,11 +29,6 @@ pub fn run(config: &Path, command: &CalendarCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The notice that makes a year official, as the State Council titles it.
-pub fn notice_title(year: i64) -> String {
-    format!("国务院办公厅关于{year}年部分节假日安排的通知")
 }
 
 fn show(config: &Path, year: i64) -> Result<(), String> {
@@ -127,7 +122,11 @@ fn import(config: &Path, args: &CalendarImportArgs) -> Result<(), String> {
     let imported = holiday_cn::parse_with_papers(&text, &mut p);
     let checked = imported.as_ref().map(|i| check_year(&i.year, &mut p));
     let (Some(imported), Some(checked), true) = (imported, checked, p.list.is_empty()) else {
-        return Err(report(p.list));
+        return Err(format!(
+            "{}\nminhu: nothing imported from {}",
+            report(p.list),
+            file.display()
+        ));
     };
     for w in against_the_law(&imported.year, &checked) {
         eprintln!("warning: {}: {w}", file.display());

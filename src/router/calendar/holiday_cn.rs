@@ -140,11 +140,7 @@ pub fn to_toml(y: &YearFile, papers: &[String], source: &str) -> String {
         y.year,
         comment(source)
     );
-    let _ = writeln!(
-        out,
-        "# Source: 国务院办公厅关于{}年部分节假日安排的通知",
-        y.year
-    );
+    let _ = writeln!(out, "# Source: {}", super::notice_title(y.year));
     for p in papers {
         let _ = writeln!(out, "#   {}", comment(p));
     }

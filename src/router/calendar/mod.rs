@@ -258,6 +258,12 @@ impl Calendar {
     }
 }
 
+/// The title of the State Council's yearly notice that makes `year` official, as operators
+/// search for it.
+pub fn notice_title(year: i64) -> String {
+    format!("国务院办公厅关于{year}年部分节假日安排的通知")
+}
+
 /// `YYYY-MM-DD` of a local day number.
 pub fn date_string(day: i64) -> String {
     let (y, m, d) = civil_from_days(day);
