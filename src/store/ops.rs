@@ -182,20 +182,7 @@ fn open_case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpenCase> {
 
 /// The case the merge index chose, if it is still open on disk.
 fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, StoreError> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.seq = ?1 AND c.status IN (?2, ?3, ?4)"
-        ))?
-        .query_row(
-            params![
-                seq,
-                pb::CaseStatus::Open as i32,
-                pb::CaseStatus::Dispatched as i32,
-                pb::CaseStatus::InProgress as i32
-            ],
-            open_case_row,
-        )
-        .optional()?)
+    open_case_where(tx, "c.seq", &seq)
 }
 
 /// A case by number, if it is still open.
@@ -203,13 +190,22 @@ pub(super) fn open_case_by_id(
     tx: &Connection,
     case_id: &str,
 ) -> Result<Option<OpenCase>, StoreError> {
+    open_case_where(tx, "c.case_id", &case_id)
+}
+
+/// The open case whose `column` (`c.seq` or `c.case_id`) is `key`.
+fn open_case_where(
+    tx: &Connection,
+    column: &str,
+    key: &dyn rusqlite::ToSql,
+) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
         .prepare_cached(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.case_id = ?1 AND c.status IN (?2, ?3, ?4)"
+            "SELECT {CASE_COLUMNS} FROM cases c WHERE {column} = ?1 AND c.status IN (?2, ?3, ?4)"
         ))?
         .query_row(
             params![
-                case_id,
+                key,
                 pb::CaseStatus::Open as i32,
                 pb::CaseStatus::Dispatched as i32,
                 pb::CaseStatus::InProgress as i32
