@@ -35,6 +35,10 @@ pub struct RoutingConfig {
     /// once to the emergency linkage queue, besides normal routing.
     #[serde(rename = "emergency_linkage", default)]
     pub linkage: Vec<LinkageRule>,
+    /// What departments' updates may do: how many returns before the coordination centre
+    /// takes a case (see [`super::handling`]).
+    #[serde(default)]
+    pub handling: super::handling::HandlingConfig,
 }
 
 /// The official calendar folder of the routing file at `routing_file` whose `calendar_dir` is
