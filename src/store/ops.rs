@@ -511,8 +511,13 @@ pub(super) fn delivered(tx: &Connection, st: &mut State, ids: &[i64]) -> Result<
             continue;
         };
         st.depth = st.depth.saturating_sub(1);
-        tx.prepare_cached("UPDATE dispatches SET confirmed_at = ?2 WHERE dispatch_id = ?1")?
+        let dispatch = tx
+            .prepare_cached("UPDATE dispatches SET confirmed_at = ?2 WHERE dispatch_id = ?1")?
             .execute(params![dispatch_id, now])?;
+        // An update outcome is no dispatch: the case was not handed to anyone by it.
+        if dispatch == 0 {
+            continue;
+        }
         tx.prepare_cached(
             "UPDATE cases SET status = ?2, dispatched_at = COALESCE(dispatched_at, ?3), updated_at = ?3
               WHERE case_id = ?1 AND status = ?4",
