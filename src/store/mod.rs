@@ -312,3 +312,6 @@ mod merge_tests;
 
 #[cfg(test)]
 mod deadlines_tests;
+
+#[cfg(test)]
+mod updates_tests;
