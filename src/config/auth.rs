@@ -203,3 +203,45 @@ impl AuthConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(cfg: &AuthConfig) -> Vec<String> {
+        let mut p = Problems::new(std::path::Path::new("minhu.toml"));
+        cfg.check(&mut p);
+        p.list.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn a_caller_submits_or_acts_for_departments() {
+        let caller = |channels: Vec<String>, departments: Vec<String>| AuthConfig {
+            enabled: true,
+            callers: vec![CallerConfig {
+                id: "c".into(),
+                token_sha256: Some("0".repeat(64)),
+                channels,
+                source_systems: Vec::new(),
+                departments,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        // Acting for a department needs no channels or source systems.
+        assert!(problems(&caller(vec![], vec!["water".into()])).is_empty());
+        // Neither: the caller could do nothing.
+        let p = problems(&caller(vec![], vec![]));
+        assert!(
+            p.iter().any(|x| x.contains("auth.callers[0].channels")),
+            "{p:?}"
+        );
+        // Submitting still needs source systems.
+        let p = problems(&caller(vec!["WECHAT".into()], vec![]));
+        assert!(
+            p.iter()
+                .any(|x| x.contains("auth.callers[0].source_systems")),
+            "{p:?}"
+        );
+    }
+}

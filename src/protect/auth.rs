@@ -421,4 +421,45 @@ mod tests {
             assert!(e.to_string().contains(want), "{e}");
         }
     }
+
+    #[test]
+    fn department_callers_act_for_their_departments_and_amqp_users_name_them() {
+        let a = Authenticator::new(&AuthConfig {
+            enabled: true,
+            callers: vec![
+                CallerConfig {
+                    id: "water-cases".into(),
+                    token_sha256: Some(token_sha256_hex("w")),
+                    departments: vec!["water".into()],
+                    amqp_user: Some("dept-water".into()),
+                    ..Default::default()
+                },
+                CallerConfig {
+                    id: "centre".into(),
+                    token_sha256: Some(token_sha256_hex("c")),
+                    departments: vec!["coordination-centre".into()],
+                    coordination: true,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        });
+        let water = a.authenticate_amqp(Some("dept-water")).unwrap().unwrap();
+        assert_eq!(water.id, "water-cases");
+        assert!(water.acts_for("water") && !water.acts_for("roads") && !water.coordinates());
+        // A department caller submits nothing.
+        assert!(
+            water
+                .authorize(&req(pb::Channel::Hotline12345, "water"))
+                .is_err()
+        );
+        let centre = a.authenticate(Some(b"Bearer c"), None).unwrap().unwrap();
+        assert!(centre.coordinates() && centre.acts_for("coordination-centre"));
+        for user in [None, Some("guest")] {
+            let e = a.authenticate_amqp(user).unwrap_err();
+            assert!(matches!(e, IntakeError::Unauthenticated(_)), "{user:?}");
+        }
+        // Off: nobody is asked.
+        assert!(auth(false).authenticate_amqp(None).unwrap().is_none());
+    }
 }
