@@ -149,6 +149,18 @@ fn check(u: &CaseUpdate, c: &Held) -> Result<pb::CaseStatus, (i32, String)> {
             code::INVALID_ARGUMENT,
             "new_due_at must be later than the unit's current deadline".to_owned(),
         )),
+        // Routing found nobody but the holder itself: the coordination centre, which the
+        // fallback always reaches, cannot hand a case back; it reassigns.
+        Step::Move(m) if m.route.department_id == c.department_id && u.action == Action::Return => {
+            Err((
+                code::FAILED_PRECONDITION,
+                format!(
+                    "case {}: no other department is left to route it to; the coordination \
+                     centre reassigns it instead",
+                    h.case_id
+                ),
+            ))
+        }
         Step::Move(m) if m.route.department_id == c.department_id => Err((
             code::INVALID_ARGUMENT,
             format!("the case is already held by {}", c.department_id),
