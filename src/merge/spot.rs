@@ -392,6 +392,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_operators_landmark_names_a_spot_the_rules_cannot_read() {
+        let cfg = super::super::lexicon::SpotsConfig {
+            landmarks: vec!["肯德基".into()],
+            ..Default::default()
+        };
+        let lex = Lexicon::new(&cfg);
+        let (address, text) = ("新城区东五路肯德基", "东五路肯德基路面塌陷");
+        assert_eq!(Spot::of(Lexicon::builtin(), address, text), None);
+        let s = Spot::of(&lex, address, text).map(|s| s.text());
+        assert_eq!(s.as_deref(), Some("东五路肯德基"));
+    }
+
     fn rel(a: (&str, &str), b: (&str, &str)) -> Relation {
         let s = |(l, p): (&str, &str)| {
             let (l, p): (Vec<char>, Vec<char>) = (l.chars().collect(), p.chars().collect());
