@@ -23,86 +23,20 @@ pub const BUILTIN_PLACES: &[&str] = &[
 /// Common kinds of landmark that do not end in one of [`BUILTIN_ENDINGS`], or that are worth
 /// knowing whole (a "地铁口" is not a "…口" position). Shops, services, schools, transport and
 /// street furniture found in every Chinese city.
+#[rustfmt::skip]
 pub const BUILTIN_LANDMARKS: &[&str] = &[
     // Money and shopping
-    "银行",
-    "信用社",
-    "超市",
-    "商场",
-    "商店",
-    "便利店",
-    "小卖部",
-    "菜市场",
-    "农贸市场",
-    "市场",
-    "夜市",
-    "商铺",
-    "门面",
-    "药店",
-    "药房",
-    "书店",
-    "网吧",
-    "ktv",
-    "酒吧",
-    "餐厅",
-    "饭店",
-    "食堂",
+    "银行", "信用社", "超市", "商场", "商店", "便利店", "小卖部", "菜市场", "农贸市场", "市场",
+    "夜市", "商铺", "门面", "药店", "药房", "书店", "网吧", "ktv", "酒吧", "餐厅", "饭店", "食堂",
     // Care, schools, offices
-    "医院",
-    "诊所",
-    "卫生院",
-    "卫生站",
-    "幼儿园",
-    "托儿所",
-    "小学",
-    "中学",
-    "大学",
-    "学校",
-    "居委会",
-    "村委会",
-    "物业",
-    "派出所",
-    "邮局",
-    "政府",
-    "写字楼",
-    "大厦",
+    "医院", "诊所", "卫生院", "卫生站", "幼儿园", "托儿所", "小学", "中学", "大学", "学校",
+    "居委会", "村委会", "物业", "派出所", "邮局", "政府", "写字楼", "大厦",
     // Getting about
-    "公交站",
-    "公交站台",
-    "车站",
-    "地铁站",
-    "地铁口",
-    "火车站",
-    "加油站",
-    "充电站",
-    "停车场",
-    "停车位",
-    "桥",
-    "天桥",
-    "立交桥",
-    "隧道",
-    "地下通道",
-    "涵洞",
-    "人行横道",
-    "斑马线",
+    "公交站", "公交站台", "车站", "地铁站", "地铁口", "火车站", "加油站", "充电站", "停车场",
+    "停车位", "桥", "天桥", "立交桥", "隧道", "地下通道", "涵洞", "人行横道", "斑马线",
     // Public space and works
-    "广场",
-    "公园",
-    "绿地",
-    "花坛",
-    "工地",
-    "公厕",
-    "厕所",
-    "垃圾站",
-    "垃圾房",
-    "变电箱",
-    "配电箱",
-    "报刊亭",
-    "快递站",
-    "驿站",
-    "健身器材",
-    "篮球场",
-    "球场",
+    "广场", "公园", "绿地", "花坛", "工地", "公厕", "厕所", "垃圾站", "垃圾房", "变电箱",
+    "配电箱", "报刊亭", "快递站", "驿站", "健身器材", "篮球场", "球场",
 ];
 
 /// Characters (and a few words) that end a landmark's name: "体育馆", "幼儿园", "加油站", "…大楼".
@@ -287,11 +221,13 @@ pub struct Token {
     pub end: usize,
 }
 
-/// The lexicon, compiled for longest-match lookups: words by their first character, longest
-/// first.
+/// Words that start with one character, longest first, and what each is.
+type Words = Vec<(Box<[char]>, Kind)>;
+
+/// The lexicon, compiled for longest-match lookups: words by their first character.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
-    by_first: HashMap<char, Vec<(Box<[char]>, Kind)>, foldhash::fast::FixedState>,
+    by_first: HashMap<char, Words, foldhash::fast::FixedState>,
 }
 
 impl Lexicon {
@@ -337,7 +273,7 @@ impl Lexicon {
                 }
             }
         }
-        let mut by_first: HashMap<char, Vec<(Box<[char]>, Kind)>, _> = HashMap::default();
+        let mut by_first: HashMap<char, Words, _> = HashMap::default();
         for (w, kind) in words {
             if let Some(c) = w.first() {
                 by_first.entry(*c).or_default().push((w.into(), kind));
