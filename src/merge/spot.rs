@@ -29,6 +29,9 @@ pub struct Spot {
     chars: Box<[char]>,
     place: u8,
     landmark: u8,
+    /// The sides its position names ([`sides`]), computed once: relations are taken in the
+    /// index's hot loop.
+    sides: u16,
 }
 
 /// How two reports' spots relate.
@@ -60,6 +63,7 @@ impl Spot {
                 .collect(),
             place: place.len() as u8,
             landmark: landmark.len() as u8,
+            sides: sides(position),
         })
     }
 
@@ -111,13 +115,23 @@ impl Spot {
 
     /// How this spot relates to `other`'s.
     pub fn relation(&self, other: &Spot) -> Relation {
+        let (ca, cb) = (self.place(), other.place());
+        let places_agree = ca.ends_with(cb) || cb.ends_with(ca);
+        // The common case first: the same words.
+        if self.chars[ca.len()..] == other.chars[cb.len()..] && self.landmark == other.landmark {
+            return if places_agree {
+                Relation::Same
+            } else {
+                Relation::Unknown
+            };
+        }
         let (la, lb) = (self.landmark(), other.landmark());
         let (pa, pb) = (self.position(), other.position());
         let named = match (la.is_empty(), lb.is_empty()) {
             // Two landmarks: one must be inside the other's name ("银行" / "工商银行",
             // "7号" / "7号楼"), at positions that are not opposite sides.
             (false, false) if contains(la, lb) || contains(lb, la) => {
-                if opposite(pa, pb) {
+                if opposite(self.sides, other.sides) {
                     Relation::Different
                 } else {
                     Relation::Same
@@ -138,8 +152,7 @@ impl Spot {
         // which place is which ("早慈巷小区" in "贡院门社区") is for the place signal to say. A
         // place read with a word before it ("反映东五路") is still that place; one not written
         // is no other place.
-        let (ca, cb) = (self.place(), other.place());
-        if named == Relation::Same && !(ca.ends_with(cb) || cb.ends_with(ca)) {
+        if named == Relation::Same && !places_agree {
             Relation::Unknown
         } else {
             named
@@ -159,20 +172,26 @@ fn contains(hay: &[char], needle: &[char]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Whether two positions are on opposite sides: different compass directions, front and back,
-/// above and below, inside and outside.
-fn opposite(a: &[char], b: &[char]) -> bool {
-    const AXES: [&str; 4] = ["东西南北", "前后", "上下", "内外"];
-    AXES.iter().any(|axis| {
-        let mask = |p: &[char]| {
-            axis.chars()
-                .enumerate()
-                .filter(|(_, c)| p.contains(c))
-                .fold(0u8, |m, (i, _)| m | 1 << i)
-        };
-        let (ma, mb) = (mask(a), mask(b));
-        ma != 0 && mb != 0 && ma & mb == 0
-    })
+/// Opposite sides: compass directions, front and back, above and below, inside and outside.
+/// One bit per side; the axes are the groups of bits in [`AXIS_MASKS`].
+const SIDES: [char; 10] = ['东', '西', '南', '北', '前', '后', '上', '下', '内', '外'];
+const AXIS_MASKS: [u16; 4] = [0b1111, 0b11 << 4, 0b11 << 6, 0b11 << 8];
+
+/// The sides a position names, as bits of [`SIDES`].
+fn sides(position: &[char]) -> u16 {
+    SIDES
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| position.contains(c))
+        .fold(0, |m, (i, _)| m | 1 << i)
+}
+
+/// Whether two positions are on opposite sides: on some axis both name a side and none is the
+/// same ("南门" / "北门口", "桥上" / "桥下").
+fn opposite(a: u16, b: u16) -> bool {
+    AXIS_MASKS
+        .iter()
+        .any(|m| a & m != 0 && b & m != 0 && a & b & m == 0)
 }
 
 /// Every spot in prepared text, in order. `from_start`: a landmark at the very start counts (an
