@@ -586,44 +586,39 @@ fn check_config_names_every_merge_problem_at_once() {
         std::fs::copy(repo.join("config").join(f), dir.path().join(f)).unwrap();
     }
     let config = dir.path().join("minhu.toml");
-    std::fs::write(
-        &config,
-        "[merge]\nenabled = true\nnear_m = 300\nthreshold = 9\n[[merge.category]]\ncode = \"water.outage\"\nwindow_hours = 0\n",
-    )
-    .unwrap();
     let check = || {
         minhu()
             .args(["--config", &config.to_string_lossy(), "check-config"])
             .output()
             .unwrap()
     };
-    let out = check();
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
-    for key in [
-        "merge.far_m",
-        "merge.threshold",
-        "merge.category[0].window_hours",
-    ] {
-        assert!(text.contains(key), "{key} not named:\n{text}");
-    }
-    std::fs::write(
-        &config,
+    // Each file is refused, naming every key that is wrong in it.
+    let refused = |toml: &str, keys: &[&str]| {
+        std::fs::write(&config, toml).unwrap();
+        let out = check();
+        let text = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{text}");
+        for key in keys {
+            assert!(text.contains(key), "{key} not named:\n{text}");
+        }
+    };
+    refused(
+        "[merge]\nenabled = true\nnear_m = 300\nthreshold = 9\n[[merge.category]]\ncode = \"water.outage\"\nwindow_hours = 0\n",
+        &[
+            "merge.far_m",
+            "merge.threshold",
+            "merge.category[0].window_hours",
+        ],
+    );
+    refused(
         "[merge]\nenabled = true\nsame_spot_m = -1\n[merge.spots]\nlandmarks = [\"肯德基\", \"\"]\npositions = [\"肯德基\"]\n",
-    )
-    .unwrap();
-    let out = check();
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
-    for key in [
-        "merge.same_spot_m",
-        "merge.spots.landmarks[1]",
-        "merge.spots.positions[0]",
-    ] {
-        assert!(text.contains(key), "{key} not named:\n{text}");
-    }
+        &[
+            "merge.same_spot_m",
+            "merge.spots.landmarks[1]",
+            "merge.spots.positions[0]",
+        ],
+    );
     std::fs::write(&config, "[merge]\nenabled = true\nno_such_key = 1\n").unwrap();
     let out = check();
     assert!(!out.status.success(), "unknown keys are refused");
