@@ -15,6 +15,7 @@ use crate::config::problem::Problems;
 
 /// Ends of a place name an address is built of, largest to smallest unit: after one of these
 /// comes the next unit, or the spot. "市" is left out: it also ends "超市" and "夜市".
+#[rustfmt::skip]
 pub const BUILTIN_PLACES: &[&str] = &[
     "省", "区", "县", "镇", "乡", "村", "街道", "社区", "小区", "路", "街", "巷", "大道", "大街",
     "胡同", "弄", "新村", "里弄",
@@ -41,84 +42,40 @@ pub const BUILTIN_LANDMARKS: &[&str] = &[
 
 /// Characters (and a few words) that end a landmark's name: "体育馆", "幼儿园", "加油站", "…大楼".
 /// A name is at most [`MAX_NAME`] characters before its ending.
+#[rustfmt::skip]
 pub const BUILTIN_ENDINGS: &[&str] = &[
-    "店", "馆", "站", "园", "院", "门", "桥", "场", "楼", "厦", "所", "厅", "局", "厂", "校", "堂",
-    "寺", "庙", "宫", "塔", "亭", "池", "房", "库", "铺", "部", "中心", "公司", "大楼", "大院",
+    "店", "馆", "站", "园", "院", "门", "桥", "场", "楼", "厦", "所", "厅", "局", "厂", "校",
+    "堂", "寺", "庙", "宫", "塔", "亭", "池", "房", "库", "铺", "部", "中心", "公司", "大楼",
+    "大院",
 ];
 
 /// Positions that name a spot on their own, after a place ("小区后门", "路口", "东侧"), as well as
 /// after a landmark ("医院南门"). The compass forms are generated ([`compass_positions`]).
+#[rustfmt::skip]
 pub const BUILTIN_POSITIONS: &[&str] = &[
-    "门口",
-    "大门",
-    "正门",
-    "前门",
-    "后门",
-    "侧门",
-    "入口",
-    "出口",
-    "进口",
-    "路口",
-    "十字路口",
-    "丁字路口",
-    "拐角",
-    "转角",
-    "东北角",
-    "东南角",
-    "西北角",
-    "西南角",
+    "门口", "大门", "正门", "前门", "后门", "侧门", "入口", "出口", "进口", "路口", "十字路口",
+    "丁字路口", "交叉口", "交汇处", "拐角", "转角", "东北角", "东南角", "西北角", "西南角",
 ];
 
 /// Positions relative to a landmark, that name a spot only after one ("银行旁", "桥下").
+#[rustfmt::skip]
 pub const BUILTIN_RELATIONS: &[&str] = &[
-    "旁",
-    "旁边",
-    "边上",
-    "对面",
-    "斜对面",
-    "对过",
-    "下",
-    "底下",
-    "下面",
-    "上",
-    "上面",
-    "前面",
-    "后面",
-    "后边",
-    "背后",
-    "门前",
-    "隔壁",
-    "里面",
-    "外面",
+    "旁", "旁边", "边上", "对面", "斜对面", "对过", "下", "底下", "下面", "上", "上面", "前面",
+    "后面", "后边", "背后", "门前", "隔壁", "里面", "外面",
 ];
 
 /// Words that say nothing precise about where ("附近" of anything is still that thing).
+#[rustfmt::skip]
 pub const BUILTIN_VAGUE: &[&str] = &[
     "附近", "周边", "周围", "一带", "这边", "那边", "里", "内", "外", "一家", "的",
 ];
 
 /// Ordinary words that begin with a place-name ending and are not places ("路面" is the road's
 /// surface, not a road called "…路" followed by "面").
+#[rustfmt::skip]
 pub const BUILTIN_WORDS: &[&str] = &[
-    "路面",
-    "路边",
-    "路段",
-    "路上",
-    "路灯",
-    "路人",
-    "路过",
-    "道路",
-    "人行道",
-    "车道",
-    "通道",
-    "楼道",
-    "下水道",
-    "下水",
-    "街边",
-    "街头",
-    "街上",
-    "村民",
-    "区域",
+    "路面", "路边", "路段", "路上", "路灯", "路人", "路过", "道路", "人行道", "车道", "通道",
+    "楼道", "下水道", "下水", "街边", "街头", "街上", "村民", "区域",
 ];
 
 /// Longest landmark name before its ending ("万达广场" is 2 + "广场"; beyond this it is a
@@ -361,8 +318,11 @@ pub fn prepare_with_breaks(text: &str) -> Vec<char> {
     out
 }
 
+/// What a building or house number is counted in: "3号楼", "5栋", "2幢", "A座".
+pub const NUMBER_UNITS: &str = "号栋幢座";
+
 /// Length of a house or building number at the start of `text`: ASCII digits, or Chinese
-/// numerals followed by "号" ("三号楼").
+/// numerals followed by one of [`NUMBER_UNITS`] ("三号楼").
 fn number_len(text: &[char]) -> Option<usize> {
     let digits = text.iter().take_while(|c| c.is_ascii_digit()).count();
     if digits > 0 {
@@ -372,7 +332,11 @@ fn number_len(text: &[char]) -> Option<usize> {
         .iter()
         .take_while(|c| "一二三四五六七八九十百零".contains(**c))
         .count();
-    (numerals > 0 && text.get(numerals) == Some(&'号')).then_some(numerals)
+    (numerals > 0
+        && text
+            .get(numerals)
+            .is_some_and(|c| NUMBER_UNITS.contains(*c)))
+    .then_some(numerals)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! was part of a place's name ("解放门街道"), not a spot. An address names its spot last; a
 //! description names it right after a place, so the first one counts there. Only the address is
 //! read when it names one: it is the field channels fill in for exactly this.
-use super::lexicon::{Kind, Lexicon, MAX_NAME, Tok, Token, prepare_with_breaks};
+use super::lexicon::{Kind, Lexicon, MAX_NAME, NUMBER_UNITS, Tok, Token, prepare_with_breaks};
 
 /// Most characters a spot keeps with its place (longer ones are cut at the end).
 const MAX_CHARS: usize = 24;
@@ -259,9 +259,11 @@ fn parse(toks: &[Token], text: &[char], place: &[char], after_place: bool) -> Op
     let start = i;
     let mut numbered = false;
     if toks.get(i).is_some_and(|t| t.tok == Tok::Number)
-        && toks.get(i + 1).is_some_and(|t| text[t.start] == '号')
+        && toks
+            .get(i + 1)
+            .is_some_and(|t| NUMBER_UNITS.contains(text[t.start]))
     {
-        // "3号", "3号楼", "12号院"
+        // "3号", "3号楼", "12号院", "5栋"
         numbered = true;
         i += 2;
         while is(i, Kind::Ending) || is(i, Kind::Landmark) {
@@ -350,6 +352,53 @@ mod tests {
         );
         assert_eq!(spot("长乐路工商银行对面", ""), pair("工商银行", "对面"));
         assert_eq!(spot("友谊路公交站附近", ""), pair("公交站", ""));
+    }
+
+    #[test]
+    fn wordings_and_places_of_no_corpus() {
+        let full = |a: &str| {
+            Spot::of(Lexicon::builtin(), a, "").map(|s| {
+                let t = |c: &[char]| c.iter().collect::<String>();
+                (t(s.place()), t(s.landmark()), t(s.position()))
+            })
+        };
+        let want = |p: &str, l: &str, q: &str| Some((p.to_owned(), l.to_owned(), q.to_owned()));
+        assert_eq!(
+            full("雁塔区电子城街道丈八东路华润万家超市门口"),
+            want("丈八东路", "华润万家超市", "门口")
+        );
+        assert_eq!(
+            full("碑林区柏树林街道东关正街小学后门"),
+            want("东关正街", "小学", "后门")
+        );
+        assert_eq!(
+            full("新城区长乐西路建设银行斜对面"),
+            want("长乐西路", "建设银行", "斜对面")
+        );
+        assert_eq!(
+            full("灞桥区纺织城街道纺一路菜鸟驿站旁边"),
+            want("纺一路", "菜鸟驿站", "旁边")
+        );
+        assert_eq!(
+            full("雁塔区小寨东路赛格国际购物中心北门"),
+            want("小寨东路", "赛格国际购物中心", "北门")
+        );
+        assert_eq!(
+            full("西安市碑林区南大街钟楼东南角"),
+            want("南大街", "钟楼", "东南角")
+        );
+        assert_eq!(
+            full("高新区锦业路与丈八二路十字路口东北角"),
+            want("与丈八二路", "", "十字路口东北角")
+        );
+        assert_eq!(
+            full("雁塔区科技路与唐延路交叉口"),
+            want("与唐延路", "", "交叉口")
+        );
+        assert_eq!(
+            full("经开区凤城二路海荣名城小区3栋楼下"),
+            want("海荣名城小区", "3栋楼", "下")
+        );
     }
 
     #[test]
