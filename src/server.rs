@@ -69,7 +69,7 @@ pub async fn serve(
         cfg.limits.clone(),
         metrics.clone(),
     )
-    .with_merge(cfg.merge.enabled)
+    .with_merge(&cfg.merge)
     .with_rate_limits(rate_limits.clone());
     let reload_stop = CancellationToken::new();
     let reloader = crate::router::reload::Reloader {
