@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "minhu/v1/request.proto",
         "minhu/v1/dispatch.proto",
         "minhu/v1/gateway.proto",
+        "minhu/v1/handling.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

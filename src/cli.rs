@@ -1,5 +1,5 @@
 //! The command line: `minhu serve`, `minhu check-config`, `minhu routes test FILE`,
-//! `minhu ingest mail`, `minhu import hotline`, `minhu tickets explain`.
+//! `minhu ingest mail`, `minhu import hotline`, `minhu tickets explain`, `minhu calendar`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +48,47 @@ pub enum Command {
         #[command(subcommand)]
         command: TicketsCommand,
     },
+    /// Working-day calendars (holidays and 调休): look at a year, import a notice.
+    ///
+    /// Reads only the routing file's `calendar_dir`, so it works while the rest of the config
+    /// does not validate.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Print a year's holidays and make-up working days (调休), official or provisional.
+    ///
+    /// Lists them in date order and says where they come from: the year's official file, or,
+    /// until its notice is imported, the statutory holidays alone (provisional). Exits 1 for a
+    /// year that is neither, or a calendar folder with problems.
+    Show {
+        /// The year, e.g. 2027.
+        year: i64,
+    },
+    /// Check a holiday-cn JSON notice and turn it into <year>.toml.
+    ///
+    /// A holiday-cn JSON file has one entry per date of the notice (`isOffDay` false for a
+    /// make-up working day). It is checked as the gateway checks a calendar file, and a warning
+    /// names each statutory holiday it leaves out. Prints the TOML, or writes it with --write.
+    /// Exits 1 on any problem, having written nothing.
+    Import(CalendarImportArgs),
+}
+
+/// Options of `minhu calendar import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CalendarImportArgs {
+    /// The holiday-cn JSON file, e.g. 2027.json.
+    pub file: PathBuf,
+    /// Write <calendar_dir>/<year>.toml instead of printing it; a running gateway reloads it.
+    #[arg(long)]
+    pub write: bool,
+    /// With --write: replace an existing <year>.toml.
+    #[arg(long, requires = "write")]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,9 @@
 //!   transaction, and a caller hears "accepted" only after that commit.
 //! - [`dispatch`]: the outbox relay. Publishes each dispatch to RabbitMQ with publisher confirms
 //!   and deletes the outbox row only on a clean ack.
+//! - [`handling`]: the closed loop after the hand-off: departments sign for, report progress,
+//!   return, ask for more time and complete (gRPC `minhu.v1.Handling` and the `minhu.updates`
+//!   queue, one code path), through one state machine, applied by the store's writer.
 //! - [`protect`]: caller authentication and rate limits, between validation and the store.
 //! - [`config`]: typed service and routing config, loading (`MINHU_` env overrides) and
 //!   validation that reports every problem at once.
@@ -24,6 +27,7 @@
 pub mod cli;
 pub mod config;
 pub mod dispatch;
+pub mod handling;
 pub mod intake;
 pub mod merge;
 pub mod protect;

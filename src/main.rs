@@ -8,6 +8,7 @@ use clap::Parser;
 use minhu::cli::{
     AuthCommand, Cli, Command, ImportCommand, IngestCommand, RoutesCommand, TicketsCommand,
 };
+use minhu::router::calendar;
 use minhu::router::cases;
 
 fn main() -> ExitCode {
@@ -37,6 +38,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     {
         let code = minhu::intake::channels::hotline12345::import::run(&cli.config, args);
         return Ok(ExitCode::from(code));
+    }
+    // The calendar tools read only the way to the calendar folder: operators use them to
+    // repair a calendar that keeps the config from loading.
+    if let Command::Calendar { command } = &cli.command {
+        return Ok(calendar::cli::run(&cli.config, command));
     }
     // Hashing a token needs no config.
     if let Command::Auth {
@@ -103,6 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: IngestCommand::Mail(args),
         } => Ok(ingest_mail(&cli.config, &args)),
         Command::Auth { .. } => Ok(ExitCode::SUCCESS),
+        Command::Calendar { command } => Ok(calendar::cli::run(&cli.config, &command)),
         Command::Import {
             command: ImportCommand::Hotline(args),
         } => Ok(ExitCode::from(

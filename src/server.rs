@@ -3,7 +3,8 @@
 //!
 //! 1. stop accepting: readiness and gRPC health go NOT_SERVING, new Submits get UNAVAILABLE,
 //!    listeners stop taking connections;
-//! 2. drain: requests already inside finish (their tickets are committed and answered);
+//! 2. drain: requests already inside finish (their tickets are committed and answered); the
+//!    consumer of departments' updates (`minhu.updates`) stops after the one it is applying;
 //! 3. flush: the relay keeps publishing until the outbox is empty or the grace period ends;
 //! 4. confirms: the relay waits for outstanding confirms, then closes the broker connection;
 //! 5. the store writer commits its last batch and checkpoints the WAL.
@@ -26,6 +27,7 @@ use crate::intake::Intake;
 use crate::intake::grpc::GatewayService;
 use crate::intake::http::{self, HttpState};
 use crate::pb::gateway_server::GatewayServer;
+use crate::pb::handling_server::HandlingServer;
 use crate::store::{Store, StoreError};
 use crate::telemetry::Metrics;
 
@@ -67,7 +69,7 @@ pub async fn serve(
         cfg.limits.clone(),
         metrics.clone(),
     )
-    .with_merge(cfg.merge.enabled)
+    .with_merge(&cfg.merge)
     .with_rate_limits(rate_limits.clone());
     let reload_stop = CancellationToken::new();
     let reloader = crate::router::reload::Reloader {
@@ -95,6 +97,7 @@ pub async fn serve(
     let grpc_listener = bind(cfg.grpc.listen).await?;
     let http_listener = bind(cfg.http.listen).await?;
 
+    let updates = crate::handling::Updates::new(store.clone(), live.clone(), cfg.limits.clone());
     let relay_stop = CancellationToken::new();
     let relay_task = tokio::spawn(relay::run(
         store.clone(),
@@ -113,6 +116,23 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let auth = crate::protect::auth::Authenticator::new(&cfg.auth);
+    // Departments' updates over AMQP; stopped before the relay's last flush so their outcomes
+    // go out with it.
+    let consumer_stop = CancellationToken::new();
+    let consumer_task = tokio::spawn(crate::handling::amqp::run(
+        updates.clone(),
+        auth.clone(),
+        cfg.amqp.clone(),
+        consumer_stop.clone(),
+    ));
+    let handling = tonic::service::interceptor::InterceptedService::new(
+        HandlingServer::new(crate::handling::grpc::HandlingService::new(updates))
+            .max_decoding_message_size(cfg.grpc.max_message_bytes),
+        crate::protect::auth::grpc_interceptor(auth.clone()),
+    );
+    health
+        .set_serving::<HandlingServer<crate::handling::grpc::HandlingService>>()
+        .await;
     let gateway = tonic::service::interceptor::InterceptedService::new(
         GatewayServer::new(
             GatewayService::new(intake.clone())
@@ -139,6 +159,7 @@ pub async fn serve(
             .add_service(health_service)
             .add_service(reflection)
             .add_service(gateway)
+            .add_service(handling)
             .serve_with_incoming_shutdown(
                 crate::intake::grpc_incoming::guarded(grpc_listener, cfg.grpc.handshake_timeout),
                 async move { grpc_stop.cancelled().await },
@@ -173,6 +194,9 @@ pub async fn serve(
     health
         .set_not_serving::<GatewayServer<GatewayService>>()
         .await;
+    health
+        .set_not_serving::<HandlingServer<crate::handling::grpc::HandlingService>>()
+        .await;
     stop.cancel();
     let grpc_result = drain(grpc_task, cfg.shutdown.drain_timeout, "gRPC").await;
     let http_result = drain(http_task, cfg.shutdown.drain_timeout, "HTTP").await;
@@ -181,6 +205,10 @@ pub async fn serve(
     if let Some(s) = sweeper {
         let _ = s.await;
     }
+
+    // An update being applied finishes and is acked; the rest wait in minhu.updates.
+    consumer_stop.cancel();
+    let _ = consumer_task.await;
 
     flush_outbox(&metrics, cfg.shutdown.flush_timeout).await;
     relay_stop.cancel();

@@ -149,6 +149,8 @@ fn every_command_has_help() {
         vec!["serve", "--help"],
         vec!["check-config", "--help"],
         vec!["routes", "test", "--help"],
+        vec!["calendar", "show", "--help"],
+        vec!["calendar", "import", "--help"],
     ] {
         let o = minhu(&args, &[]);
         assert!(o.status.success(), "{args:?}: {}", text(&o));

@@ -422,6 +422,148 @@ async fn concurrent_reports_of_one_problem_open_one_case_and_restart_keeps_the_i
     );
 }
 
+/// A report at `address` on 东五路, at `pos`.
+fn at_spot(id: &str, phone: &str, address: &str, text: &str, pos: (f64, f64)) -> pb::Request {
+    let mut r = pothole(pb::Channel::Hotline12345, id, phone, text, pos);
+    if let Some(l) = r.location.as_mut() {
+        l.address = address.into();
+        l.district_code = "610102".into();
+    }
+    r
+}
+
+#[tokio::test]
+async fn two_spots_on_one_road_are_two_cases_and_the_explanation_names_both() {
+    let vhost = TestVhost::new("mergespot");
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(&vhost);
+    // An operator's lexicon entry: a chain's name, which no rule would read as a landmark.
+    o.extra
+        .push_str("[merge.spots]\nlandmarks = [\"肯德基\"]\n");
+    let gw = Gateway::start(dir.path(), &o).await;
+    let mut client = gw.client().await;
+    // 80 m apart on one road: the distance alone would merge them.
+    let bank = (34.26520, 108.96530);
+    let school = (34.26592, 108.96530);
+    let first = submit(
+        &mut client,
+        at_spot(
+            "S-1",
+            "13900000011",
+            "新城区解放门街道东五路银行旁",
+            "东五路银行旁路面塌陷，有一个大坑",
+            bank,
+        ),
+    )
+    .await
+    .unwrap();
+    let other = submit(
+        &mut client,
+        at_spot(
+            "S-2",
+            "13900000012",
+            "新城区东五路幼儿园门口",
+            "东五路幼儿园门口路面塌陷，有一个大坑",
+            school,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.disposition, pb::Disposition::NewCase as i32);
+    assert_ne!(other.case_id, first.case_id);
+    // The same spot worded another way, without coordinates: it joins, with the bonus.
+    let mut same = at_spot(
+        "S-3",
+        "13900000013",
+        "解放门街道东五路",
+        "东五路工商银行门口路面有个大坑，电动车差点摔倒",
+        bank,
+    );
+    if let Some(l) = same.location.as_mut() {
+        (l.lat, l.lng, l.original_lat, l.original_lng) = (0.0, 0.0, 0.0, 0.0);
+        l.coordinate_system = 0;
+        l.has_coordinates = false;
+    }
+    let same = submit(&mut client, same).await.unwrap();
+    assert_eq!(
+        (same.disposition, &same.case_id),
+        (pb::Disposition::Merged as i32, &first.case_id),
+        "log:\n{}",
+        gw.log_text()
+    );
+    // A landmark only the operator's lexicon knows (a bare name, no position), 17 m from the
+    // bank: still another spot. Without the entry it would name no spot, and merge.
+    let kfc = submit(
+        &mut client,
+        at_spot(
+            "S-4",
+            "13900000014",
+            "新城区东五路肯德基",
+            "东五路肯德基路面塌陷，有一个大坑",
+            (34.26535, 108.96530),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_ne!(kfc.case_id, first.case_id);
+
+    let why = |ticket_id: String| {
+        let mut c = client.clone();
+        async move {
+            c.get_ticket(pb::GetTicketRequest { ticket_id })
+                .await
+                .unwrap()
+                .into_inner()
+                .merge
+                .expect("merge reasons")
+        }
+    };
+    let w = why(other.ticket_id.clone()).await;
+    assert_eq!(w.spot, "东五路幼儿园门口");
+    let c = w
+        .candidates
+        .iter()
+        .find(|c| c.case_id == first.case_id)
+        .expect("the bank's case was compared");
+    assert_eq!(
+        (c.veto.as_str(), c.spot.as_str()),
+        ("other_spot", "东五路银行旁")
+    );
+    let w = why(same.ticket_id.clone()).await;
+    assert_eq!(w.spot, "东五路工商银行门口");
+    assert_eq!(w.candidates[0].spot, "东五路银行旁");
+    assert_eq!(w.candidates[0].same_spot, 1.0);
+    let w = why(kfc.ticket_id.clone()).await;
+    assert_eq!(w.spot, "东五路肯德基");
+    assert!(
+        w.candidates
+            .iter()
+            .any(|c| c.case_id == first.case_id && c.veto == "other_spot"),
+        "{w:?}"
+    );
+
+    // The CLI prints both spots from the store.
+    let out = minhu()
+        .args([
+            "--config",
+            &gw.config.to_string_lossy(),
+            "tickets",
+            "explain",
+            &other.ticket_id,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("spot: 东五路幼儿园门口"), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with(&first.case_id)
+            && l.contains("other_spot")
+            && l.ends_with("东五路银行旁")),
+        "{text}"
+    );
+}
+
 #[test]
 fn check_config_names_every_merge_problem_at_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -430,28 +572,39 @@ fn check_config_names_every_merge_problem_at_once() {
         std::fs::copy(repo.join("config").join(f), dir.path().join(f)).unwrap();
     }
     let config = dir.path().join("minhu.toml");
-    std::fs::write(
-        &config,
-        "[merge]\nenabled = true\nnear_m = 300\nthreshold = 9\n[[merge.category]]\ncode = \"water.outage\"\nwindow_hours = 0\n",
-    )
-    .unwrap();
     let check = || {
         minhu()
             .args(["--config", &config.to_string_lossy(), "check-config"])
             .output()
             .unwrap()
     };
-    let out = check();
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{text}");
-    for key in [
-        "merge.far_m",
-        "merge.threshold",
-        "merge.category[0].window_hours",
-    ] {
-        assert!(text.contains(key), "{key} not named:\n{text}");
-    }
+    // Each file is refused, naming every key that is wrong in it.
+    let refused = |toml: &str, keys: &[&str]| {
+        std::fs::write(&config, toml).unwrap();
+        let out = check();
+        let text = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{text}");
+        for key in keys {
+            assert!(text.contains(key), "{key} not named:\n{text}");
+        }
+    };
+    refused(
+        "[merge]\nenabled = true\nnear_m = 300\nthreshold = 9\n[[merge.category]]\ncode = \"water.outage\"\nwindow_hours = 0\n",
+        &[
+            "merge.far_m",
+            "merge.threshold",
+            "merge.category[0].window_hours",
+        ],
+    );
+    refused(
+        "[merge]\nenabled = true\nsame_spot_m = -1\n[merge.spots]\nlandmarks = [\"肯德基\", \"\"]\npositions = [\"肯德基\"]\n",
+        &[
+            "merge.same_spot_m",
+            "merge.spots.landmarks[1]",
+            "merge.spots.positions[0]",
+        ],
+    );
     std::fs::write(&config, "[merge]\nenabled = true\nno_such_key = 1\n").unwrap();
     let out = check();
     assert!(!out.status.success(), "unknown keys are refused");

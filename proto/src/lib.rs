@@ -4,7 +4,8 @@
 //! style guide. `FILE_DESCRIPTOR_SET` feeds gRPC server reflection.
 #![forbid(unsafe_code)]
 
-/// Package `minhu.v1`: the canonical `Request`, `Dispatch` and the `Gateway` service.
+/// Package `minhu.v1`: the canonical `Request`, `Dispatch`, the `Gateway` service and the
+/// departments' `Handling` service.
 pub mod v1 {
     #![allow(missing_docs, clippy::all, clippy::pedantic)]
     tonic::include_proto!("minhu.v1");

@@ -18,7 +18,21 @@
 //! cert_names = ["hotline.xian.gov.example"]
 //! channels = ["HOTLINE_12345"]
 //! source_systems = ["hotline:xian", "hotline:xian-*"]
+//!
+//! [[auth.callers]]                      # a department's case system (minhu.v1.Handling)
+//! id = "water-cases"
+//! token_sha256 = "…"
+//! departments = ["water"]               # may act on cases held by these departments
+//! amqp_user = "dept-water"              # its RabbitMQ user, for updates over minhu.updates
+//!
+//! [[auth.callers]]                      # the coordination centre (协调中心)
+//! id = "coordination"
+//! token_sha256 = "…"
+//! departments = ["coordination-centre"]
+//! coordination = true                   # decides extensions, reassigns, lists any department
 //! ```
+//!
+//! A caller submits reports (channels and source systems), acts for departments, or both.
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -60,10 +74,24 @@ pub struct CallerConfig {
     #[serde(default)]
     pub cert_names: Vec<String>,
     /// Channels the caller may submit on, as in routing rules (`HOTLINE_12345`, `WECHAT`,
-    /// `EMERGENCY_120`, ...).
+    /// `EMERGENCY_120`, ...). Empty for a caller that only acts for departments.
+    #[serde(default)]
     pub channels: Vec<String>,
     /// `source_system` values the caller may use; a trailing `*` matches any suffix.
+    #[serde(default)]
     pub source_systems: Vec<String>,
+    /// Departments (routing ids) the caller acts for in `minhu.v1.Handling`: it may update
+    /// and list the cases these departments hold, and only those.
+    #[serde(default)]
+    pub departments: Vec<String>,
+    /// The coordination centre's role (协调中心): decide extensions, reassign any open case,
+    /// list any department's cases. Its own department goes in `departments` as usual.
+    #[serde(default)]
+    pub coordination: bool,
+    /// The RabbitMQ user this caller publishes to `minhu.updates` as. An update's `user_id`
+    /// property, which RabbitMQ checks against the connection's user, names the caller.
+    #[serde(default)]
+    pub amqp_user: Option<String>,
 }
 
 impl CallerConfig {
@@ -145,8 +173,18 @@ impl AuthConfig {
                     p.add(key("cert_names"), format!("{n:?} is not a DNS name"));
                 }
             }
-            if c.channels.is_empty() {
-                p.add(key("channels"), "must name at least one channel");
+            let handles = !c.departments.is_empty() || c.coordination;
+            if c.channels.is_empty() && !handles {
+                p.add(
+                    key("channels"),
+                    "must name at least one channel (or the caller acts for departments: set departments)",
+                );
+            }
+            if c.departments.iter().any(|d| d.trim().is_empty()) {
+                p.add(key("departments"), "department ids must not be empty");
+            }
+            if c.amqp_user.as_deref().is_some_and(|u| u.trim().is_empty()) {
+                p.add(key("amqp_user"), "must not be empty when set");
             }
             for ch in &c.channels {
                 if pb::Channel::from_str_name(&format!("CHANNEL_{ch}")).is_none() {
@@ -156,12 +194,54 @@ impl AuthConfig {
                     );
                 }
             }
-            if c.source_systems.is_empty() {
+            if c.source_systems.is_empty() && !c.channels.is_empty() {
                 p.add(
                     key("source_systems"),
                     "must name at least one source system (a trailing * matches any suffix)",
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(cfg: &AuthConfig) -> Vec<String> {
+        let mut p = Problems::new(std::path::Path::new("minhu.toml"));
+        cfg.check(&mut p);
+        p.list.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn a_caller_submits_or_acts_for_departments() {
+        let caller = |channels: Vec<String>, departments: Vec<String>| AuthConfig {
+            enabled: true,
+            callers: vec![CallerConfig {
+                id: "c".into(),
+                token_sha256: Some("0".repeat(64)),
+                channels,
+                source_systems: Vec::new(),
+                departments,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        // Acting for a department needs no channels or source systems.
+        assert!(problems(&caller(vec![], vec!["water".into()])).is_empty());
+        // Neither: the caller could do nothing.
+        let p = problems(&caller(vec![], vec![]));
+        assert!(
+            p.iter().any(|x| x.contains("auth.callers[0].channels")),
+            "{p:?}"
+        );
+        // Submitting still needs source systems.
+        let p = problems(&caller(vec!["WECHAT".into()], vec![]));
+        assert!(
+            p.iter()
+                .any(|x| x.contains("auth.callers[0].source_systems")),
+            "{p:?}"
+        );
     }
 }

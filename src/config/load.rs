@@ -1,6 +1,8 @@
 //! Loading: the service file plus `MINHU_<SECTION>__<KEY>` environment overrides, then the
 //! routing file it points at, then validation of both. Every entry point (serve, check-config,
 //! routes test) calls [`load`], so what `check-config` accepts is exactly what `serve` runs.
+//! [`calendar_dir`] is the exception: the calendar tools read only the keys that lead to the
+//! calendar folder, so they work while the rest of the config does not validate.
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
@@ -28,12 +30,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     let mut problems = Problems::new(path);
     validate_service(&service, &mut problems);
 
-    let base = path.parent().unwrap_or_else(|| Path::new("."));
-    let routing_file = if service.routing.path.is_absolute() {
-        service.routing.path.clone()
-    } else {
-        base.join(&service.routing.path)
-    };
+    let routing_file = beside(path, &service.routing.path);
     let mut all = problems.list;
     match read_routing(&routing_file) {
         Ok((routing, text)) => match Router::compile(&routing, &routing_file, &text) {
@@ -64,6 +61,43 @@ pub fn load_routing(routing_file: &Path) -> Result<Router, ConfigError> {
     })
 }
 
+/// The official calendar folder, found from the service file at `path` (and its
+/// `MINHU_ROUTING__PATH` override) through the routing file's `calendar_dir`, reading no other
+/// key of either: operators use the calendar tools to repair a config that does not load.
+pub fn calendar_dir(path: &Path) -> Result<CalendarDir, ConfigError> {
+    let default = super::service::RoutingFileConfig::default().path;
+    let routing_path = match layered(path)?.get::<PathBuf>("routing.path") {
+        Ok(p) => p,
+        Err(config::ConfigError::NotFound(_)) => default,
+        Err(e) => return Err(one(path, "routing.path", e.to_string())),
+    };
+    let routing_file = beside(path, &routing_path);
+    let text = std::fs::read_to_string(&routing_file)
+        .map_err(|e| one(&routing_file, "-", format!("cannot read: {e}")))?;
+    /// Only the key wanted; serde skips the rest unchecked.
+    #[derive(serde::Deserialize)]
+    struct Only {
+        calendar_dir: Option<PathBuf>,
+    }
+    let only = toml::from_str::<Only>(&text).map_err(|e| one(&routing_file, "-", e.to_string()))?;
+    let dir = super::routing::official_calendar_dir(&routing_file, only.calendar_dir.as_deref());
+    Ok(CalendarDir { routing_file, dir })
+}
+
+/// Where the official calendar folder is, and which routing file said so.
+#[derive(Debug, Clone)]
+pub struct CalendarDir {
+    /// The routing file, resolved against the service file's folder.
+    pub routing_file: PathBuf,
+    /// Its `calendar_dir`, resolved against the routing file's folder.
+    pub dir: PathBuf,
+}
+
+/// `target` as written in `file`: relative paths are relative to the file's folder.
+fn beside(file: &Path, target: &Path) -> PathBuf {
+    file.parent().unwrap_or_else(|| Path::new(".")).join(target)
+}
+
 fn one(file: &Path, key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         problems: vec![Problem {
@@ -76,6 +110,19 @@ fn one(file: &Path, key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 fn read_service(path: &Path) -> Result<ServiceConfig, ConfigError> {
+    layered(path)?
+        .try_deserialize::<ServiceConfig>()
+        .map_err(|e| {
+            one(
+                path,
+                "-",
+                format!("{e} (environment overrides MINHU_<SECTION>__<KEY> count too)"),
+            )
+        })
+}
+
+/// The service file at `path` with the environment's `MINHU_<SECTION>__<KEY>` overrides on top.
+fn layered(path: &Path) -> Result<Config, ConfigError> {
     if !path.is_file() {
         return Err(one(path, "-", "file not found"));
     }
@@ -88,7 +135,6 @@ fn read_service(path: &Path) -> Result<ServiceConfig, ConfigError> {
                 .try_parsing(true),
         )
         .build()
-        .and_then(|c| c.try_deserialize::<ServiceConfig>())
         .map_err(|e| {
             one(
                 path,

@@ -2,13 +2,15 @@
 //!
 //! - [`service`]: `config/minhu.toml` (listeners, broker, store, limits, logs).
 //! - [`adapters`]: `[adapters.*]` sections of the service file, one file per channel.
-//! - [`routing`]: `config/routing.toml` (departments and rules).
+//! - [`routing`]: `config/routing.toml` (departments and rules); [`handling`] its `[handling]`
+//!   section (returns).
 //! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
 //!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
 //! - [`problem`]: a config problem with the file and key it concerns.
 //! - [`lines`]: the line a problem's key is on.
 pub mod adapters;
 pub mod auth;
+pub mod handling;
 pub mod lines;
 pub mod load;
 pub mod problem;

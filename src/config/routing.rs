@@ -1,7 +1,7 @@
 //! The routing file, `config/routing.toml`: the departments, the rule tree that decides which
 //! department handles a case, and the emergency linkage rules. The decision itself lives in
 //! [`crate::router`].
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -35,6 +35,19 @@ pub struct RoutingConfig {
     /// once to the emergency linkage queue, besides normal routing.
     #[serde(rename = "emergency_linkage", default)]
     pub linkage: Vec<LinkageRule>,
+    /// What departments' updates may do: how many returns before the coordination centre
+    /// takes a case (see [`super::handling`]).
+    #[serde(default)]
+    pub handling: super::handling::HandlingConfig,
+}
+
+/// The official calendar folder of the routing file at `routing_file` whose `calendar_dir` is
+/// `calendar_dir`.
+pub fn official_calendar_dir(routing_file: &Path, calendar_dir: Option<&Path>) -> PathBuf {
+    routing_file
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(calendar_dir.unwrap_or(Path::new("calendar")))
 }
 
 /// How a department's dispatches are encoded.

@@ -27,6 +27,8 @@ pub struct CaseDispatch<'a> {
     pub due_at_ms: i64,
     pub rule_id: &'a str,
     pub routing_version: &'a str,
+    /// The case's version (see `minhu.v1.Case.version`).
+    pub version: u64,
 }
 
 /// The `Dispatch` body.
@@ -45,6 +47,7 @@ pub fn build(d: &CaseDispatch<'_>) -> pb::Dispatch {
             opened_at: Some(ms_to_timestamp(d.opened_at_ms)),
             report_count: d.report_count,
             urgency: d.urgency,
+            version: d.version,
         }),
         tickets: vec![pb::Ticket {
             ticket_id: d.ticket_id.to_owned(),
@@ -124,6 +127,7 @@ mod tests {
             due_at_ms: 2_000,
             rule_id: "r",
             routing_version: "v",
+            version: 0,
         });
         assert_eq!(d.kind, pb::DispatchKind::CaseUpdated as i32);
         let case = d.case.unwrap();

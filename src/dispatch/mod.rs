@@ -23,3 +23,5 @@ pub const DEAD_LETTER_QUEUE: &str = "minhu.dead";
 pub const LINKAGE_QUEUE: &str = "minhu.emergency.linkage";
 /// Its binding key on `minhu.dispatch`.
 pub const LINKAGE_ROUTING_KEY: &str = "emergency.linkage";
+/// The queue departments that speak only AMQP send their updates to (`minhu.v1.CaseUpdate`).
+pub const UPDATES_QUEUE: &str = "minhu.updates";

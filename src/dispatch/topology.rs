@@ -5,7 +5,11 @@
 //! - `minhu.dlx`: durable topic dead-letter exchange, with queue `minhu.dead` bound by `#`;
 //! - `minhu.dept.<id>`: one durable queue per department, dead-lettering to `minhu.dlx`, bound
 //!   to `minhu.dispatch` with the department's routing key;
-//! - `minhu.emergency.linkage`: the emergency linkage queue, bound with `emergency.linkage`.
+//! - `minhu.emergency.linkage`: the emergency linkage queue, bound with `emergency.linkage`;
+//! - `minhu.updates`: departments' updates (签收, 进展, 退单, ...) for the gateway's consumer
+//!   ([`crate::handling::amqp`]), dead-lettering to `minhu.dlx`;
+//! - `minhu.dept.<id>.outcomes`: the answer to each of a department's AMQP updates, bound to
+//!   `minhu.dispatch` with `outcome.<id>`.
 //!
 //! Declaring is idempotent as long as the arguments do not change. RabbitMQ refuses to
 //! redeclare a queue with other arguments (`PRECONDITION_FAILED`, closing the channel); that is
@@ -52,6 +56,16 @@ impl DepartmentQueue {
             queue: super::LINKAGE_QUEUE.into(),
             routing_key: super::LINKAGE_ROUTING_KEY.into(),
         }
+    }
+
+    /// A department's outcome queue and its binding key (none for the linkage queue).
+    pub fn outcomes(&self) -> Option<(String, String)> {
+        (self.queue != super::LINKAGE_QUEUE).then(|| {
+            (
+                format!("{}.outcomes", self.queue),
+                crate::store::outcome_routing_key(&self.id),
+            )
+        })
     }
 
     /// Every queue a router's config needs: its departments' and the linkage queue.
@@ -139,8 +153,18 @@ pub async fn declare(
     for dept in departments {
         declare_queue(channel, &dept.queue, queue_arguments(cfg, true)).await?;
         bind(channel, &dept.queue, DISPATCH_EXCHANGE, &dept.routing_key).await?;
+        if let Some((queue, key)) = dept.outcomes() {
+            declare_queue(channel, &queue, queue_arguments(cfg, true)).await?;
+            bind(channel, &queue, DISPATCH_EXCHANGE, &key).await?;
+        }
     }
-    Ok(())
+    declare_updates(channel, cfg).await
+}
+
+/// Declares `minhu.updates`, the queue departments send updates to. The update consumer
+/// declares it too, so it can start consuming whether or not the relay got there first.
+pub async fn declare_updates(channel: &Channel, cfg: &AmqpConfig) -> Result<(), RelayError> {
+    declare_queue(channel, super::UPDATES_QUEUE, queue_arguments(cfg, true)).await
 }
 
 /// The `x-` arguments of a Minhu queue.

@@ -83,6 +83,25 @@ impl From<IntakeError> for tonic::Status {
     }
 }
 
+/// A department update's refusal as a gRPC status (also the `code` of its AMQP outcome).
+impl From<crate::handling::HandlingError> for tonic::Status {
+    fn from(e: crate::handling::HandlingError) -> Self {
+        use crate::handling::HandlingError as H;
+        let msg = e.to_string();
+        match e {
+            H::Invalid(_) | H::Unanswerable(_) => tonic::Status::invalid_argument(msg),
+            H::Unauthenticated(_) => tonic::Status::unauthenticated(msg),
+            H::PermissionDenied(_) => tonic::Status::permission_denied(msg),
+            // The store decided it: its code, and its message unchanged.
+            H::Refused { code, message } => {
+                tonic::Status::new(tonic::Code::from_i32(code), message)
+            }
+            H::Retry(_) | H::ShuttingDown => tonic::Status::unavailable(msg),
+            H::Internal(_) => tonic::Status::internal(msg),
+        }
+    }
+}
+
 impl IntoResponse for IntakeError {
     fn into_response(self) -> Response {
         let status = match &self {

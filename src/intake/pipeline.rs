@@ -23,8 +23,9 @@ pub struct Intake {
     limits: LimitsConfig,
     metrics: Arc<Metrics>,
     closing: Arc<AtomicBool>,
-    /// Whether reports are sketched for merging (`[merge] enabled`).
-    merge: bool,
+    /// Whether reports are sketched for merging (`[merge] enabled`), and the lexicon their
+    /// spots are read with.
+    merge: Option<Arc<crate::merge::Lexicon>>,
     rate_limits: Option<Arc<crate::protect::RateLimits>>,
 }
 
@@ -64,14 +65,17 @@ impl Intake {
             limits,
             metrics,
             closing: Arc::new(AtomicBool::new(false)),
-            merge: false,
+            merge: None,
             rate_limits: None,
         }
     }
 
-    /// Sketches every report for merging into open cases (the store decides).
-    pub fn with_merge(mut self, on: bool) -> Self {
-        self.merge = on;
+    /// Sketches every report for merging into open cases when `cfg.enabled` (the store
+    /// decides).
+    pub fn with_merge(mut self, cfg: &crate::merge::MergeConfig) -> Self {
+        self.merge = cfg
+            .enabled
+            .then(|| Arc::new(crate::merge::Lexicon::new(&cfg.spots)));
         self
     }
 
@@ -154,9 +158,10 @@ impl Intake {
         let routed = self.router.current().route(&req, now);
         // Merging compares by the category routing inferred, before `note` writes it into the
         // request, so the probe knows it was inferred rather than given.
-        let merge = self.merge.then(|| {
+        let merge = self.merge.as_deref().map(|lex| {
             crate::merge::probe(
                 &req,
+                lex,
                 &|_| routed.inferred.as_ref().map(|i| i.code.clone()),
                 now,
             )
@@ -238,9 +243,14 @@ impl Intake {
         let req = v.request;
         let router = self.router.current();
         let routed = router.route(&req, now);
-        let merge = self
-            .merge
-            .then(|| crate::merge::probe(&req, &|t| router.infer_category(t).map(|i| i.code), now));
+        let merge = self.merge.as_deref().map(|lex| {
+            crate::merge::probe(
+                &req,
+                lex,
+                &|t| router.infer_category(t).map(|i| i.code),
+                now,
+            )
+        });
         let done = self
             .store
             .split(SplitTicket {

@@ -6,6 +6,7 @@
 //! so per-category overrides change the time scale and window only.
 use serde::Deserialize;
 
+use super::lexicon::SpotsConfig;
 use crate::config::problem::Problems;
 
 /// Merging of reports from different citizens into one case.
@@ -17,7 +18,7 @@ pub struct MergeConfig {
     /// `config/minhu.toml` turns it on.
     pub enabled: bool,
     /// A report joins the best open case whose score reaches this (weights below; a perfect
-    /// match of every signal scores their sum, 1.5 with the defaults).
+    /// match of every signal scores their sum, 1.55 with the defaults).
     pub threshold: f64,
     /// Two positions at most this far apart (metres) are the same spot (place signal 1).
     pub near_m: f64,
@@ -28,6 +29,10 @@ pub struct MergeConfig {
     pub time_scale_hours: f64,
     /// Hours after its latest report that a case stops being a merge target.
     pub window_hours: f64,
+    /// Two reports that name different spots ("银行旁" / "幼儿园门口") are different problems
+    /// unless both have positions at most this far apart (metres): then the city has two names
+    /// for one spot. A few metres; positions of one spot from phones spread much wider.
+    pub same_spot_m: f64,
     /// Most reports of one case kept in memory for comparison (the first and the latest).
     pub max_members: usize,
     /// Weight of each signal in the score.
@@ -35,6 +40,8 @@ pub struct MergeConfig {
     /// Per-category overrides of the time scale and window.
     #[serde(rename = "category")]
     pub categories: Vec<CategoryOverride>,
+    /// Words added to the built-in lexicon that spots are recognised with.
+    pub spots: SpotsConfig,
 }
 
 /// Weight of each signal; a case's score is the weighted sum averaged over its reports.
@@ -52,6 +59,8 @@ pub struct Weights {
     pub reporter: f64,
     /// Both reports have the same category (given or inferred) rather than one unknown.
     pub category: f64,
+    /// Both reports name the same spot ("银行旁" / "工商银行门口").
+    pub same_spot: f64,
 }
 
 /// Different time behaviour for one category.
@@ -73,11 +82,13 @@ impl Default for MergeConfig {
             threshold: 0.75,
             near_m: 150.0,
             far_m: 250.0,
+            same_spot_m: 10.0,
             time_scale_hours: 24.0,
             window_hours: 48.0,
             max_members: 6,
             weights: Weights::default(),
             categories: Vec::new(),
+            spots: SpotsConfig::default(),
         }
     }
 }
@@ -90,6 +101,7 @@ impl Default for Weights {
             text: 0.3,
             reporter: 0.2,
             category: 0.1,
+            same_spot: 0.05,
         }
     }
 }
@@ -109,6 +121,17 @@ impl MergeConfig {
                 p.add(key, format!("must be a number above 0, not {v}"));
             }
         }
+        if !(self.same_spot_m.is_finite() && self.same_spot_m >= 0.0) {
+            p.add(
+                "merge.same_spot_m",
+                format!("must be a number of at least 0, not {}", self.same_spot_m),
+            );
+        } else if self.same_spot_m >= self.near_m {
+            p.add(
+                "merge.same_spot_m",
+                "must be smaller than merge.near_m (a few metres, not a neighbourhood)",
+            );
+        }
         if self.far_m <= self.near_m {
             p.add("merge.far_m", "must be larger than merge.near_m");
         }
@@ -122,12 +145,13 @@ impl MergeConfig {
             ("merge.weights.text", w.text),
             ("merge.weights.reporter", w.reporter),
             ("merge.weights.category", w.category),
+            ("merge.weights.same_spot", w.same_spot),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 p.add(key, format!("must be a number of at least 0, not {v}"));
             }
         }
-        let total = w.time + w.place + w.text + w.reporter + w.category;
+        let total = w.time + w.place + w.text + w.reporter + w.category + w.same_spot;
         if total.is_finite() && self.threshold.is_finite() && self.threshold > total {
             p.add(
                 "merge.threshold",
@@ -162,6 +186,7 @@ impl MergeConfig {
                 }
             }
         }
+        self.spots.check(p);
     }
 
     /// (time scale, window) in milliseconds for a category ("" = unknown: the defaults).

@@ -34,6 +34,9 @@ pub struct Decision {
     /// How many open cases were compared in all.
     #[serde(default)]
     pub compared: u32,
+    /// The spot the new report names ("银行旁"), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<String>,
 }
 
 /// One case considered.
@@ -44,4 +47,7 @@ pub struct Candidate {
     pub score: Option<f64>,
     pub signals: Option<Signals>,
     pub veto: Option<Veto>,
+    /// The spot the case names (see [`super::score::case_spot`]), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<String>,
 }

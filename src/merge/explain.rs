@@ -48,26 +48,55 @@ pub fn render(ticket_id: &str, case_id: &str, why: Option<&pb::MergeExplanation>
         ""
     };
     let _ = writeln!(s, "category: {category}{inferred}");
+    let spot = if x.spot.is_empty() {
+        "none named"
+    } else {
+        &x.spot
+    };
+    let _ = writeln!(s, "spot: {spot}");
     if !x.split_from.is_empty() {
         let _ = writeln!(s, "split: moved out of {} by an operator", x.split_from);
     }
     if x.candidates.is_empty() {
         let _ = writeln!(s, "candidates: none open in its district and category");
     } else {
+        // The spot goes last: Chinese characters are two columns wide in a terminal, so
+        // nothing after it would line up.
         let _ = writeln!(
             s,
-            "{:<18} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8}  veto",
-            "candidate", "score", "time", "place", "text", "reporter", "category"
+            "{:<18} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8} {:>9}  {:<12}  spot",
+            "candidate",
+            "score",
+            "time",
+            "place",
+            "text",
+            "reporter",
+            "category",
+            "same_spot",
+            "veto"
         );
         for c in &x.candidates {
+            let spot = if c.spot.is_empty() { "-" } else { &c.spot };
             if c.veto.is_empty() {
                 let _ = writeln!(
                     s,
-                    "{:<18} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>8.3} {:>8.3}",
-                    c.case_id, c.score, c.time, c.place, c.text, c.reporter, c.category
+                    "{:<18} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>8.3} {:>8.3} {:>9.3}  {:<12}  {spot}",
+                    c.case_id,
+                    c.score,
+                    c.time,
+                    c.place,
+                    c.text,
+                    c.reporter,
+                    c.category,
+                    c.same_spot,
+                    "-"
                 );
             } else {
-                let _ = writeln!(s, "{:<18} {:>6} {:>48}  {}", c.case_id, "-", "", c.veto);
+                let _ = writeln!(
+                    s,
+                    "{:<18} {:>6} {:>58}  {:<12}  {spot}",
+                    c.case_id, "-", "", c.veto
+                );
             }
         }
     }
@@ -86,17 +115,26 @@ mod tests {
             category: "env.fume".into(),
             category_inferred: true,
             reason: "same_problem".into(),
+            spot: "东五路银行旁".into(),
             candidates: vec![
                 pb::MergeCandidate {
                     case_id: "C2".into(),
                     score: 0.94,
                     time: 0.9,
                     place: 0.7,
+                    same_spot: 1.0,
+                    spot: "东五路工商银行门口".into(),
                     ..Default::default()
                 },
                 pb::MergeCandidate {
                     case_id: "C3".into(),
                     veto: "too_far".into(),
+                    ..Default::default()
+                },
+                pb::MergeCandidate {
+                    case_id: "C4".into(),
+                    veto: "other_spot".into(),
+                    spot: "东五路幼儿园门口".into(),
                     ..Default::default()
                 },
             ],
@@ -107,6 +145,15 @@ mod tests {
         assert!(text.contains("env.fume (inferred from the text)"), "{text}");
         assert!(text.contains("0.940"), "{text}");
         assert!(text.contains("too_far"), "{text}");
+        // Both spots: the report's, and each candidate's beside its veto or score.
+        assert!(text.contains("spot: 东五路银行旁"), "{text}");
+        assert!(
+            text.contains("1.000  -             东五路工商银行门口"),
+            "{text}"
+        );
+        assert!(text.contains("other_spot    东五路幼儿园门口"), "{text}");
+        let line = |id: &str| text.lines().find(|l| l.starts_with(id)).unwrap_or_default();
+        assert_eq!(line("C3").find("too_far"), line("C4").find("other_spot"));
         assert!(render("T1", "C1", None).contains("merging was off"));
     }
 }

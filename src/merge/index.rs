@@ -188,14 +188,17 @@ impl Index {
         scored.truncate(KEEP_CANDIDATES);
         let candidates: Vec<Candidate> = scored
             .iter()
-            .map(|(seq, result, rank)| Candidate {
-                case_id: self
-                    .cases
-                    .get(seq)
-                    .map_or_else(String::new, |e| e.case_id.to_string()),
-                score: result.is_ok().then_some(*rank),
-                signals: result.as_ref().ok().copied(),
-                veto: result.as_ref().err().copied(),
+            .map(|(seq, result, rank)| {
+                let e = self.cases.get(seq);
+                Candidate {
+                    case_id: e.map_or_else(String::new, |e| e.case_id.to_string()),
+                    score: result.is_ok().then_some(*rank),
+                    signals: result.as_ref().ok().copied(),
+                    veto: result.as_ref().err().copied(),
+                    spot: e
+                        .and_then(|e| score::case_spot(&probe.sketch, &e.members))
+                        .map(|s| s.text()),
+                }
             })
             .collect();
         let winner = scored
@@ -210,6 +213,7 @@ impl Index {
             category_inferred: probe.category_inferred,
             candidates,
             compared,
+            spot: probe.sketch.spot.as_ref().map(|s| s.text()),
         };
         (winner.map(|w| w.0), decision)
     }

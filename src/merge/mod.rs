@@ -2,6 +2,8 @@
 //!
 //! - [`config`]: the `[merge]` section (threshold, distances, time windows, weights, overrides).
 //! - [`signals`]: each signal as a plain function (bigrams, distance, spots, numbers).
+//! - [`lexicon`]: the words addresses are read with (`[merge.spots]` extends the built-in ones).
+//! - [`spot`]: the spot a report names ("银行旁") and whether two spots are the same.
 //! - [`sketch`]: the compact form of a report the index keeps and the store persists.
 //! - [`score`]: a report against a case, signal by signal.
 //! - [`corpus`]: pairwise precision and recall on a labelled corpus of reports.
@@ -17,21 +19,29 @@ pub mod corpus;
 pub mod decision;
 pub mod explain;
 pub mod index;
+pub mod lexicon;
 pub mod score;
 pub mod signals;
 pub mod sketch;
+pub mod spot;
 
 pub use config::MergeConfig;
 pub use decision::{Candidate, Decision, Probe};
 pub use index::Index;
+pub use lexicon::Lexicon;
 pub use sketch::Sketch;
 
 use crate::pb;
 
-/// The probe for a request: its sketch, district and category (given, else inferred from its
-/// title and description with the taxonomy's keywords). The ticket number is filled in by the
-/// writer.
-pub fn probe(req: &pb::Request, infer: &dyn Fn(&str) -> Option<String>, accepted_ms: i64) -> Probe {
+/// The probe for a request: its sketch (with the spot `lex` reads), district and category
+/// (given, else inferred from its title and description with the taxonomy's keywords). The
+/// ticket number is filled in by the writer.
+pub fn probe(
+    req: &pb::Request,
+    lex: &Lexicon,
+    infer: &dyn Fn(&str) -> Option<String>,
+    accepted_ms: i64,
+) -> Probe {
     let district = req
         .location
         .as_ref()
@@ -50,7 +60,7 @@ pub fn probe(req: &pb::Request, infer: &dyn Fn(&str) -> Option<String>, accepted
         district,
         category,
         category_inferred,
-        sketch: Sketch::of(req, 0, accepted_ms),
+        sketch: Sketch::of(req, lex, 0, accepted_ms),
     }
 }
 

@@ -1,7 +1,9 @@
 //! What the index remembers of one report: a few hundred bytes that every signal can be
 //! computed from, and their encoding in the store (`merge_members`), from which the index is
 //! rebuilt at start-up.
+use super::lexicon::Lexicon;
 use super::signals;
+use super::spot::Spot;
 use crate::pb;
 
 /// Bigram hashes kept of a report's description and address (a bottom-k sample beyond).
@@ -32,12 +34,18 @@ pub struct Sketch {
     pub address: Box<[char]>,
     /// Numbers mentioned in address and description.
     pub numbers: Box<[u32]>,
+    /// The spot the report names ("银行旁"), if any.
+    pub spot: Option<Spot>,
 }
 
+/// Flag in the position byte of the encoding: a spot follows the numbers. Sketches written
+/// before spots existed have 0 or 1 there and decode with no spot.
+const HAS_SPOT: u8 = 2;
+
 impl Sketch {
-    /// Sketches a request. `accepted_ms` bounds the report time: a clock ahead of ours does not
-    /// make a report newer than its arrival.
-    pub fn of(req: &pb::Request, ticket_seq: i64, accepted_ms: i64) -> Sketch {
+    /// Sketches a request, reading its spot with `lex`. `accepted_ms` bounds the report time: a
+    /// clock ahead of ours does not make a report newer than its arrival.
+    pub fn of(req: &pb::Request, lex: &Lexicon, ticket_seq: i64, accepted_ms: i64) -> Sketch {
         let at_ms = req
             .reported_at
             .as_ref()
@@ -64,6 +72,7 @@ impl Sketch {
             addr: signals::bigrams(&[&loc.address], ADDR_CAP).into(),
             address: address.into(),
             numbers: signals::numbers(&texts, NUMBERS_CAP).into(),
+            spot: Spot::of(lex, &loc.address, &req.description),
         }
     }
 
@@ -74,19 +83,21 @@ impl Sketch {
             + self.addr.len() * 2
             + self.address.len() * 4
             + self.numbers.len() * 4
+            + self.spot.as_ref().map_or(0, Spot::heap_bytes)
     }
 
     /// Appends the store encoding (little-endian, length-prefixed; see [`Sketch::decode`]).
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.extend(self.ticket_seq.to_le_bytes());
         out.extend(self.at_ms.to_le_bytes());
+        let spot = if self.spot.is_some() { HAS_SPOT } else { 0 };
         match self.pos {
             Some((lat, lng)) => {
-                out.push(1);
+                out.push(1 | spot);
                 out.extend(lat.to_le_bytes());
                 out.extend(lng.to_le_bytes());
             }
-            None => out.push(0),
+            None => out.push(spot),
         }
         out.extend(self.reporter.to_le_bytes());
         out.push(self.text.len() as u8);
@@ -100,6 +111,14 @@ impl Sketch {
         self.numbers
             .iter()
             .for_each(|n| out.extend(n.to_le_bytes()));
+        if let Some(s) = &self.spot {
+            let text = s.text();
+            let (place, landmark) = s.lengths();
+            out.push(place);
+            out.push(landmark);
+            out.push(text.len() as u8);
+            out.extend(text.as_bytes());
+        }
     }
 
     /// Reads every sketch of an encoded list; `None` if the bytes are damaged.
@@ -114,7 +133,8 @@ impl Sketch {
     fn decode(b: &mut &[u8]) -> Option<Sketch> {
         let ticket_seq = i64::from_le_bytes(take(b)?);
         let at_ms = i64::from_le_bytes(take(b)?);
-        let pos = match take::<1>(b)?[0] {
+        let flags = take::<1>(b)?[0];
+        let pos = match flags & 1 {
             0 => None,
             _ => Some((f32::from_le_bytes(take(b)?), f32::from_le_bytes(take(b)?))),
         };
@@ -135,6 +155,17 @@ impl Sketch {
         let numbers = (0..n)
             .map(|_| take(b).map(u32::from_le_bytes))
             .collect::<Option<_>>()?;
+        let spot = if flags & HAS_SPOT != 0 {
+            let [place, landmark, n] = take::<3>(b)?;
+            let (s, rest) = b.split_at_checked(usize::from(n))?;
+            *b = rest;
+            Some(Spot::from_text(
+                std::str::from_utf8(s).ok()?,
+                (place, landmark),
+            )?)
+        } else {
+            None
+        };
         Some(Sketch {
             ticket_seq,
             at_ms,
@@ -144,6 +175,7 @@ impl Sketch {
             addr,
             address,
             numbers,
+            spot,
         })
     }
 }
@@ -184,6 +216,10 @@ fn reporter_hash(r: &pb::Reporter) -> u32 {
 mod tests {
     use super::*;
 
+    fn lex() -> &'static Lexicon {
+        Lexicon::builtin()
+    }
+
     fn req() -> pb::Request {
         pb::Request {
             description: "惠民北坊社区3号楼垃圾站周边垃圾成堆".into(),
@@ -206,31 +242,49 @@ mod tests {
 
     #[test]
     fn encoding_round_trips_and_rejects_damage() {
-        let s = Sketch::of(&req(), 7, 5_000);
+        let s = Sketch::of(&req(), lex(), 7, 5_000);
         assert_eq!(s.at_ms, 1_000, "reported_at, not acceptance");
         assert_eq!(&*s.numbers, &[3]);
-        let bytes = encode_all(&[s.clone(), s.clone()]);
-        assert_eq!(Sketch::decode_all(&bytes), Some(vec![s.clone(), s]));
+        assert_eq!(
+            s.spot.as_ref().map(Spot::text).as_deref(),
+            Some("惠民北坊社区3号楼")
+        );
+        let mut plain = s.clone();
+        plain.spot = None;
+        plain.pos = None;
+        let bytes = encode_all(&[s.clone(), plain.clone(), s.clone()]);
+        assert_eq!(Sketch::decode_all(&bytes), Some(vec![s.clone(), plain, s]));
         assert_eq!(Sketch::decode_all(&bytes[..bytes.len() - 1]), None);
     }
 
     #[test]
+    fn sketches_written_before_spots_decode_without_one() {
+        let mut s = Sketch::of(&req(), lex(), 7, 5_000);
+        s.spot = None;
+        let mut bytes = Vec::new();
+        s.encode(&mut bytes);
+        // The encoding of the previous release: flags byte 1 (position), nothing after numbers.
+        assert_eq!(bytes[16], 1);
+        assert_eq!(Sketch::decode_all(&bytes), Some(vec![s]));
+    }
+
+    #[test]
     fn the_same_phone_written_differently_is_one_reporter() {
-        let a = Sketch::of(&req(), 1, 5_000);
+        let a = Sketch::of(&req(), lex(), 1, 5_000);
         let mut r = req();
         r.reporter = Some(pb::Reporter {
             phone: "13912345678".into(),
             ..Default::default()
         });
-        assert_eq!(Sketch::of(&r, 2, 5_000).reporter, a.reporter);
+        assert_eq!(Sketch::of(&r, lex(), 2, 5_000).reporter, a.reporter);
         r.reporter = None;
-        assert_eq!(Sketch::of(&r, 2, 5_000).reporter, 0);
+        assert_eq!(Sketch::of(&r, lex(), 2, 5_000).reporter, 0);
     }
 
     #[test]
     fn a_report_time_in_the_future_counts_as_arrival() {
         let mut r = req();
         r.reported_at = Some(crate::time::ms_to_timestamp(9_000));
-        assert_eq!(Sketch::of(&r, 1, 5_000).at_ms, 5_000);
+        assert_eq!(Sketch::of(&r, lex(), 1, 5_000).at_ms, 5_000);
     }
 }

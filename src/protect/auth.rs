@@ -28,6 +28,10 @@ pub struct Caller {
     pub id: String,
     channels: Vec<i32>,
     source_systems: Vec<String>,
+    /// Departments it acts for in `minhu.v1.Handling`.
+    departments: Vec<String>,
+    /// The coordination centre's role.
+    coordination: bool,
 }
 
 fn channel_name(c: i32) -> String {
@@ -47,6 +51,17 @@ impl Caller {
                 Err(IntakeError::PermissionDenied(why))
             }
         }
+    }
+
+    /// Whether this caller may act for (update, list the cases of) `department_id`.
+    pub fn acts_for(&self, department_id: &str) -> bool {
+        self.departments.iter().any(|d| d == department_id)
+    }
+
+    /// Whether this caller has the coordination centre's role (decide extensions, reassign,
+    /// list any department).
+    pub fn coordinates(&self) -> bool {
+        self.coordination
     }
 
     /// Whether this caller may read or act on a stored ticket: only one it could have
@@ -83,6 +98,7 @@ struct Entry {
     caller: Arc<Caller>,
     digest: Option<[u8; 32]>,
     cert_names: Vec<ServerName<'static>>,
+    amqp_user: Option<String>,
 }
 
 /// The configured callers. Share as `Arc<Authenticator>`.
@@ -101,7 +117,10 @@ impl Authenticator {
                     id: c.id.clone(),
                     channels: c.channel_values(),
                     source_systems: c.source_systems.clone(),
+                    departments: c.departments.clone(),
+                    coordination: c.coordination,
                 }),
+                amqp_user: c.amqp_user.clone(),
                 digest: c.token_sha256.as_deref().and_then(parse_digest),
                 cert_names: c
                     .cert_names
@@ -165,6 +184,38 @@ impl Authenticator {
         match found {
             Some(c) => Ok(Some(c)),
             None => refuse("bearer token not recognised"),
+        }
+    }
+
+    /// Who published an update to `minhu.updates`, from its `user_id` property (RabbitMQ
+    /// refuses a publish whose `user_id` is not the connection's user, so it cannot be forged).
+    /// `Ok(None)` when authentication is off; UNAUTHENTICATED when on and no caller has that
+    /// `amqp_user`.
+    pub fn authenticate_amqp(
+        &self,
+        user_id: Option<&str>,
+    ) -> Result<Option<Arc<Caller>>, IntakeError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let Some(user) = user_id else {
+            m::AUTH_UNAUTHENTICATED.fetch_add(1, Relaxed);
+            return Err(IntakeError::Unauthenticated(
+                "an update on minhu.updates needs the user_id property (the RabbitMQ user)".into(),
+            ));
+        };
+        match self
+            .entries
+            .iter()
+            .find(|e| e.amqp_user.as_deref() == Some(user))
+        {
+            Some(e) => Ok(Some(e.caller.clone())),
+            None => {
+                m::AUTH_UNAUTHENTICATED.fetch_add(1, Relaxed);
+                Err(IntakeError::Unauthenticated(format!(
+                    "no caller has amqp_user {user:?}"
+                )))
+            }
         }
     }
 
@@ -304,6 +355,7 @@ mod tests {
                 cert_names: vec![],
                 channels: vec!["HOTLINE_12345".into()],
                 source_systems: vec!["hotline:xian".into(), "hotline:xian-*".into()],
+                ..Default::default()
             }],
             ..Default::default()
         })
@@ -368,5 +420,46 @@ mod tests {
             assert!(matches!(e, IntakeError::PermissionDenied(_)));
             assert!(e.to_string().contains(want), "{e}");
         }
+    }
+
+    #[test]
+    fn department_callers_act_for_their_departments_and_amqp_users_name_them() {
+        let a = Authenticator::new(&AuthConfig {
+            enabled: true,
+            callers: vec![
+                CallerConfig {
+                    id: "water-cases".into(),
+                    token_sha256: Some(token_sha256_hex("w")),
+                    departments: vec!["water".into()],
+                    amqp_user: Some("dept-water".into()),
+                    ..Default::default()
+                },
+                CallerConfig {
+                    id: "centre".into(),
+                    token_sha256: Some(token_sha256_hex("c")),
+                    departments: vec!["coordination-centre".into()],
+                    coordination: true,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        });
+        let water = a.authenticate_amqp(Some("dept-water")).unwrap().unwrap();
+        assert_eq!(water.id, "water-cases");
+        assert!(water.acts_for("water") && !water.acts_for("roads") && !water.coordinates());
+        // A department caller submits nothing.
+        assert!(
+            water
+                .authorize(&req(pb::Channel::Hotline12345, "water"))
+                .is_err()
+        );
+        let centre = a.authenticate(Some(b"Bearer c"), None).unwrap().unwrap();
+        assert!(centre.coordinates() && centre.acts_for("coordination-centre"));
+        for user in [None, Some("guest")] {
+            let e = a.authenticate_amqp(user).unwrap_err();
+            assert!(matches!(e, IntakeError::Unauthenticated(_)), "{user:?}");
+        }
+        // Off: nobody is asked.
+        assert!(auth(false).authenticate_amqp(None).unwrap().is_none());
     }
 }

@@ -64,6 +64,8 @@ pub struct Router {
     pub(super) reach: Vec<super::coverage::Reach>,
     /// Each department's working-day calendar.
     pub(super) calendars: HashMap<String, Arc<Calendar>>,
+    /// `[handling]`: returns before the coordination centre takes a case.
+    pub(super) handling: crate::config::handling::HandlingConfig,
 }
 
 /// Per-department facts actions need.
@@ -111,7 +113,8 @@ impl Router {
             used: HashSet::new(),
         };
         let mut extra: Vec<Problem> = Vec::new();
-        let official_dir = base.join(cfg.calendar_dir.as_deref().unwrap_or(Path::new("calendar")));
+        let official_dir =
+            crate::config::routing::official_calendar_dir(file, cfg.calendar_dir.as_deref());
         let mut calendars: HashMap<PathBuf, Option<Arc<Calendar>>> = HashMap::new();
         let every_day = Arc::new(Calendar::EveryDay);
         for (i, d) in cfg.departments.iter().enumerate() {
@@ -167,6 +170,7 @@ impl Router {
         if cfg.departments.is_empty() {
             c.p.add("department", "no departments declared");
         }
+        cfg.handling.check(&mut c.p);
 
         let fallback = c.action("fallback", "fallback", &cfg.fallback, None);
         let rules = c.nodes("rule", &cfg.rules);
@@ -235,6 +239,7 @@ impl Router {
                 inferrer,
                 reach,
                 calendars,
+                handling: cfg.handling.clone(),
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -248,6 +253,22 @@ impl Router {
     /// The config version label.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// `[handling]`: what departments' updates may do.
+    pub fn handling(&self) -> &crate::config::handling::HandlingConfig {
+        &self.handling
+    }
+
+    /// The fallback department: the coordination centre (协调中心), which takes what no rule
+    /// decides and what bounced too often, and whose callers decide extensions and reassign.
+    pub fn coordination_centre(&self) -> &str {
+        &self.fallback.department_id
+    }
+
+    /// Whether `id` is a declared department.
+    pub fn has_department(&self, id: &str) -> bool {
+        self.departments.iter().any(|d| d.id == id)
     }
 }
 

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::calendar::{Calendar, date_string};
+use super::calendar::{Calendar, date_string, notice_title};
 use super::compile::{Action, Router};
 use super::deadline::{Deadline, Due};
 use crate::config::problem::Problems;
@@ -44,11 +44,12 @@ impl fmt::Display for ProvisionalYear {
             f,
             "{}: a deadline of {} working days from {} reaches {y}, which has no official calendar yet; \
              deadlines counted into {y} are provisional (weekends and statutory holidays only, no 调休) \
-             until {}/{y}.toml or {y}.json is added from the State Council's notice 国务院办公厅关于{y}年部分节假日安排的通知",
+             until {}/{y}.toml or {y}.json is added from the State Council's notice {}",
             self.key,
             self.days,
             date_string(self.from_day),
             self.dir.display(),
+            notice_title(y),
         )
     }
 }

@@ -72,14 +72,92 @@ impl Router {
     /// calendar can count (a year the provisional generator does not cover either) is counted
     /// Monday to Friday and flagged in [`Routed::calendar_gap`] for the caller to log and count.
     pub fn route(&self, req: &pb::Request, now_ms: i64) -> Routed {
-        self.run(req, now_ms, None, None)
+        self.run(req, now_ms, &[], None, None)
+    }
+
+    /// Routes a returned case again (退单 → 改派): as [`Router::route`], except that a rule
+    /// whose department is in `excluded` does not take the request, so the next rule that
+    /// matches does (or, when none is left, the fallback, the coordination centre). Only the
+    /// lead changes hands, so the result carries no co-handlers and no linkage: those went out
+    /// with the case's first dispatch.
+    pub fn route_excluding(&self, req: &pb::Request, now_ms: i64, excluded: &[String]) -> Routed {
+        let mut routed = self.run(req, now_ms, excluded, None, None);
+        routed.co_handlers.clear();
+        routed.linkage.clear();
+        routed
+    }
+
+    /// The decision that hands a case to `department_id` (改派 by the coordination centre,
+    /// or the coordination centre itself after too many returns): the level and deadline of
+    /// the first rule matching the request that leads to that department, else the
+    /// fallback's, counted on the department's own calendar. None for an undeclared
+    /// department.
+    pub fn route_to(
+        &self,
+        req: &pb::Request,
+        now_ms: i64,
+        department_id: &str,
+    ) -> Option<(RouteDecision, Encoding)> {
+        let dept = self.departments.iter().find(|d| d.id == department_id)?;
+        let others: Vec<String> = self
+            .departments
+            .iter()
+            .filter(|d| d.id != department_id)
+            .map(|d| d.id.clone())
+            .collect();
+        let routed = self.run(req, now_ms, &others, None, None);
+        if routed.decision.department_id == department_id {
+            return Some((routed.decision, routed.encoding));
+        }
+        let action = Action {
+            rule_id: self.fallback.rule_id.clone(),
+            department_id: dept.id.clone(),
+            routing_key: dept.routing_key(),
+            encoding: dept.encoding,
+            calendar: self
+                .calendars
+                .get(&dept.id)
+                .cloned()
+                .unwrap_or_else(|| self.fallback.calendar.clone()),
+            ..self.fallback.clone()
+        };
+        let mut gap = None;
+        Some((self.decision(&action, now_ms, &mut gap), dept.encoding))
+    }
+
+    /// One action's decision at `now_ms`; a deadline past every calendar is counted Monday to
+    /// Friday and reported in `gap`.
+    fn decision(&self, a: &Action, now_ms: i64, gap: &mut Option<Uncovered>) -> RouteDecision {
+        let due = a.deadline.due(now_ms, &a.calendar).unwrap_or_else(|e| {
+            *gap = Some(e);
+            a.deadline
+                .due(now_ms, &super::calendar::Calendar::weekdays())
+                .unwrap_or(super::deadline::Due {
+                    at_ms: now_ms,
+                    provisional: Vec::new(),
+                })
+        });
+        RouteDecision {
+            department_id: a.department_id.clone(),
+            routing_key: a.routing_key.clone(),
+            level: a.level,
+            due_at_ms: due.at_ms,
+            working_days: match a.deadline {
+                super::deadline::Deadline::WorkingDays(n) => Some(n),
+                super::deadline::Deadline::Hours(_) => None,
+            },
+            counted_from_ms: now_ms,
+            provisional_years: due.provisional,
+            rule_id: a.rule_id.clone(),
+            routing_version: self.version.clone(),
+        }
     }
 
     /// Routes like [`Router::route`] and records every rule tried.
     pub fn explain(&self, req: &pb::Request, now_ms: i64) -> Explanation {
         let mut steps = Vec::new();
         let mut linkage = Vec::new();
-        let routed = self.run(req, now_ms, Some(&mut steps), Some(&mut linkage));
+        let routed = self.run(req, now_ms, &[], Some(&mut steps), Some(&mut linkage));
         Explanation {
             steps,
             linkage,
@@ -96,6 +174,7 @@ impl Router {
         &self,
         req: &pb::Request,
         now_ms: i64,
+        excluded: &[String],
         mut trace: Option<&mut Vec<Step>>,
         link_trace: Option<&mut Vec<Step>>,
     ) -> Routed {
@@ -113,34 +192,10 @@ impl Router {
             minute_of_day: u32::try_from(local_ms.rem_euclid(86_400_000) / 60_000).unwrap_or(0),
         };
         let mut hits: Vec<(&Action, Role)> = Vec::new();
-        walk(&self.rules, req, ctx, &mut hits, &mut trace, 0);
+        walk(&self.rules, req, ctx, excluded, &mut hits, &mut trace, 0);
 
         let mut gap = None;
-        let mut decision = |a: &Action| {
-            let due = a.deadline.due(now_ms, &a.calendar).unwrap_or_else(|e| {
-                gap = Some(e);
-                a.deadline
-                    .due(now_ms, &super::calendar::Calendar::weekdays())
-                    .unwrap_or(super::deadline::Due {
-                        at_ms: now_ms,
-                        provisional: Vec::new(),
-                    })
-            });
-            RouteDecision {
-                department_id: a.department_id.clone(),
-                routing_key: a.routing_key.clone(),
-                level: a.level,
-                due_at_ms: due.at_ms,
-                working_days: match a.deadline {
-                    super::deadline::Deadline::WorkingDays(n) => Some(n),
-                    super::deadline::Deadline::Hours(_) => None,
-                },
-                counted_from_ms: now_ms,
-                provisional_years: due.provisional,
-                rule_id: a.rule_id.clone(),
-                routing_version: self.version.clone(),
-            }
-        };
+        let mut decision = |a: &Action| self.decision(a, now_ms, &mut gap);
 
         let leads: Vec<&Action> = hits
             .iter()
@@ -232,11 +287,13 @@ impl Router {
 
 /// Tries `nodes` in order; returns whether any took the request. A node takes it when it
 /// matches and one of its children does, or (no child does and) it has an action. The walk
-/// stops at the first node that takes it unless that node says `continue`.
+/// stops at the first node that takes it unless that node says `continue`. A node whose
+/// department is `excluded` (it returned the case) does not take it.
 fn walk<'r>(
     nodes: &'r [Node],
     req: &pb::Request,
     ctx: Ctx<'_>,
+    excluded: &[String],
     hits: &mut Vec<(&'r Action, Role)>,
     trace: &mut Option<&mut Vec<Step>>,
     depth: usize,
@@ -260,9 +317,13 @@ fn walk<'r>(
         if !ok {
             continue;
         }
-        let took = if walk(&n.children, req, ctx, hits, trace, depth + 1) {
+        let took = if walk(&n.children, req, ctx, excluded, hits, trace, depth + 1) {
             true
-        } else if let Some(a) = &n.action {
+        } else if let Some(a) = n
+            .action
+            .as_ref()
+            .filter(|a| !excluded.contains(&a.department_id))
+        {
             hits.push((a, n.role));
             true
         } else {

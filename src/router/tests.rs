@@ -429,3 +429,43 @@ fn a_case_time_that_is_no_real_date_is_refused() {
     let monday: toml::value::Datetime = "2026-11-23T10:00:00+08:00".parse().unwrap();
     assert_eq!(super::cases::datetime_ms(&monday), Ok(MON_10AM));
 }
+
+#[test]
+fn a_returned_case_goes_to_the_next_rule_and_a_reassigned_one_where_it_is_sent() {
+    // Two rules claim road reports in 610104; the second is a catch-all for the category.
+    let text = format!(
+        "{BASE}\n[[department]]\nid = \"urban\"\nname = \"城管\"\n[[rule]]\nid = \"urban-roads\"\ncategories = [\"road.\"]\ndepartment = \"urban\"\nlevel = \"B\"\ndeadline_working_days = 2\n[handling]\nmax_returns = 3\n"
+    );
+    let r = compile(&text).unwrap();
+    assert_eq!(r.handling().max_returns, 3);
+    assert_eq!(r.coordination_centre(), "centre");
+    let q = req(pb::Channel::Hotline12345, "road.pothole", "610104");
+    assert_eq!(r.route(&q, MON_10AM).decision.department_id, "roads");
+    let next = r.route_excluding(&q, MON_10AM, &["roads".into()]);
+    assert_eq!(next.decision.department_id, "urban");
+    assert_eq!(next.reason, "rule urban-roads");
+    // Nobody left: the coordination centre.
+    let last = r.route_excluding(&q, MON_10AM, &["roads".into(), "urban".into()]);
+    assert_eq!(last.decision.department_id, "centre");
+    assert_eq!(last.reason, "no rule matched");
+    // Reassigning to a department whose rule matches takes that rule's level and deadline;
+    // to one no rule sends this report to, the fallback's, on its own routing key.
+    let (to_urban, _) = r.route_to(&q, MON_10AM, "urban").unwrap();
+    assert_eq!(
+        (to_urban.level, to_urban.rule_id.as_str()),
+        (pb::Level::BStreet, "urban-roads")
+    );
+    let (to_fire, _) = r.route_to(&q, MON_10AM, "fire").unwrap();
+    assert_eq!(
+        (
+            to_fire.level,
+            to_fire.routing_key.as_str(),
+            to_fire.due_at_ms
+        ),
+        (pb::Level::DCity, "dept.fire", MON_10AM + 3 * 86_400_000)
+    );
+    assert!(r.route_to(&q, MON_10AM, "nobody").is_none());
+    // [handling] is checked with the rest of the file.
+    let bad = compile(&format!("{BASE}\n[handling]\nmax_returns = 0\n")).unwrap_err();
+    assert!(bad.to_string().contains("handling.max_returns"), "{bad}");
+}

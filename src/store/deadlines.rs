@@ -105,31 +105,25 @@ pub(super) fn is_provisional(
 
 /// Every provisional deadline of an open case.
 pub(super) fn list(conn: &Connection) -> Result<Vec<ProvisionalDeadline>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.case_id, p.department_id, p.department_id = c.department_id, p.counted_from,
                 p.working_days, p.due_at, p.years
            FROM provisional_deadlines p JOIN cases c ON c.case_id = p.case_id
-          WHERE c.status IN (?1, ?2, ?3)
+          WHERE c.status IN ({})
           ORDER BY p.case_id, p.department_id",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            pb::CaseStatus::Open as i32,
-            pb::CaseStatus::Dispatched as i32,
-            pb::CaseStatus::InProgress as i32
-        ],
-        |r| {
-            Ok(ProvisionalDeadline {
-                case_id: r.get(0)?,
-                department_id: r.get(1)?,
-                lead: r.get(2)?,
-                counted_from_ms: r.get(3)?,
-                working_days: r.get(4)?,
-                due_at_ms: r.get(5)?,
-                years: years_of(&r.get::<_, String>(6)?),
-            })
-        },
-    )?;
+        crate::handling::machine::OPEN_SQL
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(ProvisionalDeadline {
+            case_id: r.get(0)?,
+            department_id: r.get(1)?,
+            lead: r.get(2)?,
+            counted_from_ms: r.get(3)?,
+            working_days: r.get(4)?,
+            due_at_ms: r.get(5)?,
+            years: years_of(&r.get::<_, String>(6)?),
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -19,6 +19,10 @@ pub enum StoreError {
     /// No such ticket.
     #[error("ticket {0} not found")]
     NoTicket(String),
+    /// A case changed between the read an update was routed by and the writer (a return's
+    /// exclusions are stale): nothing was written; try the update again.
+    #[error("case {0} changed while the update was being routed; try again")]
+    Raced(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("i/o: {0}")]

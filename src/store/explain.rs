@@ -55,6 +55,7 @@ pub(super) fn explain(
             x.threshold = d.threshold;
             x.category = d.category;
             x.category_inferred = d.category_inferred;
+            x.spot = d.spot.unwrap_or_default();
             x.candidates = d
                 .candidates
                 .into_iter()
@@ -73,6 +74,8 @@ pub(super) fn explain(
                         text: s.text,
                         reporter: s.reporter,
                         category: s.category,
+                        same_spot: s.same_spot,
+                        spot: c.spot.unwrap_or_default(),
                     }
                 })
                 .collect();

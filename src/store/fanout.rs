@@ -232,6 +232,7 @@ pub(super) fn extra(
             due_at_ms: r.due_at_ms,
             rule_id: &r.rule_id,
             routing_version: &r.routing_version,
+            version: 0,
         });
         body.routing_reason = format!("co-handler by rule {}", r.rule_id);
         body.lead_department_id.clone_from(&t.route.department_id);

@@ -3,8 +3,8 @@
 use rusqlite::{Connection, params};
 
 use super::StoreError;
+use crate::handling::machine::OPEN_SQL;
 use crate::merge::Index;
-use crate::pb;
 
 /// Indexes a newly opened case and remembers it in the store.
 pub(super) fn index_new_case(
@@ -36,18 +36,14 @@ pub(super) fn save_members(
 
 /// Rebuilds the merge index from the store: every case still open, as remembered.
 pub(super) fn load_merge_index(conn: &Connection, index: &mut Index) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare(&format!(
         "SELECT m.case_seq, m.case_id, m.district, m.category, m.members
            FROM merge_members m JOIN cases c ON c.seq = m.case_seq
-          WHERE c.status IN (?1, ?2, ?3)",
-    )?;
+          WHERE c.status IN ({OPEN_SQL})",
+    ))?;
     let open: i64 = conn.query_row("SELECT COUNT(*) FROM merge_members", [], |r| r.get(0))?;
     index.reserve(usize::try_from(open).unwrap_or(0));
-    let mut rows = stmt.query(params![
-        pb::CaseStatus::Open as i32,
-        pb::CaseStatus::Dispatched as i32,
-        pb::CaseStatus::InProgress as i32
-    ])?;
+    let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
         let blob = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;

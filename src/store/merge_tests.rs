@@ -28,6 +28,7 @@ fn report(source_id: &str, phone: &str) -> NewTicket {
         fan_out: Default::default(),
         merge: Some(crate::merge::probe(
             &request,
+            crate::merge::Lexicon::builtin(),
             &|_| None,
             crate::time::now_ms(),
         )),

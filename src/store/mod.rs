@@ -4,12 +4,15 @@
 //! - `writer`: the one thread that writes, committing many commands per fsync.
 //! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging.
 //! - `deadlines`: deadlines counted on a provisional calendar, and recounting them.
+//! - `updates`: departments' updates (签收, 进展, 退单, ...) decided and applied; `case_reads`
+//!   what the handling path reads first; `update_model` the types they exchange.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
 //!
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
+mod case_reads;
 mod deadlines;
 mod error;
 mod explain;
@@ -22,6 +25,8 @@ mod ops;
 mod reader;
 pub mod schema;
 mod split;
+mod update_model;
+mod updates;
 mod writer;
 
 use std::path::Path;
@@ -32,6 +37,8 @@ use tokio::sync::{mpsc, oneshot};
 pub use deadlines::{ProvisionalDeadline, Recount};
 pub use error::StoreError;
 pub use model::*;
+pub use update_model::*;
+pub use updates::outcome_routing_key;
 
 use crate::config::service::StoreConfig;
 use crate::dispatch::source::OutboxSource;
@@ -224,6 +231,28 @@ impl Store {
         self.call(|reply| Command::Recount(recounts, reply)).await
     }
 
+    /// Decides a department's update and applies it with its audit entry, ledger row and
+    /// messages in one transaction (see `updates`).
+    pub async fn update(&self, u: CaseUpdate) -> Result<Decided, StoreError> {
+        self.call(|reply| Command::Update(Box::new(u), reply)).await
+    }
+
+    /// A case as the handling path reads it before routing a move.
+    pub async fn case_snapshot(&self, case_id: &str) -> Result<Option<CaseSnapshot>, StoreError> {
+        let id = case_id.to_owned();
+        self.reader
+            .with(move |c| case_reads::snapshot(c, &id))
+            .await
+    }
+
+    /// One page of a department's cases, each with its sequence number (for the page token).
+    pub async fn list_cases(
+        &self,
+        q: CaseQuery,
+    ) -> Result<Vec<(i64, crate::pb::CaseSummary)>, StoreError> {
+        self.reader.with(move |c| case_reads::list(c, &q)).await
+    }
+
     /// Tickets matching `q`, newest first.
     pub async fn search(&self, q: TicketQuery) -> Result<Vec<TicketView>, StoreError> {
         self.reader.with(move |c| reader::search(c, &q)).await
@@ -283,3 +312,6 @@ mod merge_tests;
 
 #[cfg(test)]
 mod deadlines_tests;
+
+#[cfg(test)]
+mod updates_tests;

@@ -9,6 +9,7 @@ use super::merge_rows;
 use super::writer::State;
 use super::{Accepted, NewTicket, OutboxMessage, StoreError};
 use crate::dispatch::envelope::{self, CaseDispatch};
+use crate::handling::machine::OPEN_SQL;
 use crate::merge::{Decision, Index};
 use crate::pb;
 use prost::Message;
@@ -129,6 +130,8 @@ pub(super) struct OpenCase {
     pub(super) status: i32,
     pub(super) rule_id: String,
     pub(super) routing_version: String,
+    /// Updates applied so far (`minhu.v1.Case.version`).
+    pub(super) version: u64,
 }
 
 /// The case of the reporter's latest ticket since `since_ms`, if that case is still open.
@@ -141,26 +144,17 @@ fn open_case_of(
         .prepare_cached(&format!(
             "SELECT {CASE_COLUMNS}
                FROM tickets t JOIN cases c ON c.case_id = t.case_id
-              WHERE t.reporter_key = ?1 AND t.accepted_at >= ?2 AND c.status IN (?3, ?4, ?5)
+              WHERE t.reporter_key = ?1 AND t.accepted_at >= ?2 AND c.status IN ({OPEN_SQL})
               ORDER BY t.accepted_at DESC LIMIT 1"
         ))?
-        .query_row(
-            params![
-                reporter_key,
-                since_ms,
-                pb::CaseStatus::Open as i32,
-                pb::CaseStatus::Dispatched as i32,
-                pb::CaseStatus::InProgress as i32
-            ],
-            open_case_row,
-        )
+        .query_row(params![reporter_key, since_ms], open_case_row)
         .optional()?)
 }
 
 /// The columns [`open_case_row`] reads, from `cases c`.
 const CASE_COLUMNS: &str = "c.case_id, c.category, c.department_id,
     COALESCE(c.routing_key, 'dept.' || c.department_id), c.level, c.due_at, c.urgency, c.opened_at,
-    c.report_count, c.status, c.rule_id, c.routing_version, c.seq";
+    c.report_count, c.status, c.rule_id, c.routing_version, c.seq, c.version";
 
 fn open_case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpenCase> {
     Ok(OpenCase {
@@ -177,25 +171,13 @@ fn open_case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpenCase> {
         rule_id: r.get(10)?,
         routing_version: r.get(11)?,
         seq: r.get(12)?,
+        version: r.get(13)?,
     })
 }
 
 /// The case the merge index chose, if it is still open on disk.
 fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, StoreError> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.seq = ?1 AND c.status IN (?2, ?3, ?4)"
-        ))?
-        .query_row(
-            params![
-                seq,
-                pb::CaseStatus::Open as i32,
-                pb::CaseStatus::Dispatched as i32,
-                pb::CaseStatus::InProgress as i32
-            ],
-            open_case_row,
-        )
-        .optional()?)
+    open_case_where(tx, "c.seq", &seq)
 }
 
 /// A case by number, if it is still open.
@@ -203,19 +185,20 @@ pub(super) fn open_case_by_id(
     tx: &Connection,
     case_id: &str,
 ) -> Result<Option<OpenCase>, StoreError> {
+    open_case_where(tx, "c.case_id", &case_id)
+}
+
+/// The open case whose `column` (`c.seq` or `c.case_id`) is `key`.
+fn open_case_where(
+    tx: &Connection,
+    column: &str,
+    key: &dyn rusqlite::ToSql,
+) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
         .prepare_cached(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.case_id = ?1 AND c.status IN (?2, ?3, ?4)"
+            "SELECT {CASE_COLUMNS} FROM cases c WHERE {column} = ?1 AND c.status IN ({OPEN_SQL})"
         ))?
-        .query_row(
-            params![
-                case_id,
-                pb::CaseStatus::Open as i32,
-                pb::CaseStatus::Dispatched as i32,
-                pb::CaseStatus::InProgress as i32
-            ],
-            open_case_row,
-        )
+        .query_row(params![key], open_case_row)
         .optional()?)
 }
 
@@ -300,6 +283,7 @@ pub(super) fn insert_case(
         status: pb::CaseStatus::Open as i32,
         rule_id: route.rule_id.clone(),
         routing_version: route.routing_version.clone(),
+        version: 0,
     };
     Ok(case)
 }
@@ -481,6 +465,7 @@ pub(super) fn hand_off(
         due_at_ms: case.due_at_ms,
         rule_id: &case.rule_id,
         routing_version: &case.routing_version,
+        version: case.version,
     });
     let channel = pb::Channel::try_from(req.channel)
         .unwrap_or_default()
@@ -526,8 +511,13 @@ pub(super) fn delivered(tx: &Connection, st: &mut State, ids: &[i64]) -> Result<
             continue;
         };
         st.depth = st.depth.saturating_sub(1);
-        tx.prepare_cached("UPDATE dispatches SET confirmed_at = ?2 WHERE dispatch_id = ?1")?
+        let dispatch = tx
+            .prepare_cached("UPDATE dispatches SET confirmed_at = ?2 WHERE dispatch_id = ?1")?
             .execute(params![dispatch_id, now])?;
+        // An update outcome is no dispatch: the case was not handed to anyone by it.
+        if dispatch == 0 {
+            continue;
+        }
         tx.prepare_cached(
             "UPDATE cases SET status = ?2, dispatched_at = COALESCE(dispatched_at, ?3), updated_at = ?3
               WHERE case_id = ?1 AND status = ?4",

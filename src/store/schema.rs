@@ -170,6 +170,45 @@ CREATE TABLE provisional_deadlines (
     PRIMARY KEY (case_id, department_id)
 ) WITHOUT ROWID;
 "#,
+    // 8 (issue 14): the department side of the closed loop. A case has a version (one more per
+    // applied update; updates name the version they were based on), the holder's own deadline
+    // (NULL: the case's due_at) and a pending extension request. `case_updates` is the ledger
+    // of every update decided, by (department, update_id): the first answer is replayed to a
+    // duplicate. `handovers` records every time a department let go of a case (returned or
+    // reassigned away), so a return is routed with every returning department excluded.
+    r#"
+ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN unit_due_at INTEGER;
+ALTER TABLE cases ADD COLUMN extension_due_at INTEGER;
+CREATE INDEX cases_by_department ON cases(department_id, status, seq);
+
+CREATE TABLE case_updates (
+    seq             INTEGER PRIMARY KEY,
+    department_id   TEXT NOT NULL,             -- the acting department (header.department_id)
+    update_id       TEXT NOT NULL,             -- chosen by the caller
+    case_id         TEXT NOT NULL,
+    action          TEXT NOT NULL,             -- sign_for, progress, return, ...
+    digest          BLOB NOT NULL,             -- SHA-256 of the encoded minhu.v1.CaseUpdate
+    caller          TEXT,                      -- the authenticated caller, when [auth] is on
+    via             TEXT NOT NULL,             -- grpc or amqp
+    decided_at      INTEGER NOT NULL,          -- ms since epoch
+    code            INTEGER NOT NULL,          -- 0 applied, else the gRPC code of the refusal
+    outcome         BLOB NOT NULL,             -- encoded minhu.v1.UpdateOutcome, replayed as is
+    UNIQUE (department_id, update_id)
+);
+CREATE INDEX case_updates_by_case ON case_updates(case_id, seq);
+
+CREATE TABLE handovers (
+    seq             INTEGER PRIMARY KEY,
+    case_id         TEXT NOT NULL,
+    department_id   TEXT NOT NULL,             -- who let go of the case
+    how             TEXT NOT NULL,             -- returned or reassigned
+    at              INTEGER NOT NULL,
+    to_department   TEXT NOT NULL,             -- who holds it next
+    reason          TEXT NOT NULL              -- reason code and text (JSON)
+);
+CREATE INDEX handovers_by_case ON handovers(case_id, seq);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

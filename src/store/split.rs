@@ -64,12 +64,8 @@ pub(super) fn split(
             f.case_id
         ));
     }
-    let open = [
-        pb::CaseStatus::Open as i32,
-        pb::CaseStatus::Dispatched as i32,
-        pb::CaseStatus::InProgress as i32,
-    ];
-    if !open.contains(&f.case_status) {
+    let status = pb::CaseStatus::try_from(f.case_status).unwrap_or_default();
+    if !crate::handling::machine::is_open(status) {
         return refuse(format!("its case {} is no longer open", f.case_id));
     }
     let req = pb::Request::decode(f.request.as_slice())

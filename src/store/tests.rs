@@ -451,7 +451,10 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
                  content_type TEXT, message_type TEXT);
              INSERT INTO outbox SELECT * FROM old_outbox; DROP TABLE old_outbox;
              CREATE INDEX outbox_by_case ON outbox(case_id);
-             DROP TABLE provisional_deadlines;",
+             DROP TABLE provisional_deadlines;
+             DROP TABLE case_updates; DROP TABLE handovers; DROP INDEX cases_by_department;
+             ALTER TABLE cases DROP COLUMN version; ALTER TABLE cases DROP COLUMN unit_due_at;
+             ALTER TABLE cases DROP COLUMN extension_due_at;",
         )
         .unwrap();
         tx.pragma_update(None, "user_version", 5).unwrap();

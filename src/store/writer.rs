@@ -29,6 +29,11 @@ pub(super) enum Command {
     Split(Box<SplitTicket>, oneshot::Sender<Result<Split, StoreError>>),
     Delivered(Vec<i64>, oneshot::Sender<Result<(), StoreError>>),
     Failed(i64, String, oneshot::Sender<Result<(), StoreError>>),
+    /// A department's update (see `updates`).
+    Update(
+        Box<super::CaseUpdate>,
+        oneshot::Sender<Result<super::Decided, StoreError>>,
+    ),
     /// Recounted provisional deadlines; answers with the number of dispatches made.
     Recount(
         Vec<super::Recount>,
@@ -71,6 +76,7 @@ enum Outcome {
     Split(Result<Split, StoreError>),
     Unit(Result<(), StoreError>),
     Count(Result<usize, StoreError>),
+    Update(Result<super::Decided, StoreError>),
 }
 
 impl Writer {
@@ -272,6 +278,7 @@ fn execute(
             fresh.extend(rows);
             Outcome::Count(Ok(n))
         }
+        Command::Update(u, _) => Outcome::Update(Ok(super::updates::apply(conn, state, u, fresh)?)),
         Command::Stop => Outcome::Unit(Ok(())),
     })
 }
@@ -282,6 +289,7 @@ fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
         Command::Accept(..) => Outcome::Accept(Err(e)),
         Command::Split(..) => Outcome::Split(Err(e)),
         Command::Recount(..) => Outcome::Count(Err(e)),
+        Command::Update(..) => Outcome::Update(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -297,16 +305,15 @@ fn reply(cmd: Command, outcome: Outcome) {
         (Command::Split(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Recount(_, tx), Outcome::Count(r)) => drop(tx.send(r)),
         (Command::Recount(_, tx), _) => drop(tx.send(Err(mismatch()))),
+        (Command::Update(_, tx), Outcome::Update(r)) => drop(tx.send(r)),
+        (Command::Update(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Unit(r)) => {
             drop(tx.send(r))
         }
-        (Command::Accept(_, tx), Outcome::Unit(_) | Outcome::Split(_) | Outcome::Count(_)) => {
+        (Command::Accept(_, tx), _) => drop(tx.send(Err(mismatch()))),
+        (Command::Delivered(_, tx) | Command::Failed(_, _, tx), _) => {
             drop(tx.send(Err(mismatch())))
         }
-        (
-            Command::Delivered(_, tx) | Command::Failed(_, _, tx),
-            Outcome::Accept(_) | Outcome::Split(_) | Outcome::Count(_),
-        ) => drop(tx.send(Err(mismatch()))),
         (Command::Stop, _) => {}
     }
 }

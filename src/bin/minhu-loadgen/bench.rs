@@ -156,6 +156,7 @@ pub fn typical_dispatch_bytes(description_chars: usize) -> usize {
             opened_at: Some(now),
             report_count: 1,
             urgency: request.urgency,
+            version: 0,
         }),
         tickets: vec![pb::Ticket {
             ticket_id: "T20261122000042".into(),

@@ -109,7 +109,7 @@ impl City {
             reported_at: Some(minhu::time::ms_to_timestamp(at_ms)),
             ..Default::default()
         };
-        merge::probe(&req, &|_| None, i64::MAX / 2)
+        merge::probe(&req, merge::Lexicon::builtin(), &|_| None, i64::MAX / 2)
     }
 }
 

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use super::load::{Holiday, MakeUpDay, YearFile};
+use crate::config::problem::Problems;
 
 /// A `holiday-cn` file as published.
 #[derive(Debug, Deserialize)]
@@ -55,29 +56,33 @@ pub struct Imported {
     pub papers: Vec<String>,
 }
 
-/// Parses a `holiday-cn` file into a [`YearFile`]; consecutive days off of one holiday become
-/// one range. Dates that are no real date are reported with their index.
-pub fn parse(text: &str) -> Result<YearFile, String> {
-    parse_with_papers(text).map(|i| i.year)
-}
-
-/// As [`parse`], keeping the notice's addresses.
-pub fn parse_with_papers(text: &str) -> Result<Imported, String> {
-    let file: File =
-        serde_json::from_str(text).map_err(|e| format!("not a holiday-cn file: {e}"))?;
-    let mut problems = Vec::new();
+/// Parses a `holiday-cn` file into a [`YearFile`], keeping the notice's addresses;
+/// consecutive days off of one holiday become one range. None when it is no such file or has
+/// dates that are no real date, each added to `p` with its key (`days[3].date`).
+pub fn parse_with_papers(text: &str, p: &mut Problems) -> Option<Imported> {
+    let file: File = match serde_json::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            p.add("-", format!("not a holiday-cn file: {e}"));
+            return None;
+        }
+    };
     let mut days: Vec<(i64, toml::value::Datetime, &Entry)> = Vec::new();
+    let mut bad = false;
     for (i, e) in file.days.iter().enumerate() {
         match parse_date(&e.date) {
             Some((day, dt)) => days.push((day, dt, e)),
-            None => problems.push(format!(
-                "days[{i}].date: {:?} is not a date (YYYY-MM-DD)",
-                e.date
-            )),
+            None => {
+                bad = true;
+                p.add(
+                    format!("days[{i}].date"),
+                    format!("{:?} is not a date (YYYY-MM-DD)", e.date),
+                );
+            }
         }
     }
-    if !problems.is_empty() {
-        return Err(problems.join("; "));
+    if bad {
+        return None;
     }
     days.sort_by_key(|d| d.0);
     let mut holidays: Vec<(Holiday, i64)> = Vec::new();
@@ -105,7 +110,7 @@ pub fn parse_with_papers(text: &str) -> Result<Imported, String> {
             )),
         }
     }
-    Ok(Imported {
+    Some(Imported {
         year: YearFile {
             year: file.year,
             holidays: holidays.into_iter().map(|(h, _)| h).collect(),
@@ -131,16 +136,13 @@ pub fn to_toml(y: &YearFile, papers: &[String], source: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Working-day calendar for {}, Asia/Shanghai, imported by `minhu calendar import` from\n# {source}.",
-        y.year
+        "# Working-day calendar for {}, Asia/Shanghai, imported by `minhu calendar import` from\n# {}.",
+        y.year,
+        comment(source)
     );
-    let _ = writeln!(
-        out,
-        "# Source: 国务院办公厅关于{}年部分节假日安排的通知",
-        y.year
-    );
+    let _ = writeln!(out, "# Source: {}", super::notice_title(y.year));
     for p in papers {
-        let _ = writeln!(out, "#   {p}");
+        let _ = writeln!(out, "#   {}", comment(p));
     }
     let _ = writeln!(out, "year = {}\n\nholidays = [", y.year);
     for h in &y.holidays {
@@ -158,6 +160,14 @@ pub fn to_toml(y: &YearFile, papers: &[String], source: &str) -> String {
     }
     out.push_str("]\n");
     out
+}
+
+/// `s` fit for a TOML comment: control characters are not allowed there, and a line break in
+/// a paper's address would end the comment and put the rest of it into the file as keys.
+fn comment(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// A TOML basic string.
@@ -187,7 +197,7 @@ mod tests {
 
     #[test]
     fn consecutive_days_off_become_ranges_and_worked_days_make_up_days() {
-        let i = parse_with_papers(SAMPLE).unwrap();
+        let i = parse(SAMPLE).unwrap();
         let y = &i.year;
         assert_eq!(y.year, 2026);
         let h: Vec<String> = y
@@ -210,7 +220,7 @@ mod tests {
 
     #[test]
     fn rendered_toml_reads_back_as_the_same_year() {
-        let i = parse_with_papers(SAMPLE).unwrap();
+        let i = parse(SAMPLE).unwrap();
         let text = to_toml(&i.year, &i.papers, "2026.json");
         let back: YearFile = toml::from_str(&text).unwrap();
         assert_eq!(format!("{back:?}"), format!("{:?}", i.year));
@@ -221,18 +231,42 @@ mod tests {
     }
 
     #[test]
+    fn a_line_break_in_a_paper_does_not_escape_its_comment() {
+        let i = parse(SAMPLE).unwrap();
+        let papers = ["https://x.invalid/\nyear = 1999\r\nholidays = 3".to_owned()];
+        let text = to_toml(&i.year, &papers, "evil\n.json");
+        let back: YearFile = toml::from_str(&text).unwrap();
+        assert_eq!(back.year, 2026, "{text}");
+    }
+
+    #[test]
     fn bad_files_say_what_is_wrong() {
-        let e = parse(
+        let e = problems(
             r#"{"year": 2026, "days": [{"name": "x", "date": "2026-02-30", "isOffDay": true}]}"#,
-        )
-        .unwrap_err();
+        );
         assert!(
-            e.contains("days[0].date: \"2026-02-30\" is not a date"),
+            e.contains("f.json: days[0].date: \"2026-02-30\" is not a date"),
             "{e}"
         );
-        let e = parse(r#"{"year": 2026, "days": [], "extra": 1}"#).unwrap_err();
-        assert!(e.contains("unknown field `extra`"), "{e}");
-        let e = parse("<html>").unwrap_err();
-        assert!(e.starts_with("not a holiday-cn file"), "{e}");
+        let e = problems(r#"{"year": 2026, "days": [], "extra": 1}"#);
+        assert!(
+            e.contains("f.json: -: not a holiday-cn file: unknown field `extra`"),
+            "{e}"
+        );
+        let e = problems("<html>");
+        assert!(e.starts_with("f.json: -: not a holiday-cn file"), "{e}");
+    }
+
+    fn parse(text: &str) -> Result<Imported, String> {
+        let mut p = Problems::new("f.json");
+        parse_with_papers(text, &mut p).ok_or_else(|| problems(text))
+    }
+
+    /// The problems of `text`, one a line.
+    fn problems(text: &str) -> String {
+        let mut p = Problems::new("f.json");
+        assert!(parse_with_papers(text, &mut p).is_none(), "accepted {text}");
+        let lines: Vec<String> = p.list.iter().map(|p| p.to_string()).collect();
+        lines.join("\n")
     }
 }

@@ -53,13 +53,26 @@ pub struct CheckedYear {
     pub workdays: HashSet<i64>,
 }
 
-/// Reads `file` as a year file of either format (by its extension).
-pub fn read_year_file(file: &Path) -> Result<YearFile, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
+/// Reads `file` as a year file of either format (by its extension); None if it cannot be
+/// read or parsed, each reason added to `p`.
+pub fn read_year_file(file: &Path, p: &mut Problems) -> Option<YearFile> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            p.add("-", format!("cannot read: {e}"));
+            return None;
+        }
+    };
     if file.extension().is_some_and(|x| x == "json") {
-        super::holiday_cn::parse(&text)
+        super::holiday_cn::parse_with_papers(&text, p).map(|i| i.year)
     } else {
-        toml::from_str::<YearFile>(&text).map_err(|e| e.to_string())
+        match toml::from_str::<YearFile>(&text) {
+            Ok(y) => Some(y),
+            Err(e) => {
+                p.add("-", e.to_string());
+                None
+            }
+        }
     }
 }
 
@@ -97,39 +110,36 @@ impl Calendar {
                 problems.extend(p.list);
                 continue;
             };
-            match read_year_file(&file) {
-                Err(e) => p.add("-", e),
-                Ok(y) => {
-                    if y.year != stem_year {
-                        p.add(
-                            "year",
-                            format!(
-                                "is {} but the file is named {}",
-                                y.year,
-                                file.file_name().unwrap_or_default().to_string_lossy()
-                            ),
-                        );
-                    }
-                    let days = check_year(&y, &mut p);
-                    if let Some(other) = years.get(&y.year) {
-                        p.add(
-                            "year",
-                            format!(
-                                "{} is described twice, here and in {}",
-                                y.year,
-                                other.file.display()
-                            ),
-                        );
-                    } else {
-                        years.insert(
+            if let Some(y) = read_year_file(&file, &mut p) {
+                if y.year != stem_year {
+                    p.add(
+                        "year",
+                        format!(
+                            "is {} but the file is named {}",
                             y.year,
-                            OfficialYear {
-                                file: file.clone(),
-                                data: y,
-                                days,
-                            },
-                        );
-                    }
+                            file.file_name().unwrap_or_default().to_string_lossy()
+                        ),
+                    );
+                }
+                let days = check_year(&y, &mut p);
+                if let Some(other) = years.get(&y.year) {
+                    p.add(
+                        "year",
+                        format!(
+                            "{} is described twice, here and in {}",
+                            y.year,
+                            other.file.display()
+                        ),
+                    );
+                } else {
+                    years.insert(
+                        y.year,
+                        OfficialYear {
+                            file: file.clone(),
+                            data: y,
+                            days,
+                        },
+                    );
                 }
             }
             problems.extend(p.list);

@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
+pub mod cli;
 pub mod holiday_cn;
 pub mod load;
 pub mod provisional;
@@ -101,9 +102,16 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     minhu_adapter::civil::day_number(y, m, d).expect("a real date")
 }
 
-/// Monday to Friday (day 0, 1970-01-01, was a Thursday).
+/// Day of the week of a local day number, 0 Monday to 6 Sunday (day 0, 1970-01-01, was a
+/// Thursday).
+pub fn weekday(day: i64) -> usize {
+    // rem_euclid(7) is 0..=6, so the cast cannot truncate.
+    (day + 3).rem_euclid(7) as usize
+}
+
+/// Monday to Friday.
 pub fn is_weekday(day: i64) -> bool {
-    (day + 3).rem_euclid(7) < 5
+    weekday(day) < 5
 }
 
 impl Calendar {
@@ -248,6 +256,12 @@ impl Calendar {
             make_up_workdays: Vec::new(),
         })
     }
+}
+
+/// The title of the State Council's yearly notice that makes `year` official, as operators
+/// search for it.
+pub fn notice_title(year: i64) -> String {
+    format!("国务院办公厅关于{year}年部分节假日安排的通知")
 }
 
 /// `YYYY-MM-DD` of a local day number.

@@ -152,7 +152,15 @@ fn status(s: i32, department: &str) -> (&'static str, String) {
     match S::try_from(s).unwrap_or(S::Unspecified) {
         S::Unspecified | S::Open => ("open", "已受理 (registered)".into()),
         S::Dispatched => ("open", format!("已派单至 {department} (dispatched)")),
+        S::Signed => (
+            "open",
+            format!("{department} 已签收 (accepted by the department)"),
+        ),
         S::InProgress => ("open", format!("{department} 办理中 (in progress)")),
+        S::ExtensionRequested => (
+            "open",
+            format!("{department} 办理中，申请延期 (in progress, extension requested)"),
+        ),
         S::Returned => ("open", "退单，待改派 (returned, being re-routed)".into()),
         S::Completed => ("closed", "已办结 (completed)".into()),
         S::Closed => ("closed", "已结案 (closed)".into()),

@@ -1,0 +1,193 @@
+//! The gateway's one consumer of `minhu.updates`: departments that speak only AMQP publish
+//! their updates there as `minhu.v1.CaseUpdate` (`message_id` = the update_id). Each takes the
+//! same path as a gRPC call ([`Updates::apply`]); the delivery is acked only after the writer
+//! committed the update together with its outcome message, so a crash in between redelivers
+//! it, and the ledger answers the redelivery with the first outcome instead of applying it
+//! twice.
+//!
+//! Updates are taken one at a time, in queue order: a department that sends two updates of
+//! one case back to back (each naming the version the previous one will produce) has them
+//! applied in the order it sent them.
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties};
+use prost::Message;
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+use super::error::HandlingError;
+use super::path::Updates;
+use crate::config::service::AmqpConfig;
+use crate::dispatch::UPDATES_QUEUE;
+use crate::pb;
+use crate::protect::auth::Authenticator;
+use crate::store::Via;
+
+/// The `type` property updates may carry (absent is accepted too).
+pub const MESSAGE_TYPE: &str = "minhu.v1.CaseUpdate";
+/// Deliveries the broker may hand over before an ack: enough to hide the round trip.
+const PREFETCH: u16 = 64;
+/// Pause before a retryable failure is redelivered, so a sick store is not spun on.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// Why one connection of the consumer ended (logged; it reconnects).
+#[derive(Debug, Error)]
+enum ConsumeError {
+    #[error("broker: {0}")]
+    Broker(#[from] lapin::Error),
+    #[error("declaring {UPDATES_QUEUE}: {0}")]
+    Declare(#[from] crate::dispatch::relay::RelayError),
+    #[error("the consumer was cancelled by the broker")]
+    Cancelled,
+}
+
+/// Consumes `minhu.updates` until `shutdown`, reconnecting every `reconnect_delay`.
+pub async fn run(
+    updates: Updates,
+    auth: Arc<Authenticator>,
+    cfg: AmqpConfig,
+    shutdown: CancellationToken,
+) {
+    loop {
+        match session(&updates, &auth, &cfg, &shutdown).await {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(error = %e, "update consumer lost its broker connection"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(cfg.reconnect_delay) => {}
+        }
+    }
+}
+
+/// One connection: consume until shutdown (`Ok`) or a broker failure.
+async fn session(
+    updates: &Updates,
+    auth: &Authenticator,
+    cfg: &AmqpConfig,
+    shutdown: &CancellationToken,
+) -> Result<(), ConsumeError> {
+    let props = ConnectionProperties::default().with_connection_name("minhu-updates".into());
+    let conn = tokio::select! {
+        () = shutdown.cancelled() => return Ok(()),
+        c = crate::protect::amqps::connect(cfg, props) => c?,
+    };
+    let result = consume(&conn, updates, auth, cfg, shutdown).await;
+    let _ = conn.close(200, "minhu stopping".into()).await;
+    result
+}
+
+async fn consume(
+    conn: &Connection,
+    updates: &Updates,
+    auth: &Authenticator,
+    cfg: &AmqpConfig,
+    shutdown: &CancellationToken,
+) -> Result<(), ConsumeError> {
+    let channel = conn.create_channel().await?;
+    crate::dispatch::topology::declare_updates(&channel, cfg).await?;
+    channel
+        .basic_qos(PREFETCH, BasicQosOptions::default())
+        .await?;
+    let mut consumer = channel
+        .basic_consume(
+            UPDATES_QUEUE.into(),
+            "minhu-gateway".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    tracing::info!(queue = UPDATES_QUEUE, "consuming department updates");
+    loop {
+        let delivery = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            next = consumer.next() => match next {
+                Some(d) => d?,
+                None => return Err(ConsumeError::Cancelled),
+            },
+        };
+        handle(updates, auth, delivery).await?;
+    }
+}
+
+/// Applies one delivery and settles it: ack once the outcome is committed, reject (to
+/// `minhu.dead`) what cannot be answered, requeue what may succeed later.
+async fn handle(
+    updates: &Updates,
+    auth: &Authenticator,
+    delivery: Delivery,
+) -> Result<(), lapin::Error> {
+    let result = apply(updates, auth, &delivery).await;
+    // lapin answers whether the broker still knew the delivery; either way it is settled.
+    let settled = match result {
+        Ok(()) => delivery.ack(BasicAckOptions::default()).await,
+        Err(e) if e.retryable() => {
+            tracing::warn!(error = %e, "update not applied; it will be delivered again");
+            tokio::time::sleep(RETRY_PAUSE).await;
+            delivery
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "update message dead-lettered to minhu.dead");
+            delivery.reject(BasicRejectOptions { requeue: false }).await
+        }
+    };
+    settled.map(drop)
+}
+
+/// `Ok` when the update's outcome (applied or refused) is committed; an error only when the
+/// delivery must be requeued or dead-lettered.
+async fn apply(
+    updates: &Updates,
+    auth: &Authenticator,
+    delivery: &Delivery,
+) -> Result<(), HandlingError> {
+    let props = &delivery.properties;
+    if let Some(t) = props.kind().as_ref()
+        && t.as_str() != MESSAGE_TYPE
+    {
+        return Err(HandlingError::Unanswerable(format!(
+            "type {:?} is not {MESSAGE_TYPE}",
+            t.as_str()
+        )));
+    }
+    let update = pb::CaseUpdate::decode(delivery.data.as_slice())
+        .map_err(|e| HandlingError::Unanswerable(format!("not a minhu.v1.CaseUpdate: {e}")))?;
+    let user = props.user_id().as_ref().map(|u| u.as_str().to_owned());
+    let message_id = props.message_id().as_ref().map(|m| m.as_str().to_owned());
+    let refusal = match auth.authenticate_amqp(user.as_deref()) {
+        Err(e) => Err(HandlingError::from(e)),
+        Ok(caller) => {
+            let update_id = super::validate::header(&update).map(|h| h.update_id.as_str());
+            if message_id.is_some() && message_id.as_deref() != update_id {
+                Err(HandlingError::invalid(
+                    "message_id",
+                    "must be the update's header.update_id",
+                ))
+            } else {
+                Ok(caller)
+            }
+        }
+    };
+    let result = match refusal {
+        Ok(caller) => updates.apply(update, Via::Amqp, caller).await,
+        Err(e) => updates.refuse(&update, Via::Amqp, e).await,
+    };
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.retryable() || matches!(e, HandlingError::Unanswerable(_)) => Err(e),
+        // Refused, with its outcome committed.
+        Err(_) => Ok(()),
+    }
+}

@@ -1,0 +1,99 @@
+//! The `minhu.v1.Handling` gRPC service: each method wraps its request as a
+//! `minhu.v1.CaseUpdate` (the body AMQP departments send) and takes the one shared path,
+//! [`Updates::apply`]. Errors become statuses in `crate::intake::error`.
+use tonic::{Request, Response, Status};
+
+use super::path::Updates;
+use crate::pb;
+use crate::pb::case_update::Update;
+use crate::pb::handling_server::Handling;
+use crate::protect::auth;
+use crate::store::Via;
+
+/// The tonic service.
+pub struct HandlingService {
+    updates: Updates,
+}
+
+impl HandlingService {
+    pub fn new(updates: Updates) -> Self {
+        Self { updates }
+    }
+
+    async fn apply<T>(
+        &self,
+        request: Request<T>,
+        wrap: impl FnOnce(T) -> Update,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        let caller = auth::grpc_caller(&request);
+        let update = pb::CaseUpdate {
+            update: Some(wrap(request.into_inner())),
+        };
+        let outcome = self.updates.apply(update, Via::Grpc, caller).await?;
+        Ok(Response::new(outcome))
+    }
+}
+
+#[tonic::async_trait]
+impl Handling for HandlingService {
+    async fn sign_for(
+        &self,
+        request: Request<pb::SignForRequest>,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        self.apply(request, Update::SignFor).await
+    }
+
+    async fn report_progress(
+        &self,
+        request: Request<pb::ReportProgressRequest>,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        self.apply(request, Update::ReportProgress).await
+    }
+
+    async fn r#return(
+        &self,
+        request: Request<pb::ReturnRequest>,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        self.apply(request, Update::Return).await
+    }
+
+    async fn request_extension(
+        &self,
+        request: Request<pb::RequestExtensionRequest>,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        self.apply(request, Update::RequestExtension).await
+    }
+
+    async fn decide_extension(
+        &self,
+        request: Request<pb::DecideExtensionRequest>,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        self.apply(request, Update::DecideExtension).await
+    }
+
+    async fn complete(
+        &self,
+        request: Request<pb::CompleteRequest>,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        self.apply(request, Update::Complete).await
+    }
+
+    async fn reassign(
+        &self,
+        request: Request<pb::ReassignRequest>,
+    ) -> Result<Response<pb::UpdateOutcome>, Status> {
+        self.apply(request, Update::Reassign).await
+    }
+
+    async fn list_cases(
+        &self,
+        request: Request<pb::ListCasesRequest>,
+    ) -> Result<Response<pb::ListCasesResponse>, Status> {
+        let caller = auth::grpc_caller(&request);
+        let list = self
+            .updates
+            .list(request.into_inner(), caller.as_deref())
+            .await?;
+        Ok(Response::new(list))
+    }
+}

@@ -1,0 +1,22 @@
+//! The department side of the closed loop (闭环): what happens to a case after its hand-off.
+//!
+//! - [`machine`]: the one state machine (签收 → 办理 → 办结, 退单 → 改派, 延期), as a table.
+//! - [`validate`]: what every update must carry, with the field to blame.
+//! - [`path`]: the one path both doors share: validate → authorize → route a move → the
+//!   store's writer decides and applies (`crate::store::updates`).
+//! - [`grpc`]: the `minhu.v1.Handling` service.
+//! - [`amqp`]: the consumer of `minhu.updates`, acking only after the writer committed.
+//! - [`error`]: why an update was not applied (mapped to gRPC in `crate::intake::error`).
+//!
+//! Ordering: every update names the case version it was based on and is refused (ABORTED) if
+//! the case has moved on, so stale and out-of-order updates are never applied. Idempotency: the
+//! ledger keeps the first answer per (department, update_id).
+pub mod amqp;
+pub mod error;
+pub mod grpc;
+pub mod machine;
+pub mod path;
+pub mod validate;
+
+pub use error::HandlingError;
+pub use path::Updates;

@@ -1,0 +1,311 @@
+//! The one path every update takes, whichever door it came in by (gRPC `minhu.v1.Handling`
+//! or the `minhu.updates` queue): validate → authorize (the caller acts for the department,
+//! or has the coordination role) → route a case that changes hands → the store's writer
+//! decides and applies it in one transaction. An AMQP update refused before the store still
+//! gets its outcome written to the outbox, so every update on the queue is answered durably.
+use std::sync::Arc;
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use super::error::HandlingError;
+use super::machine::{Action, Actor};
+use super::validate::{self, Parsed};
+use crate::config::routing::Encoding;
+use crate::config::service::LimitsConfig;
+use crate::pb;
+use crate::protect::auth::Caller;
+use crate::router::Router;
+use crate::router::live::LiveRouter;
+use crate::store::{CaseQuery, CaseUpdate, Move, Step, Store, Via};
+
+/// Shared by both doors. Clone freely.
+#[derive(Clone)]
+pub struct Updates {
+    store: Store,
+    router: LiveRouter,
+    limits: LimitsConfig,
+}
+
+/// Default and largest `ListCases` page.
+const PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1000;
+
+impl Updates {
+    pub fn new(store: Store, router: LiveRouter, limits: LimitsConfig) -> Self {
+        Self {
+            store,
+            router,
+            limits,
+        }
+    }
+
+    /// Decides and applies one update from `caller` (None when `[auth]` is off). `Ok` is the
+    /// applied outcome; a refusal is an error carrying its status. Over AMQP the outcome, applied
+    /// or refused, is in the outbox when this returns (unless the error is retryable or
+    /// `Unanswerable`).
+    pub async fn apply(
+        &self,
+        update: pb::CaseUpdate,
+        via: Via,
+        caller: Option<Arc<Caller>>,
+    ) -> Result<pb::UpdateOutcome, HandlingError> {
+        let digest: [u8; 32] = Sha256::digest(update.encode_to_vec()).into();
+        let router = self.router.current();
+        match self.prepare(&update, &router, caller.as_deref()).await {
+            Ok(u) => self.decide(CaseUpdate { digest, via, ..u }).await,
+            Err(e) if via == Via::Amqp && !e.retryable() => {
+                self.answer_refusal(&update, digest, &router, caller.as_deref(), e)
+                    .await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Refuses `update` without looking further (the door found it unacceptable: unknown
+    /// sender, wrong message id). Over AMQP the refusal is answered through the outbox.
+    pub async fn refuse(
+        &self,
+        update: &pb::CaseUpdate,
+        via: Via,
+        e: HandlingError,
+    ) -> Result<pb::UpdateOutcome, HandlingError> {
+        if via != Via::Amqp || e.retryable() {
+            return Err(e);
+        }
+        let digest: [u8; 32] = Sha256::digest(update.encode_to_vec()).into();
+        let router = self.router.current();
+        self.answer_refusal(update, digest, &router, None, e).await
+    }
+
+    /// Validates, authorizes and routes; the update as the writer takes it (digest and door
+    /// filled in by the caller).
+    async fn prepare(
+        &self,
+        update: &pb::CaseUpdate,
+        router: &Router,
+        caller: Option<&Caller>,
+    ) -> Result<CaseUpdate, HandlingError> {
+        let p = validate::parse(update, &self.limits)?;
+        authorize(&p, router, caller)?;
+        let step = match p.action {
+            Action::RequestExtension => Step::Extension {
+                new_due_at_ms: p.new_due_at_ms.unwrap_or_default(),
+            },
+            Action::DecideExtension => Step::Decide { approve: p.approve },
+            Action::Return | Action::Reassign => self.route_move(&p, router).await?,
+            _ => Step::Plain,
+        };
+        Ok(CaseUpdate {
+            header: p.header,
+            action: p.action,
+            digest: [0; 32],
+            detail: p.detail,
+            caller: caller.map(|c| c.id.clone()),
+            via: Via::Grpc,
+            step,
+            refused: None,
+        })
+    }
+
+    /// Where a returned or reassigned case goes next. A case the store does not know is left
+    /// to the writer, which refuses it as NOT_FOUND.
+    async fn route_move(&self, p: &Parsed, router: &Router) -> Result<Step, HandlingError> {
+        let Some(case) = self.store.case_snapshot(&p.header.case_id).await? else {
+            return Ok(Step::Plain);
+        };
+        let now = crate::time::now_ms();
+        let centre = router.coordination_centre();
+        let (route, encoding, reason) = if p.action == Action::Reassign {
+            let (route, encoding) = router
+                .route_to(&case.request, now, &p.to_department_id)
+                .ok_or_else(|| {
+                    HandlingError::invalid(
+                        "to_department_id",
+                        "is not a department in routing.toml",
+                    )
+                })?;
+            let reason = format!(
+                "reassigned by the coordination centre from {}",
+                case.department_id
+            );
+            (route, encoding, reason)
+        } else {
+            let returns = case.returned_by.len() + 1;
+            let max = router.handling().max_returns as usize;
+            if returns >= max {
+                let (route, encoding) = router
+                    .route_to(&case.request, now, centre)
+                    .ok_or_else(|| HandlingError::Internal("no coordination centre".into()))?;
+                let reason = format!(
+                    "returned {returns} times (handling.max_returns = {max}): to the coordination centre"
+                );
+                (route, encoding, reason)
+            } else {
+                let mut excluded = case.returned_by.clone();
+                excluded.push(case.department_id.clone());
+                let routed = router.route_excluding(&case.request, now, &excluded);
+                let reason = format!(
+                    "returned by {} (excluded: {}): {}",
+                    case.department_id,
+                    excluded.join(", "),
+                    routed.reason
+                );
+                (routed.decision, routed.encoding, reason)
+            }
+        };
+        Ok(Step::Move(Box::new(Move {
+            base_version: case.version,
+            route,
+            json: encoding == Encoding::Json,
+            priority: crate::intake::pipeline::priority(&case.request),
+            reason,
+            ticket_id: case.ticket_id,
+            accepted_at_ms: case.accepted_at_ms,
+            request: case.request,
+        })))
+    }
+
+    async fn decide(&self, u: CaseUpdate) -> Result<pb::UpdateOutcome, HandlingError> {
+        let action = u.action;
+        let decided = self.store.update(u).await?;
+        let o = decided.outcome;
+        tracing::debug!(
+            case_id = %o.case_id,
+            department = %o.department_id,
+            action = action.as_str(),
+            code = o.code,
+            replay = decided.replay,
+            "update decided"
+        );
+        if o.applied {
+            Ok(o)
+        } else {
+            Err(HandlingError::Refused {
+                code: o.code,
+                message: o.message,
+            })
+        }
+    }
+
+    /// An AMQP update refused before the store: its outcome goes through the outbox like any
+    /// other, when it can be addressed (a header naming a declared department).
+    async fn answer_refusal(
+        &self,
+        update: &pb::CaseUpdate,
+        digest: [u8; 32],
+        router: &Router,
+        caller: Option<&Caller>,
+        e: HandlingError,
+    ) -> Result<pb::UpdateOutcome, HandlingError> {
+        let Some(header) = validate::header(update)
+            .filter(|h| router.has_department(&h.department_id) && !h.update_id.is_empty())
+        else {
+            return Err(HandlingError::Unanswerable(e.to_string()));
+        };
+        let status = tonic::Status::from(e);
+        let refused = (status.code() as i32, status.message().to_owned());
+        let u = CaseUpdate {
+            header: header.clone(),
+            // Not applied and not in the ledger: the action is not looked at.
+            action: Action::SignFor,
+            digest,
+            detail: serde_json::Value::Null,
+            caller: caller.map(|c| c.id.clone()),
+            via: Via::Amqp,
+            step: Step::Plain,
+            refused: Some(refused),
+        };
+        self.decide(u).await
+    }
+
+    /// `ListCases`: a department's cases, if the caller may see them.
+    pub async fn list(
+        &self,
+        req: pb::ListCasesRequest,
+        caller: Option<&Caller>,
+    ) -> Result<pb::ListCasesResponse, HandlingError> {
+        let router = self.router.current();
+        if !router.has_department(&req.department_id) {
+            return Err(HandlingError::invalid(
+                "department_id",
+                "is not a department in routing.toml",
+            ));
+        }
+        if let Some(c) = caller
+            && !c.acts_for(&req.department_id)
+            && !c.coordinates()
+        {
+            return Err(HandlingError::PermissionDenied(format!(
+                "caller {} does not act for department {}",
+                c.id, req.department_id
+            )));
+        }
+        let after_seq = if req.page_token.is_empty() {
+            0
+        } else {
+            req.page_token.parse().map_err(|_| {
+                HandlingError::invalid("page_token", "is not a token ListCases gave")
+            })?
+        };
+        let limit = match req.page_size {
+            0 => PAGE,
+            n => n.min(MAX_PAGE),
+        };
+        let rows = self
+            .store
+            .list_cases(CaseQuery {
+                department_id: req.department_id,
+                statuses: req.statuses,
+                due_before_ms: req.due_before.as_ref().map(crate::time::timestamp_to_ms),
+                after_seq,
+                limit,
+            })
+            .await?;
+        let next_page_token = match rows.last() {
+            Some((seq, _)) if rows.len() == limit as usize => seq.to_string(),
+            _ => String::new(),
+        };
+        Ok(pb::ListCasesResponse {
+            cases: rows.into_iter().map(|(_, c)| c).collect(),
+            next_page_token,
+        })
+    }
+}
+
+/// Whether `caller` may send `p`: a department update for a department it acts for; a
+/// coordination update only with the coordination role, and as the coordination centre.
+fn authorize(p: &Parsed, router: &Router, caller: Option<&Caller>) -> Result<(), HandlingError> {
+    let dept = &p.header.department_id;
+    if !router.has_department(dept) {
+        return Err(HandlingError::invalid(
+            "header.department_id",
+            "is not a department in routing.toml",
+        ));
+    }
+    if p.action.actor() == Actor::Coordination && dept != router.coordination_centre() {
+        return Err(HandlingError::invalid(
+            "header.department_id",
+            format!(
+                "{} is for the coordination centre: department_id must be {}",
+                p.action.as_str(),
+                router.coordination_centre()
+            ),
+        ));
+    }
+    let Some(c) = caller else { return Ok(()) };
+    if !c.acts_for(dept) {
+        return Err(HandlingError::PermissionDenied(format!(
+            "caller {} does not act for department {dept}",
+            c.id
+        )));
+    }
+    if p.action.actor() == Actor::Coordination && !c.coordinates() {
+        return Err(HandlingError::PermissionDenied(format!(
+            "{} needs the coordination role; caller {} does not have it",
+            p.action.as_str(),
+            c.id
+        )));
+    }
+    Ok(())
+}

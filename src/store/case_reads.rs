@@ -1,0 +1,105 @@
+//! Reads for the department side of the loop, on the pooled read connections: a case as the
+//! handling path needs it before routing a return or reassignment, and `ListCases`.
+use prost::Message;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+use super::update_model::{CaseQuery, CaseSnapshot};
+use crate::handling::machine::OPEN_SQL;
+use crate::pb;
+use crate::time::ms_to_timestamp;
+
+/// The case with its first report and the departments that returned it.
+pub(super) fn snapshot(
+    conn: &Connection,
+    case_id: &str,
+) -> Result<Option<CaseSnapshot>, StoreError> {
+    let head = conn
+        .prepare_cached(
+            "SELECT c.status, c.version, c.department_id, t.ticket_id, t.accepted_at, t.request
+               FROM cases c JOIN tickets t ON t.case_id = c.case_id
+              WHERE c.case_id = ?1 ORDER BY t.seq LIMIT 1",
+        )?
+        .query_row(params![case_id], |r| {
+            Ok((
+                r.get::<_, i32>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((status, version, department_id, ticket_id, accepted_at_ms, request)) = head else {
+        return Ok(None);
+    };
+    let request = pb::Request::decode(request.as_slice())
+        .map_err(|e| StoreError::Corrupt(format!("ticket {ticket_id}: {e}")))?;
+    let returned_by = conn
+        .prepare_cached(
+            "SELECT department_id FROM handovers WHERE case_id = ?1 AND how = 'returned' ORDER BY seq",
+        )?
+        .query_map(params![case_id], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(Some(CaseSnapshot {
+        case_id: case_id.to_owned(),
+        status: pb::CaseStatus::try_from(status).unwrap_or_default(),
+        version: u64::try_from(version).unwrap_or(0),
+        department_id,
+        returned_by,
+        ticket_id,
+        accepted_at_ms,
+        request,
+    }))
+}
+
+/// One page of a department's cases, oldest first, with each case's sequence number (the
+/// next page starts after the last).
+pub(super) fn list(
+    conn: &Connection,
+    q: &CaseQuery,
+) -> Result<Vec<(i64, pb::CaseSummary)>, StoreError> {
+    let statuses = if q.statuses.is_empty() {
+        OPEN_SQL.to_owned()
+    } else {
+        // Enum values from the request, as numbers: nothing a caller sends reaches the SQL text.
+        q.statuses
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sql = format!(
+        "SELECT c.seq, c.case_id, c.status, c.version, c.department_id, c.category, c.level,
+                c.opened_at, COALESCE(c.unit_due_at, c.due_at), c.due_at, c.report_count,
+                (SELECT COUNT(*) FROM handovers h WHERE h.case_id = c.case_id AND h.how = 'returned')
+           FROM cases c
+          WHERE c.department_id = ?1 AND c.status IN ({statuses}) AND c.seq > ?2
+            AND (?3 IS NULL OR COALESCE(c.unit_due_at, c.due_at) < ?3)
+          ORDER BY c.seq LIMIT ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![q.department_id, q.after_seq, q.due_before_ms, q.limit],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                pb::CaseSummary {
+                    case_id: r.get(1)?,
+                    status: r.get(2)?,
+                    version: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    department_id: r.get(4)?,
+                    category: r.get(5)?,
+                    level: r.get(6)?,
+                    opened_at: Some(ms_to_timestamp(r.get(7)?)),
+                    unit_due_at: Some(ms_to_timestamp(r.get(8)?)),
+                    due_at: Some(ms_to_timestamp(r.get(9)?)),
+                    report_count: r.get(10)?,
+                    returns: r.get(11)?,
+                },
+            ))
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
