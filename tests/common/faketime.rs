@@ -7,6 +7,12 @@
 //! or SIGKILL meant for the gateway would reach only the wrapper and leave the gateway running
 //! on its ports (seen with libfaketime 0.9.10).
 //!
+//! libfaketime 0.9.10 gives every process it runs in a semaphore and a shared-memory object in
+//! `/dev/shm` named after its pid, removed when the process exits, but not when it is killed;
+//! and the `faketime` command refuses to run (`sem_open: File exists`) when its own pid's are
+//! left over. So a gateway killed with SIGKILL has its objects removed ([`forget_killed`]), and
+//! the command is asked again when it met another's leftovers.
+//!
 //! Tests that need it never skip: without libfaketime they fail and say how to install it.
 #![allow(dead_code)]
 
@@ -35,16 +41,25 @@ impl FakeClock {
     /// A clock that reads `at` now: any form the `faketime` command takes. Give the offset,
     /// e.g. `2027-12-20 10:00 +08:00`, since the machine's time zone is not the city's.
     pub fn starting_at(at: &str) -> FakeClock {
-        let out = Command::new("faketime")
-            .args([at, "env"])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run `faketime` ({e}); {HOW_TO_INSTALL}"));
-        assert!(
-            out.status.success(),
-            "`faketime {at:?} env` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut attempts = 0;
+        let out = loop {
+            let out = Command::new("faketime")
+                .args([at, "env"])
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run `faketime` ({e}); {HOW_TO_INSTALL}"));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            attempts += 1;
+            // Leftovers of a killed process that had this pid: the next try gets another pid.
+            let leftovers = stderr.contains("sem_open") || stderr.contains("shm_open");
+            if out.status.success() || !leftovers || attempts == 20 {
+                assert!(
+                    out.status.success(),
+                    "`faketime {at:?} env` failed ({}): {stderr}",
+                    out.status
+                );
+                break out;
+            }
+        };
         let env: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.split_once('='))
@@ -99,5 +114,16 @@ impl FakeClock {
             real_now(),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// Removes what libfaketime left in `/dev/shm` for process `pid`, which was killed with SIGKILL
+/// and not yet reaped (so that no new process can have its pid yet).
+pub fn forget_killed(pid: u32) {
+    for name in [
+        format!("/dev/shm/faketime_shm_{pid}"),
+        format!("/dev/shm/sem.faketime_sem_{pid}"),
+    ] {
+        let _ = std::fs::remove_file(name);
     }
 }

@@ -276,6 +276,9 @@ impl Gateway {
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
+            if self.clock.is_some() {
+                super::faketime::forget_killed(c.id());
+            }
             let _ = c.wait();
         }
     }
