@@ -79,7 +79,15 @@ def main() -> None:
     deadline = time.time() + 20
     body = props = None
     while time.time() < deadline:
-        method, props, body = ch.basic_get("minhu.dept.hr-social-security", auto_ack=True)
+        try:
+            method, props, body = ch.basic_get("minhu.dept.hr-social-security", auto_ack=True)
+        except pika.exceptions.ChannelClosedByBroker as e:
+            # The gateway declares its queues when its relay connects, which may be after
+            # it answers gRPC: a department consumer starting first sees 404 and retries.
+            if e.reply_code != 404:
+                raise
+            ch = conn.channel()
+            method = body = None
         if method:
             break
         time.sleep(0.1)
