@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod clocks;
 pub mod config;
 pub mod dispatch;
 pub mod handling;

@@ -10,6 +10,7 @@
 //! - [`lines`]: the line a problem's key is on.
 pub mod adapters;
 pub mod auth;
+pub mod clocks;
 pub mod handling;
 pub mod lines;
 pub mod load;

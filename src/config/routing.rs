@@ -39,6 +39,10 @@ pub struct RoutingConfig {
     /// takes a case (see [`super::handling`]).
     #[serde(default)]
     pub handling: super::handling::HandlingConfig,
+    /// How the closed loop's clocks count: the working day's hours, the default sign-for
+    /// time, the yellow share (see [`super::clocks`]).
+    #[serde(default)]
+    pub clocks: super::clocks::ClocksConfig,
 }
 
 /// The official calendar folder of the routing file at `routing_file` whose `calendar_dir` is
@@ -179,6 +183,10 @@ pub struct Rule {
     /// Publish priority 0-9 (default: by channel and urgency).
     #[serde(default)]
     pub priority: Option<u8>,
+    /// Working hours the department has to sign for (签收) a case this rule sends it; default
+    /// `[clocks] sign_for_working_hours`, 0 for no sign-for clock.
+    #[serde(default)]
+    pub sign_for_working_hours: Option<u32>,
     /// `lead` (主办, default) or `co-handler` (协办).
     #[serde(default)]
     pub role: Role,
@@ -231,4 +239,8 @@ pub struct RouteAction {
     /// Deadline in hours, counted from acceptance (for urgent work).
     #[serde(default)]
     pub deadline_hours: Option<u32>,
+    /// Working hours the department has to sign for a case; default `[clocks]
+    /// sign_for_working_hours`, 0 for no sign-for clock.
+    #[serde(default)]
+    pub sign_for_working_hours: Option<u32>,
 }

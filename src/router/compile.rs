@@ -28,6 +28,8 @@ pub(super) struct Action {
     pub deadline: Deadline,
     pub calendar: Arc<Calendar>,
     pub priority: Option<u8>,
+    /// Working hours to sign for (0: no sign-for clock).
+    pub sign_for_hours: u32,
 }
 
 /// A compiled node of the rule tree.
@@ -66,6 +68,8 @@ pub struct Router {
     pub(super) calendars: HashMap<String, Arc<Calendar>>,
     /// `[handling]`: returns before the coordination centre takes a case.
     pub(super) handling: crate::config::handling::HandlingConfig,
+    /// `[clocks]`: working hours and lights.
+    pub(super) clocks: crate::config::clocks::ClocksConfig,
 }
 
 /// Per-department facts actions need.
@@ -82,6 +86,8 @@ pub(super) struct Compiler<'a> {
     depts: HashMap<String, DeptInfo>,
     pub(super) ids: HashSet<String>,
     used: HashSet<String>,
+    /// `[clocks] sign_for_working_hours`, for rules without their own.
+    sign_for_default: u32,
 }
 
 impl Router {
@@ -111,6 +117,7 @@ impl Router {
             depts: HashMap::new(),
             ids: HashSet::new(),
             used: HashSet::new(),
+            sign_for_default: cfg.clocks.sign_for_working_hours,
         };
         let mut extra: Vec<Problem> = Vec::new();
         let official_dir =
@@ -171,6 +178,7 @@ impl Router {
             c.p.add("department", "no departments declared");
         }
         cfg.handling.check(&mut c.p);
+        cfg.clocks.check(&mut c.p);
 
         let fallback = c.action("fallback", "fallback", &cfg.fallback, None);
         let rules = c.nodes("rule", &cfg.rules);
@@ -240,6 +248,7 @@ impl Router {
                 reach,
                 calendars,
                 handling: cfg.handling.clone(),
+                clocks: cfg.clocks.clone(),
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -298,6 +307,7 @@ impl Compiler<'_> {
                         level: level.clone(),
                         deadline_working_days: r.deadline_working_days,
                         deadline_hours: r.deadline_hours,
+                        sign_for_working_hours: r.sign_for_working_hours,
                     },
                     r.priority,
                 ),
@@ -310,6 +320,7 @@ impl Compiler<'_> {
                     if r.level.is_some()
                         || r.deadline_hours.is_some()
                         || r.deadline_working_days.is_some()
+                        || r.sign_for_working_hours.is_some()
                         || r.priority.is_some() =>
                 {
                     self.p.add(
@@ -426,6 +437,7 @@ impl Compiler<'_> {
             // A department whose calendar failed to load has its problems reported already.
             calendar: info.calendar.clone()?,
             priority: priority.filter(|p| *p <= 9),
+            sign_for_hours: a.sign_for_working_hours.unwrap_or(self.sign_for_default),
         })
     }
 }

@@ -47,6 +47,7 @@ impl Compiler<'_> {
             deadline_working_days: None,
             deadline_hours: None,
             priority: None,
+            sign_for_working_hours: None,
             role: Role::Lead,
             continue_: false,
             children: vec![],

@@ -5,6 +5,7 @@ use super::calendar::Uncovered;
 use super::compile::{Action, Node, Router};
 use super::infer::Inference;
 use super::rules::{Ctx, Outcome};
+use crate::clocks::{Counting, UnitClocks};
 use crate::config::routing::{Encoding, Role};
 use crate::pb;
 use crate::store::RouteDecision;
@@ -150,6 +151,47 @@ impl Router {
             provisional_years: due.provisional,
             rule_id: a.rule_id.clone(),
             routing_version: self.version.clone(),
+            clocks: self.unit_clocks(a, now_ms, due.at_ms),
+        }
+    }
+
+    /// The sign-for and completion clocks of a unit given a case by `a` at `now_ms` with the
+    /// deadline `due_ms`. None when the calendar cannot count them (the deadline itself was
+    /// then counted Monday to Friday and reported).
+    fn unit_clocks(&self, a: &Action, now_ms: i64, due_ms: i64) -> Option<UnitClocks> {
+        let around_the_clock = matches!(a.deadline, super::deadline::Deadline::Hours(_))
+            || matches!(*a.calendar, super::calendar::Calendar::EveryDay);
+        let k = Counting {
+            calendar: &a.calendar,
+            hours: self.clocks.hours(),
+            around_the_clock,
+        };
+        let share = self.clocks.yellow_share;
+        let sign_for = match a.sign_for_hours {
+            0 => None,
+            h => {
+                let due = k.add(now_ms, i64::from(h) * 3_600_000).ok()?;
+                Some(k.clock(now_ms, due, share).ok()?)
+            }
+        };
+        Some(UnitClocks {
+            sign_for,
+            complete: k.clock(now_ms, due_ms, share).ok()?,
+            around_the_clock,
+        })
+    }
+
+    /// How the clocks of cases held by `department_id` count, for pauses (see
+    /// [`crate::store::ClockRules`]); the fallback's calendar for an unknown department.
+    pub fn clock_rules(&self, department_id: &str) -> crate::store::ClockRules {
+        crate::store::ClockRules {
+            calendar: self
+                .calendars
+                .get(department_id)
+                .cloned()
+                .unwrap_or_else(|| self.fallback.calendar.clone()),
+            hours: self.clocks.hours(),
+            yellow_share: self.clocks.yellow_share,
         }
     }
 

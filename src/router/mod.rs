@@ -37,3 +37,6 @@ pub use decide::{CoHandler, Explanation, LinkageHit, Routed};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod clocks_tests;

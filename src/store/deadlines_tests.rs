@@ -23,6 +23,7 @@ fn route(department: &str, provisional: &[i64]) -> RouteDecision {
         provisional_years: provisional.to_vec(),
         rule_id: format!("rule-{department}"),
         routing_version: "v1".into(),
+        clocks: None,
     }
 }
 

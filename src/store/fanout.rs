@@ -333,6 +333,7 @@ mod tests {
             provisional_years: Vec::new(),
             rule_id: "r".into(),
             routing_version: "v".into(),
+            clocks: None,
         }
     }
 

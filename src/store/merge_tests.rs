@@ -43,6 +43,7 @@ fn report(source_id: &str, phone: &str) -> NewTicket {
             provisional_years: Vec::new(),
             rule_id: "roads".into(),
             routing_version: "v1".into(),
+            clocks: None,
         },
         priority: 0,
         emergency: false,

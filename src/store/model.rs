@@ -84,6 +84,8 @@ pub struct RouteDecision {
     pub rule_id: String,
     /// Version of the routing config that decided.
     pub routing_version: String,
+    /// The unit's sign-for and completion clocks (None: the calendar could not count them).
+    pub clocks: Option<crate::clocks::UnitClocks>,
 }
 
 /// How a Submit was settled.
@@ -196,4 +198,13 @@ pub struct Split {
     pub department_id: String,
     pub level: pb::Level,
     pub due_at_ms: i64,
+}
+
+/// How the clocks of one department's cases count, for the writer to move a paused clock on by
+/// exactly the working time the pause held.
+#[derive(Debug, Clone)]
+pub struct ClockRules {
+    pub calendar: std::sync::Arc<crate::router::calendar::Calendar>,
+    pub hours: crate::clocks::WorkingHours,
+    pub yellow_share: f64,
 }

@@ -27,6 +27,7 @@ fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
             provisional_years: Vec::new(),
             rule_id: "roads".into(),
             routing_version: "v1".into(),
+            clocks: None,
         },
         priority: 0,
         emergency: matches!(channel, pb::Channel::Emergency119),

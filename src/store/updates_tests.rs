@@ -21,6 +21,7 @@ fn route(department: &str) -> RouteDecision {
         provisional_years: Vec::new(),
         rule_id: "r".into(),
         routing_version: "v1".into(),
+        clocks: None,
     }
 }
 

@@ -1,0 +1,15 @@
+//! Per-stage clocks and lights (计时与亮灯) of the closed loop: how long a department has to sign
+//! for a case and to complete it, counted in working time on its calendar; when its light turns
+//! yellow and red; and the scheduler that turns due times kept in the store into supervision
+//! events.
+//!
+//! - [`working_time`]: the working day's hours and the arithmetic on working time.
+//! - [`light`]: the lights, a clock's two instants, and how a pause moves them.
+//! - [`clock`]: the time source the scheduler and the store read, so tests can move it.
+pub mod clock;
+pub mod light;
+pub mod working_time;
+
+pub use clock::{Clock as TimeSource, SharedClock, SystemClock};
+pub use light::{Clock, Counting, Light, Stage, UnitClocks};
+pub use working_time::WorkingHours;
