@@ -88,6 +88,20 @@ pub(super) fn record(
     Ok(())
 }
 
+/// Drops `department_id`'s provisional deadline on `case_id`: the department let the case go
+/// (a return or a reassignment), so a recount must not send it a case update.
+pub(super) fn forget(
+    tx: &Connection,
+    case_id: &str,
+    department_id: &str,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "DELETE FROM provisional_deadlines WHERE case_id = ?1 AND department_id = ?2",
+    )?
+    .execute(params![case_id, department_id])?;
+    Ok(())
+}
+
 /// Whether `department_id`'s deadline on `case_id` is provisional.
 pub(super) fn is_provisional(
     conn: &Connection,

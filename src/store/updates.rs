@@ -209,6 +209,9 @@ fn apply_step(
             extension = None;
         }
         Step::Move(m) => {
+            // Not recounted after a move: the holder's unit deadline is its own (issue 14's
+            // clocks), and the department that let the case go must hear nothing more of it.
+            super::deadlines::forget(tx, &h.case_id, &c.department_id)?;
             holder = m.route.department_id.clone();
             unit_due = m.route.due_at_ms;
             extension = None;

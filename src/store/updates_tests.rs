@@ -235,7 +235,11 @@ async fn stale_foreign_and_illegal_updates_are_refused_and_change_nothing() {
 async fn a_return_hands_the_case_over_with_a_redispatch_and_an_amqp_outcome() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _feed, _w) = open(&dir);
-    let accepted = store.accept(ticket("a")).await.unwrap();
+    // Its deadline counted a year without an official calendar (issue 12).
+    let mut first = ticket("a");
+    first.route.provisional_years = vec![2027];
+    let accepted = store.accept(first).await.unwrap();
+    assert_eq!(store.provisional_deadlines().await.unwrap().len(), 1);
     let case = accepted.case_id;
     let snap = store.case_snapshot(&case).await.unwrap().unwrap();
     assert_eq!((snap.version, snap.returned_by.len()), (0, 0));
@@ -277,6 +281,8 @@ async fn a_return_hands_the_case_over_with_a_redispatch_and_an_amqp_outcome() {
         ("urban-mgmt", 1)
     );
     assert_eq!(snap.returned_by, ["roads"]);
+    // roads let it go: a recount must not send it a case update.
+    assert!(store.provisional_deadlines().await.unwrap().is_empty());
 
     // Outbox: the first dispatch, the REDISPATCH to urban-mgmt, the outcome to roads.
     let rows = store
