@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use common::broker::TestVhost;
 use common::gateway::{Gateway, Options, request, with_token};
@@ -30,12 +30,7 @@ pub fn callers() -> String {
 }
 
 fn minhu(args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MINHU_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = common::gateway::minhu_command();
     let mut child = cmd
         .args(args)
         .stdin(Stdio::piped())

@@ -3,18 +3,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use minhu::router::calendar::Calendar;
 
 /// Runs minhu in the repository, so the default `config/minhu.toml` is the shipped one.
 fn minhu(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MINHU_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = common::gateway::minhu_command();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
         .output()

@@ -7,10 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::broker::{TestVhost, drain};
+use common::broker::{TestVhost, drain, publish_update};
 use common::gateway::{Gateway, Options, request, submit, with_token};
-use lapin::BasicProperties;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::ConfirmSelectOptions;
 use minhu::pb;
 use minhu::pb::case_update::Update;
 use minhu::pb::handling_client::HandlingClient;
@@ -316,26 +315,7 @@ async fn updates_over_amqp_are_applied_once_and_answered_on_the_outcome_queue() 
         .map(|h| h.update_id.clone())
         .unwrap();
         let body = pb::CaseUpdate { update: Some(u) }.encode_to_vec();
-        let confirm = channel
-            .basic_publish(
-                "".into(),
-                "minhu.updates".into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..BasicPublishOptions::default()
-                },
-                &body,
-                BasicProperties::default()
-                    .with_message_id(id.as_str().into())
-                    .with_content_type("application/x-protobuf".into())
-                    .with_type("minhu.v1.CaseUpdate".into())
-                    .with_delivery_mode(2),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-        assert!(confirm.is_ack(), "{confirm:?}");
+        publish_update(&channel, &id, &body).await;
     }
     let got = drain(
         &vhost.url,

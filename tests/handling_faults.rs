@@ -7,10 +7,9 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::broker::{TestVhost, drain_all};
+use common::broker::{TestVhost, drain_all, publish_update};
 use common::gateway::{Gateway, Options, request, submit};
-use lapin::BasicProperties;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::ConfirmSelectOptions;
 use minhu::pb;
 use minhu::pb::case_update::Update;
 use prost::Message;
@@ -71,25 +70,7 @@ async fn sigkill_while_applying_updates_applies_each_once_and_answers_each() {
             })),
         }
         .encode_to_vec();
-        let confirm = channel
-            .basic_publish(
-                "".into(),
-                "minhu.updates".into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..BasicPublishOptions::default()
-                },
-                &body,
-                BasicProperties::default()
-                    .with_message_id(update_id.as_str().into())
-                    .with_type("minhu.v1.CaseUpdate".into())
-                    .with_delivery_mode(2),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-        assert!(confirm.is_ack());
+        publish_update(&channel, &update_id, &body).await;
     }
     let _ = conn.close(200, "done".into()).await;
 

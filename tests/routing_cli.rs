@@ -3,15 +3,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn minhu(config: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MINHU_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = common::gateway::minhu_command();
     cmd.arg("--config")
         .arg(config)
         .args(args)

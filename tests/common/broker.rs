@@ -291,3 +291,29 @@ pub async fn drain_all(url: &str, queue: &str) -> Vec<Delivery> {
         all.extend(got);
     }
 }
+
+/// Publishes a department's update (an encoded `minhu.v1.CaseUpdate`) to `minhu.updates` as a
+/// department's own AMQP client would, and waits for the broker's ack. `channel` must be in
+/// confirm mode.
+pub async fn publish_update(channel: &lapin::Channel, update_id: &str, body: &[u8]) {
+    let confirm = channel
+        .basic_publish(
+            "".into(),
+            "minhu.updates".into(),
+            lapin::options::BasicPublishOptions {
+                mandatory: true,
+                ..lapin::options::BasicPublishOptions::default()
+            },
+            body,
+            lapin::BasicProperties::default()
+                .with_message_id(update_id.into())
+                .with_content_type("application/x-protobuf".into())
+                .with_type("minhu.v1.CaseUpdate".into())
+                .with_delivery_mode(2),
+        )
+        .await
+        .expect("publish an update")
+        .await
+        .expect("the broker's confirm");
+    assert!(confirm.is_ack(), "{confirm:?}");
+}
