@@ -200,16 +200,22 @@ impl Router {
                 );
             }
         }
-        let (reach, calendars) = match &fallback {
+        let reach = match &fallback {
             Some(fb) => {
                 let mut all = vec![("fallback".to_owned(), fb.clone())];
                 collect_actions("rule", &rules, &mut all);
                 let reach = super::coverage::longest(&all);
                 super::coverage::check(&mut c.p, &reach, now_ms);
-                (reach, super::coverage::calendars(&all))
+                reach
             }
-            None => (Vec::new(), HashMap::new()),
+            None => Vec::new(),
         };
+        // Each department's calendar, for recounting its deadlines and its clocks later.
+        let calendars: HashMap<String, Arc<Calendar>> = c
+            .depts
+            .iter()
+            .filter_map(|(id, d)| Some((id.clone(), d.calendar.clone()?)))
+            .collect();
 
         let inferrer = match &cfg.taxonomy {
             None => CategoryInferrer::default(),

@@ -3,7 +3,6 @@
 //! deadline is provisional, see [`super::calendar`]), printed by `check-config` and `serve`
 //! and shown on `/readyz` and `/metrics`, so that someone adds the State Council's notice in
 //! November. Only a year the provisional generator cannot compute either is a refusal.
-use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -94,14 +93,6 @@ pub(super) fn check(p: &mut Problems, reach: &[Reach], now_ms: i64) {
             );
         }
     }
-}
-
-/// Each department's calendar, for recomputing its deadlines later.
-pub(super) fn calendars(actions: &[(String, Action)]) -> HashMap<String, Arc<Calendar>> {
-    actions
-        .iter()
-        .map(|(_, a)| (a.department_id.clone(), a.calendar.clone()))
-        .collect()
 }
 
 impl Router {

@@ -12,7 +12,7 @@
 //! says whether it was provisional, so a deadline that counted such a day is marked and
 //! recomputed when the official file arrives. Only years outside what the provisional
 //! generator covers are not known at all ([`Uncovered`]).
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub mod cli;
@@ -67,12 +67,8 @@ pub enum Calendar {
     Official {
         /// Where the year files came from (shown in warnings).
         dir: PathBuf,
-        /// Years with a file.
+        /// Years with a file, each with its checked days.
         years: BTreeMap<i64, OfficialYear>,
-        /// Local day numbers that are holidays in an official year.
-        holidays: HashSet<i64>,
-        /// Local day numbers that are make-up working days in an official year.
-        workdays: HashSet<i64>,
     },
 }
 
@@ -117,18 +113,7 @@ pub fn is_weekday(day: i64) -> bool {
 impl Calendar {
     /// An official calendar from checked year files.
     pub fn official(dir: PathBuf, years: BTreeMap<i64, OfficialYear>) -> Calendar {
-        let mut holidays = HashSet::new();
-        let mut workdays = HashSet::new();
-        for y in years.values() {
-            holidays.extend(&y.days.holidays);
-            workdays.extend(&y.days.workdays);
-        }
-        Calendar::Official {
-            dir,
-            years,
-            holidays,
-            workdays,
-        }
+        Calendar::Official { dir, years }
     }
 
     /// What the calendar says of `day` (local day number).
@@ -142,18 +127,14 @@ impl Calendar {
                 working: is_weekday(day),
                 provisional: false,
             }),
-            Calendar::Official {
-                years,
-                holidays,
-                workdays,
-                ..
-            } => {
+            Calendar::Official { years, .. } => {
                 let year = civil_from_days(day).0;
-                if years.contains_key(&year) {
-                    let working = if holidays.contains(&day) {
+                if let Some(official) = years.get(&year) {
+                    let days = &official.days;
+                    let working = if days.holidays.contains(&day) {
                         false
                     } else {
-                        workdays.contains(&day) || is_weekday(day)
+                        days.workdays.contains(&day) || is_weekday(day)
                     };
                     return Ok(Day {
                         working,
