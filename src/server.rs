@@ -107,6 +107,18 @@ pub async fn serve(
         metrics.clone(),
         relay_stop.clone(),
     ));
+    // Lights and escalations: the first look is at once, so a restart catches up.
+    let scheduler_stop = CancellationToken::new();
+    let scheduler_task = tokio::spawn(
+        crate::clocks::scheduler::Scheduler {
+            store: store.clone(),
+            router: live.clone(),
+            clock: Arc::new(crate::clocks::SystemClock),
+            tick: crate::clocks::scheduler::TICK,
+            metrics: metrics.clone(),
+        }
+        .run(scheduler_stop.clone()),
+    );
     drop(store);
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -209,6 +221,9 @@ pub async fn serve(
     // An update being applied finishes and is acked; the rest wait in minhu.updates.
     consumer_stop.cancel();
     let _ = consumer_task.await;
+
+    scheduler_stop.cancel();
+    let _ = scheduler_task.await;
 
     flush_outbox(&metrics, cfg.shutdown.flush_timeout).await;
     relay_stop.cancel();

@@ -14,6 +14,26 @@ pub mod topology;
 
 /// The exchange every dispatch is published to.
 pub const DISPATCH_EXCHANGE: &str = "minhu.dispatch";
+/// The topic exchange supervision events (lights, escalations) are published to.
+pub const SUPERVISION_EXCHANGE: &str = "minhu.supervision";
+/// The queues Minhu declares on it, so no event is unroutable: light changes
+/// (`light.<yellow|red>.<department>`) and each escalation target (`escalated.<target>`).
+pub const SUPERVISION_QUEUES: [(&str, &str); 4] = [
+    ("minhu.supervision.lights", "light.#"),
+    ("minhu.supervision.leader", "escalated.leader"),
+    ("minhu.supervision.district", "escalated.district"),
+    ("minhu.supervision.city", "escalated.city"),
+];
+
+/// The exchange a row of the outbox is published to: supervision events on their own
+/// exchange, everything else (dispatches, linkage, outcomes) on `minhu.dispatch`.
+pub fn exchange_for(msg: &crate::store::OutboxMessage) -> &'static str {
+    match &msg.content {
+        Some((_, t)) if t == crate::store::SUPERVISION_EVENT_TYPE => SUPERVISION_EXCHANGE,
+        _ => DISPATCH_EXCHANGE,
+    }
+}
+
 /// Dead-letter exchange for messages a department rejects or that exceed the delivery limit.
 pub const DEAD_LETTER_EXCHANGE: &str = "minhu.dlx";
 /// The queue bound to the dead-letter exchange.

@@ -9,7 +9,10 @@
 //! - `minhu.updates`: departments' updates (签收, 进展, 退单, ...) for the gateway's consumer
 //!   ([`crate::handling::amqp`]), dead-lettering to `minhu.dlx`;
 //! - `minhu.dept.<id>.outcomes`: the answer to each of a department's AMQP updates, bound to
-//!   `minhu.dispatch` with `outcome.<id>`.
+//!   `minhu.dispatch` with `outcome.<id>`;
+//! - `minhu.supervision`: durable topic exchange of lights and escalations, with the queues
+//!   `minhu.supervision.lights` (`light.#`) and `minhu.supervision.{leader,district,city}`
+//!   (`escalated.<target>`).
 //!
 //! Declaring is idempotent as long as the arguments do not change. RabbitMQ refuses to
 //! redeclare a queue with other arguments (`PRECONDITION_FAILED`, closing the channel); that is
@@ -23,7 +26,10 @@ use lapin::{Channel, ExchangeKind};
 
 use super::properties::{MAX_PRIORITY, short_lossy};
 use super::relay::RelayError;
-use super::{DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DISPATCH_EXCHANGE};
+use super::{
+    DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DISPATCH_EXCHANGE, SUPERVISION_EXCHANGE,
+    SUPERVISION_QUEUES,
+};
 use crate::config::routing::Department;
 use crate::config::service::{AmqpConfig, QueueType};
 
@@ -134,7 +140,7 @@ pub async fn declare(
         durable: true,
         ..ExchangeDeclareOptions::default()
     };
-    for exchange in [DISPATCH_EXCHANGE, DEAD_LETTER_EXCHANGE] {
+    for exchange in [DISPATCH_EXCHANGE, DEAD_LETTER_EXCHANGE, SUPERVISION_EXCHANGE] {
         channel
             .exchange_declare(
                 exchange.into(),
@@ -157,6 +163,12 @@ pub async fn declare(
             declare_queue(channel, &queue, queue_arguments(cfg, true)).await?;
             bind(channel, &queue, DISPATCH_EXCHANGE, &key).await?;
         }
+    }
+    // Supervision events are published `mandatory` like everything else: each routing key has
+    // a queue, so none comes back unroutable and stalls the outbox.
+    for (queue, key) in SUPERVISION_QUEUES {
+        declare_queue(channel, queue, queue_arguments(cfg, true)).await?;
+        bind(channel, queue, SUPERVISION_EXCHANGE, key).await?;
     }
     declare_updates(channel, cfg).await
 }

@@ -94,6 +94,9 @@ impl Updates {
             },
             Action::DecideExtension => Step::Decide { approve: p.approve },
             Action::Return | Action::Reassign => self.route_move(&p, router).await?,
+            Action::Progress => Step::Progress {
+                waiting_for_citizen: p.waiting_for_citizen,
+            },
             _ => Step::Plain,
         };
         Ok(CaseUpdate {
@@ -104,6 +107,7 @@ impl Updates {
             caller: caller.map(|c| c.id.clone()),
             via: Via::Grpc,
             step,
+            clocks: Some(crate::store::Lookup(self.router.current())),
             refused: None,
         })
     }
@@ -214,6 +218,7 @@ impl Updates {
             caller: caller.map(|c| c.id.clone()),
             via: Via::Amqp,
             step: Step::Plain,
+            clocks: None,
             refused: Some(refused),
         };
         self.decide(u).await

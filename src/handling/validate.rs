@@ -26,6 +26,8 @@ pub struct Parsed {
     pub approve: bool,
     /// `Reassign`: where to; `Return`: the department suggested (recorded only).
     pub to_department_id: String,
+    /// `ReportProgress`: the department waits for the citizen (补办件); the clocks stand.
+    pub waiting_for_citizen: bool,
 }
 
 /// The header of an update, if it has one (to address a refusal's outcome).
@@ -60,6 +62,7 @@ pub fn parse(u: &pb::CaseUpdate, limits: &LimitsConfig) -> Result<Parsed, Handli
         new_due_at_ms: None,
         approve: false,
         to_department_id: String::new(),
+        waiting_for_citizen: false,
     };
     match update {
         Update::SignFor(r) => {
@@ -74,7 +77,9 @@ pub fn parse(u: &pb::CaseUpdate, limits: &LimitsConfig) -> Result<Parsed, Handli
                 "note": r.note,
                 "attachments": urls(&r.attachments),
                 "planned_completion_ms": r.planned_completion.as_ref().map(crate::time::timestamp_to_ms),
+                "waiting_for_citizen": r.waiting_for_citizen,
             });
+            p.waiting_for_citizen = r.waiting_for_citizen;
         }
         Update::Return(r) => {
             p.action = Action::Return;

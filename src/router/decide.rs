@@ -152,6 +152,7 @@ impl Router {
             rule_id: a.rule_id.clone(),
             routing_version: self.version.clone(),
             clocks: self.unit_clocks(a, now_ms, due.at_ms),
+            escalation: None,
         }
     }
 
@@ -195,6 +196,21 @@ impl Router {
         }
     }
 
+}
+
+/// The writer asks the router in force how a department's clocks count and which escalation
+/// policies exist.
+impl crate::store::ClockLookup for Router {
+    fn rules(&self, department_id: &str) -> crate::store::ClockRules {
+        self.clock_rules(department_id)
+    }
+
+    fn policy(&self, _id: &str) -> Option<std::sync::Arc<crate::clocks::escalation::Policy>> {
+        None
+    }
+}
+
+impl Router {
     /// Routes like [`Router::route`] and records every rule tried.
     pub fn explain(&self, req: &pb::Request, now_ms: i64) -> Explanation {
         let mut steps = Vec::new();

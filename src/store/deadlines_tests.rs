@@ -24,6 +24,7 @@ fn route(department: &str, provisional: &[i64]) -> RouteDecision {
         rule_id: format!("rule-{department}"),
         routing_version: "v1".into(),
         clocks: None,
+        escalation: None,
     }
 }
 

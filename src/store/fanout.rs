@@ -334,6 +334,7 @@ mod tests {
             rule_id: "r".into(),
             routing_version: "v".into(),
             clocks: None,
+            escalation: None,
         }
     }
 

@@ -44,6 +44,7 @@ fn report(source_id: &str, phone: &str) -> NewTicket {
             rule_id: "roads".into(),
             routing_version: "v1".into(),
             clocks: None,
+            escalation: None,
         },
         priority: 0,
         emergency: false,

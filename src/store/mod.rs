@@ -6,6 +6,8 @@
 //! - `deadlines`: deadlines counted on a provisional calendar, and recounting them.
 //! - `updates`: departments' updates (签收, 进展, 退单, ...) decided and applied; `case_reads`
 //!   what the handling path reads first; `update_model` the types they exchange.
+//! - `clocks`: each open unit's clocks (due times, lights, pauses); `supervision` the
+//!   scheduler's pass that turns due clocks into supervision events in the outbox.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
@@ -13,6 +15,7 @@
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
 mod case_reads;
+mod clocks;
 mod deadlines;
 mod error;
 mod explain;
@@ -25,6 +28,7 @@ mod ops;
 mod reader;
 pub mod schema;
 mod split;
+mod supervision;
 mod update_model;
 mod updates;
 mod writer;
@@ -34,7 +38,9 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use clocks::{ClockLookup, Lookup};
 pub use deadlines::{ProvisionalDeadline, Recount};
+pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use error::StoreError;
 pub use model::*;
 pub use update_model::*;
@@ -233,6 +239,29 @@ impl Store {
 
     /// Decides a department's update and applies it with its audit entry, ledger row and
     /// messages in one transaction (see `updates`).
+    /// The scheduler's pass: evaluates up to `limit` units whose clocks are due at `now` and
+    /// writes their light changes and escalations to the outbox.
+    pub async fn fire_due(
+        &self,
+        now: i64,
+        lookup: Lookup,
+        limit: usize,
+    ) -> Result<Fired, StoreError> {
+        self.call(|reply| Command::FireDue(now, lookup, limit, reply))
+            .await
+    }
+
+    /// The earliest instant any unit's clocks are due (None: none pending). One probe of the
+    /// partial index, so the scheduler can ask every tick.
+    pub async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        self.reader
+            .with(|c| {
+                Ok(c.prepare_cached("SELECT MIN(next_at) FROM unit_clocks WHERE next_at IS NOT NULL")?
+                    .query_row([], |r| r.get::<_, Option<i64>>(0))?)
+            })
+            .await
+    }
+
     pub async fn update(&self, u: CaseUpdate) -> Result<Decided, StoreError> {
         self.call(|reply| Command::Update(Box::new(u), reply)).await
     }

@@ -86,6 +86,8 @@ pub struct RouteDecision {
     pub routing_version: String,
     /// The unit's sign-for and completion clocks (None: the calendar could not count them).
     pub clocks: Option<crate::clocks::UnitClocks>,
+    /// The escalation policy of the unit (`[[escalation]] id`), if any.
+    pub escalation: Option<String>,
 }
 
 /// How a Submit was settled.

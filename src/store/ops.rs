@@ -269,6 +269,7 @@ pub(super) fn insert_case(
         route.routing_key,
     ])?;
     super::deadlines::record(tx, &case_id, route)?;
+    super::clocks::start(tx, &case_id, route, now, false)?;
     let case = OpenCase {
         seq: case_seq,
         case_id,

@@ -209,6 +209,30 @@ CREATE TABLE handovers (
 );
 CREATE INDEX handovers_by_case ON handovers(case_id, seq);
 "#,
+    // 9 (issue 14): the clocks of each open unit (the case's holder) and what they sent. The
+    // scheduler reads only rows whose `next_at` has come, through the partial index: a unit
+    // with nothing left to happen (paused, or red with every escalation sent) has none.
+    r#"
+CREATE TABLE unit_clocks (
+    case_id          TEXT PRIMARY KEY,
+    department_id    TEXT NOT NULL,             -- the holder these clocks time
+    started_at       INTEGER NOT NULL,          -- ms since epoch: given to the holder
+    sign_yellow_at   INTEGER,                   -- the sign-for clock (NULL: none)
+    sign_red_at      INTEGER,
+    signed_at        INTEGER,                   -- NULL until signed for
+    yellow_at        INTEGER NOT NULL,          -- the completion clock
+    red_at           INTEGER NOT NULL,          -- = the unit deadline
+    around_the_clock INTEGER NOT NULL,          -- counted in wall time, not working time
+    sign_light       INTEGER NOT NULL DEFAULT 1, -- minhu.v1.Light last sent per clock
+    light            INTEGER NOT NULL DEFAULT 1,
+    paused_at        INTEGER,                   -- the clocks stand since (extension, 补办件)
+    paused_ms        INTEGER NOT NULL DEFAULT 0, -- counted time stood so far
+    policy           TEXT,                      -- escalation policy id
+    sent             TEXT NOT NULL DEFAULT '',  -- per step `sends:last_at`, comma-separated
+    next_at          INTEGER                    -- when to look again; NULL: nothing pending
+) WITHOUT ROWID;
+CREATE INDEX unit_clocks_due ON unit_clocks(next_at) WHERE next_at IS NOT NULL;
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

@@ -28,6 +28,7 @@ fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
             rule_id: "roads".into(),
             routing_version: "v1".into(),
             clocks: None,
+            escalation: None,
         },
         priority: 0,
         emergency: matches!(channel, pb::Channel::Emergency119),
@@ -455,7 +456,7 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
              DROP TABLE provisional_deadlines;
              DROP TABLE case_updates; DROP TABLE handovers; DROP INDEX cases_by_department;
              ALTER TABLE cases DROP COLUMN version; ALTER TABLE cases DROP COLUMN unit_due_at;
-             ALTER TABLE cases DROP COLUMN extension_due_at;",
+             ALTER TABLE cases DROP COLUMN extension_due_at; DROP TABLE unit_clocks;",
         )
         .unwrap();
         tx.pragma_update(None, "user_version", 5).unwrap();

@@ -37,6 +37,9 @@ pub struct CaseUpdate {
     pub caller: Option<String>,
     pub via: Via,
     pub step: Step,
+    /// How the holder's clocks count, for a pause to move them on (None in unit tests of
+    /// the state alone: clocks then keep their instants).
+    pub clocks: Option<super::Lookup>,
     /// Refused before the store (invalid, not allowed): nothing is applied or recorded in the
     /// ledger; over AMQP the refusal is still published as the outcome. (gRPC code, message.)
     pub refused: Option<(i32, String)>,
@@ -45,8 +48,11 @@ pub struct CaseUpdate {
 /// What an update does beyond the state change.
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// Only the state (sign for, progress, complete).
+    /// Only the state (sign for, complete).
     Plain,
+    /// A progress report; `waiting_for_citizen` stands the clocks (补办件), a later report
+    /// without it starts them again.
+    Progress { waiting_for_citizen: bool },
     /// The unit deadline asked for, ms since the epoch.
     Extension { new_due_at_ms: i64 },
     /// The coordination centre's answer to a pending extension.

@@ -197,12 +197,33 @@ fn apply_step(
         "version": version,
         "detail": u.detail,
     });
+    let clocks = u.clocks.as_ref();
     match &u.step {
+        Step::Plain if u.action == Action::SignFor => super::clocks::signed(tx, &h.case_id, now)?,
         Step::Plain => {}
-        Step::Extension { new_due_at_ms } => extension = Some(*new_due_at_ms),
+        Step::Progress {
+            waiting_for_citizen,
+        } => {
+            if *waiting_for_citizen {
+                super::clocks::pause(tx, &h.case_id, now)?;
+            } else if extension.is_none() && super::clocks::is_paused(tx, &h.case_id)? {
+                // The citizen came back; a pending extension keeps the clocks standing.
+                if let Some(due) = super::clocks::resume(tx, &h.case_id, now, clocks, None)? {
+                    unit_due = due;
+                }
+            }
+        }
+        Step::Extension { new_due_at_ms } => {
+            extension = Some(*new_due_at_ms);
+            super::clocks::pause(tx, &h.case_id, now)?;
+        }
         Step::Decide { approve } => {
-            if *approve && let Some(asked) = extension {
-                // Only the unit's deadline moves; the citizen's (cases.due_at) keeps running.
+            // Only the unit's deadline moves; the citizen's (cases.due_at) keeps running. The
+            // wait for the decision is not the department's time either way.
+            let asked = extension.filter(|_| *approve);
+            if let Some(due) = super::clocks::resume(tx, &h.case_id, now, clocks, asked)? {
+                unit_due = due;
+            } else if let Some(asked) = asked {
                 unit_due = asked;
             }
             audit["approved"] = json!(approve);
@@ -216,6 +237,7 @@ fn apply_step(
             unit_due = m.route.due_at_ms;
             extension = None;
             let row = hand_over(tx, st, u, c, m, version, now)?;
+            super::clocks::start(tx, &h.case_id, &m.route, now, true)?;
             audit["to_department_id"] = json!(holder);
             audit["dispatch_id"] = json!(row.dispatch_id);
             audit["routing_reason"] = json!(m.reason);
@@ -229,6 +251,9 @@ fn apply_step(
         next
     };
     let closed = (status == pb::CaseStatus::Completed).then_some(now);
+    if closed.is_some() {
+        super::clocks::stop(tx, &h.case_id)?;
+    }
     tx.prepare_cached(
         "UPDATE cases SET status = ?2, version = ?3, department_id = ?4, unit_due_at = ?5,
                 extension_due_at = ?6, updated_at = ?7, closed_at = COALESCE(?8, closed_at)

@@ -22,6 +22,7 @@ fn route(department: &str) -> RouteDecision {
         rule_id: "r".into(),
         routing_version: "v1".into(),
         clocks: None,
+        escalation: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn update(
         caller: Some("roads-cases".into()),
         via: Via::Grpc,
         step: Step::Plain,
+        clocks: None,
         refused: None,
     }
 }

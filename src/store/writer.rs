@@ -39,6 +39,14 @@ pub(super) enum Command {
         Vec<super::Recount>,
         oneshot::Sender<Result<usize, StoreError>>,
     ),
+    /// The scheduler's pass: units whose clocks are due at the instant given (see
+    /// `supervision`).
+    FireDue(
+        i64,
+        super::clocks::Lookup,
+        usize,
+        oneshot::Sender<Result<super::supervision::Fired, StoreError>>,
+    ),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
     /// can outlive shutdown (a connection task the server had to abort), so the writer cannot
     /// wait for the last one to drop.
@@ -77,6 +85,7 @@ enum Outcome {
     Unit(Result<(), StoreError>),
     Count(Result<usize, StoreError>),
     Update(Result<super::Decided, StoreError>),
+    Fired(Result<super::supervision::Fired, StoreError>),
 }
 
 impl Writer {
@@ -279,6 +288,9 @@ fn execute(
             Outcome::Count(Ok(n))
         }
         Command::Update(u, _) => Outcome::Update(Ok(super::updates::apply(conn, state, u, fresh)?)),
+        Command::FireDue(now, lookup, limit, _) => Outcome::Fired(Ok(
+            super::supervision::fire_due(conn, state, *now, lookup, *limit, fresh)?,
+        )),
         Command::Stop => Outcome::Unit(Ok(())),
     })
 }
@@ -290,6 +302,7 @@ fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
         Command::Split(..) => Outcome::Split(Err(e)),
         Command::Recount(..) => Outcome::Count(Err(e)),
         Command::Update(..) => Outcome::Update(Err(e)),
+        Command::FireDue(..) => Outcome::Fired(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -307,6 +320,8 @@ fn reply(cmd: Command, outcome: Outcome) {
         (Command::Recount(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Update(_, tx), Outcome::Update(r)) => drop(tx.send(r)),
         (Command::Update(_, tx), _) => drop(tx.send(Err(mismatch()))),
+        (Command::FireDue(.., tx), Outcome::Fired(r)) => drop(tx.send(r)),
+        (Command::FireDue(.., tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Unit(r)) => {
             drop(tx.send(r))
         }

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub broker_connects: AtomicU64,
     /// Routing config reloads, inference, linkage and calendar metrics.
     pub routing: crate::router::live::RoutingMetrics,
+    /// The closed loop's scheduler (lights, escalations).
+    pub clocks: crate::clocks::scheduler::ClockMetrics,
 }
 
 impl Metrics {
@@ -132,6 +134,7 @@ impl Metrics {
             self.broker_connects.load(Relaxed)
         );
         self.routing.render(&mut out);
+        self.clocks.render(&mut out);
         out
     }
 }

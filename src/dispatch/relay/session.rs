@@ -24,7 +24,6 @@ use tokio::time::Instant;
 
 use super::{Failure, Relay, RelayError};
 use crate::config::service::AmqpConfig;
-use crate::dispatch::DISPATCH_EXCHANGE;
 use crate::dispatch::properties::{properties, short_lossy};
 use crate::dispatch::source::OutboxSource;
 use crate::dispatch::topology::{self, DepartmentQueue};
@@ -248,7 +247,7 @@ impl<S: OutboxSource> Relay<S> {
             }
             let publishes = burst.iter().map(|(_, msg)| {
                 s.channel.basic_publish(
-                    DISPATCH_EXCHANGE.into(),
+                    crate::dispatch::exchange_for(msg).into(),
                     short_lossy(&msg.routing_key),
                     BasicPublishOptions {
                         mandatory: true,

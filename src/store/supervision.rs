@@ -1,0 +1,219 @@
+//! The scheduler's work inside the writer: every unit whose `next_at` has come is evaluated
+//! ([`crate::clocks::evaluate`]) and its light changes and escalations are written to the
+//! outbox as `minhu.v1.SupervisionEvent`s in the same transaction that records them as sent,
+//! so a crash neither loses nor repeats one. The relay publishes them on `minhu.supervision`.
+use prost::Message;
+use rusqlite::{Connection, params};
+
+use super::clocks::{self, Lookup, Row};
+use super::writer::State;
+use super::{OutboxMessage, StoreError};
+use crate::clocks::escalation::{Policy, Target, Trigger};
+use crate::clocks::evaluate::{Evaluation, evaluate};
+use crate::clocks::{Clock, Light, Stage};
+use crate::pb;
+use crate::time::ms_to_timestamp;
+
+/// `type` of supervision events; the relay publishes messages of this type on
+/// `minhu.supervision` instead of `minhu.dispatch`.
+pub const EVENT_TYPE: &str = "minhu.v1.SupervisionEvent";
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fired {
+    /// Units looked at.
+    pub looked: usize,
+    /// Events written to the outbox.
+    pub events: usize,
+    /// More units were due than the pass took.
+    pub more: bool,
+}
+
+/// Looks at up to `limit` units due at `now`.
+pub(super) fn fire_due(
+    tx: &Connection,
+    st: &mut State,
+    now: i64,
+    lookup: &Lookup,
+    limit: usize,
+    fresh: &mut Vec<OutboxMessage>,
+) -> Result<Fired, StoreError> {
+    let due: Vec<String> = tx
+        .prepare_cached(
+            "SELECT case_id FROM unit_clocks WHERE next_at <= ?1 ORDER BY next_at LIMIT ?2",
+        )?
+        .query_map(params![now, limit as i64 + 1], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut done = Fired {
+        more: due.len() > limit,
+        ..Fired::default()
+    };
+    for case_id in due.iter().take(limit) {
+        let Some(row) = clocks::read(tx, case_id)? else {
+            continue;
+        };
+        let rules = lookup.0.rules(&row.department_id);
+        let policy = row.policy.as_deref().and_then(|id| lookup.0.policy(id));
+        let e = evaluate(
+            &row.unit,
+            policy.as_deref(),
+            &row.sent,
+            &row.counting(&rules),
+            now,
+        );
+        done.looked += 1;
+        done.events += write_events(tx, st, case_id, &row, policy.as_deref(), &e, now, fresh)?;
+        tx.prepare_cached(
+            "UPDATE unit_clocks SET sign_light = ?2, light = ?3, sent = ?4, next_at = ?5
+              WHERE case_id = ?1",
+        )?
+        .execute(params![
+            case_id,
+            e.sign_light as i32,
+            e.complete_light as i32,
+            clocks::encode_sent(&e.sent),
+            e.next_at,
+        ])?;
+    }
+    Ok(done)
+}
+
+/// The case's fields every event carries.
+struct CaseFacts {
+    status: i32,
+    level: i32,
+    category: String,
+}
+
+/// Writes the evaluation's events; returns how many.
+#[allow(clippy::too_many_arguments)]
+fn write_events(
+    tx: &Connection,
+    st: &mut State,
+    case_id: &str,
+    row: &Row,
+    policy: Option<&Policy>,
+    e: &Evaluation,
+    now: i64,
+    fresh: &mut Vec<OutboxMessage>,
+) -> Result<usize, StoreError> {
+    if e.lights.is_empty() && e.fired.is_empty() {
+        return Ok(0);
+    }
+    let facts = tx
+        .prepare_cached("SELECT status, level, category FROM cases WHERE case_id = ?1")?
+        .query_row(params![case_id], |r| {
+            Ok(CaseFacts {
+                status: r.get(0)?,
+                level: r.get(1)?,
+                category: r.get(2)?,
+            })
+        })?;
+    let dept = &row.department_id;
+    let base = |stage: Stage, clock: Clock, light: Light, crossed_at: i64| pb::SupervisionEvent {
+        event_id: String::new(),
+        case_id: case_id.to_owned(),
+        department_id: dept.clone(),
+        status: facts.status,
+        level: facts.level,
+        category: facts.category.clone(),
+        stage: stage as i32,
+        light: light as i32,
+        due_at: Some(ms_to_timestamp(clock.red_at)),
+        yellow_at: Some(ms_to_timestamp(clock.yellow_at)),
+        crossed_at: Some(ms_to_timestamp(crossed_at)),
+        sent_at: Some(ms_to_timestamp(now)),
+        escalation: None,
+    };
+    let mut n = 0;
+    for l in &e.lights {
+        let mut ev = base(l.stage, l.clock, l.light, l.crossed_at);
+        // The deadline is in the id: after an extension moved it, the same light is news.
+        ev.event_id = format!(
+            "light-{case_id}-{dept}-{}-{}-{}",
+            l.stage.name(),
+            l.light.name(),
+            l.clock.red_at
+        );
+        let key = format!("light.{}.{dept}", l.light.name());
+        insert(tx, st, &ev, &key, now, fresh)?;
+        n += 1;
+    }
+    let Some(policy) = policy else {
+        return Ok(n);
+    };
+    for f in &e.fired {
+        let Some(step) = policy.steps.get(f.step) else {
+            continue;
+        };
+        let (stage, clock, light, trigger) = match step.trigger {
+            Trigger::Unsigned { .. } => {
+                let c = row.unit.sign.unwrap_or(row.unit.complete);
+                (Stage::SignFor, c, c.light(now), "unsigned")
+            }
+            Trigger::Red { .. } => {
+                let c = row.unit.complete;
+                (Stage::Complete, c, c.light(now), "red")
+            }
+            Trigger::Returned { .. } => {
+                let c = row.unit.complete;
+                (Stage::Complete, c, c.light(now), "returned")
+            }
+        };
+        let mut ev = base(stage, clock, light, f.due_at);
+        ev.event_id = format!(
+            "esc-{case_id}-{dept}-{}-{}-{}-{}",
+            row.unit.started_at, policy.id, f.step, f.send
+        );
+        ev.escalation = Some(pb::Escalation {
+            target: target_pb(step.target) as i32,
+            policy_id: policy.id.clone(),
+            step: f.step as u32,
+            trigger: trigger.to_owned(),
+            send: f.send,
+            returns: row.unit.returns,
+        });
+        let key = format!("escalated.{}", step.target.name());
+        insert(tx, st, &ev, &key, now, fresh)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn target_pb(t: Target) -> pb::EscalationTarget {
+    match t {
+        Target::Leader => pb::EscalationTarget::Leader,
+        Target::District => pb::EscalationTarget::District,
+        Target::City => pb::EscalationTarget::City,
+    }
+}
+
+fn insert(
+    tx: &Connection,
+    st: &mut State,
+    ev: &pb::SupervisionEvent,
+    routing_key: &str,
+    now: i64,
+    fresh: &mut Vec<OutboxMessage>,
+) -> Result<(), StoreError> {
+    let row = super::fanout::outbox_row(
+        tx,
+        super::fanout::Row {
+            dispatch_id: &ev.event_id,
+            case_id: &ev.case_id,
+            routing_key,
+            priority: 0,
+            channel: "",
+            level: "",
+            now,
+            payload: ev.encode_to_vec(),
+            content: Some((
+                crate::dispatch::properties::CONTENT_TYPE.to_owned(),
+                EVENT_TYPE.to_owned(),
+            )),
+        },
+    )?;
+    st.depth += 1;
+    fresh.push(row);
+    Ok(())
+}
