@@ -81,7 +81,13 @@ pub fn evaluate(
         Some(c) => step_light(Stage::SignFor, c, u.sign_light, now, &mut lights),
         None => u.sign_light,
     };
-    let complete_light = step_light(Stage::Complete, u.complete, u.complete_light, now, &mut lights);
+    let complete_light = step_light(
+        Stage::Complete,
+        u.complete,
+        u.complete_light,
+        now,
+        &mut lights,
+    );
     let mut next: Option<i64> = None;
     let mut soonest = |t: Option<i64>| {
         if let Some(t) = t {

@@ -75,7 +75,10 @@ fn an_unsigned_unit_turns_yellow_then_red_then_escalates_and_repeats() {
 
     let e = evaluate(&u, Some(&p), &e.sent, &k, 2 * HOUR);
     assert_eq!(e.lights.len(), 1);
-    assert_eq!((e.lights[0].stage, e.lights[0].light), (Stage::SignFor, Light::Yellow));
+    assert_eq!(
+        (e.lights[0].stage, e.lights[0].light),
+        (Stage::SignFor, Light::Yellow)
+    );
     assert_eq!(e.next_at, Some(4 * HOUR));
     keep(&mut u, &e);
 
@@ -98,7 +101,11 @@ fn an_unsigned_unit_turns_yellow_then_red_then_escalates_and_repeats() {
     assert_eq!(e.fired[0].send, 2);
     let e = evaluate(&u, Some(&p), &e.sent, &k, 9 * HOUR);
     assert_eq!(e.fired[0].send, 3);
-    assert_eq!(e.next_at, Some(10 * HOUR), "sent three times: only the completion clock");
+    assert_eq!(
+        e.next_at,
+        Some(10 * HOUR),
+        "sent three times: only the completion clock"
+    );
 }
 
 #[test]
@@ -148,7 +155,10 @@ fn signing_stops_the_sign_for_clock_and_its_chain() {
     let e = evaluate(&u, Some(&p), &e.sent, &k, 20 * HOUR);
     assert_eq!(e.fired.len(), 1);
     assert_eq!(e.fired[0].step, 1);
-    assert_eq!(e.next_at, None, "red, every step sent: nothing more to look at");
+    assert_eq!(
+        e.next_at, None,
+        "red, every step sent: nothing more to look at"
+    );
 }
 
 #[test]

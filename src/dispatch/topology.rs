@@ -140,7 +140,11 @@ pub async fn declare(
         durable: true,
         ..ExchangeDeclareOptions::default()
     };
-    for exchange in [DISPATCH_EXCHANGE, DEAD_LETTER_EXCHANGE, SUPERVISION_EXCHANGE] {
+    for exchange in [
+        DISPATCH_EXCHANGE,
+        DEAD_LETTER_EXCHANGE,
+        SUPERVISION_EXCHANGE,
+    ] {
         channel
             .exchange_declare(
                 exchange.into(),

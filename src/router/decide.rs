@@ -195,7 +195,6 @@ impl Router {
             yellow_share: self.clocks.yellow_share,
         }
     }
-
 }
 
 /// The writer asks the router in force how a department's clocks count and which escalation

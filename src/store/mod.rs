@@ -40,9 +40,9 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use clocks::{ClockLookup, Lookup};
 pub use deadlines::{ProvisionalDeadline, Recount};
-pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use error::StoreError;
 pub use model::*;
+pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use update_model::*;
 pub use updates::outcome_routing_key;
 
@@ -256,8 +256,10 @@ impl Store {
     pub async fn next_due(&self) -> Result<Option<i64>, StoreError> {
         self.reader
             .with(|c| {
-                Ok(c.prepare_cached("SELECT MIN(next_at) FROM unit_clocks WHERE next_at IS NOT NULL")?
-                    .query_row([], |r| r.get::<_, Option<i64>>(0))?)
+                Ok(c.prepare_cached(
+                    "SELECT MIN(next_at) FROM unit_clocks WHERE next_at IS NOT NULL",
+                )?
+                .query_row([], |r| r.get::<_, Option<i64>>(0))?)
             })
             .await
     }
@@ -344,3 +346,6 @@ mod deadlines_tests;
 
 #[cfg(test)]
 mod updates_tests;
+
+#[cfg(test)]
+mod clocks_tests;
