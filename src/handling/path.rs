@@ -224,28 +224,48 @@ impl Updates {
         self.decide(u).await
     }
 
-    /// `ListCases`: a department's cases, if the caller may see them.
-    pub async fn list(
+    /// Whether `caller` may see `department_id`'s cases: it acts for the department, or
+    /// coordinates.
+    pub fn may_see(
         &self,
-        req: pb::ListCasesRequest,
+        department_id: &str,
         caller: Option<&Caller>,
-    ) -> Result<pb::ListCasesResponse, HandlingError> {
-        let router = self.router.current();
-        if !router.has_department(&req.department_id) {
+    ) -> Result<(), HandlingError> {
+        if !self.router.current().has_department(department_id) {
             return Err(HandlingError::invalid(
                 "department_id",
                 "is not a department in routing.toml",
             ));
         }
         if let Some(c) = caller
-            && !c.acts_for(&req.department_id)
+            && !c.acts_for(department_id)
             && !c.coordinates()
         {
             return Err(HandlingError::PermissionDenied(format!(
                 "caller {} does not act for department {}",
-                c.id, req.department_id
+                c.id, department_id
             )));
         }
+        Ok(())
+    }
+
+    /// `WatchCases`: the department's changes from now on, if the caller may see them.
+    pub fn watch(
+        &self,
+        department_id: &str,
+        caller: Option<&Caller>,
+    ) -> Result<tokio::sync::broadcast::Receiver<crate::store::CaseChange>, HandlingError> {
+        self.may_see(department_id, caller)?;
+        Ok(self.store.watch())
+    }
+
+    /// `ListCases`: a department's cases, if the caller may see them.
+    pub async fn list(
+        &self,
+        req: pb::ListCasesRequest,
+        caller: Option<&Caller>,
+    ) -> Result<pb::ListCasesResponse, HandlingError> {
+        self.may_see(&req.department_id, caller)?;
         let after_seq = if req.page_token.is_empty() {
             0
         } else {
@@ -263,6 +283,7 @@ impl Updates {
                 department_id: req.department_id,
                 statuses: req.statuses,
                 due_before_ms: req.due_before.as_ref().map(crate::time::timestamp_to_ms),
+                lights: req.lights,
                 after_seq,
                 limit,
             })

@@ -208,8 +208,16 @@ impl Intake {
     pub async fn ticket(&self, ticket_id: &str) -> Result<pb::GetTicketResponse, IntakeError> {
         check_ticket_id(ticket_id)?;
         let v = self.visible_ticket(ticket_id).await?;
+        let case_id = v.case_id.clone();
         let mut resp = ticket_response(v);
         resp.merge = self.store.explain(ticket_id).await?;
+        if let Some(l) = self
+            .store
+            .case_loop(&case_id, crate::time::now_ms())
+            .await?
+        {
+            with_loop(&mut resp, l);
+        }
         Ok(resp)
     }
 
@@ -301,7 +309,40 @@ fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
         dispatch_pending: v.dispatch_pending,
         merge: None,
         due_at_provisional: v.due_provisional,
+        ..Default::default()
     }
+}
+
+/// The closed loop's fields of `GetTicket`.
+fn with_loop(resp: &mut pb::GetTicketResponse, l: crate::store::CaseLoop) {
+    resp.unit_due_at = Some(ms_to_timestamp(l.unit_due_at_ms));
+    resp.light = l.light.map_or(0, |l| l as i32);
+    resp.sign_for_due_at = l.sign_for_due_at_ms.map(ms_to_timestamp);
+    resp.clocks_paused = l.paused;
+    resp.case_version = l.version;
+    resp.returns = l.returns;
+    resp.history = l
+        .history
+        .into_iter()
+        .map(|h| {
+            let detail: serde_json::Value = serde_json::from_str(&h.detail).unwrap_or_default();
+            let field = |k: &str| {
+                detail
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            pb::CaseEvent {
+                at: Some(ms_to_timestamp(h.at_ms)),
+                event: h.event,
+                ticket_id: h.ticket_id.unwrap_or_default(),
+                caller: field("caller"),
+                department_id: field("department_id"),
+                detail_json: h.detail,
+            }
+        })
+        .collect();
 }
 
 /// A ticket number as callers may send it: non-empty and of sane length.

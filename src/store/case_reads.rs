@@ -54,6 +54,11 @@ pub(super) fn snapshot(
     }))
 }
 
+/// A unit's light as last sent: the worse of the sign-for clock's (while not signed for) and
+/// the completion clock's; 0 (unspecified) without clocks.
+const LIGHT_SQL: &str = "COALESCE(MAX(CASE WHEN u.signed_at IS NULL AND u.sign_red_at IS NOT NULL
+                                      THEN u.sign_light ELSE 1 END, u.light), 0)";
+
 /// One page of a department's cases, oldest first, with each case's sequence number (the
 /// next page starts after the last).
 pub(super) fn list(
@@ -70,13 +75,27 @@ pub(super) fn list(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // Light numbers from the request, checked to be Light values, as the statuses are.
+    let lights = q
+        .lights
+        .iter()
+        .filter(|l| crate::clocks::Light::from_i32(**l).is_some())
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let light_filter = if q.lights.is_empty() {
+        String::new()
+    } else {
+        format!("AND {LIGHT_SQL} IN ({lights})")
+    };
     let sql = format!(
         "SELECT c.seq, c.case_id, c.status, c.version, c.department_id, c.category, c.level,
                 c.opened_at, COALESCE(c.unit_due_at, c.due_at), c.due_at, c.report_count,
-                (SELECT COUNT(*) FROM handovers h WHERE h.case_id = c.case_id AND h.how = 'returned')
-           FROM cases c
+                (SELECT COUNT(*) FROM handovers h WHERE h.case_id = c.case_id AND h.how = 'returned'),
+                {LIGHT_SQL}
+           FROM cases c LEFT JOIN unit_clocks u ON u.case_id = c.case_id
           WHERE c.department_id = ?1 AND c.status IN ({statuses}) AND c.seq > ?2
-            AND (?3 IS NULL OR COALESCE(c.unit_due_at, c.due_at) < ?3)
+            AND (?3 IS NULL OR COALESCE(c.unit_due_at, c.due_at) < ?3) {light_filter}
           ORDER BY c.seq LIMIT ?4"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -97,6 +116,7 @@ pub(super) fn list(
                     due_at: Some(ms_to_timestamp(r.get(9)?)),
                     report_count: r.get(10)?,
                     returns: r.get(11)?,
+                    light: r.get(12)?,
                 },
             ))
         },

@@ -6,6 +6,8 @@
 //! - `deadlines`: deadlines counted on a provisional calendar, and recounting them.
 //! - `updates`: departments' updates (签收, 进展, 退单, ...) decided and applied; `case_reads`
 //!   what the handling path reads first; `update_model` the types they exchange.
+//! - `case_history`: what `GetTicket` shows of the loop (deadlines, light, audit trail).
+//! - `changes`: committed changes told to watchers (`WatchCases`).
 //! - `clocks`: each open unit's clocks (due times, lights, pauses); `supervision` the
 //!   scheduler's pass that turns due clocks into supervision events in the outbox.
 //! - `reader`: pooled read connections for lookups and the relay.
@@ -14,7 +16,9 @@
 //!
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
+mod case_history;
 mod case_reads;
+mod changes;
 mod clocks;
 mod deadlines;
 mod error;
@@ -38,6 +42,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use case_history::{CaseLoop, HistoryEntry};
+pub use changes::{CaseChange, Changes};
 pub use clocks::{ClockLookup, Lookup};
 pub use deadlines::{ProvisionalDeadline, Recount};
 pub use error::StoreError;
@@ -63,6 +69,7 @@ pub struct Store {
     tx: mpsc::Sender<Command>,
     reader: Reader,
     hot: Arc<hot::HotOutbox>,
+    changes: Changes,
 }
 
 /// The writer thread; join it after every [`Store`] handle is dropped.
@@ -153,6 +160,7 @@ impl Store {
                 tx,
                 reader: Reader::new(cfg.path.clone()),
                 hot,
+                changes: Changes::default(),
             },
             feed_rx,
             WriterThread { handle, tx: weak },
@@ -186,8 +194,23 @@ impl Store {
 
     /// Accepts a ticket: returns only after it is committed (or found to be a replay).
     pub async fn accept(&self, ticket: NewTicket) -> Result<Accepted, StoreError> {
-        self.call(|reply| Command::Accept(Box::new(ticket), reply))
-            .await
+        let a = self
+            .call(|reply| Command::Accept(Box::new(ticket), reply))
+            .await?;
+        if a.disposition == pb::Disposition::NewCase {
+            self.changes.send(
+                &a.department_id,
+                pb::CaseChange {
+                    case_id: a.case_id.clone(),
+                    department_id: a.department_id.clone(),
+                    kind: pb::case_change::Kind::Assigned as i32,
+                    status: pb::CaseStatus::Open as i32,
+                    at: Some(crate::time::ms_to_timestamp(crate::time::now_ms())),
+                    ..Default::default()
+                },
+            );
+        }
+        Ok(a)
     }
 
     /// Why a ticket is in its case, read from the store file at `path` without starting a
@@ -247,7 +270,25 @@ impl Store {
         lookup: Lookup,
         limit: usize,
     ) -> Result<Fired, StoreError> {
-        self.call(|reply| Command::FireDue(now, lookup, limit, reply))
+        let fired = self
+            .call(|reply| Command::FireDue(now, lookup, limit, reply))
+            .await?;
+        for c in &fired.changes {
+            self.changes.send(&c.department_id, c.change.clone());
+        }
+        Ok(fired)
+    }
+
+    /// Committed changes of cases from now on (`WatchCases`).
+    pub fn watch(&self) -> tokio::sync::broadcast::Receiver<CaseChange> {
+        self.changes.subscribe()
+    }
+
+    /// The closed loop's side of a case for `GetTicket`: deadlines, light at `now`, history.
+    pub async fn case_loop(&self, case_id: &str, now: i64) -> Result<Option<CaseLoop>, StoreError> {
+        let case_id = case_id.to_owned();
+        self.reader
+            .with(move |c| case_history::case_loop(c, &case_id, now))
             .await
     }
 
@@ -265,7 +306,37 @@ impl Store {
     }
 
     pub async fn update(&self, u: CaseUpdate) -> Result<Decided, StoreError> {
-        self.call(|reply| Command::Update(Box::new(u), reply)).await
+        let action = u.action;
+        let d = self
+            .call(|reply| Command::Update(Box::new(u), reply))
+            .await?;
+        if d.outcome.applied && !d.replay {
+            self.tell_watchers(action, &d);
+        }
+        Ok(d)
+    }
+
+    /// An applied update, to the holder (and to the department the case left).
+    fn tell_watchers(&self, action: crate::handling::machine::Action, d: &Decided) {
+        use pb::case_change::Kind;
+        let o = &d.outcome;
+        let change = |department_id: &str, kind: Kind| pb::CaseChange {
+            case_id: o.case_id.clone(),
+            department_id: department_id.to_owned(),
+            kind: kind as i32,
+            status: o.status,
+            version: o.case_version,
+            action: action.as_str().to_owned(),
+            at: o.decided_at,
+            ..Default::default()
+        };
+        let holder = &o.holder_department_id;
+        if let Some(left) = &d.left {
+            self.changes.send(left, change(left, Kind::Left));
+            self.changes.send(holder, change(holder, Kind::Assigned));
+        } else {
+            self.changes.send(holder, change(holder, Kind::Updated));
+        }
     }
 
     /// A case as the handling path reads it before routing a move.

@@ -19,7 +19,7 @@ use crate::time::ms_to_timestamp;
 pub const EVENT_TYPE: &str = "minhu.v1.SupervisionEvent";
 
 /// What one pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fired {
     /// Units looked at.
     pub looked: usize,
@@ -27,6 +27,8 @@ pub struct Fired {
     pub events: usize,
     /// More units were due than the pass took.
     pub more: bool,
+    /// The light changes, for watchers (sent by the store's handle after the commit).
+    pub changes: Vec<super::changes::CaseChange>,
 }
 
 /// Looks at up to `limit` units due at `now`.
@@ -62,7 +64,17 @@ pub(super) fn fire_due(
             now,
         );
         done.looked += 1;
-        done.events += write_events(tx, st, case_id, &row, policy.as_deref(), &e, now, fresh)?;
+        write_events(
+            tx,
+            st,
+            case_id,
+            &row,
+            policy.as_deref(),
+            &e,
+            now,
+            &mut done,
+            fresh,
+        )?;
         tx.prepare_cached(
             "UPDATE unit_clocks SET sign_light = ?2, light = ?3, sent = ?4, next_at = ?5
               WHERE case_id = ?1",
@@ -83,6 +95,7 @@ struct CaseFacts {
     status: i32,
     level: i32,
     category: String,
+    version: i64,
 }
 
 /// Writes the evaluation's events; returns how many.
@@ -95,18 +108,20 @@ fn write_events(
     policy: Option<&Policy>,
     e: &Evaluation,
     now: i64,
+    done: &mut Fired,
     fresh: &mut Vec<OutboxMessage>,
-) -> Result<usize, StoreError> {
+) -> Result<(), StoreError> {
     if e.lights.is_empty() && e.fired.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let facts = tx
-        .prepare_cached("SELECT status, level, category FROM cases WHERE case_id = ?1")?
+        .prepare_cached("SELECT status, level, category, version FROM cases WHERE case_id = ?1")?
         .query_row(params![case_id], |r| {
             Ok(CaseFacts {
                 status: r.get(0)?,
                 level: r.get(1)?,
                 category: r.get(2)?,
+                version: r.get(3)?,
             })
         })?;
     let dept = &row.department_id;
@@ -125,7 +140,6 @@ fn write_events(
         sent_at: Some(ms_to_timestamp(now)),
         escalation: None,
     };
-    let mut n = 0;
     for l in &e.lights {
         let mut ev = base(l.stage, l.clock, l.light, l.crossed_at);
         // The deadline is in the id: after an extension moved it, the same light is news.
@@ -137,10 +151,24 @@ fn write_events(
         );
         let key = format!("light.{}.{dept}", l.light.name());
         insert(tx, st, &ev, &key, now, fresh)?;
-        n += 1;
+        done.events += 1;
+        done.changes.push(super::changes::CaseChange {
+            department_id: dept.clone(),
+            change: pb::CaseChange {
+                case_id: case_id.to_owned(),
+                department_id: dept.clone(),
+                kind: pb::case_change::Kind::Light as i32,
+                status: facts.status,
+                version: u64::try_from(facts.version).unwrap_or(0),
+                action: String::new(),
+                stage: l.stage as i32,
+                light: l.light as i32,
+                at: Some(ms_to_timestamp(now)),
+            },
+        });
     }
     let Some(policy) = policy else {
-        return Ok(n);
+        return Ok(());
     };
     for f in &e.fired {
         let Some(step) = policy.steps.get(f.step) else {
@@ -175,9 +203,9 @@ fn write_events(
         });
         let key = format!("escalated.{}", step.target.name());
         insert(tx, st, &ev, &key, now, fresh)?;
-        n += 1;
+        done.events += 1;
     }
-    Ok(n)
+    Ok(())
 }
 
 fn target_pb(t: Target) -> pb::EscalationTarget {

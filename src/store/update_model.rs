@@ -86,6 +86,8 @@ pub struct Decided {
     pub outcome: pb::UpdateOutcome,
     /// The answer recorded for an earlier update with the same id and content.
     pub replay: bool,
+    /// The department that let the case go, when the update moved it.
+    pub left: Option<String>,
 }
 
 /// A case as the handling path reads it before deciding how to route a move.
@@ -111,6 +113,8 @@ pub struct CaseQuery {
     pub statuses: Vec<i32>,
     /// Unit deadline before this instant, ms since the epoch.
     pub due_before_ms: Option<i64>,
+    /// `minhu.v1.Light` values (empty: any).
+    pub lights: Vec<i32>,
     /// Cases after this sequence number (the page token).
     pub after_seq: i64,
     pub limit: u32,

@@ -81,6 +81,7 @@ pub(super) fn apply(
             return Ok(Decided {
                 outcome,
                 replay: true,
+                left: None,
             });
         }
         let message = format!(
@@ -112,7 +113,11 @@ pub(super) fn apply(
     let version = c.version + 1;
     let mut applied = apply_step(tx, st, u, &c, next, version, now, fresh)?;
     applied.case_version = version;
-    finish(tx, st, u, applied, true, now, fresh)
+    let mut d = finish(tx, st, u, applied, true, now, fresh)?;
+    if matches!(u.step, Step::Move(_)) {
+        d.left = Some(c.department_id);
+    }
+    Ok(d)
 }
 
 /// The refusal, if any, of an update to case `c`; else the state it leads to.
@@ -415,6 +420,7 @@ fn finish(
     Ok(Decided {
         outcome,
         replay: false,
+        left: None,
     })
 }
 

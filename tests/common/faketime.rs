@@ -76,6 +76,49 @@ impl FakeClock {
         clock
     }
 
+    /// A clock the test moves while the processes run ([`FakeClock::move_to`]): libfaketime
+    /// reads its offset from the real clock out of a file, again every second. Starts at `at`
+    /// (seconds since the epoch).
+    pub fn movable(file: &std::path::Path, at: i64) -> FakeClock {
+        let started = FakeClock::starting_at(&format!("@{at}"));
+        let preload = started
+            .env
+            .iter()
+            .find(|(k, _)| k == "LD_PRELOAD")
+            .map(|(_, v)| v.clone())
+            .expect("LD_PRELOAD");
+        let clock = FakeClock {
+            env: vec![
+                ("LD_PRELOAD".into(), preload),
+                ("FAKETIME_TIMESTAMP_FILE".into(), file.display().to_string()),
+                ("FAKETIME_CACHE_DURATION".into(), "1".into()),
+            ],
+        };
+        clock.move_to(at);
+        clock
+    }
+
+    /// Moves a [`FakeClock::movable`] clock to `at` (seconds since the epoch); processes on it
+    /// see the new time within a second or two.
+    pub fn move_to(&self, at: i64) {
+        let file = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "FAKETIME_TIMESTAMP_FILE")
+            .map(|(_, v)| v.clone())
+            .expect("move_to needs a movable clock");
+        let offset = at - real_now();
+        let text = if offset >= 0 {
+            format!("+{offset}\n")
+        } else {
+            format!("{offset}\n")
+        };
+        // Written whole and renamed, so libfaketime never reads half a line.
+        let tmp = format!("{file}.tmp");
+        std::fs::write(&tmp, text).expect("write the faketime file");
+        std::fs::rename(&tmp, &file).expect("move the faketime file");
+    }
+
     /// Runs `cmd` on this clock. The monotonic clock stays real: tokio's timers (timeouts,
     /// debouncing, heartbeats) must not jump.
     pub fn apply(&self, cmd: &mut Command) {

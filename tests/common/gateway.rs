@@ -29,6 +29,9 @@ pub struct Options {
     /// Start the gateway's wall clock at this instant (libfaketime; any form the `faketime`
     /// command takes, e.g. `2026-12-28 10:00 +08:00`). Restarts keep the clock running on.
     pub faketime: Option<String>,
+    /// Run the gateway on this clock instead (e.g. [`FakeClock::movable`], which the test
+    /// moves).
+    pub clock: Option<FakeClock>,
 }
 
 impl Options {
@@ -39,6 +42,7 @@ impl Options {
             extra: String::new(),
             routing: None,
             faketime: None,
+            clock: None,
         }
     }
 }
@@ -107,7 +111,10 @@ impl Gateway {
             opts.extra
         );
         std::fs::write(&config, text).expect("write test config");
-        let clock = opts.faketime.as_deref().map(FakeClock::starting_at);
+        let clock = opts
+            .clock
+            .clone()
+            .or_else(|| opts.faketime.as_deref().map(FakeClock::starting_at));
         Self::spawn(dir, config, grpc, http, tls, clock).await
     }
 
