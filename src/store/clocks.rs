@@ -94,7 +94,8 @@ pub(super) fn start(
     .execute(params![
         case_id,
         route.department_id,
-        now,
+        // The instant routing counted the clocks from (a moment before this commit).
+        route.counted_from_ms,
         sign.map(|s| s.yellow_at),
         sign.map(|s| s.red_at),
         complete.yellow_at,
