@@ -206,9 +206,20 @@ pub(super) fn apply(
         if r.due_at_ms != due_at {
             if lead {
                 tx.prepare_cached(
-                    "UPDATE cases SET due_at = ?2, updated_at = ?3 WHERE case_id = ?1",
+                    "UPDATE cases SET due_at = ?2, updated_at = ?3,
+                            unit_due_at = CASE WHEN unit_due_at = ?4 THEN ?2 ELSE unit_due_at END
+                      WHERE case_id = ?1",
                 )?
-                .execute(params![r.case_id, r.due_at_ms, now])?;
+                .execute(params![r.case_id, r.due_at_ms, now, due_at])?;
+                // The holder's completion clock ran to the same deadline (unless a pause or an
+                // extension moved it since): it runs to the recounted one, and the scheduler
+                // looks at it again. Its yellow instant stays as routing counted it.
+                tx.prepare_cached(
+                    "UPDATE unit_clocks SET red_at = ?2, yellow_at = MIN(yellow_at, ?2),
+                            next_at = CASE WHEN paused_at IS NULL THEN ?4 END
+                      WHERE case_id = ?1 AND red_at = ?3",
+                )?
+                .execute(params![r.case_id, r.due_at_ms, due_at, now])?;
             }
             let view = OpenCase {
                 department_id: r.department_id.clone(),

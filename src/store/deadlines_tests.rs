@@ -140,6 +140,18 @@ async fn a_provisional_deadline_is_marked_and_recounted_once() {
     assert_eq!(view.due_at_ms, DUE - DAY);
     assert!(!view.due_provisional);
     assert!(store.provisional_deadlines().await.unwrap().is_empty());
+    // The holder's unit deadline and completion clock moved with it.
+    let l = store
+        .case_loop(&accepted.case_id, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(l.unit_due_at_ms, DUE - DAY);
+    let red: i64 = rusqlite::Connection::open(dir.path().join("minhu.db"))
+        .unwrap()
+        .query_row("SELECT red_at FROM unit_clocks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(red, DUE - DAY);
 
     // The same recount again (a second reload, a restart) finds nothing to do.
     let made = store
