@@ -148,4 +148,9 @@ async fn a_pika_department_signs_for_progresses_completes_and_returns_through_mi
         gw.count("audit WHERE event = 'return' AND detail LIKE '%RETURN_REASON_WRONG_PLACE%'"),
         1
     );
+    assert_eq!(
+        gw.metric("minhu_returns_total{reason=\"wrong_place\"}")
+            .await,
+        1
+    );
 }
