@@ -97,7 +97,18 @@ pub async fn serve(
     let grpc_listener = bind(cfg.grpc.listen).await?;
     let http_listener = bind(cfg.http.listen).await?;
 
-    let updates = crate::handling::Updates::new(store.clone(), live.clone(), cfg.limits.clone());
+    // The bounce rate is the store's, not this process's: counted from it at start, in the
+    // background (a scrape in the meantime waits for the count).
+    let returns = Arc::new(crate::handling::metrics::ReturnMetrics::new(
+        cfg.store.path.clone(),
+    ));
+    tokio::spawn(returns.clone().refresh());
+    let updates = crate::handling::Updates::new(
+        store.clone(),
+        live.clone(),
+        cfg.limits.clone(),
+        returns.clone(),
+    );
     let relay_stop = CancellationToken::new();
     let relay_task = tokio::spawn(relay::run(
         store.clone(),
@@ -187,6 +198,7 @@ pub async fn serve(
     let http_state = HttpState {
         router: live,
         metrics: metrics.clone(),
+        returns,
         closing: closing.clone(),
     };
     let http_stop = stop.clone();

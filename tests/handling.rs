@@ -8,39 +8,15 @@ mod common;
 use std::time::Duration;
 
 use common::broker::{TestVhost, drain, publish_update};
-use common::gateway::{Gateway, Options, request, submit, with_token};
+use common::gateway::{Gateway, Options, submit, with_token};
+use common::handling::{WAIT, dispatch, give_back, handling, header, road_report};
 use lapin::options::ConfirmSelectOptions;
 use minhu::pb;
 use minhu::pb::case_update::Update;
-use minhu::pb::handling_client::HandlingClient;
 use prost::Message;
 use tonic::Code;
-use tonic::transport::Channel;
 
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A road report that mentions a streetlight: the `roads` rule takes it first, the
-/// `keywords-streetlight` rule (urban-mgmt) next, then nothing but the fallback.
-fn road_report(source_id: &str) -> pb::Request {
-    let mut r = request(pb::Channel::Hotline12345, source_id, "road.pothole");
-    r.description = "大兴东路路面塌陷，旁边路灯也不亮".into();
-    r
-}
-
-fn header(
-    case_id: &str,
-    department: &str,
-    version: u64,
-    update_id: &str,
-) -> Option<pb::UpdateHeader> {
-    Some(pb::UpdateHeader {
-        update_id: update_id.into(),
-        case_id: case_id.into(),
-        department_id: department.into(),
-        case_version: version,
-        operator_id: "staff-1".into(),
-    })
-}
+const NOT_OURS: pb::ReturnReason = pb::ReturnReason::NotOurs;
 
 fn sign_for(case_id: &str, department: &str, version: u64, id: &str) -> pb::SignForRequest {
     pb::SignForRequest {
@@ -64,26 +40,6 @@ fn complete(case_id: &str, version: u64, id: &str) -> pb::CompleteRequest {
         handling_type: pb::HandlingType::Promised as i32,
         ..Default::default()
     }
-}
-
-fn give_back(case_id: &str, department: &str, version: u64, id: &str) -> pb::ReturnRequest {
-    pb::ReturnRequest {
-        header: header(case_id, department, version, id),
-        reason: pb::ReturnReason::NotOurs as i32,
-        text: "不属于本单位职责".into(),
-        suggested_department_id: String::new(),
-    }
-}
-
-async fn handling(gw: &Gateway) -> HandlingClient<Channel> {
-    HandlingClient::new(gw.channel().await)
-}
-
-/// The one dispatch waiting in `queue`, decoded.
-async fn dispatch(url: &str, queue: &str) -> pb::Dispatch {
-    let got = drain(url, queue, 1, WAIT).await;
-    assert_eq!(got.len(), 1, "one dispatch in {queue}");
-    pb::Dispatch::decode(got[0].data.as_slice()).expect("a Dispatch")
 }
 
 #[tokio::test]
@@ -211,7 +167,7 @@ async fn a_returned_case_is_rerouted_and_after_two_returns_reaches_the_coordinat
     let mut h = handling(&gw).await;
 
     let first = h
-        .r#return(give_back(&case, "roads", 0, "ret-1"))
+        .r#return(give_back(&case, "roads", 0, "ret-1", NOT_OURS))
         .await
         .unwrap()
         .into_inner();
@@ -237,7 +193,7 @@ async fn a_returned_case_is_rerouted_and_after_two_returns_reaches_the_coordinat
     assert_eq!(gone.code(), Code::PermissionDenied);
 
     let second = h
-        .r#return(give_back(&case, "urban-mgmt", 1, "ret-2"))
+        .r#return(give_back(&case, "urban-mgmt", 1, "ret-2", NOT_OURS))
         .await
         .unwrap()
         .into_inner();

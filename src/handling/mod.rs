@@ -7,6 +7,8 @@
 //! - [`grpc`]: the `minhu.v1.Handling` service.
 //! - [`amqp`]: the consumer of `minhu.updates`, acking only after the writer committed.
 //! - [`error`]: why an update was not applied (mapped to gRPC in `crate::intake::error`).
+//! - [`metrics`]: returns by reason, returns that reached the coordination centre, and the
+//!   bounce rate read from the store.
 //!
 //! Ordering: every update names the case version it was based on and is refused (ABORTED) if
 //! the case has moved on, so stale and out-of-order updates are never applied. Idempotency: the
@@ -15,8 +17,12 @@ pub mod amqp;
 pub mod error;
 pub mod grpc;
 pub mod machine;
+pub mod metrics;
 pub mod path;
 pub mod validate;
 
 pub use error::HandlingError;
 pub use path::Updates;
+
+#[cfg(test)]
+mod metrics_tests;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::HandlingError;
 use super::machine::{Action, Actor};
+use super::metrics::ReturnMetrics;
 use super::validate::{self, Parsed};
 use crate::config::routing::Encoding;
 use crate::config::service::LimitsConfig;
@@ -25,18 +26,29 @@ pub struct Updates {
     store: Store,
     router: LiveRouter,
     limits: LimitsConfig,
+    returns: Arc<ReturnMetrics>,
 }
+
+/// An applied return, for the metrics: its reason, and whether it reached the coordination
+/// centre because the case had been returned `max_returns` times.
+type Counted = Option<(pb::ReturnReason, bool)>;
 
 /// Default and largest `ListCases` page.
 const PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1000;
 
 impl Updates {
-    pub fn new(store: Store, router: LiveRouter, limits: LimitsConfig) -> Self {
+    pub fn new(
+        store: Store,
+        router: LiveRouter,
+        limits: LimitsConfig,
+        returns: Arc<ReturnMetrics>,
+    ) -> Self {
         Self {
             store,
             router,
             limits,
+            returns,
         }
     }
 
@@ -53,7 +65,17 @@ impl Updates {
         let digest: [u8; 32] = Sha256::digest(update.encode_to_vec()).into();
         let router = self.router.current();
         match self.prepare(&update, &router, caller.as_deref()).await {
-            Ok(u) => self.decide(CaseUpdate { digest, via, ..u }).await,
+            Ok((u, exhausted)) => {
+                let counted = match &update.update {
+                    Some(pb::case_update::Update::Return(r)) => {
+                        pb::ReturnReason::try_from(r.reason)
+                            .ok()
+                            .map(|r| (r, exhausted))
+                    }
+                    _ => None,
+                };
+                self.decide(CaseUpdate { digest, via, ..u }, counted).await
+            }
             Err(e) if via == Via::Amqp && !e.retryable() => {
                 self.answer_refusal(&update, digest, &router, caller.as_deref(), e)
                     .await
@@ -79,27 +101,34 @@ impl Updates {
     }
 
     /// Validates, authorizes and routes; the update as the writer takes it (digest and door
-    /// filled in by the caller).
+    /// filled in by the caller), and whether a return goes to the coordination centre because
+    /// the case reached `max_returns`.
     async fn prepare(
         &self,
         update: &pb::CaseUpdate,
         router: &Router,
         caller: Option<&Caller>,
-    ) -> Result<CaseUpdate, HandlingError> {
+    ) -> Result<(CaseUpdate, bool), HandlingError> {
         let p = validate::parse(update, &self.limits)?;
         authorize(&p, router, caller)?;
-        let step = match p.action {
-            Action::RequestExtension => Step::Extension {
-                new_due_at_ms: p.new_due_at_ms.unwrap_or_default(),
-            },
-            Action::DecideExtension => Step::Decide { approve: p.approve },
+        let (step, exhausted) = match p.action {
+            Action::RequestExtension => (
+                Step::Extension {
+                    new_due_at_ms: p.new_due_at_ms.unwrap_or_default(),
+                },
+                false,
+            ),
+            Action::DecideExtension => (Step::Decide { approve: p.approve }, false),
             Action::Return | Action::Reassign => self.route_move(&p, router).await?,
-            Action::Progress => Step::Progress {
-                waiting_for_citizen: p.waiting_for_citizen,
-            },
-            _ => Step::Plain,
+            Action::Progress => (
+                Step::Progress {
+                    waiting_for_citizen: p.waiting_for_citizen,
+                },
+                false,
+            ),
+            _ => (Step::Plain, false),
         };
-        Ok(CaseUpdate {
+        let u = CaseUpdate {
             header: p.header,
             action: p.action,
             digest: [0; 32],
@@ -109,15 +138,18 @@ impl Updates {
             step,
             clocks: Some(crate::store::Lookup(self.router.current())),
             refused: None,
-        })
+        };
+        Ok((u, exhausted))
     }
 
-    /// Where a returned or reassigned case goes next. A case the store does not know is left
+    /// Where a returned or reassigned case goes next, and whether that is the coordination
+    /// centre because the case reached `max_returns`. A case the store does not know is left
     /// to the writer, which refuses it as NOT_FOUND.
-    async fn route_move(&self, p: &Parsed, router: &Router) -> Result<Step, HandlingError> {
+    async fn route_move(&self, p: &Parsed, router: &Router) -> Result<(Step, bool), HandlingError> {
         let Some(case) = self.store.case_snapshot(&p.header.case_id).await? else {
-            return Ok(Step::Plain);
+            return Ok((Step::Plain, false));
         };
+        let mut exhausted = false;
         let now = crate::time::now_ms();
         let centre = router.coordination_centre();
         let (route, encoding, reason) = if p.action == Action::Reassign {
@@ -144,6 +176,7 @@ impl Updates {
                 let reason = format!(
                     "returned {returns} times (handling.max_returns = {max}): to the coordination centre"
                 );
+                exhausted = true;
                 (route, encoding, reason)
             } else {
                 let mut excluded = case.returned_by.clone();
@@ -158,7 +191,7 @@ impl Updates {
                 (routed.decision, routed.encoding, reason)
             }
         };
-        Ok(Step::Move(Box::new(Move {
+        let step = Step::Move(Box::new(Move {
             base_version: case.version,
             route,
             json: encoding == Encoding::Json,
@@ -167,12 +200,24 @@ impl Updates {
             ticket_id: case.ticket_id,
             accepted_at_ms: case.accepted_at_ms,
             request: case.request,
-        })))
+        }));
+        Ok((step, exhausted))
     }
 
-    async fn decide(&self, u: CaseUpdate) -> Result<pb::UpdateOutcome, HandlingError> {
+    /// Has the writer decide `u`; a return it applied (not a replay of one) is counted.
+    async fn decide(
+        &self,
+        u: CaseUpdate,
+        counted: Counted,
+    ) -> Result<pb::UpdateOutcome, HandlingError> {
         let action = u.action;
         let decided = self.store.update(u).await?;
+        if decided.outcome.applied
+            && !decided.replay
+            && let Some((reason, exhausted)) = counted
+        {
+            self.returns.record(reason, exhausted);
+        }
         let o = decided.outcome;
         tracing::debug!(
             case_id = %o.case_id,
@@ -221,7 +266,7 @@ impl Updates {
             clocks: None,
             refused: Some(refused),
         };
-        self.decide(u).await
+        self.decide(u, None).await
     }
 
     /// Whether `caller` may see `department_id`'s cases: it acts for the department, or

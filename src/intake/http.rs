@@ -18,6 +18,8 @@ pub struct HttpState {
     /// The live router: readiness and metrics show the years its deadlines reach that have
     /// no official working-day calendar yet.
     pub router: crate::router::live::LiveRouter,
+    /// Returns by reason and the bounce rate (read from the store at each scrape).
+    pub returns: Arc<crate::handling::metrics::ReturnMetrics>,
     /// Set while shutting down: readiness turns false so load balancers stop sending.
     pub closing: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -61,11 +63,13 @@ async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(s): State<HttpState>) -> impl IntoResponse {
+    let returns = s.returns.clone().render().await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render()
             + &crate::router::coverage::render_metrics(&s.router.current(), crate::time::now_ms())
             + &crate::intake::channels::mailbox::render_metrics()
-            + &crate::protect::metrics::render(),
+            + &crate::protect::metrics::render()
+            + &returns,
     )
 }

@@ -13,12 +13,13 @@ import tempfile
 import time
 
 
-def generate(proto_root: str, out: str) -> None:
+def generate(proto_root: str, out: str, protos=("request.proto", "dispatch.proto", "gateway.proto")) -> None:
+    """Python code for minhu/v1/<protos> in `out`, by the reference protoc (grpcio-tools)."""
     import grpc_tools
     from grpc_tools import protoc
 
     include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-    files = [os.path.join("minhu", "v1", f) for f in ("request.proto", "dispatch.proto", "gateway.proto")]
+    files = [os.path.join("minhu", "v1", f) for f in protos]
     args = ["protoc", f"-I{proto_root}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}", *files]
     cwd = os.getcwd()
     os.chdir(proto_root)
@@ -27,6 +28,28 @@ def generate(proto_root: str, out: str) -> None:
             sys.exit("protoc failed on proto/")
     finally:
         os.chdir(cwd)
+
+
+def get_one(conn, ch, queue: str, timeout: float = 20):
+    """Takes one message off `queue` (not acked: auto_ack is off), waiting up to `timeout`
+    seconds. Returns (channel, method, properties, body); method is None when nothing came.
+
+    The gateway declares its queues when its relay and update consumer connect, which may be
+    after it answers gRPC: a department consumer starting first sees 404 and retries."""
+    import pika
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            method, props, body = ch.basic_get(queue, auto_ack=False)
+        except pika.exceptions.ChannelClosedByBroker as e:
+            if e.reply_code != 404:
+                raise
+            ch = conn.channel()
+            method = None
+        if method or time.time() >= deadline:
+            return ch, method, (props if method else None), (body if method else None)
+        time.sleep(0.1)
 
 
 def main() -> None:
@@ -75,24 +98,10 @@ def main() -> None:
     assert status.status == health_pb2.HealthCheckResponse.SERVING, status
 
     conn = pika.BlockingConnection(pika.URLParameters(args.amqp))
-    ch = conn.channel()
-    deadline = time.time() + 20
-    body = props = None
-    while time.time() < deadline:
-        try:
-            method, props, body = ch.basic_get("minhu.dept.hr-social-security", auto_ack=True)
-        except pika.exceptions.ChannelClosedByBroker as e:
-            # The gateway declares its queues when its relay connects, which may be after
-            # it answers gRPC: a department consumer starting first sees 404 and retries.
-            if e.reply_code != 404:
-                raise
-            ch = conn.channel()
-            method = body = None
-        if method:
-            break
-        time.sleep(0.1)
-    if body is None:
+    ch, method, props, body = get_one(conn, conn.channel(), "minhu.dept.hr-social-security")
+    if method is None:
         sys.exit("no message on minhu.dept.hr-social-security")
+    ch.basic_ack(method.delivery_tag)
     d = dispatch_pb2.Dispatch()
     d.ParseFromString(body)
     assert props.content_type == "application/x-protobuf", props

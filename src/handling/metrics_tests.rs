@@ -1,0 +1,98 @@
+//! The return metrics on a real database file: the bounce rate counted in full at start and
+//! then incrementally, each case once however often it was returned, and the counters' labels.
+use std::sync::Arc;
+
+use rusqlite::{Connection, params};
+
+use super::metrics::{ReturnMetrics, reason_label};
+use crate::pb::ReturnReason;
+
+fn store() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minhu.db");
+    let mut conn = crate::store::schema::connect(&path).unwrap();
+    crate::store::schema::migrate(&mut conn).unwrap();
+    (dir, path, conn)
+}
+
+fn open_case(conn: &Connection, seq: i64) {
+    conn.execute(
+        "INSERT INTO cases (seq, case_id, status, category, district_code, department_id, level,
+                            urgency, rule_id, routing_version, opened_at, due_at, report_count,
+                            updated_at)
+         VALUES (?1, ?2, 1, 'road.pothole', '610104', 'roads', 3, 0, 'roads', 'v1', 0, 0, 1, 0)",
+        params![seq, format!("C{seq}")],
+    )
+    .unwrap();
+}
+
+fn hand_over(conn: &Connection, case: i64, how: &str) {
+    conn.execute(
+        "INSERT INTO handovers (case_id, department_id, how, at, to_department, reason)
+         VALUES (?1, 'roads', ?2, 0, 'urban-mgmt', '{}')",
+        params![format!("C{case}"), how],
+    )
+    .unwrap();
+}
+
+fn rate_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| l.starts_with("minhu_bounce_rate "))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_bounce_rate_counts_each_returned_case_once_and_only_new_rows_after_the_first_count() {
+    let (_dir, path, conn) = store();
+    let m = Arc::new(ReturnMetrics::new(path.clone()));
+    assert_eq!(m.clone().refresh().await, 0.0, "no cases: 0, not NaN");
+
+    for seq in 1..=4 {
+        open_case(&conn, seq);
+    }
+    // Case 1 returned twice, case 2 once, case 3 only reassigned.
+    hand_over(&conn, 1, "returned");
+    hand_over(&conn, 1, "returned");
+    hand_over(&conn, 2, "returned");
+    hand_over(&conn, 3, "reassigned");
+    assert_eq!(m.clone().refresh().await, 0.5);
+
+    // After the first count: a new case, a third return of case 1, the first of case 3.
+    open_case(&conn, 5);
+    hand_over(&conn, 1, "returned");
+    hand_over(&conn, 3, "returned");
+    assert_eq!(m.clone().refresh().await, 3.0 / 5.0);
+    assert_eq!(
+        rate_line(&m.clone().render().await),
+        "minhu_bounce_rate 0.6"
+    );
+
+    // A restart counts the same from scratch.
+    let again = Arc::new(ReturnMetrics::new(path));
+    assert_eq!(again.refresh().await, 3.0 / 5.0);
+}
+
+#[tokio::test]
+async fn returns_are_counted_by_reason_label_and_exhaustion_apart() {
+    let (_dir, path, _conn) = store();
+    let m = Arc::new(ReturnMetrics::new(path));
+    m.record(ReturnReason::NotOurs, false);
+    m.record(ReturnReason::NeedsHigherLevel, true);
+    m.record(ReturnReason::NeedsHigherLevel, false);
+    // Refused by validation before it could be applied; never counted.
+    m.record(ReturnReason::Unspecified, false);
+    let text = m.render().await;
+    for line in [
+        "minhu_returns_total{reason=\"not_ours\"} 1",
+        "minhu_returns_total{reason=\"wrong_place\"} 0",
+        "minhu_returns_total{reason=\"duplicate\"} 0",
+        "minhu_returns_total{reason=\"needs_higher_level\"} 2",
+        "minhu_returns_total{reason=\"other\"} 0",
+        "minhu_returns_exhausted_total 1",
+        "# TYPE minhu_bounce_rate gauge",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in:\n{text}");
+    }
+    assert!(!text.contains("unspecified"), "{text}");
+    assert_eq!(reason_label(ReturnReason::WrongPlace), "wrong_place");
+}
