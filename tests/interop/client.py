@@ -13,7 +13,7 @@ import tempfile
 import time
 
 
-def generate(proto_root: str, out: str, protos=("request.proto", "dispatch.proto", "gateway.proto")) -> None:
+def generate(proto_root: str, out: str, protos=("request.proto", "dispatch.proto", "supervision.proto", "gateway.proto")) -> None:
     """Python code for minhu/v1/<protos> in `out`, by the reference protoc (grpcio-tools)."""
     import grpc_tools
     from grpc_tools import protoc

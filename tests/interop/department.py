@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from client import generate, get_one  # noqa: E402  (tests/interop/client.py)
 
-PROTOS = ("request.proto", "dispatch.proto", "handling.proto")
+PROTOS = ("request.proto", "dispatch.proto", "supervision.proto", "handling.proto")
 
 
 class Department:
