@@ -6,7 +6,8 @@
 //! - [`working_time`]: the working day's hours and the arithmetic on working time.
 //! - [`light`]: the lights, a clock's two instants, and how a pause moves them.
 //! - [`clock`]: the time source the scheduler and the store read, so tests can move it.
-//! - [`escalation`]: escalation chains (督办) as the scheduler evaluates them.
+//! - [`escalation`]: escalation chains (催办/督办) as data: triggers, targets, repeats, as the
+//!   scheduler evaluates them.
 //! - [`scheduler`]: the task that finds due clocks in the store and has them fired.
 //! - [`evaluate`]: what is due on one unit at an instant (lights, escalations, next look).
 pub mod clock;
