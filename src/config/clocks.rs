@@ -7,6 +7,7 @@
 //! working_hours = "09:00-17:30"    # the hours of a working day in which clocks run
 //! sign_for_working_hours = 4       # default for rules without their own
 //! yellow_share = 0.5               # yellow once half of a clock's working time has passed
+//! escalation = "standard"          # default escalation chain for rules without their own
 //! ```
 use serde::Deserialize;
 
@@ -27,6 +28,9 @@ pub struct ClocksConfig {
     /// The share of a clock's working time after which its light turns yellow, strictly
     /// between 0 and 1 (the seeds: half).
     pub yellow_share: f64,
+    /// The escalation chain (`[[escalation]] id`) of units whose rule names none; `""` (the
+    /// default) for none. Checked against the declared chains when the router compiles.
+    pub escalation: String,
 }
 
 impl Default for ClocksConfig {
@@ -35,6 +39,7 @@ impl Default for ClocksConfig {
             working_hours: "09:00-17:30".to_owned(),
             sign_for_working_hours: 4,
             yellow_share: 0.5,
+            escalation: String::new(),
         }
     }
 }
@@ -45,7 +50,13 @@ impl ClocksConfig {
         WorkingHours::parse(&self.working_hours).unwrap_or_default()
     }
 
-    /// Records every problem under `clocks.*`.
+    /// The default escalation chain's id, None for `""`.
+    pub fn default_escalation(&self) -> Option<&str> {
+        Some(self.escalation.as_str()).filter(|id| !id.is_empty())
+    }
+
+    /// Records every problem under `clocks.*` but `clocks.escalation`, which needs the chains
+    /// (see [`super::escalation::check_ref`]).
     pub fn check(&self, p: &mut Problems) {
         if let Err(e) = WorkingHours::parse(&self.working_hours) {
             p.add("clocks.working_hours", e.to_string());

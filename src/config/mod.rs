@@ -3,7 +3,7 @@
 //! - [`service`]: `config/minhu.toml` (listeners, broker, store, limits, logs).
 //! - [`adapters`]: `[adapters.*]` sections of the service file, one file per channel.
 //! - [`routing`]: `config/routing.toml` (departments and rules); [`handling`] its `[handling]`
-//!   section (returns).
+//!   section (returns), [`clocks`] its `[clocks]`, [`escalation`] its `[[escalation]]` chains.
 //! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
 //!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
 //! - [`problem`]: a config problem with the file and key it concerns.
@@ -11,6 +11,7 @@
 pub mod adapters;
 pub mod auth;
 pub mod clocks;
+pub mod escalation;
 pub mod handling;
 pub mod lines;
 pub mod load;

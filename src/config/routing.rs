@@ -43,6 +43,10 @@ pub struct RoutingConfig {
     /// time, the yellow share (see [`super::clocks`]).
     #[serde(default)]
     pub clocks: super::clocks::ClocksConfig,
+    /// Escalation chains (催办/督办), named by rules' `escalation` and `[clocks] escalation`
+    /// (see [`super::escalation`]).
+    #[serde(rename = "escalation", default)]
+    pub escalation: Vec<super::escalation::EscalationPolicy>,
 }
 
 /// The official calendar folder of the routing file at `routing_file` whose `calendar_dir` is
@@ -187,6 +191,10 @@ pub struct Rule {
     /// `[clocks] sign_for_working_hours`, 0 for no sign-for clock.
     #[serde(default)]
     pub sign_for_working_hours: Option<u32>,
+    /// The escalation chain (`[[escalation]] id`) of the units this rule routes; default
+    /// `[clocks] escalation`, `""` for none.
+    #[serde(default)]
+    pub escalation: Option<String>,
     /// `lead` (主办, default) or `co-handler` (协办).
     #[serde(default)]
     pub role: Role,
@@ -243,4 +251,8 @@ pub struct RouteAction {
     /// sign_for_working_hours`, 0 for no sign-for clock.
     #[serde(default)]
     pub sign_for_working_hours: Option<u32>,
+    /// The escalation chain (`[[escalation]] id`) of the units it routes; default `[clocks]
+    /// escalation`, `""` for none.
+    #[serde(default)]
+    pub escalation: Option<String>,
 }

@@ -12,6 +12,8 @@ use super::calendar::Calendar;
 use super::deadline::Deadline;
 use super::infer::CategoryInferrer;
 use super::rules::Matcher;
+use crate::clocks::escalation::Policy;
+use crate::config::escalation::{self, EscalationPolicy};
 use crate::config::problem::{ConfigError, Problem, Problems};
 use crate::config::routing::{Department, Encoding, Role, RouteAction, RoutingConfig, Rule};
 use crate::dispatch::envelope::level_from_code;
@@ -30,6 +32,8 @@ pub(super) struct Action {
     pub priority: Option<u8>,
     /// Working hours to sign for (0: no sign-for clock).
     pub sign_for_hours: u32,
+    /// The escalation chain's id (the rule's own, else `[clocks] escalation`); None: none.
+    pub escalation: Option<String>,
 }
 
 /// A compiled node of the rule tree.
@@ -70,6 +74,8 @@ pub struct Router {
     pub(super) handling: crate::config::handling::HandlingConfig,
     /// `[clocks]`: working hours and lights.
     pub(super) clocks: crate::config::clocks::ClocksConfig,
+    /// `[[escalation]]`: the chains, by id, compiled with this version of the file.
+    pub(super) escalations: crate::config::escalation::Policies,
 }
 
 /// Per-department facts actions need.
@@ -88,6 +94,10 @@ pub(super) struct Compiler<'a> {
     used: HashSet<String>,
     /// `[clocks] sign_for_working_hours`, for rules without their own.
     sign_for_default: u32,
+    /// `[clocks] escalation`, for rules without their own.
+    escalation_default: Option<&'a str>,
+    /// The declared chains, for rules' references.
+    escalations: &'a [EscalationPolicy],
 }
 
 impl Router {
@@ -118,6 +128,8 @@ impl Router {
             ids: HashSet::new(),
             used: HashSet::new(),
             sign_for_default: cfg.clocks.sign_for_working_hours,
+            escalation_default: cfg.clocks.default_escalation(),
+            escalations: &cfg.escalation,
         };
         let mut extra: Vec<Problem> = Vec::new();
         let official_dir =
@@ -179,6 +191,13 @@ impl Router {
         }
         cfg.handling.check(&mut c.p);
         cfg.clocks.check(&mut c.p);
+        let escalations = escalation::compile(&cfg.escalation, &mut c.p);
+        escalation::check_ref(
+            "clocks.escalation",
+            &cfg.clocks.escalation,
+            &cfg.escalation,
+            &mut c.p,
+        );
 
         let fallback = c.action("fallback", "fallback", &cfg.fallback, None);
         let rules = c.nodes("rule", &cfg.rules);
@@ -255,6 +274,7 @@ impl Router {
                 calendars,
                 handling: cfg.handling.clone(),
                 clocks: cfg.clocks.clone(),
+                escalations,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -279,6 +299,13 @@ impl Router {
     /// decides and what bounced too often, and whose callers decide extensions and reassign.
     pub fn coordination_centre(&self) -> &str {
         &self.fallback.department_id
+    }
+
+    /// The escalation chain `id` (a [`RouteDecision`](crate::store::RouteDecision)'s
+    /// `escalation`) as this version of the routing file declares it; None when it does not
+    /// (a reload removed it).
+    pub fn escalation(&self, id: &str) -> Option<Arc<Policy>> {
+        self.escalations.get(id).cloned()
     }
 
     /// Whether `id` is a declared department.
@@ -314,6 +341,7 @@ impl Compiler<'_> {
                         deadline_working_days: r.deadline_working_days,
                         deadline_hours: r.deadline_hours,
                         sign_for_working_hours: r.sign_for_working_hours,
+                        escalation: r.escalation.clone(),
                     },
                     r.priority,
                 ),
@@ -327,11 +355,12 @@ impl Compiler<'_> {
                         || r.deadline_hours.is_some()
                         || r.deadline_working_days.is_some()
                         || r.sign_for_working_hours.is_some()
+                        || r.escalation.is_some()
                         || r.priority.is_some() =>
                 {
                     self.p.add(
                         format!("{key}.department"),
-                        "missing: a rule with a level or deadline needs a department",
+                        "missing: a rule with a level, deadline or escalation needs a department",
                     );
                     None
                 }
@@ -432,6 +461,13 @@ impl Compiler<'_> {
                 None
             }
         };
+        let escalation = escalation::resolve(
+            &format!("{key}.escalation"),
+            a.escalation.as_deref(),
+            self.escalation_default,
+            self.escalations,
+            &mut self.p,
+        );
         let info = info?;
         Some(Action {
             rule_id: rule_id.to_owned(),
@@ -444,6 +480,7 @@ impl Compiler<'_> {
             calendar: info.calendar.clone()?,
             priority: priority.filter(|p| *p <= 9),
             sign_for_hours: a.sign_for_working_hours.unwrap_or(self.sign_for_default),
+            escalation,
         })
     }
 }

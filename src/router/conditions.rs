@@ -48,6 +48,7 @@ impl Compiler<'_> {
             deadline_hours: None,
             priority: None,
             sign_for_working_hours: None,
+            escalation: None,
             role: Role::Lead,
             continue_: false,
             children: vec![],

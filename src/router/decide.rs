@@ -152,7 +152,7 @@ impl Router {
             rule_id: a.rule_id.clone(),
             routing_version: self.version.clone(),
             clocks: self.unit_clocks(a, now_ms, due.at_ms),
-            escalation: None,
+            escalation: a.escalation.clone(),
         }
     }
 
@@ -204,8 +204,8 @@ impl crate::store::ClockLookup for Router {
         self.clock_rules(department_id)
     }
 
-    fn policy(&self, _id: &str) -> Option<std::sync::Arc<crate::clocks::escalation::Policy>> {
-        None
+    fn policy(&self, id: &str) -> Option<std::sync::Arc<crate::clocks::escalation::Policy>> {
+        self.escalation(id)
     }
 }
 

@@ -40,3 +40,6 @@ mod tests;
 
 #[cfg(test)]
 mod clocks_tests;
+
+#[cfg(test)]
+mod escalation_tests;
