@@ -174,6 +174,10 @@ fn routes_explain_shows_each_rule_and_condition() {
         "MATCH construction-noise-night-patrol",
         "decision: eco-env (level C, due 2026-11-24T11:30:00+08:00) by construction-noise-night",
         "co-handler: urban-mgmt",
+        // The lead's chain, step by step; the co-handler's by id.
+        "reason:   rule construction-noise-night\nescalation standard:\n  1. unsigned for 2 working hours → leader",
+        "  2. red → district\n",
+        "by construction-noise-night-patrol, escalation standard\n",
         "EMERGENCY LINKAGE: line 119 — 燃气泄漏 (rule linkage-gas-leak)",
     ] {
         assert!(t.contains(want), "missing {want:?} in:\n{t}");
@@ -201,4 +205,65 @@ fn routes_explain_shows_each_rule_and_condition() {
     let o = minhu(&config, &["routes", "explain", &req.to_string_lossy()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("CHANNEL_NOPE"), "{}", text(&o));
+}
+
+#[test]
+fn routes_test_checks_each_cases_escalation_chain_and_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // The roads rule opts out of the default chain.
+    let config = setup(dir.path(), |t| {
+        t.replace(
+            "id = \"roads\"\ncategories = [\"road.*\"]\ndepartment = \"roads\"\nlevel = \"C\"\ndeadline_working_days = 5\n",
+            "id = \"roads\"\ncategories = [\"road.*\"]\ndepartment = \"roads\"\nlevel = \"C\"\ndeadline_working_days = 5\nescalation = \"\"\n",
+        )
+    });
+    let cases = dir.path().join("cases.toml");
+    let write = |cases_text: &str| {
+        std::fs::write(
+            &cases,
+            format!("at = 2026-11-23T10:00:00+08:00\n{cases_text}"),
+        )
+        .unwrap()
+    };
+    let pothole = "request = { channel = \"CITY_MANAGEMENT\", category = \"road.pothole\", description = \"路面塌陷\" }\n";
+    let outage = "request = { channel = \"HOTLINE_12345\", category = \"water.outage\", urgency = \"CRITICAL\", description = \"医院停水\" }\n";
+    let vendor = "request = { channel = \"HOTLINE_12345\", category = \"market.street_vendor\", description = \"占道经营\" }\n";
+    let right = format!(
+        "[[case]]\nname = \"pothole\"\n{pothole}expect = {{ escalation = \"\" }}\n\
+         [[case]]\nname = \"outage\"\n{outage}expect = {{ escalation = \"urgent\" }}\n\
+         [[case]]\nname = \"vendor\"\n{vendor}expect = {{ escalation = \"standard\" }}\n"
+    );
+    write(&right);
+    let o = minhu(&config, &["routes", "test", &cases.to_string_lossy()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    for want in [
+        "ok    outage\n        escalation urgent:\n          1. unsigned for 1 working hour → district, again every 1 working hour while it holds, at most 3 sends\n          2. red → city\n",
+        "ok    vendor\n        escalation standard:\n          1. unsigned for 2 working hours → leader",
+        "          4. returned 2 times → city\n",
+        // No chain, nothing to print.
+        "ok    pothole\nok    outage",
+        "3 passed, 0 failed",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+
+    // Each wrong expectation is a want/got row, and the decided chain is shown.
+    let wrong = format!(
+        "[[case]]\nname = \"pothole\"\n{pothole}expect = {{ escalation = \"standard\" }}\n\
+         [[case]]\nname = \"outage\"\n{outage}expect = {{ escalation = \"standard\" }}\n\
+         [[case]]\nname = \"vendor\"\n{vendor}expect = {{ escalation = \"\" }}\n"
+    );
+    write(&wrong);
+    let o = minhu(&config, &["routes", "test", &cases.to_string_lossy()]);
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    for want in [
+        "FAIL  pothole\n        escalation         want standard\n                           got  \n",
+        "FAIL  outage\n        escalation         want standard\n                           got  urgent\n        escalation urgent:\n",
+        "FAIL  vendor\n        escalation         want \n                           got  standard\n",
+        "0 passed, 3 failed",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
 }

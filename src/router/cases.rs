@@ -2,10 +2,12 @@
 //! expected for it. Operators run them after every edit of `routing.toml`, as Alertmanager users
 //! run `amtool config routes test`.
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::Router;
+use crate::clocks::escalation::Policy;
 use crate::dispatch::envelope::level_code;
 use crate::pb;
 
@@ -88,6 +90,9 @@ pub struct Expect {
     pub linkage: Option<Vec<String>>,
     /// Words the routing reason must contain (e.g. `ambiguous`).
     pub reason_contains: Option<String>,
+    /// The lead's escalation chain (`[[escalation]] id`); `""` for none. The report shows
+    /// the chain's steps under the case.
+    pub escalation: Option<String>,
 }
 
 /// The outcome of one case.
@@ -96,6 +101,9 @@ pub struct Outcome {
     pub name: String,
     /// Empty when the case passed; otherwise `(what, want, got)` per mismatch.
     pub mismatches: Vec<(String, String, String)>,
+    /// The decided escalation chain, when the case expects one: chains are tested as data,
+    /// so the report shows what the case pinned down.
+    pub chain: Option<Arc<Policy>>,
 }
 
 /// Reads and parses a test file.
@@ -207,6 +215,7 @@ pub fn run(router: &Router, file: &CaseFile) -> Vec<Outcome> {
                     return Outcome {
                         name: c.name.clone(),
                         mismatches,
+                        chain: None,
                     };
                 }
             };
@@ -258,6 +267,17 @@ pub fn run(router: &Router, file: &CaseFile) -> Vec<Outcome> {
                 c.expect.linkage.clone().map(list),
                 list(r.linkage.iter().map(|l| l.line.clone()).collect()),
             );
+            check(
+                "escalation",
+                c.expect.escalation.clone(),
+                d.escalation.clone().unwrap_or_default(),
+            );
+            let chain = c
+                .expect
+                .escalation
+                .as_ref()
+                .and(d.escalation.as_deref())
+                .and_then(|id| router.escalation(id));
             if let Some(words) = &c.expect.reason_contains
                 && !r.reason.contains(words.as_str())
             {
@@ -269,6 +289,7 @@ pub fn run(router: &Router, file: &CaseFile) -> Vec<Outcome> {
             Outcome {
                 name: c.name.clone(),
                 mismatches,
+                chain,
             }
         })
         .collect()
@@ -288,6 +309,10 @@ pub fn report(outcomes: &[Outcome]) -> String {
                     ""
                 ));
             }
+        }
+        if let Some(policy) = &o.chain {
+            s.push_str("        ");
+            super::explain::chain(&mut s, "        ", policy);
         }
     }
     let failed = outcomes.iter().filter(|o| !o.mismatches.is_empty()).count();

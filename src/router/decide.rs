@@ -66,6 +66,8 @@ pub struct Explanation {
     /// Linkage rules tried.
     pub linkage: Vec<Step>,
     pub routed: Routed,
+    /// The lead's escalation chain, so the report shows its steps.
+    pub escalation: Option<std::sync::Arc<crate::clocks::escalation::Policy>>,
 }
 
 impl Router {
@@ -215,10 +217,16 @@ impl Router {
         let mut steps = Vec::new();
         let mut linkage = Vec::new();
         let routed = self.run(req, now_ms, &[], Some(&mut steps), Some(&mut linkage));
+        let escalation = routed
+            .decision
+            .escalation
+            .as_deref()
+            .and_then(|id| self.escalation(id));
         Explanation {
             steps,
             linkage,
             routed,
+            escalation,
         }
     }
 
