@@ -100,6 +100,10 @@ pub struct UnitClocks {
     /// Counted in wall time (a deadline in hours, or an `every-day` calendar): a pause then
     /// holds wall time too.
     pub around_the_clock: bool,
+    /// The earliest instant a step of the unit's escalation chain can fire on it (its
+    /// `unsigned` steps; `red` ones come after the red light, which is looked at anyway), so
+    /// the scheduler first looks at a new unit when something can happen, not at once.
+    pub first_escalation_at: Option<i64>,
 }
 
 /// How a department's clocks are counted: its calendar and the working day's hours, or around

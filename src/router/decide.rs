@@ -5,6 +5,7 @@ use super::calendar::Uncovered;
 use super::compile::{Action, Node, Router};
 use super::infer::Inference;
 use super::rules::{Ctx, Outcome};
+use crate::clocks::escalation::Trigger;
 use crate::clocks::{Counting, UnitClocks};
 use crate::config::routing::{Encoding, Role};
 use crate::pb;
@@ -177,10 +178,24 @@ impl Router {
                 Some(k.clock(now_ms, due, share).ok()?)
             }
         };
+        let first_escalation_at = a
+            .escalation
+            .as_deref()
+            .and_then(|id| self.escalation(id))
+            .and_then(|p| {
+                p.steps
+                    .iter()
+                    .filter_map(|s| match s.trigger {
+                        Trigger::Unsigned { after_ms } => k.add(now_ms, after_ms).ok(),
+                        _ => None,
+                    })
+                    .min()
+            });
         Some(UnitClocks {
             sign_for,
             complete: k.clock(now_ms, due_ms, share).ok()?,
             around_the_clock,
+            first_escalation_at,
         })
     }
 

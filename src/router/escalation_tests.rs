@@ -159,6 +159,14 @@ fn each_unit_gets_its_rules_chain_else_the_default() {
     // Reassigning to a department no matching rule leads to takes the fallback's.
     let (d, _) = r.route_to(&request("noise.x"), 0, "roads").unwrap();
     assert_eq!(d.escalation.as_deref(), Some("standard"));
+    // The unit's clocks say when its chain can first fire: urgent's unsigned step, one
+    // working hour after Monday 23 November 2026 09:00, so the scheduler need not look sooner.
+    let monday_9 = 1_795_395_600_000;
+    let d = r.route(&request("road.pothole"), monday_9).decision;
+    let first = d.clocks.and_then(|c| c.first_escalation_at);
+    assert_eq!(first, Some(monday_9 + 3_600_000));
+    let d = r.route(&request("water.sewer"), monday_9).decision;
+    assert_eq!(d.clocks.and_then(|c| c.first_escalation_at), None);
     // Without a default, a rule without a chain has none.
     let r = compile(&FILE.replace("escalation = \"standard\"\n[fallback]", "[fallback]")).unwrap();
     assert_eq!(r.route(&request("noise.x"), 0).decision.escalation, None);

@@ -66,8 +66,13 @@ pub(super) fn start(
     now: i64,
     look_now: bool,
 ) -> Result<(), StoreError> {
-    let (sign, complete, around) = match route.clocks {
-        Some(c) => (c.sign_for, c.complete, c.around_the_clock),
+    let (sign, complete, around, escalation_at) = match route.clocks {
+        Some(c) => (
+            c.sign_for,
+            c.complete,
+            c.around_the_clock,
+            c.first_escalation_at,
+        ),
         // The calendar could not count them (the deadline itself then fell back to Monday to
         // Friday): yellow at half the wall time, so the unit still lights up.
         None => (
@@ -77,12 +82,21 @@ pub(super) fn start(
                 red_at: route.due_at_ms,
             },
             true,
+            // Without counted clocks the scheduler works the chain out on its first look.
+            route.escalation.as_ref().map(|_| now),
         ),
     };
-    let first = sign.map_or(complete.yellow_at, |s| s.yellow_at.min(complete.yellow_at));
-    let next = if look_now || route.escalation.is_some() {
-        // A chain's first step may come before the first light: the scheduler works it out.
-        now
+    let first = [
+        Some(complete.yellow_at),
+        sign.map(|s| s.yellow_at),
+        escalation_at,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(complete.yellow_at);
+    let next = if look_now {
+        route.counted_from_ms.min(now)
     } else {
         first
     };
