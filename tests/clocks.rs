@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::broker::{TestVhost, drain};
 use common::faketime::FakeClock;
 use common::gateway::{Gateway, Options, request, submit};
+use common::handling::{give_back, handling, road_report};
 use minhu::pb;
 use minhu::pb::handling_client::HandlingClient;
 use prost::Message;
@@ -20,6 +21,8 @@ const MONDAY_9: i64 = 1_796_605_200;
 const HOUR: i64 = 3600;
 
 const LIGHTS: &str = "minhu.supervision.lights";
+const LEADER: &str = "minhu.supervision.leader";
+const CITY: &str = "minhu.supervision.city";
 
 /// The next `n` supervision events on `queue`, with their routing keys.
 async fn events(url: &str, queue: &str, n: usize) -> Vec<(String, pb::SupervisionEvent)> {
@@ -126,6 +129,31 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
         )
     );
 
+    // The sample's standard chain: unsigned for 2 working hours → the department's leader.
+    let got = events(&vhost.url, LEADER, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (key, ev) = &got[0];
+    assert_eq!(key, "escalated.leader");
+    let esc = ev.escalation.as_ref().expect("an escalation");
+    assert_eq!(
+        (
+            esc.target,
+            esc.policy_id.as_str(),
+            esc.trigger.as_str(),
+            esc.send
+        ),
+        (
+            pb::EscalationTarget::Leader as i32,
+            "standard",
+            "unsigned",
+            1
+        )
+    );
+    assert_eq!(
+        ev.department_id, "roads",
+        "escalation adds people; the holder keeps it"
+    );
+
     clock.move_to(MONDAY_9 + 4 * HOUR + 30);
     let got = events(&vhost.url, LIGHTS, 1).await;
     assert_eq!(got.len(), 1, "{got:?}");
@@ -136,6 +164,12 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
         ticket(&gw, &accepted.ticket_id).await.light,
         pb::Light::Red as i32
     );
+
+    // Still unsigned 4 working hours after the first reminder: the second.
+    clock.move_to(MONDAY_9 + 6 * HOUR + 60);
+    let got = events(&vhost.url, LEADER, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].1.escalation.as_ref().map(|e| e.send), Some(2));
 
     // Signing for stops the sign-for clock: the unit shows its completion clock, green.
     let version = ticket(&gw, &accepted.ticket_id).await.case_version;
@@ -169,4 +203,55 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
     assert_eq!(got[0].1.stage, pb::ClockStage::Complete as i32);
     let again = drain(&vhost.url, LIGHTS, 1, Duration::from_secs(3)).await;
     assert!(again.is_empty(), "sent once, not again");
+}
+
+#[tokio::test]
+async fn a_case_returned_twice_escalates_to_the_city_and_stays_with_its_holder() {
+    let vhost = TestVhost::new("clocks-returns");
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), &Options::new(&vhost.url)).await;
+    let accepted = submit(&mut gw.client().await, road_report("r1"))
+        .await
+        .unwrap();
+    let case = accepted.case_id;
+    let mut h = handling(&gw).await;
+    // roads returns it (→ urban-mgmt), urban-mgmt returns it (→ the coordination centre).
+    let first = h
+        .r#return(give_back(
+            &case,
+            "roads",
+            0,
+            "r-1",
+            pb::ReturnReason::NotOurs,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.holder_department_id, "urban-mgmt");
+    assert!(
+        drain(&vhost.url, CITY, 1, Duration::from_secs(3))
+            .await
+            .is_empty(),
+        "one return is not enough"
+    );
+    let second = h
+        .r#return(give_back(
+            &case,
+            "urban-mgmt",
+            1,
+            "r-2",
+            pb::ReturnReason::NotOurs,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let holder = second.holder_department_id;
+    let got = events(&vhost.url, CITY, 1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (key, ev) = &got[0];
+    assert_eq!(key, "escalated.city");
+    let esc = ev.escalation.as_ref().unwrap();
+    assert_eq!((esc.trigger.as_str(), esc.returns), ("returned", 2));
+    assert_eq!(ev.department_id, holder);
+    assert_eq!(ev.case_id, case);
 }
