@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use prost::Message;
 
+use super::updates_tests::{db, open};
 use super::*;
 use crate::clocks::escalation::{Policy, Step as EscStep, Target, Trigger};
 use crate::clocks::{Clock, UnitClocks, WorkingHours};
@@ -97,19 +98,6 @@ fn ticket(source_id: &str) -> NewTicket {
         fan_out: Default::default(),
         merge: None,
     }
-}
-
-fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
-    let cfg = StoreConfig {
-        path: dir.path().join("minhu.db"),
-        max_batch: 64,
-        outbox_budget: 1000,
-    };
-    Store::open(&cfg, Arc::new(Metrics::default())).expect("open store")
-}
-
-fn db(dir: &tempfile::TempDir) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap()
 }
 
 /// The supervision events in the outbox: (routing key, event).

@@ -45,7 +45,8 @@ fn ticket(source_id: &str) -> NewTicket {
     }
 }
 
-fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
+/// A store on a fresh file in `dir` (shared with the clocks tests).
+pub(super) fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
     let cfg = StoreConfig {
         path: dir.path().join("minhu.db"),
         max_batch: 64,
@@ -83,7 +84,8 @@ fn update(
     }
 }
 
-fn db(dir: &tempfile::TempDir) -> rusqlite::Connection {
+/// A plain connection to the store file, to look at its rows.
+pub(super) fn db(dir: &tempfile::TempDir) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap()
 }
 
