@@ -122,6 +122,25 @@ impl fmt::Display for WorkingSpan {
     }
 }
 
+impl Policy {
+    /// The chain as operators read it (`routes test`, `routes explain`), one numbered step a
+    /// line, each line after the first indented by `pad`:
+    ///
+    /// ```text
+    /// escalation standard:
+    ///   1. unsigned for 2 working hours → leader, again every 4 working hours while it holds, at most 3 sends
+    ///   2. red → district
+    /// ```
+    pub fn describe(&self, pad: &str) -> String {
+        use std::fmt::Write as _;
+        let mut s = format!("escalation {}:\n", self.id);
+        for (i, step) in self.steps.iter().enumerate() {
+            let _ = writeln!(s, "{pad}  {}. {step}", i + 1);
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -312,7 +312,7 @@ pub fn report(outcomes: &[Outcome]) -> String {
         }
         if let Some(policy) = &o.chain {
             s.push_str("        ");
-            super::explain::chain(&mut s, "        ", policy);
+            s.push_str(&policy.describe("        "));
         }
     }
     let failed = outcomes.iter().filter(|o| !o.mismatches.is_empty()).count();

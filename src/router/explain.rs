@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 
 use super::cases::shanghai;
 use super::decide::{Explanation, Step};
-use crate::clocks::escalation::Policy;
 use crate::dispatch::envelope::level_code;
 
 /// The report an operator reads.
@@ -45,7 +44,7 @@ pub fn render(e: &Explanation, version: &str, at_ms: i64) -> String {
         r.reason
     );
     match &e.escalation {
-        Some(policy) => chain(&mut s, "", policy),
+        Some(policy) => s.push_str(&policy.describe("")),
         None => s.push_str("escalation: none\n"),
     }
     for c in &r.co_handlers {
@@ -77,21 +76,6 @@ pub fn render(e: &Explanation, version: &str, at_ms: i64) -> String {
         );
     }
     s
-}
-
-/// An escalation chain as operators read it, one numbered step a line, each line after the
-/// first indented by `pad`:
-///
-/// ```text
-/// escalation standard:
-///   1. unsigned for 2 working hours → leader, again every 4 working hours while it holds, at most 3 sends
-///   2. red → district
-/// ```
-pub fn chain(s: &mut String, pad: &str, policy: &Policy) {
-    let _ = writeln!(s, "escalation {}:", policy.id);
-    for (i, step) in policy.steps.iter().enumerate() {
-        let _ = writeln!(s, "{pad}  {}. {step}", i + 1);
-    }
 }
 
 /// `, provisional: 2027 has no official calendar yet` when a deadline counted such a year.
