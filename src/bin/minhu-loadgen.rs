@@ -10,6 +10,8 @@
 //!   broker (plain lapin publishing with confirms) so the two can be compared.
 //! - `grpc-floor` measures a bare gRPC call on the gateway's port, the other baseline for
 //!   `bench`; `merge-score` and `merge-bench` measure merging.
+//! - `updates` measures department updates (`minhu.v1.Handling` over gRPC, `minhu.updates`
+//!   over AMQP) against Submit's own rate in the same run.
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, Result, bail};
@@ -32,6 +34,12 @@ mod merge_score;
 mod metrics;
 #[path = "minhu-loadgen/sample.rs"]
 mod sample;
+#[path = "minhu-loadgen/updates.rs"]
+mod updates;
+#[path = "minhu-loadgen/updates_amqp.rs"]
+mod updates_amqp;
+#[path = "minhu-loadgen/updates_report.rs"]
+mod updates_report;
 
 /// Sample traffic and load generator for the Minhu gateway.
 #[derive(Debug, Parser)]
@@ -56,6 +64,53 @@ enum Command {
     /// Measure the cost of a bare gRPC call (Health/Check on the gateway's port) with the same
     /// connections and calls in flight as `bench`: the baseline for what Minhu adds per Submit.
     GrpcFloor(GrpcFloorArgs),
+    /// Measure department updates applied per second (SignFor, ReportProgress, Complete) over
+    /// gRPC and over AMQP, against Submit's rate, CPU and commits in the same run.
+    Updates(UpdatesArgs),
+}
+
+#[derive(Debug, Args)]
+struct UpdatesArgs {
+    #[command(flatten)]
+    gateway: GatewayArgs,
+    /// URL of the gateway's Prometheus page.
+    #[arg(
+        long,
+        env = "LOADGEN_METRICS_URL",
+        default_value = "http://127.0.0.1:8080/metrics"
+    )]
+    metrics_url: String,
+    /// AMQP URL (with vhost) of the broker the gateway uses: updates are published to its
+    /// `minhu.updates`, outcomes read from its `minhu.dept.<id>.outcomes`.
+    #[arg(
+        long,
+        env = "MINHU_AMQP__URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    amqp_url: String,
+    /// gRPC connections (HTTP/2) to spread Submits and gRPC updates over.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Submits in flight at once; in the update phases, cases being updated at once.
+    #[arg(long, default_value_t = 128)]
+    in_flight: usize,
+    /// Cases per door per round (each round submits twice as many reports; merged ones are
+    /// not updated).
+    #[arg(long, default_value_t = 5000)]
+    cases: usize,
+    /// Rounds of Submit, gRPC updates and AMQP updates; medians are over the rounds.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Length of each report's description, in characters (Chinese text).
+    #[arg(long, default_value_t = 60)]
+    description_chars: usize,
+    /// How long to wait after each phase for the outbox to drain.
+    #[arg(long, default_value = "120s", value_parser = parse_duration)]
+    drain_timeout: Duration,
+    /// Also report the CPU a local process spent per operation, as NAME=PID (e.g.
+    /// `gateway=1234`); may be repeated. Linux only.
+    #[arg(long = "cpu-of", value_parser = parse_named_pid)]
+    cpu_of: Vec<(String, u32)>,
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +335,7 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
+        Command::Updates(args) => updates::run(args).await,
         Command::MergeScore(args) => {
             merge_score::run(&args.gateway.grpc, &args.file, args.run_id).await
         }

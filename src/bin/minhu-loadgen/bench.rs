@@ -504,8 +504,9 @@ fn report(
         for (name, ticks) in &g.watched {
             match ticks {
                 Some(t) if confirmed > 0 => println!(
-                    "cpu: {name} spent {} µs per delivered ticket",
-                    t * 10_000 / confirmed
+                    "cpu: {name} spent {} µs per delivered ticket, {} µs per accepted ticket",
+                    t * 10_000 / confirmed,
+                    t * 10_000 / g.accepted.max(1)
                 ),
                 _ => println!("cpu: {name}: unknown"),
             }

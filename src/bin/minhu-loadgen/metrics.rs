@@ -13,6 +13,33 @@ use tokio::{
 /// Counters and gauges the bench reads.
 pub const CONFIRMED: &str = "minhu_publishes_confirmed_total";
 pub const OUTBOX_DEPTH: &str = "minhu_outbox_depth";
+pub const COMMITS: &str = "minhu_store_commits_total";
+
+/// The sum of `name` on the page at `url`; None (with a warning) when unreadable or absent.
+pub async fn read(url: &str, name: &str) -> Option<f64> {
+    match fetch(url).await {
+        Ok(page) => sum(&page, name),
+        Err(e) => {
+            eprintln!("warning: {e:#}");
+            None
+        }
+    }
+}
+
+/// Polls the page every 100 ms until `minhu_outbox_depth` is 0; false when `timeout` passed
+/// first. An unreadable page is an error.
+pub async fn wait_until_drained(url: &str, timeout: Duration) -> Result<bool> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if sum(&fetch(url).await?, OUTBOX_DEPTH) == Some(0.0) {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
 
 /// Fetches the page at `url` (`http://host:port/path`) and returns its body.
 pub async fn fetch(url: &str) -> Result<String> {
