@@ -16,6 +16,8 @@
 //! - [`handling`]: the closed loop after the hand-off: departments sign for, report progress,
 //!   return, ask for more time and complete (gRPC `minhu.v1.Handling` and the `minhu.updates`
 //!   queue, one code path), through one state machine, applied by the store's writer.
+//! - [`clocks`]: the loop's clocks in working time, lights, escalation chains, and the
+//!   scheduler that turns due times kept in the store into supervision events.
 //! - [`protect`]: caller authentication and rate limits, between validation and the store.
 //! - [`config`]: typed service and routing config, loading (`MINHU_` env overrides) and
 //!   validation that reports every problem at once.
