@@ -20,6 +20,8 @@ use clap::{Args, Parser, Subcommand};
 mod bench;
 #[path = "minhu-loadgen/ceiling.rs"]
 mod ceiling;
+#[path = "minhu-loadgen/clocks_bench.rs"]
+mod clocks_bench;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
 #[path = "minhu-loadgen/floor.rs"]
@@ -56,6 +58,8 @@ enum Command {
     /// Measure the cost of a bare gRPC call (Health/Check on the gateway's port) with the same
     /// connections and calls in flight as `bench`: the baseline for what Minhu adds per Submit.
     GrpcFloor(GrpcFloorArgs),
+    /// Issue 14's scheduler at many open cases: seed them, idle CPU, a restart's first light.
+    ClocksBench(clocks_bench::Cli),
 }
 
 #[derive(Debug, Args)]
@@ -264,6 +268,7 @@ async fn run(cli: Cli) -> Result<()> {
             demo::run(&args.gateway.grpc, &reports, args.run_id).await
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::ClocksBench(a) => clocks_bench::run(a).await,
         Command::MergeBench(a) => merge_bench::run(merge_bench::Settings {
             cases: a.cases,
             probes: a.probes,
