@@ -166,7 +166,7 @@ pub async fn run(a: StartArgs) -> Result<()> {
         at("first message"),
     );
     if let Some(text) = catch_up(&samples) {
-        println!("start: {text}");
+        println!("start: catch-up: {text}");
     }
     if a.stop {
         let _ = Command::new("kill")
@@ -296,46 +296,56 @@ struct Sample {
     ticks: u64,
 }
 
-/// The catch-up's rates: from the first reading to the first at which the count of units
-/// evaluated stopped growing (the last reading if it never did).
+/// The catch-up's rates: from the exec, and from the first reading, each to the first reading
+/// at which the count of units evaluated stopped growing (the last reading if it never did).
 fn catch_up(samples: &[Sample]) -> Option<String> {
     let f = *samples.first()?;
+    let last = samples[samples.len() - 1];
     let done = samples
         .windows(2)
-        .position(|w| w[1].evaluated == w[0].evaluated && w[0].evaluated > f.evaluated);
+        .position(|w| w[1].evaluated == w[0].evaluated && w[0].evaluated > 0);
     let l = samples[done.unwrap_or(samples.len() - 1)];
-    let last = samples[samples.len() - 1];
-    let secs = l.at - f.at;
-    if secs <= 0.0 {
-        return None;
-    }
-    let units = l.evaluated - f.evaluated;
-    let peak = samples
-        .windows(2)
-        .map(|w| (w[1].evaluated - w[0].evaluated) as f64 / (w[1].at - w[0].at))
-        .fold(0.0, f64::max);
-    Some(format!(
-        "catch-up +{:.1} → +{:.1} s{}: {units} units evaluated ({:.0}/s, best second {peak:.0}/s), \
-         {} events written ({:.0}/s), gateway CPU {} ms ({:.0} µs per unit); by +{:.1} s: {} units \
-         evaluated, {} publishes confirmed ({:.0}/s), outbox {}",
-        f.at,
+    let mut text = format!(
+        "{} units evaluated by +{:.1} s after the exec{} ({:.0}/s with the start-up)",
+        l.evaluated,
         l.at,
         if done.is_some() {
-            " (all due units done)"
+            ", all that were due"
         } else {
             ""
         },
-        units as f64 / secs,
-        l.events - f.events,
-        (l.events - f.events) as f64 / secs,
-        (l.ticks - f.ticks) * 10,
-        (l.ticks - f.ticks) as f64 * 10_000.0 / units.max(1) as f64,
-        last.at,
-        last.evaluated,
-        last.confirmed,
-        (last.confirmed - f.confirmed) as f64 / (last.at - f.at),
-        last.depth,
-    ))
+        l.evaluated as f64 / l.at
+    );
+    let secs = l.at - f.at;
+    if secs > 0.0 {
+        let units = l.evaluated - f.evaluated;
+        let peak = samples
+            .windows(2)
+            .map(|w| (w[1].evaluated - w[0].evaluated) as f64 / (w[1].at - w[0].at))
+            .fold(0.0, f64::max);
+        text.push_str(&format!(
+            "; +{:.1} → +{:.1} s: {units} units ({:.0}/s, best second {peak:.0}/s), {} events \
+             written ({:.0}/s), gateway CPU {} ms ({:.0} µs per unit)",
+            f.at,
+            l.at,
+            units as f64 / secs,
+            l.events - f.events,
+            (l.events - f.events) as f64 / secs,
+            (l.ticks - f.ticks) * 10,
+            (l.ticks - f.ticks) as f64 * 10_000.0 / units.max(1) as f64,
+        ));
+    }
+    if last.at > f.at {
+        text.push_str(&format!(
+            "; by +{:.1} s: {} publishes confirmed ({:.0}/s since +{:.1} s), outbox {}",
+            last.at,
+            last.confirmed,
+            (last.confirmed - f.confirmed) as f64 / (last.at - f.at),
+            f.at,
+            last.depth
+        ));
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -352,12 +362,16 @@ mod tests {
             ..Sample::default()
         };
         let text = catch_up(&[s(1.0, 100), s(2.0, 1100), s(3.0, 1500), s(4.0, 1500)]).unwrap();
-        let want = "catch-up +1.0 → +3.0 s (all due units done): 1400 units evaluated (700/s, \
-                    best second 1000/s), 2800 events written (1400/s)";
+        let want = "1500 units evaluated by +3.0 s after the exec, all that were due (500/s with \
+                    the start-up); +1.0 → +3.0 s: 1400 units (700/s, best second 1000/s), 2800 \
+                    events written (1400/s), gateway CPU 140 ms (100 µs per unit); by +4.0 s";
         assert!(text.starts_with(want), "{text}");
         let text = catch_up(&[s(1.0, 0), s(2.0, 1000), s(3.0, 2000)]).unwrap();
-        assert!(text.starts_with("catch-up +1.0 → +3.0 s: 2000 units evaluated (1000/s"));
-        assert!(catch_up(&[s(1.0, 0)]).is_none());
+        assert!(text.contains("+1.0 → +3.0 s: 2000 units (1000/s"), "{text}");
+        // Done before the first reading: only the rate from the exec.
+        let text = catch_up(&[s(1.0, 500), s(2.0, 500)]).unwrap();
+        assert!(text.starts_with("500 units evaluated by +1.0 s after the exec, all that were due (500/s with the start-up); by +2.0 s"), "{text}");
+        assert!(catch_up(&[]).is_none());
     }
 
     #[test]
