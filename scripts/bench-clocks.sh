@@ -12,7 +12,8 @@
 #      big minus small;
 #   3. stops both (SIGTERM), moves the clock past every unit's sign-for yellow (2 of its 4
 #      working hours), and starts each again, timing from the exec to "minhu serving" and to
-#      the first message on minhu.supervision.lights, then follows the catch-up on /metrics.
+#      the first message on minhu.supervision.lights, then follows the catch-up on /metrics;
+#      $CLOCKS_BENCH_RESTARTS times, each from a copy of the stores taken before the first.
 #
 # Deletes its vhosts and stores at the end (CLOCKS_BENCH_KEEP=1 keeps the stores).
 #
@@ -31,6 +32,7 @@ windows=${CLOCKS_BENCH_WINDOWS:-5}
 window=${CLOCKS_BENCH_WINDOW:-120s}
 settle=${CLOCKS_BENCH_SETTLE:-60}
 follow=${CLOCKS_BENCH_FOLLOW:-30s}
+restarts=${CLOCKS_BENCH_RESTARTS:-3}
 in_flight=${CLOCKS_BENCH_IN_FLIGHT:-128}
 # Monday 2026-12-07 09:00 +08:00, a working day of config/calendar/2026.toml.
 seed_at=${CLOCKS_BENCH_START:-1796605200}
@@ -87,7 +89,7 @@ start() {
   shift
   gateway "$name"
   "$loadgen" clocks-bench start --log "$work/$name.log" --pid-file "$work/$name.pid" \
-    --metrics-url "$(metrics_url "$name")" "$@" -- "${cmd[@]}" | tee "$work/$name.start"
+    --metrics-url "$(metrics_url "$name")" "$@" -- "${cmd[@]}" | tee -a "$work/$name.starts"
   pid[$name]=$(cat "$work/$name.pid")
 }
 # SIGTERM, then wait until it is gone (it is not our child: the load generator started it).
@@ -170,11 +172,33 @@ restart_at=$((seed_at + 7800))
 ((seeded_until + 7320 > restart_at)) && restart_at=$((seeded_until + 7320))
 move_clock "$restart_at"
 echo "== clock moved to $(date -u -d "@$restart_at" '+%F %T UTC')"
+# Each restart starts from a copy of the stores as they were before the first one.
+for name in small big; do cp -a "$work/$name" "$work/$name.due"; done
+for round in $(seq "$restarts"); do
+  for name in small big; do
+    echo "== $name: restart $round/$restarts after the lights fell due"
+    rm -rf "${work:?}/$name"
+    cp -a "$work/$name.due" "$work/$name"
+    for q in lights leader district city; do
+      rabbitmqctl -q purge_queue -p "minhu-clockbench-$name" "minhu.supervision.$q" >/dev/null
+    done
+    load "before the restart"
+    start "$name" --amqp-url "$(vhost_url "$name")" --first-on minhu.supervision.lights \
+      --follow "$follow" --stop
+    load "after the catch-up"
+    pid[$name]=""
+  done
+done
+
+# Medians over the restarts, in seconds after the exec.
 for name in small big; do
-  echo "== $name: restart after the lights fell due"
-  load "before the restart"
-  start "$name" --amqp-url "$(vhost_url "$name")" --first-on minhu.supervision.lights \
-    --follow "$follow" --stop
-  load "after the catch-up"
-  pid[$name]=""
+  for what in "serving after" "first message after"; do
+    grep -ho "$what [0-9.]*" "$work/$name.starts" | awk '{ print $NF }' | sort -n |
+      awk -v n="$name" -v w="$what" '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "restart: %s: %s: median %.3f s of", n, w, m
+        for (i = 1; i <= NR; i++) printf " %s", v[i]
+        print ""
+      }'
+  done
 done
