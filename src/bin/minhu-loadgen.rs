@@ -22,6 +22,8 @@ use clap::{Args, Parser, Subcommand};
 mod bench;
 #[path = "minhu-loadgen/ceiling.rs"]
 mod ceiling;
+#[path = "minhu-loadgen/clocks_bench.rs"]
+mod clocks_bench;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
 #[path = "minhu-loadgen/floor.rs"]
@@ -67,6 +69,8 @@ enum Command {
     /// Measure department updates applied per second (SignFor, ReportProgress, Complete) over
     /// gRPC and over AMQP, against Submit's rate, CPU and commits in the same run.
     Updates(UpdatesArgs),
+    /// Issue 14's scheduler at many open cases: seed them, idle CPU, a restart's first light.
+    ClocksBench(clocks_bench::Cli),
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +323,7 @@ async fn run(cli: Cli) -> Result<()> {
             demo::run(&args.gateway.grpc, &reports, args.run_id).await
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::ClocksBench(a) => clocks_bench::run(a).await,
         Command::MergeBench(a) => merge_bench::run(merge_bench::Settings {
             cases: a.cases,
             probes: a.probes,
