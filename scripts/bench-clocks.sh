@@ -173,7 +173,10 @@ restart_at=$((seed_at + 7800))
 move_clock "$restart_at"
 echo "== clock moved to $(date -u -d "@$restart_at" '+%F %T UTC')"
 # Each restart starts from a copy of the stores as they were before the first one.
-for name in small big; do cp -a "$work/$name" "$work/$name.due"; done
+for name in small big; do
+  cp -a "$work/$name" "$work/$name.due"
+  rm -f "$work/$name.starts"
+done
 for round in $(seq "$restarts"); do
   for name in small big; do
     echo "== $name: restart $round/$restarts after the lights fell due"
@@ -192,8 +195,8 @@ done
 
 # Medians over the restarts, in seconds after the exec.
 for name in small big; do
-  for what in "serving after" "first message after"; do
-    grep -ho "$what [0-9.]*" "$work/$name.starts" | awk '{ print $NF }' | sort -n |
+  for what in "merge index rebuilt at" "relay starting at" "serving after" "first message after"; do
+    grep -ho "$what [0-9][0-9.]*" "$work/$name.starts" | awk '{ print $NF }' | sort -n |
       awk -v n="$name" -v w="$what" '{ v[NR] = $1 } END {
         m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
         printf "restart: %s: %s: median %.3f s of", n, w, m
