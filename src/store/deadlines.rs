@@ -122,7 +122,10 @@ pub(super) fn list(conn: &Connection) -> Result<Vec<ProvisionalDeadline>, StoreE
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.case_id, p.department_id, p.department_id = c.department_id, p.counted_from,
                 p.working_days, p.due_at, p.years
-           FROM provisional_deadlines p JOIN cases c ON c.case_id = p.case_id
+           -- CROSS JOIN keeps the (usually empty) provisional table as the outer loop: SQLite's
+           -- planner otherwise drove it from `cases` and visited every open case at start-up
+           -- (0.46 s at a million; 3 ms this way).
+           FROM provisional_deadlines p CROSS JOIN cases c ON c.case_id = p.case_id
           WHERE c.status IN ({})
           ORDER BY p.case_id, p.department_id",
         crate::handling::machine::OPEN_SQL
