@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use prost::Message;
 
-use super::updates_tests::{db, open};
+use super::updates_tests::{db, open, ticket_routed};
 use super::*;
 use crate::clocks::escalation::{Policy, Step as EscStep, Target, Trigger};
 use crate::clocks::{Clock, UnitClocks, WorkingHours};
@@ -82,22 +82,7 @@ fn route(department: &str, now: i64) -> RouteDecision {
 }
 
 fn ticket(source_id: &str) -> NewTicket {
-    NewTicket {
-        request: pb::Request {
-            channel: pb::Channel::Hotline12345 as i32,
-            source_system: "test".into(),
-            source_id: source_id.into(),
-            description: "井盖缺失".into(),
-            category: "road.manhole".into(),
-            ..Default::default()
-        },
-        route: route("roads", crate::time::now_ms()),
-        priority: 0,
-        emergency: false,
-        follow_up: None,
-        fan_out: Default::default(),
-        merge: None,
-    }
+    ticket_routed(source_id, route("roads", crate::time::now_ms()))
 }
 
 /// The supervision events in the outbox: (routing key, event).

@@ -27,6 +27,11 @@ fn route(department: &str) -> RouteDecision {
 }
 
 fn ticket(source_id: &str) -> NewTicket {
+    ticket_routed(source_id, route("roads"))
+}
+
+/// A manhole report routed by `route` (shared with the clocks tests).
+pub(super) fn ticket_routed(source_id: &str, route: RouteDecision) -> NewTicket {
     NewTicket {
         request: pb::Request {
             channel: pb::Channel::Hotline12345 as i32,
@@ -36,7 +41,7 @@ fn ticket(source_id: &str) -> NewTicket {
             category: "road.manhole".into(),
             ..Default::default()
         },
-        route: route("roads"),
+        route,
         priority: 0,
         emergency: false,
         follow_up: None,
