@@ -33,6 +33,11 @@ impl Changes {
         self.0.subscribe()
     }
 
+    /// Whether anyone watches: callers skip building a change nobody would read.
+    pub fn watched(&self) -> bool {
+        self.0.receiver_count() > 0
+    }
+
     /// Tells every watcher; nobody watching costs one atomic load.
     pub fn send(&self, department_id: &str, change: pb::CaseChange) {
         if self.0.receiver_count() > 0 {

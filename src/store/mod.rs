@@ -197,7 +197,8 @@ impl Store {
         let a = self
             .call(|reply| Command::Accept(Box::new(ticket), reply))
             .await?;
-        if a.disposition == pb::Disposition::NewCase {
+        // Intake's hot path: nothing is built for watchers unless someone watches.
+        if a.disposition == pb::Disposition::NewCase && self.changes.watched() {
             self.changes.send(
                 &a.department_id,
                 pb::CaseChange {
@@ -310,7 +311,7 @@ impl Store {
         let d = self
             .call(|reply| Command::Update(Box::new(u), reply))
             .await?;
-        if d.outcome.applied && !d.replay {
+        if d.outcome.applied && !d.replay && self.changes.watched() {
             self.tell_watchers(action, &d);
         }
         Ok(d)
