@@ -18,6 +18,8 @@
 //!   queue, one code path), through one state machine, applied by the store's writer.
 //! - [`clocks`]: the loop's clocks in working time, lights, escalation chains, and the
 //!   scheduler that turns due times kept in the store into supervision events.
+//! - [`notify`]: the citizen side of the loop: a ledger of notices to every reporter of a
+//!   completed case, and the senders per channel (WeChat, e-mail, SMS).
 //! - [`protect`]: caller authentication and rate limits, between validation and the store.
 //! - [`config`]: typed service and routing config, loading (`MINHU_` env overrides) and
 //!   validation that reports every problem at once.
@@ -33,6 +35,7 @@ pub mod dispatch;
 pub mod handling;
 pub mod intake;
 pub mod merge;
+pub mod notify;
 pub mod protect;
 pub mod router;
 pub mod server;

@@ -2,6 +2,8 @@
 //!
 //! - [`service`]: `config/minhu.toml` (listeners, broker, store, limits, logs).
 //! - [`adapters`]: `[adapters.*]` sections of the service file, one file per channel.
+//! - [`notify`]: `[notify]`, answering citizens: the ledger's retries and one section per
+//!   sender.
 //! - [`routing`]: `config/routing.toml` (departments and rules); [`handling`] its `[handling]`
 //!   section (returns), [`clocks`] its `[clocks]`, [`escalation`] its `[[escalation]]` chains.
 //! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
@@ -15,6 +17,7 @@ pub mod escalation;
 pub mod handling;
 pub mod lines;
 pub mod load;
+pub mod notify;
 pub mod problem;
 pub mod rate_limits;
 pub mod routing;

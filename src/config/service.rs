@@ -32,6 +32,8 @@ pub struct ServiceConfig {
     pub adapters: super::adapters::AdaptersConfig,
     /// Merging reports of one problem into one case.
     pub merge: crate::merge::MergeConfig,
+    /// Answering citizens on their own channels (see [`crate::notify`]).
+    pub notify: super::notify::NotifyConfig,
 }
 
 /// How long each phase of a graceful shutdown may take.

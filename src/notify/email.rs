@@ -1,0 +1,1 @@
+//! The email sender (to be built): see [`crate::config::notify::email`].

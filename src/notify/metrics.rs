@@ -1,0 +1,1 @@
+//! The notifier's counters (to be built).

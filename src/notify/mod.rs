@@ -1,0 +1,22 @@
+//! The citizen side of the closed loop: answering every reporter of a case on their own
+//! channel (专项反馈), and the ledger that makes each answer go out at least once and be
+//! recorded once.
+//!
+//! - [`notice`]: what one notification is (route, address, facts), what a sender answers
+//!   ([`Delivery`]), and the [`Sender`] trait each channel's sender implements.
+//! - [`plan`]: who is told what when a case completes: one notice per reporter and route,
+//!   duplicates folded, reporters who asked for no contact skipped (pure).
+//! - [`worker`]: the task that sends due notices through the senders and records each outcome
+//!   in the store, retrying with backoff and dead-lettering after the configured attempts.
+//! - [`wechat`], [`email`], [`sms`]: the senders (I/O, tokens, retries); what they send is
+//!   rendered by the pure parts in the channels' adapter crates.
+//! - [`metrics`]: the notifier's counters.
+pub mod email;
+pub mod metrics;
+pub mod notice;
+pub mod plan;
+pub mod sms;
+pub mod wechat;
+pub mod worker;
+
+pub use notice::{Address, Delivery, Facts, Notice, NoticeKind, Route, Sender, Senders};

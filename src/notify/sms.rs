@@ -1,0 +1,1 @@
+//! The sms sender (to be built): see [`crate::config::notify::sms`].

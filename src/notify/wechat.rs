@@ -1,0 +1,1 @@
+//! The wechat sender (to be built): see [`crate::config::notify::wechat`].

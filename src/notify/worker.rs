@@ -1,0 +1,1 @@
+//! The notifier task (to be built).
