@@ -87,15 +87,16 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 # tests/interop.rs drives the gateway with a client generated from proto/ by the reference
-# protoc (grpcio-tools) and reads queues with pika: a venv under target/, pinned.
+# protoc (grpcio-tools) and reads queues with pika; the notify tests receive e-mail with the
+# real SMTP server aiosmtpd: a venv under target/, pinned.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/target/interop-venv"
-if ! "$venv/bin/python" -c 'import grpc_tools, grpc_health, pika' >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c 'import grpc_tools, grpc_health, pika, aiosmtpd' >/dev/null 2>&1; then
   log "creating the interop test venv in $venv"
   mkdir -p "$root/target"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    grpcio-tools==1.85.1 grpcio-health-checking==1.85.1 pika==1.4.4
+    grpcio-tools==1.85.1 grpcio-health-checking==1.85.1 pika==1.4.4 aiosmtpd==1.4.6
 fi
 
 log "ok ($(cargo --version))"

@@ -16,7 +16,7 @@ pub fn python() -> PathBuf {
         });
     assert!(
         p.exists(),
-        "{} not found: run scripts/install-deps.sh (it creates a venv with grpcio-tools, grpcio-health-checking and pika)",
+        "{} not found: run scripts/install-deps.sh (it creates a venv with grpcio-tools, grpcio-health-checking, pika and aiosmtpd)",
         p.display()
     );
     p
