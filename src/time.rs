@@ -48,6 +48,17 @@ pub fn local_yyyymmdd(ms: i64) -> String {
     format!("{y:04}{m:02}{d:02}")
 }
 
+/// `YYYY-MM-DD HH:MM` of an instant in Asia/Shanghai, as citizens are told times.
+pub fn local_minute(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(local_day(ms));
+    let secs = (ms.div_euclid(1000) + CST_OFFSET_SECS).rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +69,8 @@ mod tests {
         let before = 1_795_363_199_000;
         assert_eq!(local_yyyymmdd(before), "20261122");
         assert_eq!(local_yyyymmdd(before + 1000), "20261123");
+        assert_eq!(local_minute(before), "2026-11-22 23:59");
+        assert_eq!(local_minute(before + 1000), "2026-11-23 00:00");
     }
 
     #[test]

@@ -108,6 +108,46 @@ pub struct Facts {
     pub reported_at_ms: i64,
 }
 
+impl Facts {
+    /// The placeholders a notifier's message template may use (see
+    /// [`minhu_adapter::template`]).
+    pub const PLACEHOLDERS: &'static [&'static str] = &[
+        "case_id",
+        "ticket_id",
+        "title",
+        "category",
+        "department",
+        "result",
+        "completed_at",
+        "reported_at",
+    ];
+
+    /// The values of [`Facts::PLACEHOLDERS`]; times as `YYYY-MM-DD HH:MM` in Beijing time.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        let department = if self.department_name.is_empty() {
+            self.department_id.clone()
+        } else {
+            self.department_name.clone()
+        };
+        vec![
+            ("case_id", self.case_id.clone()),
+            ("ticket_id", self.ticket_id.clone()),
+            ("title", self.title.clone()),
+            ("category", self.category.clone()),
+            ("department", department),
+            ("result", self.result.clone()),
+            (
+                "completed_at",
+                crate::time::local_minute(self.completed_at_ms),
+            ),
+            (
+                "reported_at",
+                crate::time::local_minute(self.reported_at_ms),
+            ),
+        ]
+    }
+}
+
 /// One notice due to be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {

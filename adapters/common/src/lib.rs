@@ -6,10 +6,12 @@
 //!   kept in the request.
 //! - [`division`]: administrative division codes (行政区划代码) checked and normalised.
 //! - [`civil`]: calendar dates as day numbers, for date parsers and working-day calendars.
+//! - [`template`]: the outbound notifiers' message templates (`{name}` placeholders).
 #![forbid(unsafe_code)]
 
 pub mod civil;
 pub mod division;
 pub mod geo;
+pub mod template;
 
 pub use minhu_proto::v1 as pb;
