@@ -12,6 +12,8 @@ use crate::pb::case_update::Update;
 pub const MAX_UPDATE_ID: usize = 128;
 /// Longest case, department and operator id.
 const MAX_ID: usize = 64;
+/// Most tickets a Complete may name as already answered by the department.
+const MAX_ANSWERED: usize = 1000;
 
 /// What the handling path needs of a valid update.
 #[derive(Debug, Clone)]
@@ -131,10 +133,20 @@ pub fn parse(u: &pb::CaseUpdate, limits: &LimitsConfig) -> Result<Parsed, Handli
                         "must be a HandlingType (IMMEDIATE 即办件, PROMISED 承诺件, …)",
                     )
                 })?;
+            if r.answered_ticket_ids.len() > MAX_ANSWERED {
+                return Err(HandlingError::invalid(
+                    "answered_ticket_ids",
+                    format!("has more than {MAX_ANSWERED} ticket ids"),
+                ));
+            }
+            for id in &r.answered_ticket_ids {
+                check_id("answered_ticket_ids", id, true)?;
+            }
             p.detail = json!({
                 "result": r.result,
                 "handling_type": kind.as_str_name(),
                 "attachments": urls(&r.attachments),
+                "answered_ticket_ids": r.answered_ticket_ids,
             });
         }
         Update::Reassign(r) => {
@@ -308,6 +320,16 @@ mod tests {
                     ..Default::default()
                 })),
                 "handling_type",
+            ),
+            (
+                update(Update::Complete(pb::CompleteRequest {
+                    header: header("u1"),
+                    result: "修好了".into(),
+                    handling_type: pb::HandlingType::Immediate as i32,
+                    answered_ticket_ids: vec!["t-1".into(), String::new()],
+                    ..Default::default()
+                })),
+                "answered_ticket_ids",
             ),
             (
                 update(Update::RequestExtension(pb::RequestExtensionRequest {

@@ -16,7 +16,8 @@ pub struct SourceMapping {
     /// Source field → canonical field. Canonical fields: `source_id` (工单编号, required),
     /// `description` (诉求内容, required), `title`, `reported_at`, `request_type`, `category`,
     /// `urgency`, `address`, `district_code`, `street_code`, `community_code`, `grid_id`,
-    /// `reporter_name`, `reporter_phone`, `reporter_anonymous`, or `extra.<key>` (kept in the
+    /// `reporter_name`, `reporter_phone`, `reporter_anonymous`,
+    /// `reporter_no_contact` (不需回复), or `extra.<key>` (kept in the
     /// request's `extra` as `hotline12345.<key>`). A nested JSON field is named with dots
     /// (`caller.phone`). Fields not listed are ignored.
     pub fields: BTreeMap<String, String>,
@@ -77,6 +78,7 @@ pub(crate) enum Target {
     ReporterName,
     ReporterPhone,
     ReporterAnonymous,
+    ReporterNoContact,
     Extra(String),
 }
 
@@ -96,6 +98,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("reporter_name", Target::ReporterName),
     ("reporter_phone", Target::ReporterPhone),
     ("reporter_anonymous", Target::ReporterAnonymous),
+    ("reporter_no_contact", Target::ReporterNoContact),
 ];
 
 fn target(name: &str) -> Option<Target> {

@@ -77,6 +77,7 @@ pub fn translate(
             Target::ReporterName => rep.name = v.to_owned(),
             Target::ReporterPhone => rep.phone = v.to_owned(),
             Target::ReporterAnonymous => rep.anonymous = yes_no(src, v)?,
+            Target::ReporterNoContact => rep.no_contact = yes_no(src, v)?,
             Target::Extra(k) => drop(req.extra.insert(k.clone(), v.to_owned())),
         }
     }

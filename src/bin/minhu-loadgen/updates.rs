@@ -81,6 +81,7 @@ pub fn case_update(step: Step, run_id: &str, case: &Case, version: u64) -> pb::C
             result: "经现场处理，问题已解决，已电话回复市民".into(),
             attachments: Vec::new(),
             handling_type: pb::HandlingType::Promised as i32,
+            answered_ticket_ids: Vec::new(),
         }),
     };
     pb::CaseUpdate {
