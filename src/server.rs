@@ -49,6 +49,8 @@ pub enum ServeError {
     Tls(#[from] crate::protect::tls::TlsError),
     #[error("HTTP server: {0}")]
     Http(std::io::Error),
+    #[error("notifier: {0}")]
+    Notify(#[from] crate::notify::NotifyError),
 }
 
 /// Runs the gateway until `shutdown` resolves, then shuts down gracefully.
@@ -58,6 +60,8 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let cfg = loaded.service;
     let metrics = Arc::new(Metrics::default());
+    // Built before anything starts: a sender whose secret cannot be read stops the start.
+    let senders = crate::notify::senders(&cfg.notify)?;
     let (store, feed, writer) = Store::open_with_merge(&cfg.store, &cfg.merge, metrics.clone())?;
     let departments = KnownQueues::new(DepartmentQueue::all_for(loaded.router.departments()));
     let routing_version = loaded.router.version().to_owned();
@@ -129,6 +133,20 @@ pub async fn serve(
             metrics: metrics.clone(),
         }
         .run(scheduler_stop.clone()),
+    );
+    // Answers to citizens: the first look is at once, so a restart sends what was pending.
+    let notifier_stop = CancellationToken::new();
+    let notifier_task = tokio::spawn(
+        crate::notify::worker::Notifier {
+            store: store.clone(),
+            senders,
+            router: live.clone(),
+            clock: Arc::new(crate::clocks::SystemClock),
+            policy: (&cfg.notify).into(),
+            tick: crate::notify::worker::TICK,
+            metrics: metrics.clone(),
+        }
+        .run(notifier_stop.clone()),
     );
     drop(store);
 
@@ -236,6 +254,17 @@ pub async fn serve(
 
     scheduler_stop.cancel();
     let _ = scheduler_task.await;
+    // Sends under way finish and are recorded (within the drain time); the rest stay due in
+    // the ledger for the next start.
+    notifier_stop.cancel();
+    if tokio::time::timeout(cfg.shutdown.drain_timeout, notifier_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "notifier: sends still under way at shutdown; they are sent again at the next start"
+        );
+    }
 
     flush_outbox(&metrics, cfg.shutdown.flush_timeout).await;
     relay_stop.cancel();

@@ -61,6 +61,7 @@ async fn no_personal_value_appears_anywhere_in_the_output_of_a_full_run() {
             email: EMAIL.into(),
             wechat_openid: OPENID.into(),
             anonymous: false,
+            no_contact: false,
         });
         r
     };

@@ -20,3 +20,17 @@ pub mod wechat;
 pub mod worker;
 
 pub use notice::{Address, Delivery, Facts, Notice, NoticeKind, Route, Sender, Senders};
+
+/// The senders `[notify]` enables.
+pub fn senders(_cfg: &crate::config::notify::NotifyConfig) -> Result<Senders, NotifyError> {
+    Ok(Senders::default())
+}
+
+/// A sender that cannot be built from its config (a secret file that cannot be read, a CA
+/// file that does not parse).
+#[derive(Debug, thiserror::Error)]
+#[error("[notify.{route}]: {message}")]
+pub struct NotifyError {
+    pub route: &'static str,
+    pub message: String,
+}

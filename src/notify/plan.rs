@@ -190,7 +190,10 @@ fn contact_key(route: Route, a: &Address) -> String {
     h.update(route.as_str().as_bytes());
     h.update([0]);
     h.update(who.as_bytes());
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn facts(done: &Completed<'_>, t: &Reported<'_>) -> Facts {

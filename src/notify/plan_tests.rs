@@ -76,18 +76,27 @@ fn each_reporter_on_their_own_channel() {
         reported("T3", &hotline),
     ];
     let p = result_notices(&done(&[]), &t);
-    assert_eq!(routes(&p), [Ok(Route::Wechat), Ok(Route::Email), Ok(Route::Sms)]);
+    assert_eq!(
+        routes(&p),
+        [Ok(Route::Wechat), Ok(Route::Email), Ok(Route::Sms)]
+    );
     let Planned::Send { address, facts, .. } = &p[0] else {
         unreachable!()
     };
     assert!(address.miniprogram);
-    assert_eq!(address.last_seen_ms, 1_000, "never before the ticket itself");
+    assert_eq!(
+        address.last_seen_ms, 1_000,
+        "never before the ticket itself"
+    );
     assert_eq!(facts.title, "小区门口路灯不亮，晚上很黑，老人出行不便");
     assert_eq!(facts.reported_at_ms, 1_000);
     let Planned::Send { address, facts, .. } = &p[1] else {
         unreachable!()
     };
-    assert_eq!(address.subject, "路灯坏了", "an e-mail is answered as Re: its subject");
+    assert_eq!(
+        address.subject, "路灯坏了",
+        "an e-mail is answered as Re: its subject"
+    );
     assert_eq!(facts.ticket_id, "T2");
     assert_eq!(facts.result, "已更换灯具");
 }
@@ -142,7 +151,10 @@ fn the_same_person_twice_is_told_once_per_route() {
     let Planned::Send { address, .. } = &p[2] else {
         unreachable!()
     };
-    assert!(address.subject.is_empty(), "a web form has no subject to answer");
+    assert!(
+        address.subject.is_empty(),
+        "a web form has no subject to answer"
+    );
 }
 
 #[test]

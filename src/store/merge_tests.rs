@@ -6,7 +6,8 @@ use super::*;
 use crate::merge::MergeConfig;
 use crate::pb;
 
-fn report(source_id: &str, phone: &str) -> NewTicket {
+/// A manhole report by `phone` that merges with the others (shared with the notices tests).
+pub(super) fn report(source_id: &str, phone: &str) -> NewTicket {
     let request = pb::Request {
         channel: pb::Channel::Hotline12345 as i32,
         source_system: "test".into(),
@@ -52,7 +53,8 @@ fn report(source_id: &str, phone: &str) -> NewTicket {
     }
 }
 
-fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
+/// A store with merging on, on a fresh file in `dir`.
+pub(super) fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
     let cfg = StoreConfig {
         path: dir.path().join("minhu.db"),
         ..StoreConfig::default()

@@ -28,6 +28,7 @@ mod hot;
 mod ids;
 mod merge_rows;
 mod model;
+mod notices;
 mod ops;
 mod reader;
 pub mod schema;
@@ -48,6 +49,7 @@ pub use clocks::{ClockLookup, Lookup};
 pub use deadlines::{ProvisionalDeadline, Recount};
 pub use error::StoreError;
 pub use model::*;
+pub use notices::{NoticeView, PlannedNotices, Recorded};
 pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use update_model::*;
 pub use updates::outcome_routing_key;
@@ -70,6 +72,9 @@ pub struct Store {
     reader: Reader,
     hot: Arc<hot::HotOutbox>,
     changes: Changes,
+    metrics: Arc<Metrics>,
+    /// Woken when a commit planned notices, so the notifier sends them at once.
+    notices_ready: Arc<tokio::sync::Notify>,
 }
 
 /// The writer thread; join it after every [`Store`] handle is dropped.
@@ -141,7 +146,7 @@ impl Store {
             rx,
             feed: feed_tx,
             hot: hot.clone(),
-            metrics,
+            metrics: metrics.clone(),
             max_batch: cfg.max_batch.max(1),
             state: State {
                 seq,
@@ -161,6 +166,8 @@ impl Store {
                 reader: Reader::new(cfg.path.clone()),
                 hot,
                 changes: Changes::default(),
+                metrics,
+                notices_ready: Arc::default(),
             },
             feed_rx,
             WriterThread { handle, tx: weak },
@@ -314,7 +321,53 @@ impl Store {
         if d.outcome.applied && !d.replay && self.changes.watched() {
             self.tell_watchers(action, &d);
         }
+        let notify = &self.metrics.notify;
+        for route in &d.notices.routes {
+            notify.planned(*route);
+        }
+        for skip in &d.notices.skipped {
+            notify.skipped(*skip);
+        }
+        if !d.notices.routes.is_empty() {
+            self.notices_ready.notify_one();
+        }
         Ok(d)
+    }
+
+    /// Up to `limit` notices to citizens due at `now`, earliest first.
+    pub async fn due_notices(
+        &self,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::notify::Notice>, StoreError> {
+        self.reader.with(move |c| notices::due(c, now, limit)).await
+    }
+
+    /// The earliest instant a notice is due (None: none pending).
+    pub async fn next_notice_due(&self) -> Result<Option<i64>, StoreError> {
+        self.reader.with(notices::next_due).await
+    }
+
+    /// Records the outcomes of the notifier's attempts at `now`; returns how many were still
+    /// pending.
+    pub async fn record_notices(
+        &self,
+        records: Vec<(String, Recorded)>,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        self.call(|reply| Command::RecordNotices(records, now, reply))
+            .await
+    }
+
+    /// Every notice of a case, skipped reporters included, in planning order.
+    pub async fn notices_of_case(&self, case_id: &str) -> Result<Vec<NoticeView>, StoreError> {
+        let id = case_id.to_owned();
+        self.reader.with(move |c| notices::of_case(c, &id)).await
+    }
+
+    /// Woken whenever a commit planned notices.
+    pub fn notices_ready(&self) -> Arc<tokio::sync::Notify> {
+        self.notices_ready.clone()
     }
 
     /// An applied update, to the holder (and to the department the case left).
@@ -421,3 +474,6 @@ mod updates_tests;
 
 #[cfg(test)]
 mod clocks_tests;
+
+#[cfg(test)]
+mod notices_tests;

@@ -233,6 +233,33 @@ CREATE TABLE unit_clocks (
 ) WITHOUT ROWID;
 CREATE INDEX unit_clocks_due ON unit_clocks(next_at) WHERE next_at IS NOT NULL;
 "#,
+    // 10 (issue 15): the sent-ledger. One row per reporter of a completed case: a notice to
+    // send (pending until recorded sent, unreachable or dead) or a reporter skipped, with why.
+    // The notifier reads only rows whose `next_at` has come, through the partial index.
+    r#"
+CREATE TABLE notices (
+    seq              INTEGER PRIMARY KEY,
+    notice_id        TEXT NOT NULL UNIQUE,      -- <case_id>/<case version>/<kind>/<n>
+    case_id          TEXT NOT NULL,
+    ticket_id        TEXT NOT NULL,             -- the reporter's ticket
+    kind             TEXT NOT NULL,             -- result, ...
+    route            TEXT,                      -- wechat, email, sms; NULL when skipped
+    contact_key      TEXT,                      -- digest of route and address (no contact in clear)
+    address          BLOB,                      -- JSON notify::Address; NULL when skipped
+    facts            TEXT NOT NULL,             -- JSON notify::Facts
+    state            TEXT NOT NULL,             -- pending, sent, unreachable, dead, skipped
+    reason           TEXT,                      -- why skipped, unreachable or dead; last error
+    created_at       INTEGER NOT NULL,
+    next_at          INTEGER,                   -- pending: when it is tried next
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    sent_at          INTEGER,
+    via              TEXT,                      -- how it went out (wechat.custom, smtp, ...)
+    receipt          TEXT                       -- what the far side answered
+);
+CREATE INDEX notices_due ON notices(next_at) WHERE next_at IS NOT NULL;
+CREATE INDEX notices_by_case ON notices(case_id, seq);
+CREATE INDEX notices_by_ticket ON notices(ticket_id);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

@@ -88,6 +88,8 @@ pub struct Decided {
     pub replay: bool,
     /// The department that let the case go, when the update moved it.
     pub left: Option<String>,
+    /// The notices to citizens a completion planned (counted once committed).
+    pub notices: super::notices::PlannedNotices,
 }
 
 /// A case as the handling path reads it before deciding how to route a move.

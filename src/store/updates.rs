@@ -82,6 +82,7 @@ pub(super) fn apply(
                 outcome,
                 replay: true,
                 left: None,
+                notices: Default::default(),
             });
         }
         let message = format!(
@@ -113,11 +114,44 @@ pub(super) fn apply(
     let version = c.version + 1;
     let mut applied = apply_step(tx, st, u, &c, next, version, now, fresh)?;
     applied.case_version = version;
+    let notices = if u.action == Action::Complete {
+        plan_results(tx, u, &c, version, now)?
+    } else {
+        Default::default()
+    };
     let mut d = finish(tx, st, u, applied, true, now, fresh)?;
+    d.notices = notices;
     if matches!(u.step, Step::Move(_)) {
         d.left = Some(c.department_id);
     }
     Ok(d)
+}
+
+/// The result notices of a completion, to every reporter of the case (see `notices`).
+fn plan_results(
+    tx: &Connection,
+    u: &CaseUpdate,
+    c: &Held,
+    version: u64,
+    now: i64,
+) -> Result<super::notices::PlannedNotices, StoreError> {
+    let answered: Vec<String> = u.detail["answered_ticket_ids"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let done = crate::notify::plan::Completed {
+        case_id: &u.header.case_id,
+        category: &c.category,
+        department_id: &c.department_id,
+        result: u.detail["result"].as_str().unwrap_or_default(),
+        completed_at_ms: now,
+        answered: &answered,
+    };
+    super::notices::plan_results(tx, version, &done, now)
 }
 
 /// The refusal, if any, of an update to case `c`; else the state it leads to.
@@ -421,6 +455,7 @@ fn finish(
         outcome,
         replay: false,
         left: None,
+        notices: Default::default(),
     })
 }
 

@@ -61,8 +61,8 @@ pub(super) fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread)
 }
 
 /// An update of `action` by `department` based on `version`; `id` is the update_id and also
-/// varies the digest with `salt`.
-fn update(
+/// varies the digest with `salt` (shared with the notices tests).
+pub(super) fn update(
     case_id: &str,
     department: &str,
     version: u64,

@@ -47,6 +47,13 @@ pub(super) enum Command {
         usize,
         oneshot::Sender<Result<super::supervision::Fired, StoreError>>,
     ),
+    /// The notifier's record of attempts' outcomes at an instant; answers with the number of
+    /// rows that were still pending (see `notices`).
+    RecordNotices(
+        Vec<(String, super::Recorded)>,
+        i64,
+        oneshot::Sender<Result<usize, StoreError>>,
+    ),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
     /// can outlive shutdown (a connection task the server had to abort), so the writer cannot
     /// wait for the last one to drop.
@@ -288,6 +295,9 @@ fn execute(
             Outcome::Count(Ok(n))
         }
         Command::Update(u, _) => Outcome::Update(Ok(super::updates::apply(conn, state, u, fresh)?)),
+        Command::RecordNotices(records, now, _) => {
+            Outcome::Count(Ok(super::notices::record(conn, records, *now)?))
+        }
         Command::FireDue(now, lookup, limit, _) => Outcome::Fired(Ok(
             super::supervision::fire_due(conn, state, *now, lookup, *limit, fresh)?,
         )),
@@ -300,7 +310,7 @@ fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
     match cmd {
         Command::Accept(..) => Outcome::Accept(Err(e)),
         Command::Split(..) => Outcome::Split(Err(e)),
-        Command::Recount(..) => Outcome::Count(Err(e)),
+        Command::Recount(..) | Command::RecordNotices(..) => Outcome::Count(Err(e)),
         Command::Update(..) => Outcome::Update(Err(e)),
         Command::FireDue(..) => Outcome::Fired(Err(e)),
         _ => Outcome::Unit(Err(e)),
@@ -316,8 +326,12 @@ fn reply(cmd: Command, outcome: Outcome) {
         (Command::Accept(_, tx), Outcome::Accept(r)) => drop(tx.send(r)),
         (Command::Split(_, tx), Outcome::Split(r)) => drop(tx.send(r)),
         (Command::Split(_, tx), _) => drop(tx.send(Err(mismatch()))),
-        (Command::Recount(_, tx), Outcome::Count(r)) => drop(tx.send(r)),
-        (Command::Recount(_, tx), _) => drop(tx.send(Err(mismatch()))),
+        (Command::Recount(_, tx) | Command::RecordNotices(_, _, tx), Outcome::Count(r)) => {
+            drop(tx.send(r))
+        }
+        (Command::Recount(_, tx) | Command::RecordNotices(_, _, tx), _) => {
+            drop(tx.send(Err(mismatch())))
+        }
         (Command::Update(_, tx), Outcome::Update(r)) => drop(tx.send(r)),
         (Command::Update(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::FireDue(.., tx), Outcome::Fired(r)) => drop(tx.send(r)),

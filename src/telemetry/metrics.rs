@@ -38,6 +38,8 @@ pub struct Metrics {
     pub routing: crate::router::live::RoutingMetrics,
     /// The closed loop's scheduler (lights, escalations).
     pub clocks: crate::clocks::scheduler::ClockMetrics,
+    /// Notices to citizens: planned, skipped, and each attempt's outcome.
+    pub notify: crate::notify::metrics::NotifyMetrics,
 }
 
 impl Metrics {
@@ -135,6 +137,7 @@ impl Metrics {
         );
         self.routing.render(&mut out);
         self.clocks.render(&mut out);
+        self.notify.render(&mut out);
         out
     }
 }
