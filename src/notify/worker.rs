@@ -209,6 +209,10 @@ impl Notifier {
 }
 
 #[cfg(test)]
+#[path = "worker_tests.rs"]
+mod store_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::notify::{NoticeKind, Route};
