@@ -313,6 +313,29 @@ fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
     }
 }
 
+fn notice_status(n: crate::store::NoticeView) -> pb::NoticeStatus {
+    use pb::NoticeState as S;
+    let state = match n.state.as_str() {
+        "pending" => S::Pending,
+        "sent" => S::Sent,
+        "unreachable" => S::Unreachable,
+        "dead" => S::Dead,
+        "skipped" => S::Skipped,
+        _ => S::Unspecified,
+    };
+    pb::NoticeStatus {
+        notice_id: n.notice_id,
+        ticket_id: n.ticket_id,
+        kind: n.kind,
+        route: n.route.unwrap_or_default(),
+        state: state as i32,
+        reason: n.reason.unwrap_or_default(),
+        attempts: n.attempts,
+        sent_at: n.sent_at.map(ms_to_timestamp),
+        via: n.via.unwrap_or_default(),
+    }
+}
+
 /// The closed loop's fields of `GetTicket`.
 fn with_loop(resp: &mut pb::GetTicketResponse, l: crate::store::CaseLoop) {
     resp.unit_due_at = Some(ms_to_timestamp(l.unit_due_at_ms));
@@ -321,6 +344,7 @@ fn with_loop(resp: &mut pb::GetTicketResponse, l: crate::store::CaseLoop) {
     resp.clocks_paused = l.paused;
     resp.case_version = l.version;
     resp.returns = l.returns;
+    resp.notices = l.notices.into_iter().map(notice_status).collect();
     resp.history = l
         .history
         .into_iter()

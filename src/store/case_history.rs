@@ -18,6 +18,8 @@ pub struct CaseLoop {
     pub paused: bool,
     pub returns: u32,
     pub history: Vec<HistoryEntry>,
+    /// The answers to the case's reporters, skipped reporters included.
+    pub notices: Vec<super::NoticeView>,
 }
 
 /// One audit entry.
@@ -69,6 +71,7 @@ pub(super) fn case_loop(
                 paused: r.get(7)?,
                 returns: r.get(9)?,
                 history: Vec::new(),
+                notices: Vec::new(),
             })
         })
         .optional()?;
@@ -88,5 +91,6 @@ pub(super) fn case_loop(
             })
         })?
         .collect::<Result<_, _>>()?;
+    head.notices = super::notices::of_case(conn, case_id)?;
     Ok(Some(head))
 }
