@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "minhu/v1/gateway.proto",
         "minhu/v1/handling.proto",
         "minhu/v1/supervision.proto",
+        "minhu/v1/feedback.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

@@ -28,6 +28,9 @@ pub enum Action {
     Reassign,
     /// The system routes a returned case again (never sent by a caller).
     Reroute,
+    /// 二次办理: a reporter rated the result "not solved"; the case goes back to the department
+    /// that completed it (never sent by a department: `minhu.v1.Feedback.Rate`).
+    Reopen,
 }
 
 /// Who may take an action.
@@ -42,7 +45,7 @@ pub enum Actor {
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::SignFor,
         Action::Progress,
         Action::Return,
@@ -51,13 +54,14 @@ impl Action {
         Action::Complete,
         Action::Reassign,
         Action::Reroute,
+        Action::Reopen,
     ];
 
     /// Who may take it.
     pub fn actor(self) -> Actor {
         match self {
             Action::DecideExtension | Action::Reassign => Actor::Coordination,
-            Action::Reroute => Actor::System,
+            Action::Reroute | Action::Reopen => Actor::System,
             _ => Actor::Holder,
         }
     }
@@ -73,6 +77,7 @@ impl Action {
             Action::Complete => "complete",
             Action::Reassign => "reassign",
             Action::Reroute => "reroute",
+            Action::Reopen => "reopen",
         }
     }
 }
@@ -110,6 +115,8 @@ pub const TABLE: &[(CaseStatus, Action, CaseStatus)] = &[
     (S::Signed, A::Reassign, S::Open),
     (S::InProgress, A::Reassign, S::Open),
     (S::ExtensionRequested, A::Reassign, S::Open),
+    // 二次办理: back to the department that completed it, as a new dispatch.
+    (S::Completed, A::Reopen, S::Open),
 ];
 
 /// An action the table does not allow in the case's state.
@@ -193,6 +200,7 @@ mod tests {
                 S::Open | S::Dispatched | S::Signed | S::InProgress | S::ExtensionRequested,
                 Reassign,
             ) => Some(S::Open),
+            (S::Completed, Reopen) => Some(S::Open),
             _ => None,
         }
     }
@@ -242,9 +250,10 @@ mod tests {
         let mut sorted = open.clone();
         sorted.sort_unstable();
         assert_eq!(sql, sorted);
-        // Every state a transition leads to from an open state is open or final.
-        for (from, _, _) in TABLE {
-            assert!(is_open(*from), "{from:?}");
+        // Callers act only on open cases; a completed case comes back only by the system's
+        // reopen (a citizen's "not solved").
+        for (from, action, _) in TABLE {
+            assert!(is_open(*from) || *action == Action::Reopen, "{from:?}");
         }
     }
 
@@ -253,7 +262,7 @@ mod tests {
         for a in Action::ALL {
             let want = match a {
                 Action::DecideExtension | Action::Reassign => Actor::Coordination,
-                Action::Reroute => Actor::System,
+                Action::Reroute | Action::Reopen => Actor::System,
                 _ => Actor::Holder,
             };
             assert_eq!(a.actor(), want, "{a:?}");
