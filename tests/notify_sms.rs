@@ -253,6 +253,66 @@ async fn a_gateway_that_cannot_be_reached_is_retried_without_the_url() {
     assert!(!error.contains(&addr.port().to_string()), "{error}");
 }
 
+/// The `[notify.sms]` sample for `config/minhu.toml` (as in the config module's docs).
+const SAMPLE: &str = r#"
+[notify.sms]
+enabled = true
+quiet_hours = "22:00-08:00"      # Beijing time; "off" sends at any hour
+secret_env = "SMS_GATEWAY_SECRET"
+
+[notify.sms.gateway]
+url = "https://sms.example.gov.cn/api/v1/send"
+body = { mobile = "{phone}", content = "{text}", requestId = "{notice_id}", ts = "{timestamp}" }
+headers = { "X-App-Id" = "minhu" }
+code_field = "code"
+success_codes = ["OK"]
+permanent_codes = ["MOBILE_INVALID", "MOBILE_BLACKLISTED"]
+receipt_field = "data.bizId"
+
+[notify.sms.gateway.signature]
+algorithm = "hmac-sha256"
+header = "X-Signature"
+signed = "{timestamp}\n{body}"
+"#;
+
+#[test]
+fn the_sample_section_loads_with_the_service_config_as_the_gateway_reads_it() {
+    // The whole service file through the same loader (the `config` crate, strict), with the
+    // secret from a file: the sample's variable may not be set here.
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = dir.path().join("sms.secret");
+    std::fs::write(&secret, "s3cret\n").expect("write secret");
+    let routing = repo.join("config/routing.toml");
+    let service = std::fs::read_to_string(repo.join("config/minhu.toml"))
+        .expect("sample service file")
+        .replace(
+            "path = \"routing.toml\"",
+            &format!("path = {:?}", routing.display().to_string()),
+        );
+    let section = SAMPLE.replace(
+        "secret_env = \"SMS_GATEWAY_SECRET\"",
+        &format!("secret_file = {:?}", secret.display().to_string()),
+    );
+    let path = dir.path().join("minhu.toml");
+    std::fs::write(&path, service + &section).expect("write config");
+    let loaded = minhu::config::load::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let sms = &loaded.service.notify.sms;
+    assert!(sms.enabled);
+    let minhu_adapter_hotline12345::sms::BodySpec::Fields(body) = &sms.gateway.body else {
+        panic!("the body table is read as fields: {:?}", sms.gateway.body);
+    };
+    // Key case survives the loader: gateways are case-sensitive.
+    assert!(body.contains_key("requestId"), "{body:?}");
+    let s = SmsSender::from_config(sms)
+        .expect("builds")
+        .expect("enabled");
+    let (_, r) = s
+        .prepare(&notice("N-1", "13812345678", facts()), DAY)
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(r.headers.iter().any(|(h, _)| h == "X-Signature"));
+}
+
 #[test]
 fn disabled_builds_no_sender() {
     let cfg = SmsNotifyConfig::default();

@@ -106,6 +106,12 @@ impl SmsSender {
         let facts = notice.facts.vars();
         let vars: Vec<(&str, &str)> = facts.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let text = truncate_chars(self.text.render(&vars).trim(), self.max_chars);
+        if text.is_empty() {
+            // Gateways refuse empty messages; retrying would only delay the dead letter.
+            return Err(Delivery::Unreachable {
+                reason: "sms: the message text is empty (check [notify.sms] text)".into(),
+            });
+        }
         let request = self.gateway.render(&Message {
             phone: &phone,
             text: &text,

@@ -9,7 +9,7 @@
 //! [notify.sms]
 //! enabled = true
 //! quiet_hours = "22:00-08:00"      # Beijing time; "off" sends at any hour
-//! secret_env = "MINHU_SMS_SECRET"
+//! secret_env = "SMS_GATEWAY_SECRET"
 //!
 //! [notify.sms.gateway]
 //! url = "https://sms.example.gov.cn/api/v1/send"
@@ -64,7 +64,8 @@ pub struct SmsNotifyConfig {
     /// The gateway's shared secret, inline. Prefer `secret_env` or `secret_file`; at most one
     /// of the three is set, and one must be when the gateway signs requests.
     pub secret: String,
-    /// The name of an environment variable holding the secret.
+    /// The name of an environment variable holding the secret. Not `MINHU_…`: those are read
+    /// as config overrides (`MINHU_NOTIFY__SMS__SECRET` is one, for `secret`).
     pub secret_env: String,
     /// A file holding the secret (trailing whitespace ignored), relative to the working
     /// directory.
@@ -108,6 +109,14 @@ impl SmsNotifyConfig {
             return Err((
                 format!("{KEY}.secret"),
                 "set only one of secret, secret_env and secret_file".into(),
+            ));
+        }
+        if self.secret_env.to_ascii_uppercase().starts_with("MINHU_") {
+            return Err((
+                format!("{KEY}.secret_env"),
+                "MINHU_* variables are read as config overrides (an unknown key to them): \
+                 name another variable, or set MINHU_NOTIFY__SMS__SECRET, which overrides secret"
+                    .into(),
             ));
         }
         if !self.secret_env.is_empty() {
@@ -234,7 +243,7 @@ text = "{ticket_id} {nope}"
 max_chars = 5
 quiet_hours = "22:00"
 timeout = "0s"
-secret_env = "MINHU_TEST_SMS_SECRET_THAT_IS_NEVER_SET"
+secret_env = "SMS_TEST_SECRET_THAT_IS_NEVER_SET"
 [gateway]
 url = "sms.example/send"
 [gateway.signature]
@@ -265,6 +274,11 @@ url = "sms.example/send"
             "enabled = true\nsecret = \"a\"\nsecret_env = \"B\"",
         );
         assert!(problems(&both)[0].1.contains("only one"));
+        let minhu = base.replace(
+            "enabled = true",
+            "enabled = true\nsecret_env = \"MINHU_SMS_SECRET\"",
+        );
+        assert!(problems(&minhu)[0].1.contains("config overrides"));
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("sms.secret");
         std::fs::write(&file, "s3cret\n").expect("write");
