@@ -9,12 +9,15 @@
 //! - [`translate`]: an order and a compiled [`Mapping`] → a `Request` or an [`OrderError`]
 //!   naming the source field to blame.
 //! - [`csv::decode`] and [`csv::Rows`]: legacy CSV exports in UTF-8 (BOM or not) or GBK.
+//! - [`sms`]: the way back to hotline callers: an HTTP SMS gateway described in config, phone
+//!   numbers normalised, requests rendered and signed, answers classified, quiet hours.
 #![forbid(unsafe_code)]
 
 pub mod csv;
 mod date;
 mod error;
 mod mapping;
+pub mod sms;
 mod translate;
 
 use std::collections::HashMap;
