@@ -22,14 +22,24 @@ pub mod worker;
 pub use notice::{Address, Delivery, Facts, Notice, NoticeKind, Route, Sender, Senders};
 
 /// The senders `[notify]` enables.
-pub fn senders(_cfg: &crate::config::notify::NotifyConfig) -> Result<Senders, NotifyError> {
-    Ok(Senders::default())
+pub fn senders(cfg: &crate::config::notify::NotifyConfig) -> Result<Senders, NotifyError> {
+    let mut senders = Senders::default();
+    let failed = |route: Route| {
+        move |e: &dyn std::fmt::Display| NotifyError {
+            route: route.as_str(),
+            message: e.to_string(),
+        }
+    };
+    if let Some(s) = sms::SmsSender::from_config(&cfg.sms).map_err(|e| failed(Route::Sms)(&e))? {
+        senders = senders.with(Route::Sms, s);
+    }
+    Ok(senders)
 }
 
 /// A sender that cannot be built from its config (a secret file that cannot be read, a CA
 /// file that does not parse).
 #[derive(Debug, thiserror::Error)]
-#[error("[notify.{route}]: {message}")]
+#[error("{message}")]
 pub struct NotifyError {
     pub route: &'static str,
     pub message: String,
