@@ -26,6 +26,7 @@ use crate::dispatch::topology::{DepartmentQueue, KnownQueues};
 use crate::intake::Intake;
 use crate::intake::grpc::GatewayService;
 use crate::intake::http::{self, HttpState};
+use crate::pb::feedback_server::FeedbackServer;
 use crate::pb::gateway_server::GatewayServer;
 use crate::pb::handling_server::HandlingServer;
 use crate::store::{Store, StoreError};
@@ -107,6 +108,7 @@ pub async fn serve(
         cfg.store.path.clone(),
     ));
     tokio::spawn(returns.clone().refresh());
+    let ratings = crate::handling::rating::Ratings::new(store.clone(), live.clone());
     let updates = crate::handling::Updates::new(
         store.clone(),
         live.clone(),
@@ -174,6 +176,16 @@ pub async fn serve(
     health
         .set_serving::<HandlingServer<crate::handling::grpc::HandlingService>>()
         .await;
+    let feedback = tonic::service::interceptor::InterceptedService::new(
+        FeedbackServer::new(crate::handling::feedback_grpc::FeedbackService::new(
+            ratings,
+        ))
+        .max_decoding_message_size(cfg.grpc.max_message_bytes),
+        crate::protect::auth::grpc_interceptor(auth.clone()),
+    );
+    health
+        .set_serving::<FeedbackServer<crate::handling::feedback_grpc::FeedbackService>>()
+        .await;
     let gateway = tonic::service::interceptor::InterceptedService::new(
         GatewayServer::new(
             GatewayService::new(intake.clone())
@@ -201,6 +213,7 @@ pub async fn serve(
             .add_service(reflection)
             .add_service(gateway)
             .add_service(handling)
+            .add_service(feedback)
             .serve_with_incoming_shutdown(
                 crate::intake::grpc_incoming::guarded(grpc_listener, cfg.grpc.handshake_timeout),
                 async move { grpc_stop.cancelled().await },
@@ -238,6 +251,9 @@ pub async fn serve(
         .await;
     health
         .set_not_serving::<HandlingServer<crate::handling::grpc::HandlingService>>()
+        .await;
+    health
+        .set_not_serving::<FeedbackServer<crate::handling::feedback_grpc::FeedbackService>>()
         .await;
     stop.cancel();
     let grpc_result = drain(grpc_task, cfg.shutdown.drain_timeout, "gRPC").await;

@@ -5,6 +5,7 @@
 //! ```toml
 //! [handling]
 //! max_returns = 2   # the 2nd return sends the case to the coordination centre
+//! max_reopens = 1   # one 二次办理 on "not solved"; the next goes to supervision
 //! ```
 use serde::Deserialize;
 
@@ -19,11 +20,18 @@ pub struct HandlingConfig {
     /// return routes it again with every department that returned it excluded. The seeds name
     /// bouncing between departments as a known failure, hence a small default.
     pub max_returns: u32,
+    /// Times a completed case may be reopened (二次办理) because a reporter rated it "not
+    /// solved"; the next "not solved" sends it to the city's supervision (`escalated.city`)
+    /// instead, and it stays completed. 0: never reopened, always supervision.
+    pub max_reopens: u32,
 }
 
 impl Default for HandlingConfig {
     fn default() -> Self {
-        Self { max_returns: 2 }
+        Self {
+            max_returns: 2,
+            max_reopens: 1,
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! - [`path`]: the one path both doors share: validate → authorize → route a move → the
 //!   store's writer decides and applies (`crate::store::updates`).
 //! - [`grpc`]: the `minhu.v1.Handling` service.
+//! - [`rating`]: the citizens' ratings after completion (回访), and the reopen (二次办理) or
+//!   supervision a "not solved" causes; [`feedback_grpc`] is its `minhu.v1.Feedback` service.
 //! - [`amqp`]: the consumer of `minhu.updates`, acking only after the writer committed.
 //! - [`error`]: why an update was not applied (mapped to gRPC in `crate::intake::error`).
 //! - [`metrics`]: returns by reason, returns that reached the coordination centre, and the
@@ -15,10 +17,12 @@
 //! ledger keeps the first answer per (department, update_id).
 pub mod amqp;
 pub mod error;
+pub mod feedback_grpc;
 pub mod grpc;
 pub mod machine;
 pub mod metrics;
 pub mod path;
+pub mod rating;
 pub mod validate;
 
 pub use error::HandlingError;

@@ -176,7 +176,7 @@ fn check_header(h: Option<&pb::UpdateHeader>) -> Result<pb::UpdateHeader, Handli
 }
 
 /// An id: printable, no spaces, at most 64 characters (update ids: 128, checked above).
-fn check_id(field: &str, value: &str, required: bool) -> Result<(), HandlingError> {
+pub(super) fn check_id(field: &str, value: &str, required: bool) -> Result<(), HandlingError> {
     if value.is_empty() {
         return if required {
             Err(HandlingError::invalid(field, "is required"))

@@ -43,18 +43,23 @@ impl Route {
 pub enum NoticeKind {
     /// The department completed the case: its result (办理结果).
     Result,
+    /// Another reporter said the problem is not solved: the case is back with the department
+    /// (二次办理). `Facts::result` says so, with the citizen's words.
+    Reopened,
 }
 
 impl NoticeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             NoticeKind::Result => "result",
+            NoticeKind::Reopened => "reopened",
         }
     }
 
     pub fn parse(s: &str) -> Option<NoticeKind> {
         match s {
             "result" => Some(NoticeKind::Result),
+            "reopened" => Some(NoticeKind::Reopened),
             _ => None,
         }
     }

@@ -30,6 +30,7 @@ mod merge_rows;
 mod model;
 mod notices;
 mod ops;
+mod ratings;
 mod reader;
 pub mod schema;
 mod split;
@@ -50,6 +51,7 @@ pub use deadlines::{ProvisionalDeadline, Recount};
 pub use error::StoreError;
 pub use model::*;
 pub use notices::{NoticeView, PlannedNotices, Recorded};
+pub use ratings::{NewRating, Rated};
 pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use update_model::*;
 pub use updates::outcome_routing_key;
@@ -321,17 +323,39 @@ impl Store {
         if d.outcome.applied && !d.replay && self.changes.watched() {
             self.tell_watchers(action, &d);
         }
+        self.planned(&d.notices);
+        Ok(d)
+    }
+
+    /// Records a reporter's rating; a "not solved" reopens the case or sends it to
+    /// supervision in the same transaction (see `ratings`).
+    pub async fn rate(&self, r: NewRating) -> Result<Rated, StoreError> {
+        let rated = self.call(|reply| Command::Rate(Box::new(r), reply)).await?;
+        self.planned(&rated.notices);
+        Ok(rated)
+    }
+
+    /// Every rating of a case, oldest first: (ticket_id, round, satisfaction, solved, text).
+    pub async fn ratings_of_case(
+        &self,
+        case_id: &str,
+    ) -> Result<Vec<(String, u32, i32, i32, String)>, StoreError> {
+        let id = case_id.to_owned();
+        self.reader.with(move |c| ratings::of_case(c, &id)).await
+    }
+
+    /// Counts committed notices and wakes the notifier for them.
+    fn planned(&self, p: &PlannedNotices) {
         let notify = &self.metrics.notify;
-        for route in &d.notices.routes {
+        for route in &p.routes {
             notify.planned(*route);
         }
-        for skip in &d.notices.skipped {
+        for skip in &p.skipped {
             notify.skipped(*skip);
         }
-        if !d.notices.routes.is_empty() {
+        if !p.routes.is_empty() {
             self.notices_ready.notify_one();
         }
-        Ok(d)
     }
 
     /// Up to `limit` notices to citizens due at `now`, earliest first.
@@ -477,3 +501,6 @@ mod clocks_tests;
 
 #[cfg(test)]
 mod notices_tests;
+
+#[cfg(test)]
+mod ratings_tests;

@@ -42,16 +42,20 @@ pub enum Recorded {
     },
 }
 
-/// Plans the result notices of case `case_id`, completed at `version` by `done`.
-pub(super) fn plan_results(
+/// Plans the `kind` notices of case `done.case_id` at `version` to every reporter but the
+/// one of ticket `except` (who knows already: they reopened it).
+pub(super) fn plan(
     tx: &Connection,
+    kind: NoticeKind,
     version: u64,
     done: &Completed<'_>,
+    except: Option<&str>,
     now: i64,
 ) -> Result<PlannedNotices, StoreError> {
     let tickets = case_tickets(tx, done.case_id)?;
     let reported: Vec<Reported<'_>> = tickets
         .iter()
+        .filter(|t| Some(t.ticket_id.as_str()) != except)
         .map(|t| Reported {
             ticket_id: &t.ticket_id,
             request: &t.request,
@@ -65,7 +69,6 @@ pub(super) fn plan_results(
                               facts, state, reason, created_at, next_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    let kind = NoticeKind::Result;
     for (n, p) in plan::result_notices(done, &reported)
         .into_iter()
         .enumerate()

@@ -259,6 +259,27 @@ CREATE TABLE notices (
 CREATE INDEX notices_due ON notices(next_at) WHERE next_at IS NOT NULL;
 CREATE INDEX notices_by_case ON notices(case_id, seq);
 CREATE INDEX notices_by_ticket ON notices(ticket_id);
+-- Each reporter's rating of each completion (回访): `round` is how many times the case had
+-- been reopened when it was rated, so a reopened and completed-again case is rated afresh.
+CREATE TABLE ratings (
+    seq              INTEGER PRIMARY KEY,
+    ticket_id        TEXT NOT NULL,             -- the reporter's ticket
+    case_id          TEXT NOT NULL,
+    round            INTEGER NOT NULL,
+    rating_id        TEXT NOT NULL,             -- chosen by the caller
+    digest           BLOB NOT NULL,             -- SHA-256 of the encoded minhu.v1.RateRequest
+    department_id    TEXT NOT NULL,             -- the department that completed the case
+    satisfaction     INTEGER NOT NULL,          -- minhu.v1.Satisfaction
+    solved           INTEGER NOT NULL,          -- minhu.v1.Solved
+    text             TEXT NOT NULL,
+    via              TEXT NOT NULL,
+    at               INTEGER NOT NULL,
+    answer           BLOB NOT NULL,             -- encoded minhu.v1.RateResponse, replayed as is
+    UNIQUE (ticket_id, round),
+    UNIQUE (ticket_id, rating_id)
+);
+CREATE INDEX ratings_by_case ON ratings(case_id, round);
+CREATE INDEX ratings_by_department ON ratings(department_id, at);
 "#,
 ];
 

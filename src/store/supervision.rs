@@ -208,6 +208,54 @@ fn write_events(
     Ok(())
 }
 
+/// A case rated "not solved" after `[handling] max_reopens` reopens: it goes to the city's
+/// supervision (`escalated.city`, trigger `reopened`) instead of back to the department.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn reopen_limit(
+    tx: &Connection,
+    st: &mut State,
+    case_id: &str,
+    department_id: &str,
+    reopens: u32,
+    ticket_id: &str,
+    now: i64,
+    fresh: &mut Vec<OutboxMessage>,
+) -> Result<(), StoreError> {
+    let facts = tx
+        .prepare_cached("SELECT status, level, category, version FROM cases WHERE case_id = ?1")?
+        .query_row(params![case_id], |r| {
+            Ok(CaseFacts {
+                status: r.get(0)?,
+                level: r.get(1)?,
+                category: r.get(2)?,
+                version: r.get(3)?,
+            })
+        })?;
+    let ev = pb::SupervisionEvent {
+        event_id: format!("reopen-limit-{case_id}-{ticket_id}-{reopens}"),
+        case_id: case_id.to_owned(),
+        department_id: department_id.to_owned(),
+        status: facts.status,
+        level: facts.level,
+        category: facts.category,
+        stage: pb::ClockStage::Complete as i32,
+        light: pb::Light::Unspecified as i32,
+        due_at: None,
+        yellow_at: None,
+        crossed_at: Some(ms_to_timestamp(now)),
+        sent_at: Some(ms_to_timestamp(now)),
+        escalation: Some(pb::Escalation {
+            target: pb::EscalationTarget::City as i32,
+            policy_id: String::new(),
+            step: 0,
+            trigger: "reopened".to_owned(),
+            send: 1,
+            returns: 0,
+        }),
+    };
+    insert(tx, st, &ev, "escalated.city", now, fresh)
+}
+
 fn target_pb(t: Target) -> pb::EscalationTarget {
     match t {
         Target::Leader => pb::EscalationTarget::Leader,

@@ -151,7 +151,14 @@ fn plan_results(
         completed_at_ms: now,
         answered: &answered,
     };
-    super::notices::plan_results(tx, version, &done, now)
+    super::notices::plan(
+        tx,
+        crate::notify::NoticeKind::Result,
+        version,
+        &done,
+        None,
+        now,
+    )
 }
 
 /// The refusal, if any, of an update to case `c`; else the state it leads to.
@@ -200,10 +207,13 @@ fn check(u: &CaseUpdate, c: &Held) -> Result<pb::CaseStatus, (i32, String)> {
                 ),
             ))
         }
-        Step::Move(m) if m.route.department_id == c.department_id => Err((
-            code::INVALID_ARGUMENT,
-            format!("the case is already held by {}", c.department_id),
-        )),
+        // A reopen goes back to the department that completed the case, by design.
+        Step::Move(m) if m.route.department_id == c.department_id && u.action != Action::Reopen => {
+            Err((
+                code::INVALID_ARGUMENT,
+                format!("the case is already held by {}", c.department_id),
+            ))
+        }
         _ => Ok(next),
     }
 }
@@ -290,12 +300,14 @@ fn apply_step(
         next
     };
     let closed = (status == pb::CaseStatus::Completed).then_some(now);
+    let reopened = u.action == Action::Reopen;
     if closed.is_some() {
         super::clocks::stop(tx, &h.case_id)?;
     }
     tx.prepare_cached(
         "UPDATE cases SET status = ?2, version = ?3, department_id = ?4, unit_due_at = ?5,
-                extension_due_at = ?6, updated_at = ?7, closed_at = COALESCE(?8, closed_at)
+                extension_due_at = ?6, updated_at = ?7,
+                closed_at = CASE WHEN ?9 THEN NULL ELSE COALESCE(?8, closed_at) END
           WHERE seq = ?1",
     )?
     .execute(params![
@@ -306,7 +318,8 @@ fn apply_step(
         unit_due,
         extension,
         now,
-        closed
+        closed,
+        reopened
     ])?;
     tx.prepare_cached("INSERT INTO audit (at, case_id, event, detail) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![
@@ -342,10 +355,10 @@ fn hand_over(
     now: i64,
 ) -> Result<OutboxMessage, StoreError> {
     let h = &u.header;
-    let how = if u.action == Action::Return {
-        "returned"
-    } else {
-        "reassigned"
+    let how = match u.action {
+        Action::Return => "returned",
+        Action::Reopen => "reopened",
+        _ => "reassigned",
     };
     tx.prepare_cached(
         "INSERT INTO handovers (case_id, department_id, how, at, to_department, reason)

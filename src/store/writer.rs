@@ -54,6 +54,11 @@ pub(super) enum Command {
         i64,
         oneshot::Sender<Result<usize, StoreError>>,
     ),
+    /// A reporter's rating (see `ratings`).
+    Rate(
+        Box<super::NewRating>,
+        oneshot::Sender<Result<super::Rated, StoreError>>,
+    ),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
     /// can outlive shutdown (a connection task the server had to abort), so the writer cannot
     /// wait for the last one to drop.
@@ -93,6 +98,7 @@ enum Outcome {
     Count(Result<usize, StoreError>),
     Update(Result<super::Decided, StoreError>),
     Fired(Result<super::supervision::Fired, StoreError>),
+    Rated(Result<super::Rated, StoreError>),
 }
 
 impl Writer {
@@ -295,6 +301,7 @@ fn execute(
             Outcome::Count(Ok(n))
         }
         Command::Update(u, _) => Outcome::Update(Ok(super::updates::apply(conn, state, u, fresh)?)),
+        Command::Rate(r, _) => Outcome::Rated(Ok(super::ratings::rate(conn, state, r, fresh)?)),
         Command::RecordNotices(records, now, _) => {
             Outcome::Count(Ok(super::notices::record(conn, records, *now)?))
         }
@@ -313,6 +320,7 @@ fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
         Command::Recount(..) | Command::RecordNotices(..) => Outcome::Count(Err(e)),
         Command::Update(..) => Outcome::Update(Err(e)),
         Command::FireDue(..) => Outcome::Fired(Err(e)),
+        Command::Rate(..) => Outcome::Rated(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -335,6 +343,8 @@ fn reply(cmd: Command, outcome: Outcome) {
         (Command::Update(_, tx), Outcome::Update(r)) => drop(tx.send(r)),
         (Command::Update(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::FireDue(.., tx), Outcome::Fired(r)) => drop(tx.send(r)),
+        (Command::Rate(_, tx), Outcome::Rated(r)) => drop(tx.send(r)),
+        (Command::Rate(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::FireDue(.., tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Unit(r)) => {
             drop(tx.send(r))
