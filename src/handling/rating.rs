@@ -229,7 +229,8 @@ mod tests {
     #[test]
     fn names_the_field_to_blame() {
         assert!(validate(&ok()).is_ok());
-        let cases: Vec<(fn(&mut pb::RateRequest), &str)> = vec![
+        type Change = fn(&mut pb::RateRequest);
+        let cases: Vec<(Change, &str)> = vec![
             (|r| r.ticket_id.clear(), "ticket_id"),
             (|r| r.rating_id.clear(), "rating_id"),
             (|r| r.rating_id = "a b".into(), "rating_id"),

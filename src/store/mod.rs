@@ -51,7 +51,7 @@ pub use deadlines::{ProvisionalDeadline, Recount};
 pub use error::StoreError;
 pub use model::*;
 pub use notices::{NoticeView, PlannedNotices, Recorded};
-pub use ratings::{NewRating, Rated};
+pub use ratings::{NewRating, Rated, RatingView};
 pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use update_model::*;
 pub use updates::outcome_routing_key;
@@ -335,11 +335,8 @@ impl Store {
         Ok(rated)
     }
 
-    /// Every rating of a case, oldest first: (ticket_id, round, satisfaction, solved, text).
-    pub async fn ratings_of_case(
-        &self,
-        case_id: &str,
-    ) -> Result<Vec<(String, u32, i32, i32, String)>, StoreError> {
+    /// Every rating of a case, oldest first.
+    pub async fn ratings_of_case(&self, case_id: &str) -> Result<Vec<RatingView>, StoreError> {
         let id = case_id.to_owned();
         self.reader.with(move |c| ratings::of_case(c, &id)).await
     }

@@ -249,23 +249,33 @@ pub(super) fn reopens(tx: &Connection, case_id: &str) -> Result<u32, StoreError>
         .query_row(params![case_id], |row| row.get(0))?)
 }
 
-/// Every rating of a case, oldest first, as (ticket_id, round, satisfaction, solved, text).
-pub fn of_case(
-    c: &Connection,
-    case_id: &str,
-) -> Result<Vec<(String, u32, i32, i32, String)>, StoreError> {
+/// A recorded rating, as `GetTicket` and the scores read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingView {
+    pub ticket_id: String,
+    /// Reopens of the case before the completion rated.
+    pub round: u32,
+    /// `minhu.v1.Satisfaction`.
+    pub satisfaction: i32,
+    /// `minhu.v1.Solved`.
+    pub solved: i32,
+    pub text: String,
+}
+
+/// Every rating of a case, oldest first.
+pub fn of_case(c: &Connection, case_id: &str) -> Result<Vec<RatingView>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT ticket_id, round, satisfaction, solved, text FROM ratings
           WHERE case_id = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map(params![case_id], |row| {
-        Ok((
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(4)?,
-        ))
+        Ok(RatingView {
+            ticket_id: row.get(0)?,
+            round: row.get(1)?,
+            satisfaction: row.get(2)?,
+            solved: row.get(3)?,
+            text: row.get(4)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

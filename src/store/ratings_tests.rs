@@ -183,7 +183,7 @@ async fn not_solved_reopens_once_then_goes_to_supervision() {
         .await
         .unwrap()
         .into_iter()
-        .map(|r| (r.0, r.1))
+        .map(|r| (r.ticket_id, r.round))
         .collect();
     assert_eq!(
         rounds,
