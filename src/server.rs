@@ -109,6 +109,12 @@ pub async fn serve(
     ));
     tokio::spawn(returns.clone().refresh());
     let ratings = crate::handling::rating::Ratings::new(store.clone(), live.clone());
+    let follow_up = crate::notify::worker::FollowUpLinks::from_config(&cfg.feedback);
+    let feedback_form = crate::handling::feedback_http::routes(
+        follow_up.as_ref().map(|f| f.links.clone()),
+        ratings.clone(),
+        store.clone(),
+    );
     let updates = crate::handling::Updates::new(
         store.clone(),
         live.clone(),
@@ -147,6 +153,7 @@ pub async fn serve(
             policy: (&cfg.notify).into(),
             tick: crate::notify::worker::TICK,
             metrics: metrics.clone(),
+            follow_up: follow_up.clone(),
         }
         .run(notifier_stop.clone()),
     );
@@ -225,7 +232,8 @@ pub async fn serve(
         config: Arc::new(cfg.adapters.clone()),
         metrics: metrics.clone(),
         auth,
-    });
+    })
+    .merge(feedback_form);
     let http_state = HttpState {
         router: live,
         metrics: metrics.clone(),

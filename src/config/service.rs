@@ -34,6 +34,8 @@ pub struct ServiceConfig {
     pub merge: crate::merge::MergeConfig,
     /// Answering citizens on their own channels (see [`crate::notify`]).
     pub notify: super::notify::NotifyConfig,
+    /// Follow-up links (回访) and the rating form behind them.
+    pub feedback: super::feedback::FeedbackConfig,
 }
 
 /// How long each phase of a graceful shutdown may take.

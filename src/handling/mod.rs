@@ -6,7 +6,8 @@
 //!   store's writer decides and applies (`crate::store::updates`).
 //! - [`grpc`]: the `minhu.v1.Handling` service.
 //! - [`rating`]: the citizens' ratings after completion (回访), and the reopen (二次办理) or
-//!   supervision a "not solved" causes; [`feedback_grpc`] is its `minhu.v1.Feedback` service.
+//!   supervision a "not solved" causes; [`feedback_grpc`] is its `minhu.v1.Feedback` service,
+//!   [`followup_link`] the signed links to the rating form, [`feedback_http`] the form.
 //! - [`amqp`]: the consumer of `minhu.updates`, acking only after the writer committed.
 //! - [`error`]: why an update was not applied (mapped to gRPC in `crate::intake::error`).
 //! - [`metrics`]: returns by reason, returns that reached the coordination centre, and the
@@ -18,6 +19,8 @@
 pub mod amqp;
 pub mod error;
 pub mod feedback_grpc;
+pub mod feedback_http;
+pub mod followup_link;
 pub mod grpc;
 pub mod machine;
 pub mod metrics;

@@ -111,6 +111,9 @@ pub struct Facts {
     pub completed_at_ms: i64,
     /// When the citizen reported it, ms since the epoch.
     pub reported_at_ms: i64,
+    /// The follow-up link (回访) to the rating form, filled in when sent (empty when
+    /// `[feedback]` is off or the notice asks for no rating).
+    pub rate_url: String,
 }
 
 impl Facts {
@@ -125,6 +128,7 @@ impl Facts {
         "result",
         "completed_at",
         "reported_at",
+        "rate_url",
     ];
 
     /// The values of [`Facts::PLACEHOLDERS`]; times as `YYYY-MM-DD HH:MM` in Beijing time.

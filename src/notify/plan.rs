@@ -216,6 +216,7 @@ fn facts(done: &Completed<'_>, t: &Reported<'_>) -> Facts {
             .reported_at
             .as_ref()
             .map_or(t.accepted_at_ms, crate::time::timestamp_to_ms),
+        rate_url: String::new(),
     }
 }
 

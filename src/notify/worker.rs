@@ -15,7 +15,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::Counted;
-use super::notice::{Delivery, Notice, Senders};
+use super::notice::{Delivery, Notice, NoticeKind, Senders};
 use crate::clocks::SharedClock;
 use crate::config::notify::NotifyConfig;
 use crate::router::live::LiveRouter;
@@ -90,6 +90,43 @@ impl RetryPolicy {
     }
 }
 
+/// Follow-up links (回访) put into result notices: `<public_url>/v1/feedback/<token>`.
+#[derive(Debug, Clone)]
+pub struct FollowUpLinks {
+    pub links: crate::handling::followup_link::Links,
+    /// `[feedback] public_url`, without a trailing `/`.
+    pub public_url: String,
+    /// How long a link stays valid after the completion.
+    pub ttl: Duration,
+}
+
+impl FollowUpLinks {
+    /// From `[feedback]`; None when it is off (or its key cannot be read: `check` says why).
+    pub fn from_config(cfg: &crate::config::feedback::FeedbackConfig) -> Option<Self> {
+        if !cfg.enabled() {
+            return None;
+        }
+        let key = cfg.signing_key().ok()?;
+        Some(Self {
+            links: crate::handling::followup_link::Links::new(key.as_bytes()),
+            public_url: cfg.public_url.trim_end_matches('/').to_owned(),
+            ttl: cfg.link_ttl,
+        })
+    }
+
+    /// The link for a notice about `facts`.
+    pub fn url(&self, facts: &super::Facts) -> String {
+        let expires = facts
+            .completed_at_ms
+            .saturating_add(self.ttl.as_millis().min(i64::MAX as u128) as i64);
+        format!(
+            "{}/v1/feedback/{}",
+            self.public_url,
+            self.links.token(&facts.ticket_id, expires)
+        )
+    }
+}
+
 /// Everything the notifier needs.
 pub struct Notifier {
     pub store: Store,
@@ -99,6 +136,8 @@ pub struct Notifier {
     pub policy: RetryPolicy,
     pub tick: Duration,
     pub metrics: Arc<crate::telemetry::Metrics>,
+    /// Follow-up links for result notices (None: `[feedback]` is off).
+    pub follow_up: Option<FollowUpLinks>,
 }
 
 impl Notifier {
@@ -163,6 +202,13 @@ impl Notifier {
                 .find(|d| d.id == n.facts.department_id)
             {
                 n.facts.department_name.clone_from(&d.name);
+            }
+            if let Some(f) = self
+                .follow_up
+                .as_ref()
+                .filter(|_| n.kind == NoticeKind::Result)
+            {
+                n.facts.rate_url = f.url(&n.facts);
             }
             async move {
                 let delivery = match self.senders.get(n.route) {

@@ -150,6 +150,7 @@ async fn completed(
         },
         tick: TICK,
         metrics,
+        follow_up: None,
     };
     (n, clock, a.case_id)
 }
