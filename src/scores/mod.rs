@@ -8,6 +8,8 @@
 //!   rating), one config struct with defaults, and its validation.
 //! - [`case`]: one case's score: four parts, each 100 less its explained deductions, and the
 //!   weighted total.
+//! - [`score`]: what a score says (points, weights, deductions with reasons, and the summary
+//!   the rankings count).
 //! - [`ranking`]: departments over a period: cases, average score, satisfaction rate,
 //!   completion rate, timeliness, repeat complaints, ranked 1, 1, 3.
 //! - [`points`]: the exact arithmetic (whole points, hundredths, fractions, half-up rounding).
@@ -21,8 +23,9 @@ pub mod facts;
 pub mod points;
 pub mod ranking;
 pub mod rules;
+pub mod score;
 
-pub use case::{CaseScore, Deduction, Part, PartScore, RatingCounts, Rule, Summary, score_case};
+pub use case::score_case;
 pub use facts::{
     Assignment, CaseFacts, Completion, Handover, HandoverKind, Lateness, Outcome, Rating,
     ReturnReason, Satisfaction, Verdict, Verification,
@@ -30,10 +33,14 @@ pub use facts::{
 pub use points::{Hundredths, Rate};
 pub use ranking::{DepartmentStats, Measure, Period, Ranks, rank, standings};
 pub use rules::{RuleProblem, Rules};
+pub use score::{CaseScore, Deduction, Part, PartScore, RatingCounts, Rule, Summary};
 
 #[cfg(test)]
 #[path = "case_tests.rs"]
 mod case_tests;
+#[cfg(test)]
+#[path = "edge_tests.rs"]
+mod edge_tests;
 #[cfg(test)]
 #[path = "ranking_tests.rs"]
 mod ranking_tests;

@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::case::{CaseScore, RatingCounts};
 use super::points::{Hundredths, Rate, div_round};
+use super::score::{CaseScore, RatingCounts};
 
 /// `[from, until)` in ms since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -86,7 +86,9 @@ impl Weights {
 
 /// A deduction for lateness: `base` for being late at all, plus `per_window` points per whole
 /// allowed time late (pro rata, rounded half up), at most `max`. Relative to the time allowed
-/// so that one rule fits a 4-hour sign-for and a 13-day completion.
+/// so that one rule fits a 4-hour sign-for and a 13-day completion. Given whole in a config
+/// file (all three keys): the sign-for's and the completion's defaults differ, so filling a
+/// missing key from either would surprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LatePenalty {
