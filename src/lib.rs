@@ -20,6 +20,7 @@
 //!   scheduler that turns due times kept in the store into supervision events.
 //! - [`notify`]: the citizen side of the loop: a ledger of notices to every reporter of a
 //!   completed case, and the senders per channel (WeChat, e-mail, SMS).
+//! - [`scores`]: 谁呼谁评, one case's score per department and departments' rankings (pure).
 //! - [`protect`]: caller authentication and rate limits, between validation and the store.
 //! - [`config`]: typed service and routing config, loading (`MINHU_` env overrides) and
 //!   validation that reports every problem at once.
@@ -38,6 +39,7 @@ pub mod merge;
 pub mod notify;
 pub mod protect;
 pub mod router;
+pub mod scores;
 pub mod server;
 pub mod store;
 pub mod telemetry;
