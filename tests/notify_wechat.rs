@@ -1,0 +1,197 @@
+//! The WeChat sender: golden bodies rendered from notices (`tests/fixtures/wechat/outbound/`),
+//! the `[notify.wechat]` config check, and the real sender against a stand-in WeChat API over
+//! loopback (`tests/interop/wechat_api.py`, run with the interop venv's Python; see
+//! `tests/notify_wechat/loopback.rs`). No test reads the wall clock: every send is given its
+//! `now_ms`.
+mod common;
+
+#[path = "notify_wechat/loopback.rs"]
+mod loopback;
+#[path = "notify_wechat/stand_in.rs"]
+mod stand_in;
+
+use std::path::{Path, PathBuf};
+
+use minhu::config::notify::wechat::WechatNotifyConfig;
+use minhu::config::problem::Problems;
+use minhu::notify::wechat::{Message, WechatSender};
+use minhu::notify::{Address, Facts, Notice, NoticeKind, Route};
+use serde_json::{Value, json};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wechat/outbound")
+}
+
+/// A `[notify.wechat]` section, as written in config/minhu.toml under that header.
+pub fn config(toml_text: &str) -> WechatNotifyConfig {
+    toml::from_str(toml_text).unwrap_or_else(|e| panic!("config: {e}"))
+}
+
+/// A notice on the WeChat route.
+pub fn notice(id: &str, address: Address, facts: Facts) -> Notice {
+    Notice {
+        notice_id: id.to_owned(),
+        kind: NoticeKind::Result,
+        route: Route::Wechat,
+        address,
+        facts,
+        attempts: 0,
+    }
+}
+
+fn golden_outcome(sender: &WechatSender, name: &str) -> Value {
+    let text = std::fs::read_to_string(fixtures().join(name)).expect("read fixture");
+    let spec: Value = serde_json::from_str(&text).expect("fixture JSON");
+    let address: Address = serde_json::from_value(spec["address"].clone()).expect("address");
+    let facts: Facts = serde_json::from_value(spec["facts"].clone()).expect("facts");
+    let id = spec["notice_id"].as_str().unwrap_or_default();
+    let n = notice(id, address, facts);
+    let message = match spec["message"].as_str() {
+        Some("custom") => Message::Custom,
+        Some("template") => Message::Template,
+        Some("subscribe") => Message::Subscribe,
+        _ => WechatSender::choose(&n, spec["now_ms"].as_i64().expect("now_ms")),
+    };
+    match sender.render(&n, message) {
+        Ok((path, body)) => json!({ "via": message.via(), "path": path, "body": body }),
+        Err(reason) => json!({ "via": message.via(), "unreachable": reason }),
+    }
+}
+
+#[test]
+fn golden_notices_render_their_expected_bodies() {
+    let toml_text = std::fs::read_to_string(fixtures().join("notify.toml")).expect("notify.toml");
+    let cfg = config(&toml_text);
+    let mut p = Problems::new("notify.toml");
+    cfg.check(&mut p);
+    assert!(p.list.is_empty(), "{:?}", p.list);
+    let sender = WechatSender::from_config(&cfg)
+        .expect("sender")
+        .expect("enabled");
+    common::golden::check_fixtures(
+        &fixtures(),
+        |n| n.ends_with(".notice.json"),
+        |n| n.replace(".notice.json", ".body.json"),
+        10,
+        |n| golden_outcome(&sender, n),
+    );
+}
+
+#[test]
+fn disabled_config_makes_no_sender() {
+    let cfg = WechatNotifyConfig::default();
+    assert!(WechatSender::from_config(&cfg).expect("ok").is_none());
+    let mut p = Problems::new("minhu.toml");
+    cfg.check(&mut p);
+    assert!(p.list.is_empty());
+}
+
+#[test]
+fn config_check_names_every_bad_key() {
+    let cfg = config(
+        r#"
+        enabled = true
+        api_base = "ftp://api.weixin.qq.com"
+        timeout = "0s"
+
+        [[accounts]]
+        app_id = ""
+        text = "工单 {ticket} 已办结"
+        template_id = "T 1"
+        url = "/case?t={ticket_id}"
+        fields = { "thing-2" = "{title", thing3 = "" }
+
+        [[accounts]]
+        app_id = "wx1"
+        app_secret = "s"
+        app_secret_env = "ALSO_SET"
+        fields = { thing1 = "{title}" }
+
+        [[accounts]]
+        app_id = "wx1"
+        app_secret_env = "MINHU_TEST_NO_SUCH_VARIABLE_3F9A"
+
+        [[miniprograms]]
+        app_id = "wx2"
+        app_secret_file = "/nonexistent/minhu/secret"
+        page = "https://example.cn/page"
+        state = "release"
+        "#,
+    );
+    let mut p = Problems::new("minhu.toml");
+    cfg.check(&mut p);
+    let keys: Vec<&str> = p.list.iter().map(|x| x.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "notify.wechat.api_base",
+            "notify.wechat.timeout",
+            "notify.wechat.accounts[0].app_id",
+            "notify.wechat.accounts[0].app_secret",
+            "notify.wechat.accounts[0].text",
+            "notify.wechat.accounts[0].template_id",
+            "notify.wechat.accounts[0].fields.thing-2",
+            "notify.wechat.accounts[0].fields.thing-2",
+            "notify.wechat.accounts[0].fields.thing3",
+            "notify.wechat.accounts[0].url",
+            "notify.wechat.accounts[1].app_secret",
+            "notify.wechat.accounts[1].fields",
+            "notify.wechat.accounts[2].app_id",
+            "notify.wechat.accounts[2].app_secret",
+            "notify.wechat.miniprograms[0].app_secret",
+            "notify.wechat.miniprograms[0].template_id",
+            "notify.wechat.miniprograms[0].fields",
+            "notify.wechat.miniprograms[0].page",
+            "notify.wechat.miniprograms[0].state",
+        ],
+        "{:#?}",
+        p.list
+    );
+    let text = p
+        .list
+        .iter()
+        .map(|x| x.message.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "unknown placeholder {ticket}",
+        "MINHU_TEST_NO_SUCH_VARIABLE_3F9A",
+        "exactly one of app_secret, app_secret_env, app_secret_file",
+        "duplicate AppId \"wx1\"",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+}
+
+#[test]
+fn config_refuses_unknown_keys() {
+    let err = toml::from_str::<WechatNotifyConfig>("enabled = true\napi_bse = \"x\"\n")
+        .expect_err("unknown key");
+    assert!(err.to_string().contains("api_bse"), "{err}");
+    let err = toml::from_str::<WechatNotifyConfig>(
+        "[[accounts]]\napp_id = \"wx1\"\napp_secret = \"s\"\ntemplate = \"x\"\n",
+    )
+    .expect_err("unknown account key");
+    assert!(err.to_string().contains("template"), "{err}");
+}
+
+#[test]
+fn secrets_come_from_a_file_or_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("secret");
+    std::fs::write(&file, "  from-a-file\n").expect("write");
+    let cfg = config(&format!(
+        "enabled = true\n[[accounts]]\napp_id = \"wx1\"\napp_secret_file = {:?}\n\
+         [[accounts]]\napp_id = \"wx2\"\napp_secret_env = \"PATH\"\n",
+        file.display().to_string()
+    ));
+    assert_eq!(
+        cfg.accounts[0].secret().resolve().as_deref(),
+        Ok("from-a-file")
+    );
+    // PATH is set in every test environment; the point is that the variable is read.
+    assert!(cfg.accounts[1].secret().resolve().is_ok());
+    let mut p = Problems::new("minhu.toml");
+    cfg.check(&mut p);
+    assert!(p.list.is_empty(), "{:?}", p.list);
+}
