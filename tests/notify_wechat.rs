@@ -109,7 +109,11 @@ fn config_check_names_every_bad_key() {
 
         [[accounts]]
         app_id = "wx1"
-        app_secret_env = "MINHU_TEST_NO_SUCH_VARIABLE_3F9A"
+        app_secret_env = "NO_SUCH_MINHU_TEST_VARIABLE_3F9A"
+
+        [[accounts]]
+        app_id = "wx3"
+        app_secret_env = "MINHU_WECHAT_SECRET"
 
         [[miniprograms]]
         app_id = "wx2"
@@ -138,6 +142,7 @@ fn config_check_names_every_bad_key() {
             "notify.wechat.accounts[1].fields",
             "notify.wechat.accounts[2].app_id",
             "notify.wechat.accounts[2].app_secret",
+            "notify.wechat.accounts[3].app_secret",
             "notify.wechat.miniprograms[0].app_secret",
             "notify.wechat.miniprograms[0].template_id",
             "notify.wechat.miniprograms[0].fields",
@@ -155,7 +160,8 @@ fn config_check_names_every_bad_key() {
         .join("\n");
     for needle in [
         "unknown placeholder {ticket}",
-        "MINHU_TEST_NO_SUCH_VARIABLE_3F9A",
+        "NO_SUCH_MINHU_TEST_VARIABLE_3F9A",
+        "MINHU_ variables are read as config overrides",
         "exactly one of app_secret, app_secret_env, app_secret_file",
         "duplicate AppId \"wx1\"",
     ] {

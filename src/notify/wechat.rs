@@ -12,18 +12,17 @@
 //! does the HTTP, the tokens ([`token`]) and the mapping to a [`Delivery`]. A token WeChat
 //! refuses is refreshed once and the call tried once more. Openids and texts never appear in
 //! logs or errors; access tokens never either (reqwest errors are stripped of their URL).
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use minhu_adapter::template::Template;
 use minhu_adapter_wechat::outbound::{self, Answer, Verdict};
 use serde_json::Value;
 
-use super::{Delivery, Facts, Notice, Sender};
+use super::{Delivery, Notice, Sender};
 use crate::config::notify::wechat::{WechatNotifyConfig, check_api_base};
 use crate::telemetry::mask;
 
+mod apps;
 mod token;
 
 /// Customer-service messages are allowed this long after the citizen's last message.
@@ -50,7 +49,7 @@ impl Message {
         }
     }
 
-    fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             Message::Custom => outbound::CUSTOM_SEND_PATH,
             Message::Template => outbound::TEMPLATE_SEND_PATH,
@@ -68,68 +67,11 @@ pub enum WechatSetupError {
     Client(#[from] reqwest::Error),
 }
 
-/// A template or subscribe message as configured: id, link template, field templates.
-struct Card {
-    template_id: String,
-    link: Option<Template>,
-    fields: Vec<(String, Template)>,
-}
-
-struct Account {
-    app: token::App,
-    text: Template,
-    template: Option<Card>,
-}
-
-struct MiniProgram {
-    app: token::App,
-    card: Card,
-    state: String,
-}
-
 /// Sends notices on the WeChat route.
 pub struct WechatSender {
     http: reqwest::Client,
     api_base: String,
-    /// Official accounts by the name after `wechat:` in `source_system` (AppId, account id).
-    accounts: HashMap<String, Arc<Account>>,
-    /// Mini-programs by AppId.
-    miniprograms: HashMap<String, Arc<MiniProgram>>,
-}
-
-fn parse(key: String, text: &str) -> Result<Template, WechatSetupError> {
-    Template::parse(text, Facts::PLACEHOLDERS).map_err(|e| WechatSetupError::Config {
-        key,
-        why: e.to_string(),
-    })
-}
-
-fn card(
-    key: &str,
-    template_id: &str,
-    (link_key, link): (&str, &str),
-    fields: &std::collections::BTreeMap<String, String>,
-) -> Result<Card, WechatSetupError> {
-    let link = (!link.is_empty())
-        .then(|| parse(format!("{key}.{link_key}"), link))
-        .transpose()?;
-    let fields = fields
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), parse(format!("{key}.fields.{k}"), v)?)))
-        .collect::<Result<_, WechatSetupError>>()?;
-    Ok(Card {
-        template_id: template_id.to_owned(),
-        link,
-        fields,
-    })
-}
-
-fn secret(
-    key: String,
-    s: crate::config::notify::wechat::SecretSource<'_>,
-) -> Result<String, WechatSetupError> {
-    s.resolve()
-        .map_err(|why| WechatSetupError::Config { key, why })
+    apps: apps::Apps,
 }
 
 impl WechatSender {
@@ -144,32 +86,7 @@ impl WechatSender {
             key: "api_base".into(),
             why,
         })?;
-        let mut accounts = HashMap::new();
-        for (i, a) in cfg.accounts.iter().enumerate() {
-            let key = format!("accounts[{i}]");
-            let template = (!a.template_id.is_empty())
-                .then(|| card(&key, &a.template_id, ("url", &a.url), &a.fields))
-                .transpose()?;
-            let account = Arc::new(Account {
-                app: token::App::new(a.app_id.clone(), secret(key.clone(), a.secret())?),
-                text: parse(format!("{key}.text"), &a.text)?,
-                template,
-            });
-            accounts.insert(a.app_id.clone(), account.clone());
-            if !a.account_id.is_empty() {
-                accounts.insert(a.account_id.clone(), account);
-            }
-        }
-        let mut miniprograms = HashMap::new();
-        for (i, m) in cfg.miniprograms.iter().enumerate() {
-            let key = format!("miniprograms[{i}]");
-            let mp = MiniProgram {
-                app: token::App::new(m.app_id.clone(), secret(key.clone(), m.secret())?),
-                card: card(&key, &m.template_id, ("page", &m.page), &m.fields)?,
-                state: m.state.clone(),
-            };
-            miniprograms.insert(m.app_id.clone(), Arc::new(mp));
-        }
+        let apps = apps::Apps::from_config(cfg)?;
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(std::time::Duration::from_secs(5)))
@@ -178,9 +95,18 @@ impl WechatSender {
         Ok(Some(Arc::new(WechatSender {
             http,
             api_base,
-            accounts,
-            miniprograms,
+            apps,
         })))
+    }
+
+    /// The path and JSON body of `message` for `notice`, without sending anything; Err says
+    /// why it cannot be sent (the reason recorded as unreachable).
+    pub fn render(
+        &self,
+        notice: &Notice,
+        message: Message,
+    ) -> Result<(&'static str, Value), String> {
+        self.apps.render(notice, message)
     }
 
     /// The first message to try for `notice` at `now_ms` (see the module comment).
@@ -197,91 +123,6 @@ impl WechatSender {
         }
     }
 
-    /// The path and JSON body of `message` for `notice`, without sending anything; Err says
-    /// why it cannot be sent (the reason recorded as unreachable).
-    pub fn render(
-        &self,
-        notice: &Notice,
-        message: Message,
-    ) -> Result<(&'static str, Value), String> {
-        let a = &notice.address;
-        let openid = a.wechat_openid.trim();
-        if openid.is_empty() {
-            return Err("the report carries no WeChat openid".into());
-        }
-        let vars = notice.facts.vars();
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let body = match message {
-            Message::Custom => {
-                let acc = self.account(&a.source_system)?;
-                outbound::custom_text(openid, &acc.text.render(&vars))
-            }
-            Message::Template => {
-                let acc = self.account(&a.source_system)?;
-                let Some(card) = &acc.template else {
-                    return Err(format!(
-                        "the citizen last wrote over 48 hours ago (no customer-service message), and {} has no template message (notify.wechat.accounts[].template_id)",
-                        acc.app.app_id
-                    ));
-                };
-                let (link, fields) = fill(card, &vars);
-                let fields: Vec<(&str, &str)> = fields
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                outbound::template_message(
-                    openid,
-                    &card.template_id,
-                    link.as_deref(),
-                    Some(&notice.notice_id),
-                    &fields,
-                )
-            }
-            Message::Subscribe => {
-                let mp = self.miniprogram(&a.source_system)?;
-                let (page, fields) = fill(&mp.card, &vars);
-                let fields: Vec<(&str, &str)> = fields
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                outbound::subscribe_message(
-                    openid,
-                    &mp.card.template_id,
-                    page.as_deref(),
-                    Some(&mp.state),
-                    &fields,
-                )
-            }
-        };
-        Ok((message.path(), body))
-    }
-
-    fn account(&self, source_system: &str) -> Result<&Account, String> {
-        let name = source_system.strip_prefix("wechat:").unwrap_or_default();
-        self.accounts.get(name).map(|a| a.as_ref()).ok_or_else(|| {
-            format!("no [[notify.wechat.accounts]] for source_system {source_system:?}")
-        })
-    }
-
-    fn miniprogram(&self, source_system: &str) -> Result<&MiniProgram, String> {
-        let name = source_system.strip_prefix("wechat:").unwrap_or_default();
-        self.miniprograms
-            .get(name)
-            .map(|m| m.as_ref())
-            .ok_or_else(|| {
-                format!("no [[notify.wechat.miniprograms]] for source_system {source_system:?}")
-            })
-    }
-
-    fn app(&self, notice: &Notice) -> Option<&token::App> {
-        let s = &notice.address.source_system;
-        if notice.address.miniprogram {
-            self.miniprogram(s).ok().map(|m| &m.app)
-        } else {
-            self.account(s).ok().map(|a| &a.app)
-        }
-    }
-
     async fn deliver(&self, notice: &Notice, now_ms: i64) -> Delivery {
         let first = Self::choose(notice, now_ms);
         let closed = match self.attempt(notice, first, now_ms).await {
@@ -291,6 +132,7 @@ impl WechatSender {
         // WeChat's own record of the window wins over ours (a message we did not see, the
         // window's message quota used up): the template message is the way left.
         let has_template = self
+            .apps
             .account(&notice.address.source_system)
             .is_ok_and(|a| a.template.is_some());
         if !has_template {
@@ -315,7 +157,7 @@ impl WechatSender {
             Ok(r) => r,
             Err(reason) => return Tried::Done(Delivery::Unreachable { reason }),
         };
-        let Some(app) = self.app(notice) else {
+        let Some(app) = self.apps.app(notice) else {
             return Tried::Done(Delivery::Unreachable {
                 reason: "no WeChat app for this notice".into(),
             });
@@ -400,24 +242,6 @@ impl WechatSender {
         }
         outbound::parse_answer(&bytes).map_err(|e| format!("WeChat {path}: {e}"))
     }
-}
-
-/// A card's link and fields rendered from the facts; link values are URL-encoded.
-fn fill(card: &Card, vars: &[(&str, &str)]) -> (Option<String>, Vec<(String, String)>) {
-    let link = card.link.as_ref().map(|t| {
-        let encoded: Vec<(&str, String)> = vars
-            .iter()
-            .map(|(k, v)| (*k, outbound::encode_url_value(v)))
-            .collect();
-        let encoded: Vec<(&str, &str)> = encoded.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        t.render(&encoded)
-    });
-    let fields = card
-        .fields
-        .iter()
-        .map(|(k, t)| (k.clone(), t.render(vars)))
-        .collect();
-    (link, fields)
 }
 
 /// What one message's attempt came to.

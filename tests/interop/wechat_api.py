@@ -23,6 +23,8 @@ Control (not WeChat's; for tests):
        "touser", "msgid", "text"  |  "template_id", "data": {key: value}, "url"/"page", ...}]}
 - GET  /_stand_in/stats     -> {"token_fetches", "forced_refreshes", "send_calls", "answers": {errcode: n}}
 - POST /_stand_in/expire_tokens   every token answers 42001 from now on
+- POST /_stand_in/reject_tokens   every token answers 40001 from now on, yet stable_token in
+       normal mode keeps handing it out until a force_refresh (WeChat after a token leak reset)
 - POST /_stand_in/config    {"closed": [openid], "unsubscribed": [...], "refused": [...],
        "invalid": [...], "busy_every": N, "expires_in": S}: replaces the keys given
 - POST /_stand_in/reset     forgets accepted messages and counters
@@ -173,7 +175,8 @@ class State:
             left = int(current["expires_at"] - now)
             return {"access_token": self.current[app_id], "expires_in": left}
         token = f"TOKEN_{app_id}_{secrets.token_hex(8)}"
-        self.tokens[token] = {"app_id": app_id, "expires_at": now + self.expires_in, "revoked": False}
+        self.tokens[token] = {"app_id": app_id, "expires_at": now + self.expires_in, "revoked": False,
+                              "rejected": False}
         self.current[app_id] = token
         return {"access_token": token, "expires_in": self.expires_in}
 
@@ -182,7 +185,7 @@ class State:
         if not tokens or not tokens[0]:
             raise Refused(41001)
         t = self.tokens.get(tokens[0])
-        if t is None or t["revoked"]:
+        if t is None or t["revoked"] or t["rejected"]:
             raise Refused(40001)
         if t["expires_at"] <= time.monotonic():
             raise Refused(42001)
@@ -268,6 +271,9 @@ class State:
         if path == "/_stand_in/expire_tokens":
             for t in self.tokens.values():
                 t["expires_at"] = 0
+        elif path == "/_stand_in/reject_tokens":
+            for t in self.tokens.values():
+                t["rejected"] = True
         elif path == "/_stand_in/reset":
             self.reset()
         elif path == "/_stand_in/config":

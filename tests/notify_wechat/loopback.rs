@@ -184,7 +184,26 @@ async fn an_expired_token_is_refreshed_once_and_the_message_sent() {
 }
 
 #[tokio::test]
-async fn concurrent_sends_share_one_token_fetch() {
+async fn a_refused_token_that_wechat_still_hands_out_is_force_refreshed() {
+    let s = stand_in(&[]).await;
+    let wechat = sender(&s, SECRET);
+    assert_eq!(
+        sent_via(&wechat.send(&citizen("oA", 1), NOW).await),
+        "wechat.custom"
+    );
+    s.reject_tokens().await;
+    assert_eq!(
+        sent_via(&wechat.send(&citizen("oB", 1), NOW).await),
+        "wechat.custom"
+    );
+    let stats = s.stats().await;
+    assert_eq!(stats["answers"]["40001"], 1, "{stats}");
+    assert_eq!(stats["token_fetches"], 3, "{stats}");
+    assert_eq!(stats["forced_refreshes"], 1, "{stats}");
+}
+
+#[tokio::test]
+async fn concurrent_sends_share_one_token_fetch_and_one_refresh() {
     let s = stand_in(&[]).await;
     let wechat = sender(&s, SECRET);
     let notices: Vec<Notice> = (0..12).map(|i| citizen(&format!("oMany{i}"), 1)).collect();
@@ -193,7 +212,15 @@ async fn concurrent_sends_share_one_token_fetch() {
         assert_eq!(sent_via(&d), "wechat.custom");
     }
     assert_eq!(s.stats().await["token_fetches"], 1);
-    assert_eq!(s.messages().await.len(), 12);
+    // Every one of them meets the expired token; one refresh serves them all.
+    s.expire_tokens().await;
+    let sends = notices.iter().map(|n| wechat.send(n, NOW));
+    for d in futures::future::join_all(sends).await {
+        assert_eq!(sent_via(&d), "wechat.custom");
+    }
+    let stats = s.stats().await;
+    assert_eq!(stats["token_fetches"], 2, "{stats}");
+    assert_eq!(s.messages().await.len(), 24);
 }
 
 #[tokio::test]
@@ -217,23 +244,30 @@ async fn system_busy_is_retried_later() {
 #[tokio::test]
 async fn a_wrong_app_secret_is_a_clear_retryable_failure() {
     let s = stand_in(&[]).await;
-    match sender(&s, "not-the-secret")
-        .send(&citizen("oA", 1), NOW)
-        .await
-    {
-        Delivery::Retry { error, .. } => {
-            assert!(
-                error.contains(ACCOUNT) && error.contains("40125"),
-                "{error}"
-            );
-            assert!(error.contains("AppSecret is wrong"), "{error}");
-            assert!(
-                !error.contains("not-the-secret"),
-                "the error shows the secret: {error}"
-            );
+    let wechat = sender(&s, "not-the-secret");
+    let notices: Vec<Notice> = (0..5).map(|i| citizen(&format!("oA{i}"), 1)).collect();
+    let sends = notices.iter().map(|n| wechat.send(n, NOW));
+    for d in futures::future::join_all(sends).await {
+        match d {
+            Delivery::Retry { error, .. } => {
+                assert!(
+                    error.contains(ACCOUNT) && error.contains("40125"),
+                    "{error}"
+                );
+                assert!(error.contains("AppSecret is wrong"), "{error}");
+                assert!(
+                    !error.contains("not-the-secret"),
+                    "shows the secret: {error}"
+                );
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
+    // One refusal answers every sender for a while; then the token is asked for again.
+    assert_eq!(s.stats().await["answers"]["40125"], 1);
+    let later = wechat.send(&citizen("oB", 1), NOW + 31_000).await;
+    assert!(matches!(later, Delivery::Retry { .. }), "{later:?}");
+    assert_eq!(s.stats().await["answers"]["40125"], 2);
     assert!(s.messages().await.is_empty());
 }
 

@@ -88,6 +88,12 @@ impl StandIn {
         self.post("/_stand_in/expire_tokens", Value::Null).await;
     }
 
+    /// Every token answers 40001 from now on, though `stable_token` keeps handing it out
+    /// until a forced refresh.
+    pub async fn reject_tokens(&self) {
+        self.post("/_stand_in/reject_tokens", Value::Null).await;
+    }
+
     /// Replaces the given control settings (`closed`, `unsubscribed`, `busy_every`, ...).
     pub async fn configure(&self, settings: Value) {
         self.post("/_stand_in/config", settings).await;

@@ -4,8 +4,9 @@
 //! Each account is found by the `source_system` its citizens' reports carry, `wechat:<AppId>`
 //! (the intake names an official account by its AppId, or by its `[[adapters.wechat.accounts]]`
 //! id when that has none: set `account_id` then). Secrets are best kept out of this file:
-//! `app_secret_env` names an environment variable, `app_secret_file` a file holding the
-//! AppSecret.
+//! `app_secret_env` names an environment variable (not starting with `MINHU_`: those are read
+//! as config overrides), `app_secret_file` a file holding the AppSecret (a relative path is
+//! relative to the working directory, as the other `*_file` keys).
 //!
 //! ```toml
 //! [notify.wechat]
@@ -13,7 +14,7 @@
 //!
 //! [[notify.wechat.accounts]]
 //! app_id = "wx5d8f1a2b3c4d5e6f"
-//! app_secret_env = "MINHU_WECHAT_SECRET"
+//! app_secret_env = "WECHAT_APP_SECRET"
 //! template_id = "Wb6zOSy0Zq0p5lM0-2n1VTl0G3GvjuUY_OqgrU3nBtA"
 //! url = "https://12345.example.gov.cn/case?ticket={ticket_id}"
 //! fields = { character_string1 = "{ticket_id}", thing2 = "{title}", thing3 = "{department}", thing4 = "{result}", time5 = "{completed_at}" }
@@ -85,7 +86,8 @@ pub struct NotifyAccount {
     /// `app_secret_env` or `app_secret_file`, exactly one of the three.
     #[serde(default)]
     pub app_secret: String,
-    /// An environment variable holding the AppSecret.
+    /// An environment variable holding the AppSecret; not `MINHU_…` (those are config
+    /// overrides, and an unknown one is refused).
     #[serde(default)]
     pub app_secret_env: String,
     /// A file holding the AppSecret (surrounding whitespace ignored).
@@ -119,7 +121,8 @@ pub struct NotifyMiniProgram {
     /// `app_secret_env` or `app_secret_file`, exactly one of the three.
     #[serde(default)]
     pub app_secret: String,
-    /// An environment variable holding the AppSecret.
+    /// An environment variable holding the AppSecret; not `MINHU_…` (those are config
+    /// overrides, and an unknown one is refused).
     #[serde(default)]
     pub app_secret_env: String,
     /// A file holding the AppSecret (surrounding whitespace ignored).
@@ -185,6 +188,12 @@ impl SecretSource<'_> {
         ];
         if set.iter().filter(|s| **s).count() != 1 {
             return Err("set exactly one of app_secret, app_secret_env, app_secret_file".into());
+        }
+        if self.app_secret_env.starts_with("MINHU_") {
+            return Err(format!(
+                "app_secret_env {:?}: MINHU_ variables are read as config overrides; name it otherwise (e.g. WECHAT_APP_SECRET)",
+                self.app_secret_env
+            ));
         }
         let secret = if !self.app_secret.is_empty() {
             self.app_secret.to_owned()

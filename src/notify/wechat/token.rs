@@ -11,11 +11,23 @@ use tokio::sync::Mutex;
 /// last five.
 const MARGIN_SECS: u64 = 300;
 
+/// How long a failed fetch is answered from memory. Senders waiting for the lock then fail at
+/// once instead of each waiting out its own timeout or refusal, and a wrong AppSecret does not
+/// spend the app's daily token quota (one fetch per due notice otherwise).
+const FAILURE_MEMORY_MS: i64 = 30_000;
+
 /// One app's credentials and its cached token.
 pub(super) struct App {
     pub app_id: String,
     secret: String,
-    cached: Mutex<Option<Cached>>,
+    cached: Mutex<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    token: Option<Cached>,
+    /// The last fetch's error and until when it stands.
+    failed: Option<(String, i64)>,
 }
 
 struct Cached {
@@ -36,7 +48,7 @@ impl App {
         App {
             app_id,
             secret,
-            cached: Mutex::new(None),
+            cached: Mutex::new(Slot::default()),
         }
     }
 
@@ -49,29 +61,52 @@ impl App {
         rejected: Option<&str>,
     ) -> Result<String, String> {
         let mut slot = self.cached.lock().await;
-        if let Some(c) = slot.as_ref()
+        if let Some(c) = slot.token.as_ref()
             && now_ms < c.refresh_at_ms
             && Some(c.token.as_str()) != rejected
         {
             return Ok(c.token.clone());
         }
-        let mut fresh = self.fetch(api, false).await?;
+        if let Some((error, until_ms)) = &slot.failed
+            && now_ms < *until_ms
+        {
+            return Err(error.clone());
+        }
+        match self.refresh(api, rejected).await {
+            Ok(fresh) => {
+                let life = fresh
+                    .expires_in
+                    .saturating_sub(MARGIN_SECS.min(fresh.expires_in / 2));
+                let life_ms = i64::try_from(life.saturating_mul(1000)).unwrap_or(i64::MAX);
+                slot.token = Some(Cached {
+                    token: fresh.access_token.clone(),
+                    refresh_at_ms: now_ms.saturating_add(life_ms),
+                });
+                slot.failed = None;
+                tracing::debug!(app_id = %self.app_id, expires_in = fresh.expires_in, "WeChat access token fetched");
+                Ok(fresh.access_token)
+            }
+            Err(error) => {
+                slot.failed = Some((error.clone(), now_ms.saturating_add(FAILURE_MEMORY_MS)));
+                Err(error)
+            }
+        }
+    }
+
+    /// A new token; forced when WeChat would otherwise hand back the one it refused.
+    async fn refresh(
+        &self,
+        api: &Api<'_>,
+        rejected: Option<&str>,
+    ) -> Result<outbound::AccessToken, String> {
+        let fresh = self.fetch(api, false).await?;
         // In normal mode WeChat hands out the same stable token until it expires; if that is
         // the very token it just refused, only a forced refresh gets a new one.
         if Some(fresh.access_token.as_str()) == rejected {
             tracing::warn!(app_id = %self.app_id, "WeChat refused a token it still hands out; forcing a refresh");
-            fresh = self.fetch(api, true).await?;
+            return self.fetch(api, true).await;
         }
-        let life = fresh
-            .expires_in
-            .saturating_sub(MARGIN_SECS.min(fresh.expires_in / 2));
-        let life_ms = i64::try_from(life.saturating_mul(1000)).unwrap_or(i64::MAX);
-        *slot = Some(Cached {
-            token: fresh.access_token.clone(),
-            refresh_at_ms: now_ms.saturating_add(life_ms),
-        });
-        tracing::debug!(app_id = %self.app_id, expires_in = fresh.expires_in, "WeChat access token fetched");
-        Ok(fresh.access_token)
+        Ok(fresh)
     }
 
     async fn fetch(
