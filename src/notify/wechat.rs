@@ -49,7 +49,7 @@ impl Message {
         }
     }
 
-    pub(crate) fn path(self) -> &'static str {
+    fn path(self) -> &'static str {
         match self {
             Message::Custom => outbound::CUSTOM_SEND_PATH,
             Message::Template => outbound::TEMPLATE_SEND_PATH,
@@ -231,12 +231,12 @@ impl WechatSender {
             .json(body)
             .send()
             .await
-            .map_err(|e| format!("WeChat {path}: {}", e.without_url()))?;
+            .map_err(|e| format!("WeChat {path}: {}", token::http_error(e)))?;
         let status = resp.status();
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| format!("WeChat {path}: {}", e.without_url()))?;
+            .map_err(|e| format!("WeChat {path}: {}", token::http_error(e)))?;
         if !status.is_success() {
             return Err(format!("WeChat {path}: HTTP {status}"));
         }

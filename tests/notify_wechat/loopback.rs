@@ -324,6 +324,7 @@ async fn a_dead_api_is_retried_and_a_missing_template_is_unreachable() {
     match wechat.send(&citizen("oA", 1), NOW).await {
         Delivery::Retry { error, .. } => {
             assert!(error.contains("access token for"), "{error}");
+            assert!(error.contains("onnect"), "says why: {error}");
             assert!(!error.contains("access_token="), "{error}");
         }
         other => panic!("{other:?}"),

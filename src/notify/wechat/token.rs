@@ -123,12 +123,12 @@ impl App {
             .json(&body)
             .send()
             .await
-            .map_err(|e| format!("{what}: {}", e.without_url()))?;
+            .map_err(|e| format!("{what}: {}", http_error(e)))?;
         let status = resp.status();
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| format!("{what}: {}", e.without_url()))?;
+            .map_err(|e| format!("{what}: {}", http_error(e)))?;
         if !status.is_success() {
             return Err(format!("{what}: HTTP {status}"));
         }
@@ -145,4 +145,18 @@ impl App {
             Err(e) => Err(format!("{what}: {e}")),
         }
     }
+}
+
+/// A reqwest error with its causes ("error sending request: ... Connection refused"), without
+/// the URL: a send's URL carries the access token.
+pub(super) fn http_error(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
