@@ -77,6 +77,79 @@ fn golden_notices_render_their_expected_bodies() {
     );
 }
 
+/// The `[notify.wechat]` sample for `config/minhu.toml` (as in the config module's docs).
+const SAMPLE: &str = r#"
+[notify.wechat]
+enabled = true
+
+[[notify.wechat.accounts]]
+app_id = "wx5d8f1a2b3c4d5e6f"
+app_secret_env = "WECHAT_APP_SECRET"
+template_id = "Wb6zOSy0Zq0p5lM0-2n1VTl0G3GvjuUY_OqgrU3nBtA"
+url = "https://12345.example.gov.cn/case?ticket={ticket_id}"
+fields = { character_string1 = "{ticket_id}", thing2 = "{title}", thing3 = "{department}", thing4 = "{result}", time5 = "{completed_at}" }
+
+[[notify.wechat.miniprograms]]
+app_id = "wx0a1b2c3d4e5f6a7b"
+app_secret_file = "/etc/minhu/secrets/miniprogram"
+template_id = "bDmywsp2oEHjwAadTGKkUJ-eJEiMiOf7H-dZ7wjdw80"
+page = "pages/case/detail?ticket={ticket_id}"
+fields = { character_string1 = "{ticket_id}", thing2 = "{result}", time3 = "{completed_at}" }
+"#;
+
+#[test]
+fn the_sample_section_loads_with_the_service_config_as_the_gateway_reads_it() {
+    // The whole service file through the gateway's loader (the `config` crate, strict, with
+    // MINHU_ overrides), secrets from files: the sample's variable may not be set here.
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = dir.path().join("wechat.secret");
+    std::fs::write(&secret, "s3cret\n").expect("write secret");
+    let secret = format!("{:?}", secret.display().to_string());
+    let routing = repo.join("config/routing.toml");
+    let service = std::fs::read_to_string(repo.join("config/minhu.toml"))
+        .expect("sample service file")
+        .replace(
+            "path = \"routing.toml\"",
+            &format!("path = {:?}", routing.display().to_string()),
+        );
+    let section = SAMPLE
+        .replace(
+            "app_secret_env = \"WECHAT_APP_SECRET\"",
+            &format!("app_secret_file = {secret}"),
+        )
+        .replace("\"/etc/minhu/secrets/miniprogram\"", &secret);
+    let path = dir.path().join("minhu.toml");
+    std::fs::write(&path, service + &section).expect("write config");
+    let loaded = minhu::config::load::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let cfg = &loaded.service.notify.wechat;
+    assert!(cfg.enabled);
+    assert_eq!(cfg.api_base, "https://api.weixin.qq.com");
+    assert_eq!(cfg.accounts[0].fields.len(), 5);
+    assert!(
+        cfg.accounts[0].text.contains("{ticket_id}"),
+        "the default text"
+    );
+    let sender = WechatSender::from_config(cfg)
+        .expect("builds")
+        .expect("enabled");
+    let address = Address {
+        source_system: "wechat:wx0a1b2c3d4e5f6a7b".into(),
+        wechat_openid: "oMini".into(),
+        miniprogram: true,
+        ..Default::default()
+    };
+    let n = notice("N-1", address, Facts::default());
+    let (path, body) = sender
+        .render(&n, WechatSender::choose(&n, 0))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(path, "/cgi-bin/message/subscribe/send");
+    assert_eq!(
+        body["template_id"],
+        "bDmywsp2oEHjwAadTGKkUJ-eJEiMiOf7H-dZ7wjdw80"
+    );
+}
+
 #[test]
 fn disabled_config_makes_no_sender() {
     let cfg = WechatNotifyConfig::default();
