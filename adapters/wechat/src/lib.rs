@@ -9,7 +9,8 @@
 //! 3. [`translate::translate`] → a canonical `Request`, or no ticket for events;
 //! 4. [`reply::text`] with the ticket number, sealed by [`protocol::seal_reply`] in safe mode.
 //!
-//! Mini-program JSON submissions: [`miniprogram`]. Coordinates: [`gcj02`].
+//! Mini-program JSON submissions: [`miniprogram`]. Coordinates: [`gcj02`]. Answering citizens
+//! (customer-service, template and subscribe messages, access tokens): [`outbound`].
 #![forbid(unsafe_code)]
 
 pub mod crypto;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod gcj02;
 pub mod message;
 pub mod miniprogram;
+pub mod outbound;
 pub mod protocol;
 pub mod reply;
 pub mod translate;
