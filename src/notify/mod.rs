@@ -33,6 +33,11 @@ pub fn senders(cfg: &crate::config::notify::NotifyConfig) -> Result<Senders, Not
     if let Some(s) = sms::SmsSender::from_config(&cfg.sms).map_err(|e| failed(Route::Sms)(&e))? {
         senders = senders.with(Route::Sms, s);
     }
+    if let Some(s) =
+        wechat::WechatSender::from_config(&cfg.wechat).map_err(|e| failed(Route::Wechat)(&e))?
+    {
+        senders = senders.with(Route::Wechat, s);
+    }
     Ok(senders)
 }
 
