@@ -55,7 +55,12 @@ const VIEW_COLUMNS: &str =
     "t.ticket_id, t.case_id, t.request, t.accepted_at, c.status, c.department_id,
     c.level, c.due_at, c.rule_id, EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = c.case_id),
     EXISTS (SELECT 1 FROM provisional_deadlines p
-             WHERE p.case_id = c.case_id AND p.department_id = c.department_id)";
+             WHERE p.case_id = c.case_id AND p.department_id = c.department_id),
+    c.updated_at,
+    CASE WHEN c.status IN (5, 6) THEN
+      (SELECT json_extract(a.detail, '$.detail.result') FROM audit a
+        WHERE a.case_id = c.case_id AND a.event = 'complete' ORDER BY a.seq DESC LIMIT 1)
+    END";
 
 /// Reads one row selected with [`VIEW_COLUMNS`].
 fn view_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
@@ -76,6 +81,8 @@ fn view_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
         rule_id: r.get(8)?,
         dispatch_pending: r.get(9)?,
         due_provisional: r.get(10)?,
+        updated_at_ms: r.get(11)?,
+        result: r.get(12)?,
     })
 }
 
