@@ -1,17 +1,460 @@
-//! `[notify.email]`: E-mail answers over SMTP to citizens who wrote to the mayor's mailbox.
+//! `[notify.email]`: e-mail answers over SMTP to citizens who wrote to the mayor's mailbox
+//! (by e-mail or on the web form), sent by [`crate::notify::email`]:
+//!
+//! ```toml
+//! [notify.email]
+//! enabled = true
+//! host = "smtp.xian.gov.cn"
+//! tls = "starttls"                      # none | starttls (port 587) | tls (port 465)
+//! username = "mayor-mailbox"
+//! password_file = "/run/secrets/smtp"   # or MINHU_NOTIFY__EMAIL__PASSWORD
+//! from = "mayor@xian.gov.cn"
+//! from_name = "市长信箱"
+//! ```
+//!
+//! Every key can be overridden as `MINHU_NOTIFY__EMAIL__<KEY>`; that is also how a password
+//! can come from the environment instead of a file.
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use minhu_adapter::template::{Template, TemplateError};
+use minhu_adapter_mailbox::reply::check_domain;
 use serde::Deserialize;
 
 use crate::config::problem::Problems;
+use crate::notify::Facts;
 
-/// E-mail answers over SMTP to citizens who wrote to the mayor's mailbox. Off unless `enabled`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text; only for a relay on the same machine (no password may be sent this way).
+    None,
+    /// Plain connect, then `STARTTLS` before anything else; never falls back to plain text
+    /// when the server does not offer it. Default port 587 (submission).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (implicit TLS, "SMTPS"). Default port 465.
+    Tls,
+}
+
+/// E-mail answers over SMTP. Off unless `enabled`.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmailNotifyConfig {
     /// Whether this sender runs; notices for its route are recorded as unreachable otherwise.
     pub enabled: bool,
+    /// The SMTP server (host name or IP address): the city's mail relay or submission server.
+    pub host: String,
+    /// Its port; when not set, 25 for `tls = "none"`, 587 for `starttls`, 465 for `tls`.
+    pub port: Option<u16>,
+    /// `none`, `starttls` (default) or `tls`; see [`SmtpTls`].
+    pub tls: SmtpTls,
+    /// PEM file of CA certificates trusted for the server's certificate in addition to the
+    /// system's roots, e.g. the government network's own CA.
+    pub ca_file: Option<PathBuf>,
+    /// Login name (SMTP AUTH PLAIN or LOGIN); empty: no login.
+    pub username: String,
+    /// Login password. Better kept out of this file: use `password_file` or the environment
+    /// variable `MINHU_NOTIFY__EMAIL__PASSWORD`.
+    pub password: String,
+    /// File holding the login password (a trailing line break is ignored), e.g. a container
+    /// secret. Read when the gateway starts.
+    pub password_file: Option<PathBuf>,
+    /// The answers' From address, also the envelope sender (`MAIL FROM`); bounces go there.
+    pub from: String,
+    /// The display name of `from`.
+    pub from_name: String,
+    /// Domain of the answers' Message-IDs (`<notice_id@domain>`); default: the domain of
+    /// `from`. The id is the notice's, so a copy sent again after a crash is recognisable as
+    /// the same message.
+    pub message_id_domain: String,
+    /// Name the gateway gives in `EHLO`; default: `message_id_domain`.
+    pub ehlo_name: String,
+    /// Subject when the citizen's report had none (web forms, e-mails without a subject);
+    /// answers to an e-mail with a subject are `Re: <their subject>`. Placeholders:
+    /// `{case_id}`, `{ticket_id}`, `{title}`, `{category}`, `{department}`, `{result}`,
+    /// `{completed_at}`, `{reported_at}` (times as `YYYY-MM-DD HH:MM`, Beijing time).
+    pub subject: String,
+    /// The answer's text (plain text, UTF-8), with the same placeholders as `subject`.
+    pub body: String,
+    /// Longest one attempt may take, connection, TLS and every command included; then it is
+    /// retried later.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+/// The default subject for reports that had none.
+pub const DEFAULT_SUBJECT: &str = "您的诉求 {ticket_id} 办理结果";
+
+/// The default answer.
+pub const DEFAULT_BODY: &str = "您好！
+
+您反映的“{title}”（诉求编号 {ticket_id}）已由{department}办理完毕。
+
+办理结果：
+{result}
+
+办结时间：{completed_at}
+
+感谢您对我们工作的关心和支持。如对办理结果有疑问，请拨打 12345 政务服务便民热线并告知诉求编号。
+
+（本邮件由系统自动发送。）
+";
+
+impl Default for EmailNotifyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            host: String::new(),
+            port: None,
+            tls: SmtpTls::Starttls,
+            ca_file: None,
+            username: String::new(),
+            password: String::new(),
+            password_file: None,
+            from: String::new(),
+            from_name: "市长信箱".into(),
+            message_id_domain: String::new(),
+            ehlo_name: String::new(),
+            subject: DEFAULT_SUBJECT.into(),
+            body: DEFAULT_BODY.into(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+// By hand: the password must never reach a log through `{:?}` of the config.
+impl fmt::Debug for EmailNotifyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailNotifyConfig")
+            .field("enabled", &self.enabled)
+            .field("host", &self.host)
+            .field("port", &self.port())
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
+            .field("password_file", &self.password_file)
+            .field("from", &self.from)
+            .field("from_name", &self.from_name)
+            .field("message_id_domain", &self.message_id_domain())
+            .field("ehlo_name", &self.ehlo_name())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EmailNotifyConfig {
-    /// Records every problem under `notify.email.*`.
-    pub fn check(&self, _p: &mut Problems) {}
+    /// The port, or the default of the TLS mode.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        })
+    }
+
+    /// The Message-ID domain, or the domain of `from`.
+    pub fn message_id_domain(&self) -> String {
+        if self.message_id_domain.is_empty() {
+            self.from
+                .rsplit_once('@')
+                .map(|(_, d)| d.trim().to_ascii_lowercase())
+                .unwrap_or_default()
+        } else {
+            self.message_id_domain.clone()
+        }
+    }
+
+    /// The EHLO name, or the Message-ID domain.
+    pub fn ehlo_name(&self) -> String {
+        if self.ehlo_name.is_empty() {
+            self.message_id_domain()
+        } else {
+            self.ehlo_name.clone()
+        }
+    }
+
+    /// The subject template.
+    pub fn subject_template(&self) -> Result<Template, TemplateError> {
+        Template::parse(&self.subject, Facts::PLACEHOLDERS)
+    }
+
+    /// The body template.
+    pub fn body_template(&self) -> Result<Template, TemplateError> {
+        Template::parse(&self.body, Facts::PLACEHOLDERS)
+    }
+
+    /// The login password: `password_file`'s content without its trailing line break, else
+    /// `password`. `None` when there is no login.
+    pub fn password(&self) -> std::io::Result<Option<String>> {
+        if self.username.is_empty() {
+            return Ok(None);
+        }
+        match &self.password_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)?;
+                Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()))
+            }
+            None => Ok(Some(self.password.clone())),
+        }
+    }
+
+    /// Records every problem under `notify.email.*`. The templates are checked even when the
+    /// sender is off, so a mistake shows before the day it is switched on.
+    pub fn check(&self, p: &mut Problems) {
+        for (key, text, template) in [
+            (
+                "notify.email.subject",
+                &self.subject,
+                self.subject_template(),
+            ),
+            ("notify.email.body", &self.body, self.body_template()),
+        ] {
+            match template {
+                Err(e) => p.add(key, e.to_string()),
+                Ok(_) if text.trim().is_empty() => p.add(key, "must not be empty"),
+                Ok(_) => {}
+            }
+        }
+        if self.timeout.is_zero() {
+            p.add("notify.email.timeout", "must be longer than 0s");
+        }
+        if self.port == Some(0) {
+            p.add("notify.email.port", "must be 1 to 65535");
+        }
+        for (key, path) in [
+            ("notify.email.ca_file", &self.ca_file),
+            ("notify.email.password_file", &self.password_file),
+        ] {
+            if let Some(path) = path
+                && !path.is_file()
+            {
+                p.add(key, format!("{} is not a readable file", path.display()));
+            }
+        }
+        if self.ca_file.is_some() && self.tls == SmtpTls::None {
+            p.add(
+                "notify.email.ca_file",
+                "is only used with tls = \"starttls\" or \"tls\"",
+            );
+        }
+        self.check_login(p);
+        if self.enabled {
+            self.check_server(p);
+        }
+    }
+
+    fn check_login(&self, p: &mut Problems) {
+        let password = !self.password.is_empty();
+        let file = self.password_file.is_some();
+        if self.username.is_empty() {
+            if password || file {
+                p.add(
+                    "notify.email.username",
+                    "a password is set but no username: set both, or neither for no login",
+                );
+            }
+            return;
+        }
+        if password && file {
+            p.add(
+                "notify.email.password",
+                "set either password or password_file, not both",
+            );
+        } else if self.enabled && !password && !file {
+            p.add(
+                "notify.email.password",
+                "username is set but no password: set password_file or MINHU_NOTIFY__EMAIL__PASSWORD",
+            );
+        }
+        if self.tls == SmtpTls::None && !is_loopback(&self.host) {
+            p.add(
+                "notify.email.tls",
+                "\"none\" would send the password in clear text: use \"starttls\" or \"tls\" (plain text is only for a relay on 127.0.0.1)",
+            );
+        }
+    }
+
+    fn check_server(&self, p: &mut Problems) {
+        let host = self.host.trim();
+        if host.is_empty() {
+            p.add("notify.email.host", "must be set when enabled");
+        } else if host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':')
+            && !is_ipv6(host)
+        {
+            p.add(
+                "notify.email.host",
+                "must be a host name or IP address (no scheme, no port: see notify.email.port)",
+            );
+        }
+        if self.from.trim().is_empty() {
+            p.add("notify.email.from", "must be set when enabled");
+        } else if let Err(e) = self.from.trim().parse::<lettre::Address>() {
+            p.add(
+                "notify.email.from",
+                format!("is not an e-mail address: {e}"),
+            );
+        }
+        if let Err(e) = check_domain(&self.message_id_domain()) {
+            let key = "notify.email.message_id_domain";
+            if self.message_id_domain.is_empty() {
+                p.add(
+                    key,
+                    format!("the domain of from cannot be used, set one: it {e}"),
+                );
+            } else {
+                p.add(key, e);
+            }
+        }
+        if !self.ehlo_name.is_empty()
+            && let Err(e) = check_domain(&self.ehlo_name)
+        {
+            p.add("notify.email.ehlo_name", e);
+        }
+    }
+}
+
+fn is_ipv6(host: &str) -> bool {
+    host.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(cfg: &EmailNotifyConfig) -> Vec<String> {
+        let mut p = Problems::new("minhu.toml");
+        cfg.check(&mut p);
+        p.list
+            .iter()
+            .map(|x| format!("{}: {}", x.key, x.message))
+            .collect()
+    }
+
+    fn enabled() -> EmailNotifyConfig {
+        EmailNotifyConfig {
+            enabled: true,
+            host: "smtp.xian.gov.cn".into(),
+            username: "mailbox".into(),
+            password: "s3cret".into(),
+            from: "mayor@xian.gov.cn".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_and_a_complete_section_pass() {
+        assert!(problems(&EmailNotifyConfig::default()).is_empty());
+        let cfg = enabled();
+        assert!(problems(&cfg).is_empty(), "{:?}", problems(&cfg));
+        assert_eq!(cfg.port(), 587);
+        assert_eq!(cfg.message_id_domain(), "xian.gov.cn");
+        assert_eq!(cfg.ehlo_name(), "xian.gov.cn");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let cfg = EmailNotifyConfig {
+            enabled: true,
+            host: "smtp://mail.example.cn:25".into(),
+            port: Some(0),
+            tls: SmtpTls::None,
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            username: "u".into(),
+            password: "p".into(),
+            password_file: Some("/nonexistent/pw".into()),
+            from: "not an address".into(),
+            ehlo_name: "bad name".into(),
+            subject: "{nope}".into(),
+            body: " ".into(),
+            timeout: Duration::ZERO,
+            ..Default::default()
+        };
+        let keys: Vec<String> = problems(&cfg)
+            .iter()
+            .map(|p| p.split(':').next().unwrap_or_default().to_owned())
+            .collect();
+        for key in [
+            "notify.email.subject",
+            "notify.email.body",
+            "notify.email.timeout",
+            "notify.email.port",
+            "notify.email.ca_file",
+            "notify.email.password_file",
+            "notify.email.password",
+            "notify.email.tls",
+            "notify.email.host",
+            "notify.email.from",
+            "notify.email.message_id_domain",
+            "notify.email.ehlo_name",
+        ] {
+            assert!(keys.iter().any(|k| k == key), "{key} missing in {keys:?}");
+        }
+    }
+
+    #[test]
+    fn login_needs_both_halves() {
+        let mut cfg = enabled();
+        cfg.password.clear();
+        assert_eq!(
+            problems(&cfg),
+            [
+                "notify.email.password: username is set but no password: set password_file or MINHU_NOTIFY__EMAIL__PASSWORD"
+            ]
+        );
+        let mut cfg = enabled();
+        cfg.username.clear();
+        assert!(problems(&cfg)[0].starts_with("notify.email.username"));
+        // Plain text is fine for a local relay, and without a login.
+        let mut cfg = enabled();
+        cfg.tls = SmtpTls::None;
+        cfg.host = "127.0.0.1".into();
+        assert!(problems(&cfg).is_empty());
+        cfg.host = "relay.local".into();
+        cfg.username.clear();
+        cfg.password.clear();
+        assert!(problems(&cfg).is_empty());
+    }
+
+    #[test]
+    fn the_password_never_shows_in_debug_output() {
+        let text = format!("{:?}", enabled());
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn a_password_file_loses_its_line_break() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "pa ss\r\n").unwrap();
+        let mut cfg = enabled();
+        cfg.password.clear();
+        cfg.password_file = Some(file.path().to_owned());
+        assert_eq!(cfg.password().unwrap().as_deref(), Some("pa ss"));
+    }
+
+    #[test]
+    fn sections_deserialize_strictly() {
+        let cfg: EmailNotifyConfig =
+            toml::from_str("enabled = true\nhost = \"h\"\ntls = \"tls\"\ntimeout = \"5s\"")
+                .unwrap();
+        assert_eq!(
+            (cfg.tls, cfg.port(), cfg.timeout),
+            (SmtpTls::Tls, 465, Duration::from_secs(5))
+        );
+        assert!(toml::from_str::<EmailNotifyConfig>("smtp_host = \"h\"").is_err());
+        assert!(toml::from_str::<EmailNotifyConfig>("tls = \"ssl\"").is_err());
+    }
 }
