@@ -94,8 +94,9 @@ impl Drop for Sink {
     }
 }
 
-/// A CA and a server certificate for 127.0.0.1, as PEM: (ca, cert, key).
-fn certificates() -> (String, String, String) {
+/// A CA and a server certificate for 127.0.0.1, written as PEM files into `dir`:
+/// (ca, cert, key).
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.distinguished_name
@@ -106,7 +107,16 @@ fn certificates() -> (String, String, String) {
         .unwrap()
         .signed_by(&key, &ca)
         .unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
+    let write = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    (
+        write("ca.pem", ca.pem()),
+        write("cert.pem", cert.pem()),
+        write("key.pem", key.serialize_pem()),
+    )
 }
 
 fn config(port: u16) -> EmailNotifyConfig {
@@ -244,13 +254,8 @@ async fn a_web_form_reporter_gets_the_subject_template() {
 
 #[tokio::test]
 async fn starttls_and_login() {
-    let (ca, cert, key) = certificates();
     let probe = Sink::start(&[]);
-    let (cert, key, ca) = (
-        probe.file("cert.pem", &cert),
-        probe.file("key.pem", &key),
-        probe.file("ca.pem", &ca),
-    );
+    let (ca, cert, key) = certificates(probe.dir.path());
     let password = probe.file("password", "pa55 word\n");
     let sink = Sink::start(&[
         "--starttls",
@@ -298,18 +303,8 @@ async fn starttls_and_login() {
 
 #[tokio::test]
 async fn implicit_tls() {
-    let (ca, cert, key) = certificates();
     let files = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let p = files.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    };
-    let (cert, key, ca) = (
-        write("cert.pem", &cert),
-        write("key.pem", &key),
-        write("ca.pem", &ca),
-    );
+    let (ca, cert, key) = certificates(files.path());
     let sink = Sink::start(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap()]);
     let mut cfg = config(sink.port);
     cfg.tls = SmtpTls::Tls;
@@ -423,4 +418,15 @@ fn from_config_is_none_when_disabled_and_fails_on_an_unreadable_password_file() 
     cfg.tls = SmtpTls::Starttls;
     let err = from_config(&cfg).unwrap_err().to_string();
     assert!(err.contains("notify.email.password_file"), "{err}");
+}
+
+#[test]
+fn the_golden_replies_use_the_default_wording() {
+    // So tests/fixtures/mailbox/reply/*.eml show what citizens get from a default config.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/mailbox/reply/email-threaded.json");
+    let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let defaults = EmailNotifyConfig::default();
+    assert_eq!(case["subject_template"], defaults.subject.as_str());
+    assert_eq!(case["body_template"], defaults.body.as_str());
 }

@@ -62,14 +62,10 @@ pub struct EmailSender {
     timeout: Duration,
 }
 
+// By hand: lettre's TLS settings have no Debug.
 impl std::fmt::Debug for EmailSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmailSender")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("login", &self.credentials.is_some())
-            .finish_non_exhaustive()
+        write!(f, "EmailSender({}:{} {:?})", self.host, self.port, self.tls)
     }
 }
 
@@ -93,11 +89,15 @@ pub fn from_config(cfg: &EmailNotifyConfig) -> Result<Option<Arc<EmailSender>>, 
         SmtpTls::Starttls | SmtpTls::Tls => {
             let mut b = TlsParameters::builder(host.clone());
             if let Some(path) = &cfg.ca_file {
-                let pem = std::fs::read(path)
-                    .map_err(|e| EmailSetupError::Ca(format!("{}: {e}", path.display())))?;
-                let cert = Certificate::from_pem(&pem)
-                    .map_err(|e| EmailSetupError::Ca(format!("{}: {e}", path.display())))?;
-                b = b.add_root_certificate(cert);
+                let ca = |e: &dyn std::fmt::Display| {
+                    EmailSetupError::Ca(format!("{}: {e}", path.display()))
+                };
+                let pem = std::fs::read(path).map_err(|e| ca(&e))?;
+                // lettre accepts a file without certificates, which would trust nothing more.
+                if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                    return Err(ca(&"no PEM certificate in it"));
+                }
+                b = b.add_root_certificate(Certificate::from_pem(&pem).map_err(|e| ca(&e))?);
             }
             Some(b.build().map_err(|e| invalid(&e))?)
         }

@@ -361,78 +361,72 @@ mod tests {
         let cfg = enabled();
         assert!(problems(&cfg).is_empty(), "{:?}", problems(&cfg));
         assert_eq!(cfg.port(), 587);
-        assert_eq!(cfg.message_id_domain(), "xian.gov.cn");
-        assert_eq!(cfg.ehlo_name(), "xian.gov.cn");
+        assert_eq!(
+            (cfg.message_id_domain(), cfg.ehlo_name()),
+            ("xian.gov.cn".into(), "xian.gov.cn".into())
+        );
+        // The password never reaches a log through the config's Debug.
+        assert!(!format!("{cfg:?}").contains("s3cret"));
     }
 
     #[test]
     fn every_problem_is_reported_with_its_key() {
         let cfg = EmailNotifyConfig {
-            enabled: true,
             host: "smtp://mail.example.cn:25".into(),
             port: Some(0),
             tls: SmtpTls::None,
             ca_file: Some("/nonexistent/ca.pem".into()),
-            username: "u".into(),
-            password: "p".into(),
             password_file: Some("/nonexistent/pw".into()),
             from: "not an address".into(),
             ehlo_name: "bad name".into(),
             subject: "{nope}".into(),
             body: " ".into(),
             timeout: Duration::ZERO,
-            ..Default::default()
+            ..enabled()
         };
-        let keys: Vec<String> = problems(&cfg)
-            .iter()
-            .map(|p| p.split(':').next().unwrap_or_default().to_owned())
-            .collect();
+        let got = problems(&cfg);
         for key in [
-            "notify.email.subject",
-            "notify.email.body",
-            "notify.email.timeout",
-            "notify.email.port",
-            "notify.email.ca_file",
-            "notify.email.password_file",
-            "notify.email.password",
-            "notify.email.tls",
-            "notify.email.host",
-            "notify.email.from",
-            "notify.email.message_id_domain",
-            "notify.email.ehlo_name",
+            "subject",
+            "body",
+            "timeout",
+            "port",
+            "ca_file",
+            "password_file",
+            "password",
+            "tls",
+            "host",
+            "from",
+            "message_id_domain",
+            "ehlo_name",
         ] {
-            assert!(keys.iter().any(|k| k == key), "{key} missing in {keys:?}");
+            let key = format!("notify.email.{key}: ");
+            assert!(
+                got.iter().any(|p| p.starts_with(&key)),
+                "{key} missing in {got:?}"
+            );
         }
     }
 
     #[test]
-    fn login_needs_both_halves() {
+    fn login_needs_both_halves_and_tls() {
         let mut cfg = enabled();
         cfg.password.clear();
-        assert_eq!(
-            problems(&cfg),
-            [
-                "notify.email.password: username is set but no password: set password_file or MINHU_NOTIFY__EMAIL__PASSWORD"
-            ]
+        assert!(
+            problems(&cfg)[0].starts_with("notify.email.password: username is set but no password")
         );
         let mut cfg = enabled();
         cfg.username.clear();
         assert!(problems(&cfg)[0].starts_with("notify.email.username"));
-        // Plain text is fine for a local relay, and without a login.
+        // Plain text is fine for a relay on this machine, and without a login.
         let mut cfg = enabled();
         cfg.tls = SmtpTls::None;
+        assert!(problems(&cfg)[0].starts_with("notify.email.tls"));
         cfg.host = "127.0.0.1".into();
         assert!(problems(&cfg).is_empty());
         cfg.host = "relay.local".into();
         cfg.username.clear();
         cfg.password.clear();
         assert!(problems(&cfg).is_empty());
-    }
-
-    #[test]
-    fn the_password_never_shows_in_debug_output() {
-        let text = format!("{:?}", enabled());
-        assert!(!text.contains("s3cret"), "{text}");
     }
 
     #[test]
