@@ -318,8 +318,8 @@ async fn implicit_tls() {
 }
 
 #[tokio::test]
-async fn a_refused_recipient_is_unreachable_in_the_servers_words() {
-    let sink = Sink::start(&["--reject", "nobody@example.cn"]);
+async fn a_refused_recipient_is_unreachable_a_full_mailbox_is_retried() {
+    let sink = Sink::start(&["--reject", "nobody@example.cn", "--full", "full@example.cn"]);
     let s = sender(&config(sink.port));
     match s
         .send(&notice("nobody@example.cn", MESSAGE_ID, "路灯"), NOW_MS)
@@ -334,6 +334,14 @@ async fn a_refused_recipient_is_unreachable_in_the_servers_words() {
             assert!(!reason.contains("nobody@"), "{reason}");
             assert!(reason.contains("n***@example.cn"), "{reason}");
         }
+        other => panic!("{other:?}"),
+    }
+    // A full mailbox (552) is temporary (RFC 5321 4.5.3.1.10): tried again later.
+    match s
+        .send(&notice("full@example.cn", MESSAGE_ID, "路灯"), NOW_MS)
+        .await
+    {
+        Delivery::Retry { error, .. } => assert!(error.contains("552"), "{error}"),
         other => panic!("{other:?}"),
     }
     assert!(sink.accepted().is_empty());

@@ -310,9 +310,12 @@ struct Failure {
 
 impl Failure {
     fn smtp(step: Step, e: &lettre::transport::smtp::Error) -> Failure {
+        // RFC 5321 4.5.3.1.10: a 552 (mailbox full) to RCPT is to be treated as temporary;
+        // the citizen may well empty their mailbox.
+        let full = step == Step::Recipient && e.status().is_some_and(|c| c.to_string() == "552");
         Failure {
             step,
-            permanent: e.is_permanent(),
+            permanent: e.is_permanent() && !full,
             text: e.to_string(),
         }
     }

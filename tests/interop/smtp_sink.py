@@ -13,6 +13,7 @@ Options:
   --starttls CERT KEY    offer STARTTLS with this PEM certificate and key, and require it
   --tls CERT KEY         implicit TLS (SMTPS) from the first byte
   --reject ADDRESS       answer RCPT TO ADDRESS with 550 (repeatable)
+  --full ADDRESS         answer RCPT TO ADDRESS with 552, mailbox full (repeatable)
   --defer N              answer the first N messages with 451 at the end of DATA
 """
 import argparse
@@ -29,9 +30,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 class Sink:
     """The handler: refuses what it was told to, records everything else."""
 
-    def __init__(self, out, reject, defer):
+    def __init__(self, out, reject, full, defer):
         self.out = out
         self.reject = {a.lower() for a in reject}
+        self.full = {a.lower() for a in full}
         self.defer = defer
         self.lock = threading.Lock()
         self.accepted = 0
@@ -39,6 +41,8 @@ class Sink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.lower() in self.full:
+            return f"552 5.2.2 <{address}>: Mailbox full"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -80,6 +84,7 @@ def main():
     ap.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--reject", action="append", default=[])
+    ap.add_argument("--full", action="append", default=[])
     ap.add_argument("--defer", type=int, default=0)
     ap.add_argument("--out")
     # tests/common/python.rs passes --proto to every script; this one has no use for it.
@@ -87,7 +92,7 @@ def main():
     args = ap.parse_args()
 
     out = open(args.out, "a", encoding="utf-8") if args.out else sys.stdout
-    handler = Sink(out, args.reject, args.defer)
+    handler = Sink(out, args.reject, args.full, args.defer)
     kwargs = {}
     if args.auth:
         user, _, password = args.auth.partition(":")

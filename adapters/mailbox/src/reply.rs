@@ -111,7 +111,8 @@ pub struct Reply {
     pub message_id: String,
     /// The subject as sent (before RFC 2047 encoding).
     pub subject: String,
-    /// The whole message, CRLF line endings, 7-bit clean.
+    /// The whole message, CRLF line endings; 7-bit clean unless an address is
+    /// internationalised (then it needs a server with SMTPUTF8).
     pub bytes: Vec<u8>,
 }
 
@@ -139,7 +140,7 @@ pub fn render_reply(style: &ReplyStyle, a: &Answer<'_>) -> Result<Reply, ReplyEr
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_owned(),
         ))
-        .singlepart(SinglePart::plain(a_body(style, a)))
+        .singlepart(SinglePart::plain(body(style, a)))
         .map_err(|e| ReplyError::Build(e.to_string()))?;
     Ok(Reply {
         from: style.from.email.to_string(),
@@ -218,7 +219,7 @@ fn subject(style: &ReplyStyle, a: &Answer<'_>) -> String {
 }
 
 /// The body: the template rendered, ending in one line break.
-fn a_body(style: &ReplyStyle, a: &Answer<'_>) -> String {
+fn body(style: &ReplyStyle, a: &Answer<'_>) -> String {
     let mut body = style.body.render(a.vars).trim_end().to_owned();
     body.push('\n');
     body
