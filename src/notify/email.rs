@@ -41,8 +41,8 @@ const QUIT_WAIT: Duration = Duration::from_secs(5);
 /// but unreadable files).
 #[derive(Debug, thiserror::Error)]
 pub enum EmailSetupError {
-    #[error("notify.email.password_file: cannot read it: {0}")]
-    Password(#[source] std::io::Error),
+    #[error("{0}: {1}")]
+    Password(&'static str, String),
     #[error("notify.email.ca_file: {0}")]
     Ca(String),
     #[error("notify.email: {0}")]
@@ -69,56 +69,58 @@ impl std::fmt::Debug for EmailSender {
     }
 }
 
-/// The sender `cfg` describes; `None` when it is off.
-pub fn from_config(cfg: &EmailNotifyConfig) -> Result<Option<Arc<EmailSender>>, EmailSetupError> {
-    if !cfg.enabled {
-        return Ok(None);
-    }
-    let invalid = |e: &dyn std::fmt::Display| EmailSetupError::Invalid(e.to_string());
-    let style = ReplyStyle::new(
-        &cfg.from,
-        &cfg.from_name,
-        &cfg.message_id_domain(),
-        cfg.subject_template().map_err(|e| invalid(&e))?,
-        cfg.body_template().map_err(|e| invalid(&e))?,
-    )
-    .map_err(|e| invalid(&e))?;
-    let host = cfg.host.trim().to_owned();
-    let tls_params = match cfg.tls {
-        SmtpTls::None => None,
-        SmtpTls::Starttls | SmtpTls::Tls => {
-            let mut b = TlsParameters::builder(host.clone());
-            if let Some(path) = &cfg.ca_file {
-                let ca = |e: &dyn std::fmt::Display| {
-                    EmailSetupError::Ca(format!("{}: {e}", path.display()))
-                };
-                let pem = std::fs::read(path).map_err(|e| ca(&e))?;
-                // lettre accepts a file without certificates, which would trust nothing more.
-                if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-                    return Err(ca(&"no PEM certificate in it"));
-                }
-                b = b.add_root_certificate(Certificate::from_pem(&pem).map_err(|e| ca(&e))?);
-            }
-            Some(b.build().map_err(|e| invalid(&e))?)
-        }
-    };
-    let credentials = cfg
-        .password()
-        .map_err(EmailSetupError::Password)?
-        .map(|password| Credentials::new(cfg.username.clone(), password));
-    Ok(Some(Arc::new(EmailSender {
-        style,
-        host,
-        port: cfg.port(),
-        tls: cfg.tls,
-        tls_params,
-        credentials,
-        hello: ClientId::Domain(cfg.ehlo_name()),
-        timeout: cfg.timeout,
-    })))
-}
-
 impl EmailSender {
+    /// The sender `cfg` describes; `None` when it is off.
+    pub fn from_config(
+        cfg: &EmailNotifyConfig,
+    ) -> Result<Option<Arc<EmailSender>>, EmailSetupError> {
+        if !cfg.enabled {
+            return Ok(None);
+        }
+        let invalid = |e: &dyn std::fmt::Display| EmailSetupError::Invalid(e.to_string());
+        let style = ReplyStyle::new(
+            &cfg.from,
+            &cfg.from_name,
+            &cfg.message_id_domain(),
+            cfg.subject_template().map_err(|e| invalid(&e))?,
+            cfg.body_template().map_err(|e| invalid(&e))?,
+        )
+        .map_err(|e| invalid(&e))?;
+        let host = cfg.host.trim().to_owned();
+        let tls_params = match cfg.tls {
+            SmtpTls::None => None,
+            SmtpTls::Starttls | SmtpTls::Tls => {
+                let mut b = TlsParameters::builder(host.clone());
+                if let Some(path) = &cfg.ca_file {
+                    let ca = |e: &dyn std::fmt::Display| {
+                        EmailSetupError::Ca(format!("{}: {e}", path.display()))
+                    };
+                    let pem = std::fs::read(path).map_err(|e| ca(&e))?;
+                    // lettre accepts a file without certificates, which would trust nothing more.
+                    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                        return Err(ca(&"no PEM certificate in it"));
+                    }
+                    b = b.add_root_certificate(Certificate::from_pem(&pem).map_err(|e| ca(&e))?);
+                }
+                Some(b.build().map_err(|e| invalid(&e))?)
+            }
+        };
+        let credentials = cfg
+            .password()
+            .map_err(|(key, message)| EmailSetupError::Password(key, message))?
+            .map(|password| Credentials::new(cfg.username.clone(), password));
+        Ok(Some(Arc::new(EmailSender {
+            style,
+            host,
+            port: cfg.port(),
+            tls: cfg.tls,
+            tls_params,
+            credentials,
+            hello: ClientId::Domain(cfg.ehlo_name()),
+            timeout: cfg.timeout,
+        })))
+    }
+
     /// The message `notice` is answered with when sent at `now_ms`: exactly what
     /// [`Sender::send`] hands to the server.
     pub fn render(&self, notice: &Notice, now_ms: i64) -> Result<Reply, ReplyError> {

@@ -7,13 +7,14 @@
 //! host = "smtp.xian.gov.cn"
 //! tls = "starttls"                      # none | starttls (port 587) | tls (port 465)
 //! username = "mayor-mailbox"
-//! password_file = "/run/secrets/smtp"   # or MINHU_NOTIFY__EMAIL__PASSWORD
+//! password_env = "SMTP_PASSWORD"        # or password_file, or MINHU_NOTIFY__EMAIL__PASSWORD
 //! from = "mayor@xian.gov.cn"
 //! from_name = "市长信箱"
 //! ```
 //!
-//! Every key can be overridden as `MINHU_NOTIFY__EMAIL__<KEY>`; that is also how a password
-//! can come from the environment instead of a file.
+//! Every key can be overridden as `MINHU_NOTIFY__EMAIL__<KEY>`. The password is best kept out
+//! of the file: in a variable named by `password_env`, in `password_file`, or in
+//! `MINHU_NOTIFY__EMAIL__PASSWORD` (which overrides `password`).
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,9 +57,12 @@ pub struct EmailNotifyConfig {
     pub ca_file: Option<PathBuf>,
     /// Login name (SMTP AUTH PLAIN or LOGIN); empty: no login.
     pub username: String,
-    /// Login password. Better kept out of this file: use `password_file` or the environment
-    /// variable `MINHU_NOTIFY__EMAIL__PASSWORD`.
+    /// Login password, inline. Better kept out of this file: use `password_env` or
+    /// `password_file` (at most one of the three), or set `MINHU_NOTIFY__EMAIL__PASSWORD`.
     pub password: String,
+    /// The name of an environment variable holding the login password. Not `MINHU_…`: those
+    /// are read as config overrides.
+    pub password_env: String,
     /// File holding the login password (a trailing line break is ignored), e.g. a container
     /// secret. Read when the gateway starts.
     pub password_file: Option<PathBuf>,
@@ -113,6 +117,7 @@ impl Default for EmailNotifyConfig {
             ca_file: None,
             username: String::new(),
             password: String::new(),
+            password_env: String::new(),
             password_file: None,
             from: String::new(),
             from_name: "市长信箱".into(),
@@ -139,6 +144,7 @@ impl fmt::Debug for EmailNotifyConfig {
                 "password",
                 &if self.password.is_empty() { "" } else { "***" },
             )
+            .field("password_env", &self.password_env)
             .field("password_file", &self.password_file)
             .field("from", &self.from)
             .field("from_name", &self.from_name)
@@ -190,17 +196,30 @@ impl EmailNotifyConfig {
         Template::parse(&self.body, Facts::PLACEHOLDERS)
     }
 
-    /// The login password: `password_file`'s content without its trailing line break, else
-    /// `password`. `None` when there is no login.
-    pub fn password(&self) -> std::io::Result<Option<String>> {
+    /// The login password from wherever it is configured; `None` when there is no login.
+    /// An error names the key to fix and what is wrong.
+    pub fn password(&self) -> Result<Option<String>, (&'static str, String)> {
         if self.username.is_empty() {
             return Ok(None);
         }
+        if !self.password_env.is_empty() {
+            return match std::env::var(&self.password_env) {
+                Ok(v) if !v.is_empty() => Ok(Some(v)),
+                _ => Err((
+                    "notify.email.password_env",
+                    format!("the environment variable {} is not set", self.password_env),
+                )),
+            };
+        }
         match &self.password_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)?;
-                Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()))
-            }
+            Some(path) => match std::fs::read_to_string(path) {
+                // Only the line break an editor adds: a password may end in a space.
+                Ok(text) => Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned())),
+                Err(e) => Err((
+                    "notify.email.password_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )),
+            },
             None => Ok(Some(self.password.clone())),
         }
     }
@@ -251,10 +270,14 @@ impl EmailNotifyConfig {
     }
 
     fn check_login(&self, p: &mut Problems) {
-        let password = !self.password.is_empty();
-        let file = self.password_file.is_some();
+        let sources = [
+            !self.password.is_empty(),
+            !self.password_env.is_empty(),
+            self.password_file.is_some(),
+        ];
+        let set = sources.iter().filter(|&&b| b).count();
         if self.username.is_empty() {
-            if password || file {
+            if set > 0 {
                 p.add(
                     "notify.email.username",
                     "a password is set but no username: set both, or neither for no login",
@@ -262,16 +285,28 @@ impl EmailNotifyConfig {
             }
             return;
         }
-        if password && file {
+        if set > 1 {
             p.add(
                 "notify.email.password",
-                "set either password or password_file, not both",
+                "set only one of password, password_env and password_file",
             );
-        } else if self.enabled && !password && !file {
+        } else if self.enabled && set == 0 {
             p.add(
                 "notify.email.password",
-                "username is set but no password: set password_file or MINHU_NOTIFY__EMAIL__PASSWORD",
+                "username is set but no password: set password_env or password_file",
             );
+        }
+        if self.password_env.to_ascii_uppercase().starts_with("MINHU_") {
+            p.add(
+                "notify.email.password_env",
+                "MINHU_* variables are read as config overrides: name another variable, or set \
+                 MINHU_NOTIFY__EMAIL__PASSWORD, which overrides password",
+            );
+        } else if self.enabled
+            && !self.password_env.is_empty()
+            && let Err((key, message)) = self.password()
+        {
+            p.add(key, message);
         }
         if self.tls == SmtpTls::None && !is_loopback(&self.host) {
             p.add(
@@ -376,6 +411,7 @@ mod tests {
             port: Some(0),
             tls: SmtpTls::None,
             ca_file: Some("/nonexistent/ca.pem".into()),
+            password_env: "MINHU_SMTP".into(),
             password_file: Some("/nonexistent/pw".into()),
             from: "not an address".into(),
             ehlo_name: "bad name".into(),
@@ -393,6 +429,7 @@ mod tests {
             "ca_file",
             "password_file",
             "password",
+            "password_env",
             "tls",
             "host",
             "from",
@@ -430,13 +467,28 @@ mod tests {
     }
 
     #[test]
-    fn a_password_file_loses_its_line_break() {
+    fn the_password_comes_from_a_file_or_a_variable() {
         let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), "pa ss\r\n").unwrap();
+        std::fs::write(file.path(), "pa ss \r\n").unwrap();
         let mut cfg = enabled();
         cfg.password.clear();
         cfg.password_file = Some(file.path().to_owned());
-        assert_eq!(cfg.password().unwrap().as_deref(), Some("pa ss"));
+        assert_eq!(cfg.password().unwrap().as_deref(), Some("pa ss "));
+        // PATH is set wherever tests run; setting a variable here would race other tests.
+        cfg.password_file = None;
+        cfg.password_env = "PATH".into();
+        assert_eq!(cfg.password().unwrap(), std::env::var("PATH").ok());
+        cfg.password_env = "MINHU_TEST_SURELY_UNSET_4711".into();
+        assert!(
+            problems(&cfg)
+                .iter()
+                .any(|p| p.starts_with("notify.email.password_env"))
+        );
+        cfg.password_env = "SURELY_UNSET_4711".into();
+        assert_eq!(
+            problems(&cfg),
+            ["notify.email.password_env: the environment variable SURELY_UNSET_4711 is not set"]
+        );
     }
 
     #[test]
