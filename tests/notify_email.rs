@@ -1,12 +1,14 @@
 //! The e-mail notifier (`notify::email`) against a real SMTP server over loopback: aiosmtpd,
 //! run by `tests/interop/smtp_sink.py` from the interop venv (see tests/common/python.rs), with
 //! certificates made by rcgen for each run. What arrives is parsed back with mail-parser as a
-//! mail client would. Every send passes its time in; nothing depends on today's date.
+//! mail client would. Every send passes its time in; nothing depends on today's date. The
+//! config section's checks and the sample are in `notify_email/config.rs`.
 mod common;
+#[path = "notify_email/config.rs"]
+mod config;
+#[path = "notify_email/sink.rs"]
+mod sink;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use mail_parser::{HeaderValue, MessageParser};
@@ -14,110 +16,12 @@ use minhu::config::notify::email::{EmailNotifyConfig, SmtpTls};
 use minhu::notify::email::EmailSender;
 use minhu::notify::{Address, Delivery, Facts, Notice, NoticeKind, Route, Sender};
 use minhu::pb;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use serde_json::Value;
+use sink::{Sink, certificates};
 
 /// 2025-06-03 10:00 in Beijing.
 const NOW_MS: i64 = 1_748_916_000_000;
 const CITIZEN: &str = "zhang.san@example.cn";
 const MESSAGE_ID: &str = "CAF3x9Q+bK2mN7@mail.example.cn";
-
-/// The SMTP server: a child process, killed when dropped (and it stops by itself when its
-/// stdin closes, should the test process die first).
-struct Sink {
-    child: Child,
-    port: u16,
-    out: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Sink {
-    fn start(args: &[&str]) -> Sink {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("accepted.jsonl");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/smtp_sink.py");
-        // Its log goes to a file: a pipe nobody reads would stall it once full.
-        let log = dir.path().join("sink.log");
-        let mut child = Command::new(common::python::python())
-            .arg(script)
-            .arg("--out")
-            .arg(&out)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start smtp_sink.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let Some(port) = line
-            .trim()
-            .strip_prefix("port ")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("smtp_sink.py did not start: {line}{err}");
-        };
-        Sink {
-            child,
-            port,
-            out,
-            dir,
-        }
-    }
-
-    /// The messages accepted so far.
-    fn accepted(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    /// Writes `text` into the sink's folder and returns the path.
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A CA and a server certificate for 127.0.0.1, written as PEM files into `dir`:
-/// (ca, cert, key).
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.distinguished_name
-        .push(rcgen::DnType::CommonName, "Minhu test mail CA");
-    let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let write = |name: &str, text: String| {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    };
-    (
-        write("ca.pem", ca.pem()),
-        write("cert.pem", cert.pem()),
-        write("key.pem", key.serialize_pem()),
-    )
-}
 
 fn config(port: u16) -> EmailNotifyConfig {
     EmailNotifyConfig {
@@ -426,61 +330,4 @@ fn from_config_is_none_when_disabled_and_fails_on_an_unreadable_password_file() 
     cfg.tls = SmtpTls::Starttls;
     let err = EmailSender::from_config(&cfg).unwrap_err().to_string();
     assert!(err.contains("notify.email.password_file"), "{err}");
-}
-
-#[test]
-fn the_golden_replies_use_the_default_wording() {
-    // So tests/fixtures/mailbox/reply/*.eml show what citizens get from a default config.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/mailbox/reply/email-threaded.json");
-    let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let defaults = EmailNotifyConfig::default();
-    assert_eq!(case["subject_template"], defaults.subject.as_str());
-    assert_eq!(case["body_template"], defaults.body.as_str());
-}
-
-/// The `[notify.email]` sample for `config/minhu.toml`.
-const SAMPLE: &str = r#"
-[notify.email]
-enabled = true
-host = "smtp.xian.gov.cn"          # the city's submission server or relay
-tls = "starttls"                   # "none" (a relay on 127.0.0.1) | "starttls" (587) | "tls" (465)
-# port = 587                       # default: by tls
-# ca_file = "/etc/minhu/gov-ca.pem"  # a CA trusted besides the system's
-username = "mayor-mailbox"
-password_env = "SMTP_PASSWORD"     # or password_file = "/run/secrets/smtp-password"
-from = "mayor@xian.gov.cn"
-from_name = "市长信箱"
-# message_id_domain = "xian.gov.cn"  # default: the domain of from
-subject = "您的诉求 {ticket_id} 办理结果"  # when the report had no subject; else "Re: <theirs>"
-# body = """..."""                 # default: src/config/notify/email.rs DEFAULT_BODY
-timeout = "30s"
-"#;
-
-#[test]
-fn the_sample_section_loads_with_the_service_config_as_the_gateway_reads_it() {
-    // The whole service file through the gateway's loader (the `config` crate, strict), with
-    // the password from a file: the sample's variable is not set here.
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
-    let password = dir.path().join("smtp-password");
-    std::fs::write(&password, "s3cret\n").unwrap();
-    let routing = repo.join("config/routing.toml").display().to_string();
-    let service = std::fs::read_to_string(repo.join("config/minhu.toml"))
-        .unwrap()
-        .replace("path = \"routing.toml\"", &format!("path = {routing:?}"));
-    let section = SAMPLE.replace(
-        "password_env = \"SMTP_PASSWORD\"",
-        &format!("password_file = {:?}", password.display().to_string()),
-    );
-    let path = dir.path().join("minhu.toml");
-    std::fs::write(&path, service + &section).unwrap();
-    let loaded = minhu::config::load::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let email = &loaded.service.notify.email;
-    assert!(email.enabled && email.tls == SmtpTls::Starttls && email.port() == 587);
-    assert_eq!(email.password().unwrap().as_deref(), Some("s3cret"));
-    let s = EmailSender::from_config(email).unwrap().expect("enabled");
-    let reply = s.render(&notice(CITIZEN, "", ""), NOW_MS).unwrap();
-    assert_eq!(reply.message_id, "<ntc-000123-email@xian.gov.cn>");
-    assert_eq!(reply.subject, "您的诉求 T20250528-0007 办理结果");
 }
