@@ -69,6 +69,7 @@ fn notice(email: &str, source_id: &str, subject: &str) -> Notice {
             result: "路灯线路老化，已更换线路并恢复照明。".into(),
             completed_at_ms: NOW_MS - 3_600_000,
             reported_at_ms: NOW_MS - 5 * 86_400_000,
+            ..Default::default()
         },
         attempts: 0,
     }
@@ -154,6 +155,50 @@ async fn a_web_form_reporter_gets_the_subject_template() {
     assert_eq!(msg.subject(), Some("您的诉求 T20250528-0007 办理结果"));
     assert!(msg.in_reply_to().is_empty() && msg.references().is_empty());
     assert!(!raw.contains("In-Reply-To") && !raw.contains("References"));
+}
+
+#[tokio::test]
+async fn a_rating_link_is_asked_for_in_results_and_a_reopened_case_has_its_own_words() {
+    let sink = Sink::start(&[]);
+    let s = sender(&config(sink.port));
+    let mut n = notice(CITIZEN, MESSAGE_ID, "小区门口路灯不亮");
+    n.facts.rate_url = "https://minhu.test/v1/feedback/tok".into();
+    assert_sent(&s.send(&n, NOW_MS).await);
+    let body = |i: usize| {
+        let raw = sink.accepted()[i]["data"].as_str().unwrap().to_owned();
+        let msg = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        (
+            msg.subject().map(str::to_owned),
+            msg.body_text(0).unwrap().into_owned(),
+        )
+    };
+    let (_, text) = body(0);
+    assert!(
+        text.contains("请您对本次办理结果进行评价：https://minhu.test/v1/feedback/tok"),
+        "{text}"
+    );
+
+    // 二次办理: another reporter said it is not solved. Still in the citizen's thread.
+    n.kind = NoticeKind::Reopened;
+    n.notice_id = "C20250528-0007/7/reopened/0".into();
+    n.facts.result =
+        "有市民反映问题尚未解决（“还是不亮”），已重新交办（二次办理），办理后将再次答复您".into();
+    assert_sent(&s.send(&n, NOW_MS).await);
+    let (subject, text) = body(1);
+    assert_eq!(subject.as_deref(), Some("Re: 小区门口路灯不亮"));
+    assert!(text.contains("已重新交办（二次办理）"), "{text}");
+    assert!(
+        !text.contains("办理完毕") && !text.contains("评价"),
+        "{text}"
+    );
+    // A form reporter gets the reopened subject.
+    n.address.source_id = "form:web-1".into();
+    n.address.subject.clear();
+    assert_sent(&s.send(&n, NOW_MS).await);
+    assert_eq!(
+        body(2).0.as_deref(),
+        Some("您的诉求 T20250528-0007 已重新交办")
+    );
 }
 
 #[tokio::test]

@@ -27,8 +27,8 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
 use lettre::transport::smtp::response::Response;
 use minhu_adapter_mailbox::reply::{Answer, Reply, ReplyError, ReplyStyle, render_reply};
 
-use crate::config::notify::email::{EmailNotifyConfig, SmtpTls};
-use crate::notify::{Delivery, Notice, Sender};
+use crate::config::notify::email::{EmailNotifyConfig, EmailTemplates, RATE, SmtpTls};
+use crate::notify::{Delivery, Notice, NoticeKind, Sender};
 use crate::telemetry::mask;
 
 /// `via` of an answer handed to the SMTP server.
@@ -52,6 +52,7 @@ pub enum EmailSetupError {
 /// Sends notices of [`crate::notify::Route::Email`].
 pub struct EmailSender {
     style: ReplyStyle,
+    templates: EmailTemplates,
     host: String,
     port: u16,
     tls: SmtpTls,
@@ -78,14 +79,11 @@ impl EmailSender {
             return Ok(None);
         }
         let invalid = |e: &dyn std::fmt::Display| EmailSetupError::Invalid(e.to_string());
-        let style = ReplyStyle::new(
-            &cfg.from,
-            &cfg.from_name,
-            &cfg.message_id_domain(),
-            cfg.subject_template().map_err(|e| invalid(&e))?,
-            cfg.body_template().map_err(|e| invalid(&e))?,
-        )
-        .map_err(|e| invalid(&e))?;
+        let style = ReplyStyle::new(&cfg.from, &cfg.from_name, &cfg.message_id_domain())
+            .map_err(|e| invalid(&e))?;
+        let templates = cfg
+            .templates()
+            .map_err(|(key, e)| invalid(&format!("{key}: {e}")))?;
         let host = cfg.host.trim().to_owned();
         let tls_params = match cfg.tls {
             SmtpTls::None => None,
@@ -111,6 +109,7 @@ impl EmailSender {
             .map(|password| Credentials::new(cfg.username.clone(), password));
         Ok(Some(Arc::new(EmailSender {
             style,
+            templates,
             host,
             port: cfg.port(),
             tls: cfg.tls,
@@ -124,8 +123,23 @@ impl EmailSender {
     /// The message `notice` is answered with when sent at `now_ms`: exactly what
     /// [`Sender::send`] hands to the server.
     pub fn render(&self, notice: &Notice, now_ms: i64) -> Result<Reply, ReplyError> {
-        let vars = notice.facts.vars();
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let t = &self.templates;
+        let (subject, body) = match notice.kind {
+            NoticeKind::Result => (&t.subject, &t.body),
+            NoticeKind::Reopened => (&t.reopened_subject, &t.reopened_body),
+        };
+        let facts = notice.facts.vars();
+        let mut vars: Vec<(&str, &str)> = facts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // `rate_url` is one of Facts::PLACEHOLDERS, but Facts::vars does not give it (yet).
+        if !vars.iter().any(|(k, _)| *k == "rate_url") {
+            vars.push(("rate_url", &notice.facts.rate_url));
+        }
+        // The rating request only where there is something to rate with.
+        let rate = match notice.kind {
+            NoticeKind::Result if !notice.facts.rate_url.is_empty() => t.rate_text.render(&vars),
+            _ => String::new(),
+        };
+        vars.push((RATE, &rate));
         let a = &notice.address;
         render_reply(
             &self.style,
@@ -136,7 +150,8 @@ impl EmailSender {
                 subject: &a.subject,
                 notice_id: &notice.notice_id,
                 date_ms: now_ms,
-                vars: &vars,
+                fallback_subject: &subject.render(&vars),
+                body: &body.render(&vars),
             },
         )
     }

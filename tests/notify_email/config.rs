@@ -57,6 +57,7 @@ fn every_problem_is_reported_with_its_key() {
         ehlo_name: "bad name".into(),
         subject: "{nope}".into(),
         body: " ".into(),
+        reopened_body: "{rate_url".into(),
         timeout: Duration::ZERO,
         ..enabled()
     };
@@ -64,6 +65,7 @@ fn every_problem_is_reported_with_its_key() {
     for key in [
         "subject",
         "body",
+        "reopened_body",
         "timeout",
         "port",
         "ca_file",
@@ -146,12 +148,27 @@ fn sections_deserialize_strictly() {
 #[test]
 fn the_golden_replies_use_the_default_wording() {
     // So tests/fixtures/mailbox/reply/*.eml show what citizens get from a default config.
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/mailbox/reply/email-threaded.json");
-    let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let case = |name: &str| -> Value {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/mailbox/reply")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
     let defaults = EmailNotifyConfig::default();
-    assert_eq!(case["subject_template"], defaults.subject.as_str());
-    assert_eq!(case["body_template"], defaults.body.as_str());
+    let result = case("email-threaded.json");
+    assert_eq!(result["subject_template"], defaults.subject.as_str());
+    assert_eq!(result["body_template"], defaults.body.as_str());
+    let rate_url = result["vars"]["rate_url"].as_str().unwrap();
+    assert_eq!(
+        result["vars"]["rate"],
+        defaults.rate_text.replace("{rate_url}", rate_url).as_str()
+    );
+    let reopened = case("form-reopened.json");
+    assert_eq!(
+        reopened["subject_template"],
+        defaults.reopened_subject.as_str()
+    );
+    assert_eq!(reopened["body_template"], defaults.reopened_body.as_str());
 }
 
 /// The `[notify.email]` sample for `config/minhu.toml`.

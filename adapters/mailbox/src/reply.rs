@@ -9,7 +9,7 @@
 //! threads:
 //!
 //! - `Subject: Re: <their subject>` when the citizen wrote an e-mail with a subject; else the
-//!   configured subject template (web-form reports, e-mails without a subject).
+//!   subject the caller rendered (web-form reports, e-mails without a subject).
 //! - `In-Reply-To` and `References` name the citizen's Message-ID, so mail clients show the
 //!   answer under the citizen's own mail. Web-form reports (and mails that had no Message-ID,
 //!   whose `source_id` is a content hash) have nothing to thread under and get neither.
@@ -22,11 +22,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, SinglePart};
-use minhu_adapter::template::{Template, truncate_chars};
+use minhu_adapter::template::truncate_chars;
 
 use crate::text::one_line;
 
-/// Longest subject sent, in characters: a subject template may name the citizen's title,
+/// Longest subject sent, in characters: a configured subject may name the citizen's title,
 /// which for a form report can be the start of a long description.
 pub const MAX_SUBJECT_CHARS: usize = 200;
 
@@ -45,25 +45,20 @@ pub enum ReplyError {
     Build(String),
 }
 
-/// How the mailbox answers: who the answer is from and how it is worded. Built once from the
-/// configuration.
+/// Who the mailbox's answers are from. Built once from the configuration.
 #[derive(Debug, Clone)]
 pub struct ReplyStyle {
     from: Mailbox,
     message_id_domain: String,
-    subject: Template,
-    body: Template,
 }
 
 impl ReplyStyle {
-    /// `from_address` (with the display name `from_name`, e.g. 市长信箱), the domain of the
-    /// answers' Message-IDs, the subject used when the citizen's mail had none, and the body.
+    /// `from_address` with the display name `from_name` (e.g. 市长信箱), and the domain of the
+    /// answers' Message-IDs.
     pub fn new(
         from_address: &str,
         from_name: &str,
         message_id_domain: &str,
-        subject: Template,
-        body: Template,
     ) -> Result<ReplyStyle, ReplyError> {
         let address = from_address
             .trim()
@@ -74,13 +69,11 @@ impl ReplyStyle {
         Ok(ReplyStyle {
             from: Mailbox::new(non_empty(one_line(from_name)), address),
             message_id_domain: message_id_domain.to_ascii_lowercase(),
-            subject,
-            body,
         })
     }
 }
 
-/// One answer: to whom, in answer to which report, and the case's facts for the templates.
+/// One answer: to whom, in answer to which report, and what it says.
 #[derive(Debug, Clone, Copy)]
 pub struct Answer<'a> {
     /// The citizen's e-mail address.
@@ -96,8 +89,10 @@ pub struct Answer<'a> {
     pub notice_id: &'a str,
     /// The `Date` of the message, ms since the epoch.
     pub date_ms: i64,
-    /// The templates' values, `(placeholder, value)`.
-    pub vars: &'a [(&'a str, &'a str)],
+    /// The subject when the answer cannot be `Re:` the citizen's own (rendered by the caller).
+    pub fallback_subject: &'a str,
+    /// The text: plain text, sent as [`plain_text`] makes it (line breaks become CRLF).
+    pub body: &'a str,
 }
 
 /// A rendered answer.
@@ -116,7 +111,7 @@ pub struct Reply {
     pub bytes: Vec<u8>,
 }
 
-/// Renders the answer `a` in `style`.
+/// Renders the answer `a` from `style`.
 pub fn render_reply(style: &ReplyStyle, a: &Answer<'_>) -> Result<Reply, ReplyError> {
     let to_address: lettre::Address = a
         .to_address
@@ -125,7 +120,7 @@ pub fn render_reply(style: &ReplyStyle, a: &Answer<'_>) -> Result<Reply, ReplyEr
         .map_err(|_| ReplyError::Recipient)?;
     let to = Mailbox::new(non_empty(one_line(a.to_name)), to_address.clone());
     let message_id = message_id(a.notice_id, &style.message_id_domain)?;
-    let subject = subject(style, a);
+    let subject = subject(a);
     let mut builder = Message::builder()
         .from(style.from.clone())
         .to(to)
@@ -140,7 +135,7 @@ pub fn render_reply(style: &ReplyStyle, a: &Answer<'_>) -> Result<Reply, ReplyEr
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_owned(),
         ))
-        .singlepart(SinglePart::plain(body(style, a)))
+        .singlepart(SinglePart::plain(plain_text(a.body)))
         .map_err(|e| ReplyError::Build(e.to_string()))?;
     Ok(Reply {
         from: style.from.email.to_string(),
@@ -201,11 +196,11 @@ fn message_id(notice_id: &str, domain: &str) -> Result<String, ReplyError> {
     Ok(format!("<{left}@{domain}>"))
 }
 
-/// `Re: <their subject>` for an e-mail with a subject, else the subject template.
-fn subject(style: &ReplyStyle, a: &Answer<'_>) -> String {
+/// `Re: <their subject>` for an e-mail with a subject, else the fallback.
+fn subject(a: &Answer<'_>) -> String {
     let theirs = one_line(a.subject);
     let s = if a.source_id.starts_with("form:") || theirs.is_empty() {
-        one_line(&style.subject.render(a.vars))
+        one_line(a.fallback_subject)
     } else if theirs
         .get(..3)
         .is_some_and(|p| p.eq_ignore_ascii_case("re:"))
@@ -218,11 +213,25 @@ fn subject(style: &ReplyStyle, a: &Answer<'_>) -> String {
     truncate_chars(&s, MAX_SUBJECT_CHARS)
 }
 
-/// The body: the template rendered, ending in one line break.
-fn body(style: &ReplyStyle, a: &Answer<'_>) -> String {
-    let mut body = style.body.render(a.vars).trim_end().to_owned();
-    body.push('\n');
-    body
+/// The body as sent: runs of blank (or blank-looking) lines become one, so a template line
+/// whose placeholder rendered empty leaves no gap; no blank lines at either end, no trailing
+/// spaces, and one line break at the end.
+pub fn plain_text(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 1);
+    let mut gap = false;
+    for line in body.lines() {
+        if line.trim().is_empty() {
+            gap = !out.is_empty();
+            continue;
+        }
+        if gap {
+            out.push('\n');
+            gap = false;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -276,6 +285,15 @@ mod tests {
         for bad in ["", "a..b", "-a.cn", "a_b.cn", "a b", "邮箱.cn"] {
             assert!(check_domain(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn blank_line_runs_collapse() {
+        assert_eq!(
+            plain_text("\n\n您好！\r\n\r\n结果：修好了  \n\n \n\n\n谢谢\n\n"),
+            "您好！\n\n结果：修好了\n\n谢谢\n"
+        );
+        assert_eq!(plain_text("  缩进保留\n"), "  缩进保留\n");
     }
 
     #[test]

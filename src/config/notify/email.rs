@@ -77,13 +77,25 @@ pub struct EmailNotifyConfig {
     pub message_id_domain: String,
     /// Name the gateway gives in `EHLO`; default: `message_id_domain`.
     pub ehlo_name: String,
-    /// Subject when the citizen's report had none (web forms, e-mails without a subject);
-    /// answers to an e-mail with a subject are `Re: <their subject>`. Placeholders:
-    /// `{case_id}`, `{ticket_id}`, `{title}`, `{category}`, `{department}`, `{result}`,
-    /// `{completed_at}`, `{reported_at}` (times as `YYYY-MM-DD HH:MM`, Beijing time).
+    /// Subject of a result (办理结果) when the citizen's report had none (web forms, e-mails
+    /// without a subject); answers to an e-mail with a subject are `Re: <their subject>`.
+    /// Placeholders: `{case_id}`, `{ticket_id}`, `{title}`, `{category}`, `{department}`,
+    /// `{result}`, `{completed_at}`, `{reported_at}` (times as `YYYY-MM-DD HH:MM`, Beijing
+    /// time), `{rate_url}`.
     pub subject: String,
-    /// The answer's text (plain text, UTF-8), with the same placeholders as `subject`.
+    /// The result's text (plain text, UTF-8): the placeholders of `subject`, and `{rate}`,
+    /// which is `rate_text` when the case has a rating link (回访) and nothing otherwise. Runs
+    /// of blank lines become one, so a line holding only `{rate}` leaves no gap when empty.
     pub body: String,
+    /// Where `{rate}` asks the citizen to rate the result; placeholders as `subject`
+    /// (`{rate_url}` is the link). Empty: no rating request by e-mail.
+    pub rate_text: String,
+    /// Subject of the notice that a case was reopened (二次办理: another reporter said the
+    /// problem is not solved), when it cannot be `Re:` the citizen's; placeholders as
+    /// `subject` (`{result}` says what happened).
+    pub reopened_subject: String,
+    /// Text of that notice; placeholders as `subject`.
+    pub reopened_body: String,
     /// Longest one attempt may take, connection, TLS and every command included; then it is
     /// retried later.
     #[serde(with = "humantime_serde")]
@@ -93,7 +105,7 @@ pub struct EmailNotifyConfig {
 /// The default subject for reports that had none.
 pub const DEFAULT_SUBJECT: &str = "您的诉求 {ticket_id} 办理结果";
 
-/// The default answer.
+/// The default result.
 pub const DEFAULT_BODY: &str = "您好！
 
 您反映的“{title}”（诉求编号 {ticket_id}）已由{department}办理完毕。
@@ -103,10 +115,31 @@ pub const DEFAULT_BODY: &str = "您好！
 
 办结时间：{completed_at}
 
+{rate}
+
 感谢您对我们工作的关心和支持。如对办理结果有疑问，请拨打 12345 政务服务便民热线并告知诉求编号。
 
 （本邮件由系统自动发送。）
 ";
+
+/// The default rating request.
+pub const DEFAULT_RATE_TEXT: &str = "请您对本次办理结果进行评价：{rate_url}";
+
+/// The default subject of a reopened case's notice.
+pub const DEFAULT_REOPENED_SUBJECT: &str = "您的诉求 {ticket_id} 已重新交办";
+
+/// The default text of a reopened case's notice.
+pub const DEFAULT_REOPENED_BODY: &str = "您好！
+
+关于您反映的“{title}”（诉求编号 {ticket_id}）：{result}。
+
+感谢您对我们工作的关心和支持。
+
+（本邮件由系统自动发送。）
+";
+
+/// The placeholder of the bodies that holds `rate_text`, besides [`Facts::PLACEHOLDERS`].
+pub const RATE: &str = "rate";
 
 impl Default for EmailNotifyConfig {
     fn default() -> Self {
@@ -126,6 +159,9 @@ impl Default for EmailNotifyConfig {
             ehlo_name: String::new(),
             subject: DEFAULT_SUBJECT.into(),
             body: DEFAULT_BODY.into(),
+            rate_text: DEFAULT_RATE_TEXT.into(),
+            reopened_subject: DEFAULT_REOPENED_SUBJECT.into(),
+            reopened_body: DEFAULT_REOPENED_BODY.into(),
             timeout: Duration::from_secs(30),
         }
     }
@@ -187,14 +223,35 @@ impl EmailNotifyConfig {
         }
     }
 
-    /// The subject template.
-    pub fn subject_template(&self) -> Result<Template, TemplateError> {
-        Template::parse(&self.subject, Facts::PLACEHOLDERS)
+    /// Every template, parsed; the error names the first that does not parse.
+    pub fn templates(&self) -> Result<EmailTemplates, (&'static str, TemplateError)> {
+        let [subject, body, rate_text, reopened_subject, reopened_body] = self
+            .template_texts()
+            .map(|(key, text, known)| Template::parse(text, &known).map_err(|e| (key, e)));
+        Ok(EmailTemplates {
+            subject: subject?,
+            body: body?,
+            rate_text: rate_text?,
+            reopened_subject: reopened_subject?,
+            reopened_body: reopened_body?,
+        })
     }
 
-    /// The body template.
-    pub fn body_template(&self) -> Result<Template, TemplateError> {
-        Template::parse(&self.body, Facts::PLACEHOLDERS)
+    /// (key, text, the placeholders it may use) of every template.
+    fn template_texts(&self) -> [(&'static str, &str, Vec<&'static str>); 5] {
+        let facts = Facts::PLACEHOLDERS.to_vec();
+        let with_rate: Vec<&str> = facts.iter().copied().chain([RATE]).collect();
+        [
+            ("notify.email.subject", &self.subject, facts.clone()),
+            ("notify.email.body", &self.body, with_rate.clone()),
+            ("notify.email.rate_text", &self.rate_text, facts.clone()),
+            (
+                "notify.email.reopened_subject",
+                &self.reopened_subject,
+                facts,
+            ),
+            ("notify.email.reopened_body", &self.reopened_body, with_rate),
+        ]
     }
 
     /// The login password from wherever it is configured; `None` when there is no login.
@@ -228,17 +285,13 @@ impl EmailNotifyConfig {
     /// Records every problem under `notify.email.*`. The templates are checked even when the
     /// sender is off, so a mistake shows before the day it is switched on.
     pub fn check(&self, p: &mut Problems) {
-        for (key, text, template) in [
-            (
-                "notify.email.subject",
-                &self.subject,
-                self.subject_template(),
-            ),
-            ("notify.email.body", &self.body, self.body_template()),
-        ] {
-            match template {
+        for (key, text, known) in self.template_texts() {
+            match Template::parse(text, &known) {
                 Err(e) => p.add(key, e.to_string()),
-                Ok(_) if text.trim().is_empty() => p.add(key, "must not be empty"),
+                // An empty rating request is allowed: it turns the request off.
+                Ok(_) if text.trim().is_empty() && key != "notify.email.rate_text" => {
+                    p.add(key, "must not be empty")
+                }
                 Ok(_) => {}
             }
         }
@@ -354,6 +407,16 @@ impl EmailNotifyConfig {
             p.add("notify.email.ehlo_name", e);
         }
     }
+}
+
+/// The parsed templates of [`EmailNotifyConfig`].
+#[derive(Debug, Clone)]
+pub struct EmailTemplates {
+    pub subject: Template,
+    pub body: Template,
+    pub rate_text: Template,
+    pub reopened_subject: Template,
+    pub reopened_body: Template,
 }
 
 fn is_ipv6(host: &str) -> bool {
