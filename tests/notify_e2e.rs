@@ -119,7 +119,10 @@ signed = "{{timestamp}}\n{{body}}"
         }
         for m in self.smtp.accepted() {
             let data = m["data"].as_str().unwrap_or_default().to_owned();
-            if m["rcpt_tos"].as_array().is_some_and(|t| t.iter().any(|a| a == EMAIL)) {
+            if m["rcpt_tos"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|a| a == EMAIL))
+            {
                 let id = mail_header(&data, "Message-ID");
                 *r.email.entry(id).or_default() += 1;
                 r.email_raw.push(data);
@@ -129,7 +132,8 @@ signed = "{{timestamp}}\n{{body}}"
             if s.signature_ok && s.body["mobile"] == PHONE {
                 let id = s.body["requestId"].as_str().unwrap_or_default().to_owned();
                 *r.sms.entry(id).or_default() += 1;
-                r.sms_text.push(s.body["content"].as_str().unwrap_or_default().to_owned());
+                r.sms_text
+                    .push(s.body["content"].as_str().unwrap_or_default().to_owned());
             }
         }
         r
@@ -178,9 +182,7 @@ fn reports() -> [pb::Request; 3] {
         wechat_openid: OPENID.into(),
         ..Default::default()
     });
-    wechat
-        .extra
-        .insert("wechat.msg_type".into(), "text".into());
+    wechat.extra.insert("wechat.msg_type".into(), "text".into());
     let mut mail = request(pb::Channel::MayorMailbox, MESSAGE_ID, "road.pothole");
     mail.source_system = "mailbox:xian".into();
     mail.title = "北门口路面塌陷".into();
@@ -226,7 +228,10 @@ async fn complete_over_amqp(url: &str, case: &str) {
     let deadline = Instant::now() + WAIT;
     let (mut seen, mut version) = (0, 0);
     while seen < 3 {
-        assert!(Instant::now() < deadline, "{seen} dispatches on minhu.dept.roads");
+        assert!(
+            Instant::now() < deadline,
+            "{seen} dispatches on minhu.dept.roads"
+        );
         for d in drain_all(url, "minhu.dept.roads").await {
             let d = pb::Dispatch::decode(d.data.as_slice()).expect("a Dispatch");
             version = version.max(d.case.map_or(0, |c| c.version));
@@ -236,7 +241,9 @@ async fn complete_over_amqp(url: &str, case: &str) {
     }
     let conn = connect(url).await;
     let ch = conn.create_channel().await.unwrap();
-    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
     let updates = [
         Update::SignFor(pb::SignForRequest {
             header: header_of(case, version, "e2e-sign"),
@@ -296,7 +303,11 @@ async fn settled_notices(gw: &Gateway, ticket: &str) -> Vec<pb::NoticeStatus> {
         if !t.notices.is_empty() && !pending {
             return t.notices;
         }
-        assert!(Instant::now() < deadline, "notices still pending: {:?}", t.notices);
+        assert!(
+            Instant::now() < deadline,
+            "notices still pending: {:?}",
+            t.notices
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -360,8 +371,16 @@ async fn each_hears_once_across_a_sigkill_while_wechat_is_busy() {
     complete_over_amqp(&vhost.url, &case).await;
     // Killed while sending: at least one WeChat attempt has failed.
     let deadline = Instant::now() + WAIT;
-    while world.wechat.stats().await["answers"]["-1"].as_u64().unwrap_or(0) == 0 {
-        assert!(Instant::now() < deadline, "no WeChat attempt: {}", gw.log_text());
+    while world.wechat.stats().await["answers"]["-1"]
+        .as_u64()
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no WeChat attempt: {}",
+            gw.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     gw.kill();

@@ -130,10 +130,6 @@ impl EmailSender {
         };
         let facts = notice.facts.vars();
         let mut vars: Vec<(&str, &str)> = facts.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        // `rate_url` is one of Facts::PLACEHOLDERS, but Facts::vars does not give it (yet).
-        if !vars.iter().any(|(k, _)| *k == "rate_url") {
-            vars.push(("rate_url", &notice.facts.rate_url));
-        }
         // The rating request only where there is something to rate with.
         let rate = match notice.kind {
             NoticeKind::Result if !notice.facts.rate_url.is_empty() => t.rate_text.render(&vars),
