@@ -12,86 +12,19 @@
 use std::time::Duration;
 
 use minhu_adapter::template::Template;
-use serde::Deserialize;
-use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::sms::ContentType;
 use crate::sms::sign::{self, Algorithm, Encoding};
 
+mod fields;
+mod spec;
+
+use fields::Fields;
+pub use spec::{ReplySignatureSpec, ReplySpec};
+
 /// Longest message id taken from a gateway (it becomes part of the rating's id).
 pub const MAX_MESSAGE_ID: usize = 100;
-
-/// The gateway's callback, as the service config describes it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReplySpec {
-    /// `json` (default) or `form`: how the callback's body is encoded.
-    pub content_type: ContentType,
-    /// Where the citizen's phone number is: a dotted path into a JSON body (`mobile`,
-    /// `data.phone`), or a form field's name.
-    pub phone_field: String,
-    /// Where the text the citizen sent is.
-    pub text_field: String,
-    /// Where the gateway's id of the message is: a retried callback carries the same one, so
-    /// it is what makes a retry a replay.
-    pub message_id_field: String,
-    /// A header carrying the shared secret as it is (e.g. `X-Token`), for gateways that do not
-    /// sign. Exactly one of `token_header`, `token_query` and `signature` is set.
-    pub token_header: String,
-    /// A query parameter carrying the shared secret, for gateways that only let the callback
-    /// URL be configured (keep such URLs out of access logs).
-    pub token_query: String,
-    /// How the gateway signs its callbacks.
-    pub signature: Option<ReplySignatureSpec>,
-}
-
-impl Default for ReplySpec {
-    fn default() -> Self {
-        Self {
-            content_type: ContentType::Json,
-            phone_field: "mobile".into(),
-            text_field: "content".into(),
-            message_id_field: "msgId".into(),
-            token_header: String::new(),
-            token_query: String::new(),
-            signature: None,
-        }
-    }
-}
-
-/// How a callback is signed (`[adapters.sms_replies.signature]`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReplySignatureSpec {
-    /// `hmac-sha256` (default), `hmac-sha1`, or `sha256` (then `signed` contains `{secret}`).
-    pub algorithm: Algorithm,
-    /// `hex` (default; either case is accepted), `hex-upper` or `base64`.
-    pub encoding: Encoding,
-    /// The header carrying the signature.
-    pub header: String,
-    /// The string signed, a template (default `"{timestamp}\n{body}"`).
-    pub signed: String,
-    /// The header carrying the callback's Unix time (seconds or milliseconds); required when
-    /// `signed` uses `{timestamp}`. A callback further than the allowed skew from now is
-    /// refused, so a captured one cannot be played again later.
-    pub timestamp_header: String,
-    /// The header carrying a nonce, when `signed` uses `{nonce}`.
-    pub nonce_header: String,
-}
-
-impl Default for ReplySignatureSpec {
-    fn default() -> Self {
-        Self {
-            algorithm: Algorithm::HmacSha256,
-            encoding: Encoding::Hex,
-            header: "X-Signature".into(),
-            signed: "{timestamp}\n{body}".into(),
-            timestamp_header: "X-Timestamp".into(),
-            nonce_header: String::new(),
-        }
-    }
-}
 
 /// The placeholders of the signed string.
 const SIGNED: &[&str] = &[
@@ -407,38 +340,6 @@ impl Replies {
             text,
             message_id,
         })
-    }
-}
-
-/// The body's fields, by dotted path (JSON) or name (form).
-enum Fields {
-    Json(Value),
-    Form(Vec<(String, String)>),
-}
-
-impl Fields {
-    fn get(&self, field: &str) -> Option<String> {
-        match self {
-            Fields::Form(pairs) => pairs
-                .iter()
-                .find(|(k, _)| k == field)
-                .map(|(_, v)| v.clone()),
-            Fields::Json(v) => {
-                let mut cur = v;
-                for key in field.split('.') {
-                    cur = match cur {
-                        Value::Object(m) => m.get(key)?,
-                        Value::Array(a) => a.get(key.parse::<usize>().ok()?)?,
-                        _ => return None,
-                    };
-                }
-                match cur {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                }
-            }
-        }
     }
 }
 
