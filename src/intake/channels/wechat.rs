@@ -22,7 +22,7 @@
 //! [`Intake::submit_follow_up`] with the key `wechat:<account>:<openid>`.
 //!
 //! A text that reads as a rating ("1", "满意", "0 还是坏的") from a citizen whose result
-//! notice awaits one is a rating (回访), not a report: see [`rating`].
+//! notice awaits one is a rating (回访), not a report: see `wechat/rating.rs`.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
