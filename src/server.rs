@@ -109,6 +109,8 @@ pub async fn serve(
     ));
     tokio::spawn(returns.clone().refresh());
     let ratings = crate::handling::rating::Ratings::new(store.clone(), live.clone());
+    let replies =
+        crate::intake::channels::rating_replies::ReplyRatings::new(ratings.clone(), store.clone());
     let follow_up = crate::notify::worker::FollowUpLinks::from_config(&cfg.feedback);
     let feedback_form = crate::handling::feedback_http::routes(
         follow_up.as_ref().map(|f| f.links.clone()),
@@ -232,6 +234,7 @@ pub async fn serve(
         config: Arc::new(cfg.adapters.clone()),
         metrics: metrics.clone(),
         auth,
+        replies,
     })
     .merge(feedback_form);
     let http_state = HttpState {

@@ -6,6 +6,7 @@ pub mod citymgmt;
 pub mod emergency;
 pub mod hotline12345;
 pub mod mailbox;
+pub mod sms_replies;
 pub mod wechat;
 
 /// Settings of every channel adapter.
@@ -22,4 +23,6 @@ pub struct AdaptersConfig {
     pub citymgmt: citymgmt::CitymgmtConfig,
     /// Transfers from the 110/119/120/122 emergency lines.
     pub emergency: emergency::EmergencyConfig,
+    /// Citizens' SMS replies to result notices (回访), from the SMS gateway.
+    pub sms_replies: sms_replies::SmsRepliesConfig,
 }

@@ -159,6 +159,7 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
     s.adapters.citymgmt.check(p);
     s.adapters.hotline12345.check(p);
     s.adapters.emergency.check(p);
+    s.adapters.sms_replies.check(p);
     s.merge.check(p);
     s.rate_limits.check(p);
     s.auth.check(p);

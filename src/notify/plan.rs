@@ -176,7 +176,7 @@ fn route(t: &Reported<'_>, r: &pb::Reporter) -> Result<(Route, Address), Skip> {
 }
 
 /// A digest of who is reached where: the same person on the same route twice is one notice.
-fn contact_key(route: Route, a: &Address) -> String {
+pub(crate) fn contact_key(route: Route, a: &Address) -> String {
     let who = match route {
         Route::Wechat => format!("{}\u{0}{}", a.source_system, a.wechat_openid),
         Route::Email => a.email.to_lowercase(),

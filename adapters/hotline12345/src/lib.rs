@@ -11,6 +11,8 @@
 //! - [`csv::decode`] and [`csv::Rows`]: legacy CSV exports in UTF-8 (BOM or not) or GBK.
 //! - [`sms`]: the way back to hotline callers: an HTTP SMS gateway described in config, phone
 //!   numbers normalised, requests rendered and signed, answers classified, quiet hours.
+//! - [`sms_reply`]: the way in from them: the SMS gateway's callback for citizens' replies
+//!   (上行短信) described in config, authenticated (token or signature) and read.
 #![forbid(unsafe_code)]
 
 pub mod csv;
@@ -18,6 +20,7 @@ mod date;
 mod error;
 mod mapping;
 pub mod sms;
+pub mod sms_reply;
 mod translate;
 
 use std::collections::HashMap;

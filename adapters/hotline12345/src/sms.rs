@@ -27,7 +27,7 @@ mod compile;
 mod phone;
 mod quiet;
 mod render;
-mod sign;
+pub(crate) mod sign;
 #[cfg(test)]
 mod tests;
 

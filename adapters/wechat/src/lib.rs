@@ -10,7 +10,8 @@
 //! 4. [`reply::text`] with the ticket number, sealed by [`protocol::seal_reply`] in safe mode.
 //!
 //! Mini-program JSON submissions: [`miniprogram`]. Coordinates: [`gcj02`]. Answering citizens
-//! (customer-service, template and subscribe messages, access tokens): [`outbound`].
+//! (customer-service, template and subscribe messages, access tokens): [`outbound`]. Their
+//! ratings by reply ("1" 满意, "0 还是坏的"), and what they are told: [`rating_reply`].
 #![forbid(unsafe_code)]
 
 pub mod crypto;
@@ -20,6 +21,7 @@ pub mod message;
 pub mod miniprogram;
 pub mod outbound;
 pub mod protocol;
+pub mod rating_reply;
 pub mod reply;
 pub mod translate;
 pub mod xml;

@@ -63,6 +63,11 @@ pub struct WechatConfig {
     pub reply_timeout: Duration,
     /// Largest request body accepted on these routes; larger ones get 413.
     pub max_body_bytes: usize,
+    /// A text that reads as a rating ("1", "满意", "0 还是坏的") from a citizen sent a result
+    /// notice on WeChat this long ago at most (and not yet rated) rates it (回访) instead of
+    /// becoming a report. `"0s"`: every text is a report.
+    #[serde(with = "humantime_serde")]
+    pub rating_window: Duration,
 }
 
 impl Default for WechatConfig {
@@ -80,6 +85,7 @@ impl Default for WechatConfig {
             follow_up_window: Duration::from_secs(600),
             reply_timeout: Duration::from_millis(4500),
             max_body_bytes: 64 * 1024,
+            rating_window: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -168,6 +174,9 @@ impl WechatConfig {
         }
         if self.max_body_bytes < 1024 {
             p.add(format!("{key}.max_body_bytes"), "must be at least 1024");
+        }
+        if self.rating_window > Duration::from_secs(90 * 86_400) {
+            p.add(format!("{key}.rating_window"), "must be at most 90d");
         }
     }
 }

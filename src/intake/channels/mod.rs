@@ -17,6 +17,8 @@ pub mod citymgmt;
 pub mod emergency;
 pub mod hotline12345;
 pub mod mailbox;
+pub mod rating_replies;
+pub mod sms_replies;
 pub mod wechat;
 
 /// What every channel endpoint gets.
@@ -30,6 +32,8 @@ pub struct ChannelContext {
     /// Caller authentication for the system-to-system endpoints (12345, mailbox, city
     /// management events); WeChat, Open311 and emergency centres have their own schemes.
     pub auth: Arc<crate::protect::auth::Authenticator>,
+    /// Ratings by reply (回访 by SMS and WeChat): the ledger's lookup and the rating path.
+    pub replies: rating_replies::ReplyRatings,
 }
 
 impl ChannelContext {
@@ -52,6 +56,7 @@ pub fn routes(ctx: ChannelContext) -> Router {
         .merge(ctx.authenticated(mailbox::routes(ctx.clone())))
         .merge(ctx.authenticated(hotline12345::routes(ctx.clone())))
         .merge(citymgmt::routes(ctx.clone()))
+        .merge(sms_replies::routes(ctx.clone()))
         .merge(emergency::routes(ctx))
 }
 

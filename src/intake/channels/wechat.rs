@@ -20,6 +20,9 @@
 //!
 //! Text, photo and location sent within `follow_up_window` join one case:
 //! [`Intake::submit_follow_up`] with the key `wechat:<account>:<openid>`.
+//!
+//! A text that reads as a rating ("1", "满意", "0 还是坏的") from a citizen whose result
+//! notice awaits one is a rating (回访), not a report: see `wechat/rating.rs`.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +44,7 @@ use crate::pb;
 use crate::telemetry::mask;
 
 pub mod miniprogram;
+mod rating;
 
 /// One official account, ready to serve.
 pub(crate) struct Account {
@@ -59,6 +63,8 @@ pub(crate) struct Wechat {
     accounts: HashMap<String, Arc<Account>>,
     /// Mini-program AppId → HMAC secret.
     miniprograms: HashMap<String, String>,
+    /// Ratings by reply (回访).
+    replies: super::rating_replies::ReplyRatings,
 }
 
 fn build_account(id: &str, token: &str, aes_key: &str, app_id: &str) -> Option<Arc<Account>> {
@@ -123,6 +129,7 @@ pub fn routes(ctx: ChannelContext) -> Router {
         default,
         accounts,
         miniprograms,
+        replies: ctx.replies,
     });
     Router::new()
         .route("/v1/wechat", get(verify_default).post(push_default))
@@ -246,7 +253,14 @@ async fn push(w: &Wechat, a: &Account, uri: &Uri, body: Result<Bytes, BytesRejec
         };
     let m = &inbound.message;
     let openid = mask::openid(&m.header.from_user);
+    // A rating by reply answers the result notice it rates; everything else is a report.
+    let rated = match rating::rating(w, a, m).await {
+        Ok(r) => r,
+        Err(answer) => return answer,
+    };
     let content = match translate(m, &a.source_system) {
+        // A rating is answered with thanks (the translation, pure and cheap, goes unused).
+        _ if rated.is_some() => rated.unwrap_or_default(),
         Outcome::Event { event } => {
             tracing::debug!(account = %a.id, openid = %openid, event = %event, "WeChat event: no ticket");
             return plain(reply::SUCCESS);
