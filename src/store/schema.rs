@@ -259,6 +259,8 @@ CREATE TABLE notices (
 CREATE INDEX notices_due ON notices(next_at) WHERE next_at IS NOT NULL;
 CREATE INDEX notices_by_case ON notices(case_id, seq);
 CREATE INDEX notices_by_ticket ON notices(ticket_id);
+-- A reply (回访 by SMS or WeChat) is placed by its sender's contact_key.
+CREATE INDEX notices_by_contact ON notices(contact_key, sent_at) WHERE state = 'sent';
 -- Each reporter's rating of each completion (回访): `round` is how many times the case had
 -- been reopened when it was rated, so a reopened and completed-again case is rated afresh.
 CREATE TABLE ratings (
