@@ -75,12 +75,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         for p in loaded.router.provisional_years(minhu::time::now_ms()) {
             eprintln!("warning: {p}");
         }
-        for w in loaded.service.privacy.warnings() {
-            eprintln!("warning: {w}");
-        }
     }
     match cli.command {
         Command::CheckConfig => {
+            // Allowed, but an operator should know (contacts in clear, kept for ever).
+            for w in loaded.service.privacy.warnings() {
+                eprintln!("warning: {w}");
+            }
             println!(
                 "ok: {} and {} ({} departments, routing version {})",
                 loaded.service_file.display(),
