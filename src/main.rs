@@ -168,8 +168,14 @@ fn privacy_status(cfg: &minhu::config::service::ServiceConfig) -> anyhow::Result
             v.join(", ")
         }
     };
-    println!("keys with sealed contacts in the store: {}", list(&state.keys));
-    println!("contacts in clear may be left: {}", if state.clear { "yes" } else { "no" });
+    println!(
+        "keys with sealed contacts in the store: {}",
+        list(&state.keys)
+    );
+    println!(
+        "contacts in clear may be left: {}",
+        if state.clear { "yes" } else { "no" }
+    );
     let missing: Vec<String> = state
         .keys
         .iter()
@@ -183,7 +189,10 @@ fn privacy_status(cfg: &minhu::config::service::ServiceConfig) -> anyhow::Result
         .map(|k| (*k).to_owned())
         .collect();
     if !missing.is_empty() {
-        println!("MISSING: configure {} again, or the gateway will not start", list(&missing));
+        println!(
+            "MISSING: configure {} again, or the gateway will not start",
+            list(&missing)
+        );
         return Ok(ExitCode::FAILURE);
     }
     if !removable.is_empty() {

@@ -31,7 +31,9 @@ fn privacy(keys: &[(&str, u8)], rest: &str) -> String {
     let mut s = format!("[privacy]\n{rest}\n");
     for (id, fill) in keys {
         let key = base64::engine::general_purpose::STANDARD.encode([*fill; 32]);
-        s.push_str(&format!("[[privacy.keys]]\nid = \"{id}\"\nkey = \"{key}\"\n"));
+        s.push_str(&format!(
+            "[[privacy.keys]]\nid = \"{id}\"\nkey = \"{key}\"\n"
+        ));
     }
     s
 }
@@ -119,12 +121,20 @@ async fn contacts_are_nowhere_in_the_store_files_yet_reach_get_ticket_and_the_de
     let mut opts = Options::new(&vhost.url);
     opts.extra = privacy(&[("2027-01", 1)], "");
     let mut gw = Gateway::start(dir.path(), &opts).await;
-    let accepted = submit(&mut gw.client().await, reported("p1")).await.unwrap();
+    let accepted = submit(&mut gw.client().await, reported("p1"))
+        .await
+        .unwrap();
 
     // The department gets the reporter, as without keys.
     let got = drain(&vhost.url, "minhu.dept.roads", 1, WAIT).await;
     let d = dispatch_of(&got[0]);
-    let r = d.tickets[0].request.as_ref().unwrap().reporter.clone().unwrap();
+    let r = d.tickets[0]
+        .request
+        .as_ref()
+        .unwrap()
+        .reporter
+        .clone()
+        .unwrap();
     assert_eq!((r.phone.as_str(), r.email.as_str()), (PHONE, EMAIL));
     gw.wait_outbox_empty(WAIT).await;
 
@@ -149,7 +159,9 @@ async fn a_rotation_is_finished_by_the_gateway_and_no_start_goes_without_a_neede
     let mut opts = Options::new(&vhost.url);
     opts.extra = privacy(&[("old", 1)], "");
     let mut gw = Gateway::start(dir.path(), &opts).await;
-    let first = submit(&mut gw.client().await, reported("r1")).await.unwrap();
+    let first = submit(&mut gw.client().await, reported("r1"))
+        .await
+        .unwrap();
     assert!(gw.terminate());
 
     // The new key is added and made active: old rows still open, new ones use it, and the
@@ -157,7 +169,9 @@ async fn a_rotation_is_finished_by_the_gateway_and_no_start_goes_without_a_neede
     opts.extra = privacy(&[("old", 1), ("new", 2)], "active_key = \"new\"");
     let mut gw = Gateway::start(dir.path(), &opts).await;
     wait_log(&gw, "every contact is sealed under the active key").await;
-    let second = submit(&mut gw.client().await, reported("r2")).await.unwrap();
+    let second = submit(&mut gw.client().await, reported("r2"))
+        .await
+        .unwrap();
     for id in [&first.ticket_id, &second.ticket_id] {
         assert_eq!(contacts(&get(&gw, id).await), [NAME, PHONE, EMAIL, OPENID]);
     }
@@ -208,7 +222,10 @@ async fn a_rotation_is_finished_by_the_gateway_and_no_start_goes_without_a_neede
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!status.success());
-        assert!(err.contains("sealed contacts") && err.contains("new"), "{err}");
+        assert!(
+            err.contains("sealed contacts") && err.contains("new"),
+            "{err}"
+        );
     }
 }
 
@@ -221,7 +238,9 @@ async fn contacts_are_erased_erase_after_past_completion_and_the_case_stays() {
     opts.extra = privacy(&[("k1", 1)], "erase_after = \"30d\"");
     opts.clock = Some(clock.clone());
     let gw = Gateway::start(dir.path(), &opts).await;
-    let done = submit(&mut gw.client().await, reported("e1")).await.unwrap();
+    let done = submit(&mut gw.client().await, reported("e1"))
+        .await
+        .unwrap();
     // Another problem, which stays open.
     let mut other = reported("e2");
     other.category = "water.outage".into();
@@ -264,7 +283,10 @@ async fn contacts_are_erased_erase_after_past_completion_and_the_case_stays() {
     };
     assert_eq!(contacts(&erased), ["", "", "", ""].map(String::from));
     let req = erased.request.unwrap();
-    assert_eq!(req.description, "大兴东路路面塌陷，旁边路灯也不亮", "the text stays");
+    assert_eq!(
+        req.description, "大兴东路路面塌陷，旁边路灯也不亮",
+        "the text stays"
+    );
     assert_eq!(erased.case_status, pb::CaseStatus::Completed as i32);
     assert!(!erased.notices.is_empty(), "the notices' states stay");
     assert_eq!(

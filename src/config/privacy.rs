@@ -139,9 +139,7 @@ impl PrivacyConfig {
             );
         }
         if self.erase_after.is_zero() {
-            out.push(
-                "privacy.erase_after is 0s: reporters' contacts are kept for ever".to_owned(),
-            );
+            out.push("privacy.erase_after is 0s: reporters' contacts are kept for ever".to_owned());
         }
         out
     }
@@ -232,10 +230,17 @@ mod tests {
         let mut junk = key("junk", 0);
         junk.key = "not base64!".into();
         let c = PrivacyConfig {
-            keys: vec![key("a b", 1), short, junk, key("dup", 1), key("dup", 2), SealKey {
-                id: "none".into(),
-                ..SealKey::default()
-            }],
+            keys: vec![
+                key("a b", 1),
+                short,
+                junk,
+                key("dup", 1),
+                key("dup", 2),
+                SealKey {
+                    id: "none".into(),
+                    ..SealKey::default()
+                },
+            ],
             active_key: "dup".into(),
             erase_after: Duration::from_secs(3600),
         };

@@ -237,7 +237,12 @@ pub fn strip(req: &mut pb::Request) -> bool {
 pub fn prepare(conn: &mut Connection, ring: Option<Keyring>) -> Result<Prepared, StoreError> {
     let tx = conn.transaction()?;
     let used: Vec<String> = meta(&tx, "seal.keys")?
-        .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|v| {
+            v.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let Some(ring) = ring else {
         if !used.is_empty() {
@@ -279,13 +284,21 @@ pub fn prepare(conn: &mut Connection, ring: Option<Keyring>) -> Result<Prepared,
                 .try_into()
                 .map_err(|_| StoreError::Corrupt("meta seal.pepper has the wrong length".into()))?;
             if seal::key_id(&stored) != Some(active.as_str()) {
-                set_meta(&tx, "seal.pepper", &to_hex(&ring.seal(Place::Pepper, &pepper)))?;
+                set_meta(
+                    &tx,
+                    "seal.pepper",
+                    &to_hex(&ring.seal(Place::Pepper, &pepper)),
+                )?;
             }
             pepper
         }
         None => {
             let pepper: [u8; 32] = rand::random();
-            set_meta(&tx, "seal.pepper", &to_hex(&ring.seal(Place::Pepper, &pepper)))?;
+            set_meta(
+                &tx,
+                "seal.pepper",
+                &to_hex(&ring.seal(Place::Pepper, &pepper)),
+            )?;
             pepper
         }
     };
@@ -322,11 +335,19 @@ pub struct SealState {
 /// Reads the sealed state of the store file at `path`, read-only (works while `serve` runs).
 pub fn state_at(path: &std::path::Path) -> Result<SealState, StoreError> {
     if !path.is_file() {
-        return Err(StoreError::Corrupt(format!("no store at {}", path.display())));
+        return Err(StoreError::Corrupt(format!(
+            "no store at {}",
+            path.display()
+        )));
     }
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let keys = meta(&conn, "seal.keys")?
-        .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|v| {
+            v.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let clear = meta(&conn, "seal.clear")?.is_some();
     Ok(SealState { keys, clear })
@@ -349,7 +370,7 @@ fn to_hex(b: &[u8]) -> String {
 }
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

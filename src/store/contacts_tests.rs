@@ -71,7 +71,9 @@ fn a_request_leaves_its_contacts_sealed_beside_it_and_reads_back_whole() {
     });
     assert!(s.store_request("T3", &quiet).1.is_none());
     // Withheld: the request without contacts, no error.
-    let w = Sealer::withheld().load_request("T1", &bare, Some(&sealed)).unwrap();
+    let w = Sealer::withheld()
+        .load_request("T1", &bare, Some(&sealed))
+        .unwrap();
     assert_eq!(w, bare_req);
 }
 
@@ -83,7 +85,10 @@ fn digests_are_keyed_stable_and_hide_the_value() {
         .unwrap()
         .sealer;
     let d = s.digest("wechat:gh_1:oOPENID123");
-    assert!(d.starts_with(DIGEST_PREFIX) && !d.contains("oOPENID123"), "{d}");
+    assert!(
+        d.starts_with(DIGEST_PREFIX) && !d.contains("oOPENID123"),
+        "{d}"
+    );
     assert_eq!(d, s.digest("wechat:gh_1:oOPENID123"));
     assert_ne!(d, s.digest("wechat:gh_1:oOTHER"));
     // Digesting a digest changes nothing (the re-key pass may meet one twice).
@@ -105,7 +110,10 @@ fn a_sealed_store_refuses_to_start_without_its_keys() {
     let first = prepare(&mut c, Some(ring(&[("k1", 1)], "k1"))).unwrap();
     assert!(!first.rekey, "a new store has nothing to re-seal");
     let err = prepare(&mut c, None).unwrap_err().to_string();
-    assert!(err.contains("k1") && err.contains("no [privacy] keys"), "{err}");
+    assert!(
+        err.contains("k1") && err.contains("no [privacy] keys"),
+        "{err}"
+    );
     let err = prepare(&mut c, Some(ring(&[("k2", 2)], "k2")))
         .unwrap_err()
         .to_string();
@@ -155,7 +163,11 @@ fn a_store_used_in_clear_is_re_sealed_once_keys_come() {
     let mut c = store(&dir);
     assert!(!prepare(&mut c, None).unwrap().sealer.is_on());
     assert!(state_at(&dir.path().join("minhu.db")).unwrap().clear);
-    assert!(prepare(&mut c, Some(ring(&[("k1", 1)], "k1"))).unwrap().rekey);
+    assert!(
+        prepare(&mut c, Some(ring(&[("k1", 1)], "k1")))
+            .unwrap()
+            .rekey
+    );
 }
 
 #[test]

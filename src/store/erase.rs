@@ -38,11 +38,7 @@ pub const TICK: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub enum Job {
     /// Erase the contacts of up to `limit` cases closed at or before `cutoff`, at `now`.
-    Erase {
-        now: i64,
-        cutoff: i64,
-        limit: usize,
-    },
+    Erase { now: i64, cutoff: i64, limit: usize },
     /// Re-seal up to `limit` rows of each table after `from`.
     Reseal { from: Cursor, limit: usize },
 }
@@ -106,8 +102,10 @@ impl Store {
     pub async fn next_erasable(&self) -> Result<Option<i64>, StoreError> {
         self.reader
             .with(|c| {
-                Ok(c.prepare_cached(&format!("SELECT MIN(closed_at) FROM cases WHERE {DUE}"))?
-                    .query_row([], |r| r.get::<_, Option<i64>>(0))?)
+                Ok(
+                    c.prepare_cached(&format!("SELECT MIN(closed_at) FROM cases WHERE {DUE}"))?
+                        .query_row([], |r| r.get::<_, Option<i64>>(0))?,
+                )
             })
             .await
     }

@@ -61,7 +61,8 @@ async fn complete(store: &Store, case: &str) {
         .unwrap();
     assert!(s.outcome.applied);
     let mut done = update(case, "roads", 1, Action::Complete, "c", 2);
-    done.detail = serde_json::json!({ "result": "已修复", "handling_type": "HANDLING_TYPE_SOLVED" });
+    done.detail =
+        serde_json::json!({ "result": "已修复", "handling_type": "HANDLING_TYPE_SOLVED" });
     let d = store.update(done).await.unwrap();
     assert!(d.outcome.applied, "{d:?}");
 }
@@ -98,7 +99,13 @@ async fn contacts_are_sealed_on_disk_and_whole_for_every_reader() {
     assert_eq!(contacts_of(&view), [NAME, PHONE, EMAIL, OPENID]);
     // The department's dispatch carries the reporter, read back from the sealed outbox row
     // (not from the relay's memory).
-    let ids: Vec<i64> = store.pending().await.unwrap().iter().map(|e| e.id).collect();
+    let ids: Vec<i64> = store
+        .pending()
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
     let seal = store.seal.clone();
     let on_disk = store
         .reader
@@ -106,7 +113,13 @@ async fn contacts_are_sealed_on_disk_and_whole_for_every_reader() {
         .await
         .unwrap();
     let d = pb::Dispatch::decode(on_disk[0].payload.as_slice()).unwrap();
-    let r = d.tickets[0].request.as_ref().unwrap().reporter.clone().unwrap();
+    let r = d.tickets[0]
+        .request
+        .as_ref()
+        .unwrap()
+        .reporter
+        .clone()
+        .unwrap();
     assert_eq!(r.phone, PHONE);
     // The case handed on (a return, a reassignment) carries it too.
     let snap = store.case_snapshot(&a.case_id).await.unwrap().unwrap();
@@ -117,7 +130,11 @@ async fn contacts_are_sealed_on_disk_and_whole_for_every_reader() {
         .due_notices(crate::time::now_ms() + 1_000, 10)
         .await
         .unwrap();
-    assert_eq!(due.len(), 1, "one notice: the second report is the same person");
+    assert_eq!(
+        due.len(),
+        1,
+        "one notice: the second report is the same person"
+    );
     assert_eq!(due[0].address.wechat_openid, OPENID);
 
     let raw = file_bytes(&dir);
@@ -159,11 +176,17 @@ async fn contacts_are_erased_after_closure_and_the_case_stays() {
     let after = std::time::Duration::from_secs(30 * 86_400);
 
     // Not yet: closed a moment ago.
-    let e = store.erase_contacts(now + 29 * DAY, after, 10).await.unwrap();
+    let e = store
+        .erase_contacts(now + 29 * DAY, after, 10)
+        .await
+        .unwrap();
     assert_eq!(e.cases, 0);
     assert!(store.next_erasable().await.unwrap().is_some());
 
-    let e = store.erase_contacts(now + 31 * DAY, after, 10).await.unwrap();
+    let e = store
+        .erase_contacts(now + 31 * DAY, after, 10)
+        .await
+        .unwrap();
     assert_eq!((e.cases, e.tickets, e.notices, e.more), (1, 1, 1, false));
     let view = store.ticket(&done.ticket_id).await.unwrap().unwrap();
     assert_eq!(contacts_of(&view), ["", "", "", ""].map(String::from));
@@ -195,7 +218,10 @@ async fn contacts_are_erased_after_closure_and_the_case_stays() {
     assert_eq!(audit, r#"{"notices":1,"tickets":1}"#);
     // Done once: nothing left to erase.
     assert_eq!(store.next_erasable().await.unwrap(), None);
-    let e = store.erase_contacts(now + 60 * DAY, after, 10).await.unwrap();
+    let e = store
+        .erase_contacts(now + 60 * DAY, after, 10)
+        .await
+        .unwrap();
     assert_eq!(e.cases, 0);
 }
 
@@ -214,15 +240,36 @@ async fn a_reopened_case_keeps_its_contacts_until_it_is_closed_again() {
     .unwrap();
     let now = crate::time::now_ms();
     let after = std::time::Duration::from_secs(86_400);
-    assert_eq!(store.erase_contacts(now + 5 * DAY, after, 10).await.unwrap().cases, 0);
+    assert_eq!(
+        store
+            .erase_contacts(now + 5 * DAY, after, 10)
+            .await
+            .unwrap()
+            .cases,
+        0
+    );
     // Closed again later: erased a day after that closure, in clear rows too.
     c.execute(
         "UPDATE cases SET status = 5, closed_at = ?2 WHERE case_id = ?1",
         rusqlite::params![t.case_id, now + 5 * DAY],
     )
     .unwrap();
-    assert_eq!(store.erase_contacts(now + 5 * DAY, after, 10).await.unwrap().cases, 0);
-    assert_eq!(store.erase_contacts(now + 7 * DAY, after, 10).await.unwrap().cases, 1);
+    assert_eq!(
+        store
+            .erase_contacts(now + 5 * DAY, after, 10)
+            .await
+            .unwrap()
+            .cases,
+        0
+    );
+    assert_eq!(
+        store
+            .erase_contacts(now + 7 * DAY, after, 10)
+            .await
+            .unwrap()
+            .cases,
+        1
+    );
     let view = store.ticket(&t.ticket_id).await.unwrap().unwrap();
     assert_eq!(contacts_of(&view), ["", "", "", ""].map(String::from));
     let raw: Vec<u8> = c
@@ -292,7 +339,12 @@ async fn a_rotation_is_finished_by_the_re_seal_pass() {
     assert!(!store.needs_reseal());
     let view = store.ticket(&t.ticket_id).await.unwrap().unwrap();
     assert_eq!(contacts_of(&view), [NAME, PHONE, EMAIL, OPENID]);
-    assert_eq!(store.due_notices(i64::MAX, 5).await.unwrap()[0].address.phone, PHONE);
+    assert_eq!(
+        store.due_notices(i64::MAX, 5).await.unwrap()[0]
+            .address
+            .phone,
+        PHONE
+    );
 }
 
 #[tokio::test]
@@ -302,7 +354,10 @@ async fn a_store_written_in_clear_is_sealed_once_keys_come() {
     let t = store.accept(reported("a")).await.unwrap();
     drop(store);
     w.join().await;
-    assert!(holds(&file_bytes(&dir), PHONE), "in clear without keys, as before");
+    assert!(
+        holds(&file_bytes(&dir), PHONE),
+        "in clear without keys, as before"
+    );
 
     let (store, _feed, w) = open(&dir, Some(ring(&[("k1", 1)], "k1")));
     assert!(store.needs_reseal());

@@ -54,8 +54,8 @@ pub use case_history::{CaseLoop, HistoryEntry};
 pub use changes::{CaseChange, Changes};
 pub use clocks::{ClockLookup, Lookup};
 pub use contacts::{SealState, Sealer, state_at as seal_state_at};
-pub use erase::{Cursor as ResealCursor, Erased, Eraser, Resealed, TICK as ERASE_TICK};
 pub use deadlines::{ProvisionalDeadline, Recount};
+pub use erase::{Cursor as ResealCursor, Erased, Eraser, Resealed, TICK as ERASE_TICK};
 pub use error::StoreError;
 pub use model::*;
 pub use notices::{NoticeView, PlannedNotices, Recorded};
@@ -465,14 +465,18 @@ impl Store {
     /// Tickets matching `q`, newest first.
     pub async fn search(&self, q: TicketQuery) -> Result<Vec<TicketView>, StoreError> {
         let seal = self.seal.clone();
-        self.reader.with(move |c| reader::search(c, &seal, &q)).await
+        self.reader
+            .with(move |c| reader::search(c, &seal, &q))
+            .await
     }
 
     /// Looks a ticket up by number.
     pub async fn ticket(&self, ticket_id: &str) -> Result<Option<TicketView>, StoreError> {
         let id = ticket_id.to_owned();
         let seal = self.seal.clone();
-        self.reader.with(move |c| reader::ticket(c, &seal, &id)).await
+        self.reader
+            .with(move |c| reader::ticket(c, &seal, &id))
+            .await
     }
 
     async fn call<T>(

@@ -340,7 +340,10 @@ fn file(
     now: i64,
 ) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
     let req = &t.request;
-    let reporter_key = t.follow_up.as_ref().map(|f| st.seal.digest(&f.reporter_key));
+    let reporter_key = t
+        .follow_up
+        .as_ref()
+        .map(|f| st.seal.digest(&f.reporter_key));
     let (request, reporter) = st.seal.store_request(&ticket_id, req);
     tx.prepare_cached(
         "INSERT INTO tickets (ticket_id, case_id, channel, source_system, source_id, disposition, accepted_at,

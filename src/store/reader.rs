@@ -186,7 +186,9 @@ pub(super) fn outbox_load(
             .optional()?;
         if let Some(mut m) = row {
             // A payload sealed for the disk is published in clear, as the department reads it.
-            if let Some(Cow::Owned(plain)) = seal.open(Place::Payload(&m.dispatch_id), &m.payload)? {
+            if let Some(Cow::Owned(plain)) =
+                seal.open(Place::Payload(&m.dispatch_id), &m.payload)?
+            {
                 m.payload = plain;
             }
             out.push(m);

@@ -142,7 +142,13 @@ impl Keyring {
         // Encrypting into memory cannot fail for inputs under the cipher's 256 GiB limit.
         let sealed = key
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
             .unwrap_or_default();
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
@@ -266,10 +272,7 @@ mod tests {
     fn a_value_does_not_open_in_another_place() {
         let r = ring(&[("k1", 1)], "k1");
         let s = r.seal(Place::Reporter("T1"), PHONE);
-        assert_eq!(
-            r.open(Place::Reporter("T2"), &s),
-            Err(SealError::Tampered)
-        );
+        assert_eq!(r.open(Place::Reporter("T2"), &s), Err(SealError::Tampered));
         assert_eq!(r.open(Place::Address("T1"), &s), Err(SealError::Tampered));
     }
 
@@ -280,13 +283,20 @@ mod tests {
         for i in [s.len() - 1, s.len() - TAG_LEN - 1, MAGIC.len() + 3 + 5] {
             let mut t = s.clone();
             t[i] ^= 1;
-            assert_eq!(r.open(Place::Payload("D1"), &t), Err(SealError::Tampered), "byte {i}");
+            assert_eq!(
+                r.open(Place::Payload("D1"), &t),
+                Err(SealError::Tampered),
+                "byte {i}"
+            );
         }
         assert_eq!(
             r.open(Place::Payload("D1"), &s[..s.len() - TAG_LEN]),
             Err(SealError::Malformed)
         );
-        assert_eq!(r.open(Place::Payload("D1"), b"{}"), Err(SealError::Malformed));
+        assert_eq!(
+            r.open(Place::Payload("D1"), b"{}"),
+            Err(SealError::Malformed)
+        );
     }
 
     #[test]
@@ -302,7 +312,10 @@ mod tests {
         let renamed = ring(&[("k9", 1)], "k9");
         let mut moved = s.clone();
         moved[MAGIC.len() + 2] = b'9';
-        assert_eq!(renamed.open(Place::Pepper, &moved), Err(SealError::Tampered));
+        assert_eq!(
+            renamed.open(Place::Pepper, &moved),
+            Err(SealError::Tampered)
+        );
         // A key of the right id but the wrong bytes.
         let wrong = ring(&[("k1", 7)], "k1");
         assert_eq!(wrong.open(Place::Pepper, &s), Err(SealError::Tampered));
