@@ -11,6 +11,7 @@ use super::*;
 use crate::dispatch::source::OutboxSource;
 use crate::handling::machine::Action;
 use crate::merge::MergeConfig;
+use crate::store::reseal::Cursor;
 use crate::store::seal::{KEY_LEN, Keyring};
 
 const NAME: &str = "欧阳明月";

@@ -15,7 +15,7 @@
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
 //! - [`seal`]: the AEAD keyring and sealed format; `contacts` what is sealed where (reporters'
 //!   contacts, notices' addresses, dispatches in the outbox); `erase` erasing contacts of
-//!   long-closed cases and re-sealing old rows under the active key.
+//!   long-closed cases; `reseal` re-sealing old rows under the active key.
 //!
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
@@ -37,6 +37,7 @@ mod notices;
 mod ops;
 mod ratings;
 mod reader;
+mod reseal;
 pub mod schema;
 pub mod seal;
 mod split;
@@ -55,11 +56,12 @@ pub use changes::{CaseChange, Changes};
 pub use clocks::{ClockLookup, Lookup};
 pub use contacts::{SealState, Sealer, state_at as seal_state_at};
 pub use deadlines::{ProvisionalDeadline, Recount};
-pub use erase::{Cursor as ResealCursor, Erased, Eraser, Resealed, TICK as ERASE_TICK};
+pub use erase::{Erased, Eraser, TICK as ERASE_TICK};
 pub use error::StoreError;
 pub use model::*;
 pub use notices::{NoticeView, PlannedNotices, Recorded};
 pub use ratings::{NewRating, Rated, RatingView};
+pub use reseal::{Cursor as ResealCursor, Resealed};
 pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use update_model::*;
 pub use updates::outcome_routing_key;
@@ -87,7 +89,7 @@ pub struct Store {
     notices_ready: Arc<tokio::sync::Notify>,
     /// How reporters' contacts are read (sealed, or in clear without `[privacy]` keys).
     seal: Sealer,
-    /// Rows under an older key or in clear may be left (see `erase::Store::reseal`).
+    /// Rows under an older key or in clear may be left at start-up (see `reseal`).
     rekey: bool,
 }
 
