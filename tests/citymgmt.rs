@@ -282,6 +282,41 @@ async fn an_open311_client_posts_then_reads_its_request_back() {
         !log.contains("13912345678") && !log.contains("wang@example.cn"),
         "{log}"
     );
+
+    // The department completes it: every GeoReport client sees the answer.
+    let case_id = got[0]
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get("x-minhu-case-id"))
+        .and_then(|v| v.as_long_string())
+        .map(|s| s.to_string())
+        .expect("x-minhu-case-id");
+    let mut h = common::handling::handling(&gw).await;
+    h.sign_for(pb::SignForRequest {
+        header: common::handling::header(&case_id, "roads", 0, "s-1"),
+        note: String::new(),
+    })
+    .await
+    .unwrap();
+    h.complete(pb::CompleteRequest {
+        header: common::handling::header(&case_id, "roads", 1, "c-1"),
+        result: "坑洼已填平".into(),
+        handling_type: pb::HandlingType::Promised as i32,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let done = get(gw.http, &format!("/open311/v2/requests/{id}.json")).await;
+    let r = &done.json()[0];
+    assert_eq!(r["status"], "closed", "{r}");
+    assert!(
+        r["status_notes"]
+            .as_str()
+            .is_some_and(|n| n.contains("坑洼已填平")),
+        "{r}"
+    );
+    assert_ne!(r["updated_datetime"], r["requested_datetime"], "{r}");
 }
 
 #[tokio::test]

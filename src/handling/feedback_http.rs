@@ -68,7 +68,7 @@ async fn show(State(f): State<Arc<Form>>, Path(token): Path<String>) -> Response
             .rev()
             .find(|h| h.event == "complete")
             .and_then(|h| serde_json::from_str::<serde_json::Value>(&h.detail).ok())
-            .and_then(|d| d["result"].as_str().map(str::to_owned))
+            .and_then(|d| d["detail"]["result"].as_str().map(str::to_owned))
             .unwrap_or_default(),
         _ => String::new(),
     };

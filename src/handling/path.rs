@@ -191,17 +191,7 @@ impl Updates {
                 (routed.decision, routed.encoding, reason)
             }
         };
-        let step = Step::Move(Box::new(Move {
-            base_version: case.version,
-            route,
-            json: encoding == Encoding::Json,
-            priority: crate::intake::pipeline::priority(&case.request),
-            reason,
-            ticket_id: case.ticket_id,
-            accepted_at_ms: case.accepted_at_ms,
-            request: case.request,
-        }));
-        Ok((step, exhausted))
+        Ok((move_step(case, route, encoding, reason), exhausted))
     }
 
     /// Has the writer decide `u`; a return it applied (not a replay of one) is counted.
@@ -379,4 +369,24 @@ fn authorize(p: &Parsed, router: &Router, caller: Option<&Caller>) -> Result<(),
         )));
     }
     Ok(())
+}
+
+/// The step that hands `case` to the department `route` names (a return, a reassignment, a
+/// citizen's reopen), with the case's first report and `reason` in the REDISPATCH.
+pub(super) fn move_step(
+    case: crate::store::CaseSnapshot,
+    route: crate::store::RouteDecision,
+    encoding: Encoding,
+    reason: String,
+) -> Step {
+    Step::Move(Box::new(Move {
+        base_version: case.version,
+        route,
+        json: encoding == Encoding::Json,
+        priority: crate::intake::pipeline::priority(&case.request),
+        reason,
+        ticket_id: case.ticket_id,
+        accepted_at_ms: case.accepted_at_ms,
+        request: case.request,
+    }))
 }

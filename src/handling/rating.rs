@@ -9,11 +9,10 @@ use sha2::{Digest, Sha256};
 use super::error::HandlingError;
 use super::machine::Action;
 use super::validate::check_id;
-use crate::config::routing::Encoding;
 use crate::pb;
 use crate::protect::auth::Caller;
 use crate::router::live::LiveRouter;
-use crate::store::{CaseUpdate, Move, NewRating, Step, Store, StoreError, Via};
+use crate::store::{CaseUpdate, NewRating, Store, StoreError, Via};
 
 /// Longest `text`, in characters.
 pub const MAX_TEXT: usize = 2000;
@@ -110,12 +109,13 @@ impl Ratings {
             r.ticket_id,
             r.text.trim()
         );
+        let base_version = case.version;
         Ok(Some(Box::new(CaseUpdate {
             header: pb::UpdateHeader {
                 update_id: format!("reopen-{}-{}", r.ticket_id, r.rating_id),
                 case_id: case.case_id.clone(),
                 department_id: case.department_id.clone(),
-                case_version: case.version,
+                case_version: base_version,
                 operator_id: String::new(),
             },
             action: Action::Reopen,
@@ -128,16 +128,7 @@ impl Ratings {
             }),
             caller: None,
             via: Via::Grpc,
-            step: Step::Move(Box::new(Move {
-                base_version: case.version,
-                route,
-                json: encoding == Encoding::Json,
-                priority: crate::intake::pipeline::priority(&case.request),
-                reason,
-                ticket_id: case.ticket_id,
-                accepted_at_ms: case.accepted_at_ms,
-                request: case.request,
-            })),
+            step: super::path::move_step(case, route, encoding, reason),
             clocks: Some(crate::store::Lookup(router.clone())),
             refused: None,
         })))

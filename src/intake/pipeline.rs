@@ -309,6 +309,8 @@ fn ticket_response(v: TicketView) -> pb::GetTicketResponse {
         dispatch_pending: v.dispatch_pending,
         merge: None,
         due_at_provisional: v.due_provisional,
+        updated_at: Some(ms_to_timestamp(v.updated_at_ms)),
+        result: v.result.unwrap_or_default(),
         ..Default::default()
     }
 }

@@ -38,6 +38,11 @@ pub fn senders(cfg: &crate::config::notify::NotifyConfig) -> Result<Senders, Not
     {
         senders = senders.with(Route::Wechat, s);
     }
+    if let Some(s) =
+        email::EmailSender::from_config(&cfg.email).map_err(|e| failed(Route::Email)(&e))?
+    {
+        senders = senders.with(Route::Email, s);
+    }
     Ok(senders)
 }
 

@@ -153,6 +153,7 @@ impl Facts {
                 "reported_at",
                 crate::time::local_minute(self.reported_at_ms),
             ),
+            ("rate_url", self.rate_url.clone()),
         ]
     }
 }
@@ -225,5 +226,17 @@ impl std::fmt::Debug for Senders {
         let mut routes: Vec<_> = self.by_route.keys().map(|r| r.as_str()).collect();
         routes.sort_unstable();
         f.debug_struct("Senders").field("routes", &routes).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_placeholder_has_a_value() {
+        let vars = Facts::default().vars();
+        let names: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, Facts::PLACEHOLDERS);
     }
 }

@@ -118,6 +118,10 @@ pub struct TicketView {
     pub dispatch_pending: bool,
     /// The case's deadline counted days of a year without an official calendar.
     pub due_provisional: bool,
+    /// The case's last change, ms since the epoch.
+    pub updated_at_ms: i64,
+    /// The department's result (办理结果) while the case is completed.
+    pub result: Option<String>,
 }
 
 /// Which tickets to list (Open311 `GET requests`, later operators' queries).

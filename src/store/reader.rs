@@ -59,13 +59,18 @@ const VIEW_COLUMNS: &str =
     c.level, c.due_at, c.rule_id, EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = c.case_id),
     EXISTS (SELECT 1 FROM provisional_deadlines p
              WHERE p.case_id = c.case_id AND p.department_id = c.department_id),
+    c.updated_at,
+    CASE WHEN c.status IN (5, 6) THEN
+      (SELECT json_extract(a.detail, '$.detail.result') FROM audit a
+        WHERE a.case_id = c.case_id AND a.event = 'complete' ORDER BY a.seq DESC LIMIT 1)
+    END,
     t.reporter";
 
 /// Reads one row selected with [`VIEW_COLUMNS`], opening the reporter's contacts.
 fn view_of(seal: &Sealer, r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
     let ticket_id: String = r.get(0)?;
     let blob: Vec<u8> = r.get(2)?;
-    let reporter: Option<Vec<u8>> = r.get(11)?;
+    let reporter: Option<Vec<u8>> = r.get(13)?;
     let request = seal
         .load_request(&ticket_id, &blob, reporter.as_deref())
         .map_err(|e| {
@@ -83,6 +88,8 @@ fn view_of(seal: &Sealer, r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView>
         rule_id: r.get(8)?,
         dispatch_pending: r.get(9)?,
         due_provisional: r.get(10)?,
+        updated_at_ms: r.get(11)?,
+        result: r.get(12)?,
     })
 }
 

@@ -98,6 +98,19 @@ struct CaseFacts {
     version: i64,
 }
 
+fn case_facts(tx: &Connection, case_id: &str) -> Result<CaseFacts, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT status, level, category, version FROM cases WHERE case_id = ?1")?
+        .query_row(params![case_id], |r| {
+            Ok(CaseFacts {
+                status: r.get(0)?,
+                level: r.get(1)?,
+                category: r.get(2)?,
+                version: r.get(3)?,
+            })
+        })?)
+}
+
 /// Writes the evaluation's events; returns how many.
 #[allow(clippy::too_many_arguments)]
 fn write_events(
@@ -114,16 +127,7 @@ fn write_events(
     if e.lights.is_empty() && e.fired.is_empty() {
         return Ok(());
     }
-    let facts = tx
-        .prepare_cached("SELECT status, level, category, version FROM cases WHERE case_id = ?1")?
-        .query_row(params![case_id], |r| {
-            Ok(CaseFacts {
-                status: r.get(0)?,
-                level: r.get(1)?,
-                category: r.get(2)?,
-                version: r.get(3)?,
-            })
-        })?;
+    let facts = case_facts(tx, case_id)?;
     let dept = &row.department_id;
     let base = |stage: Stage, clock: Clock, light: Light, crossed_at: i64| pb::SupervisionEvent {
         event_id: String::new(),
@@ -221,16 +225,7 @@ pub(super) fn reopen_limit(
     now: i64,
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<(), StoreError> {
-    let facts = tx
-        .prepare_cached("SELECT status, level, category, version FROM cases WHERE case_id = ?1")?
-        .query_row(params![case_id], |r| {
-            Ok(CaseFacts {
-                status: r.get(0)?,
-                level: r.get(1)?,
-                category: r.get(2)?,
-                version: r.get(3)?,
-            })
-        })?;
+    let facts = case_facts(tx, case_id)?;
     let ev = pb::SupervisionEvent {
         event_id: format!("reopen-limit-{case_id}-{ticket_id}-{reopens}"),
         case_id: case_id.to_owned(),

@@ -8,6 +8,8 @@
 //!   [`Translated`] request with its extracted attachments, or [`Ignored`] (auto-replies,
 //!   bounces, delivery reports, mailing-list and bulk mail make no ticket).
 //! - [`form::Form`] and [`translate_form`]: the web form (JSON or urlencoded).
+//! - [`reply::render_reply`]: the other direction, the answer to a citizen as an RFC 5322
+//!   message threaded under their mail (the gateway's e-mail notifier sends it).
 //!
 //! Attachments are referenced from the request by a content address,
 //! `minhu-attachment:sha256:<hex>` ([`attachment_url`]): the caller stores the bytes under that
@@ -26,6 +28,7 @@ mod error;
 mod filter;
 pub mod form;
 mod mail;
+pub mod reply;
 mod text;
 
 pub use attachment::{AttachmentData, attachment_url};

@@ -147,7 +147,7 @@ pub fn error(e: &Open311Error, f: Format) -> Body {
 }
 
 /// `open` until the department reports it done (办结/结案), then `closed`; and a note.
-fn status(s: i32, department: &str) -> (&'static str, String) {
+fn status(s: i32, department: &str, result: &str) -> (&'static str, String) {
     use pb::CaseStatus as S;
     match S::try_from(s).unwrap_or(S::Unspecified) {
         S::Unspecified | S::Open => ("open", "已受理 (registered)".into()),
@@ -162,17 +162,20 @@ fn status(s: i32, department: &str) -> (&'static str, String) {
             format!("{department} 办理中，申请延期 (in progress, extension requested)"),
         ),
         S::Returned => ("open", "退单，待改派 (returned, being re-routed)".into()),
+        S::Completed if !result.is_empty() => ("closed", format!("已办结 (completed): {result}")),
         S::Completed => ("closed", "已办结 (completed)".into()),
+        S::Closed if !result.is_empty() => ("closed", format!("已结案 (closed): {result}")),
         S::Closed => ("closed", "已结案 (closed)".into()),
     }
 }
 
 /// One ticket as an Open311 service request. `requested_datetime` is when the citizen reported
-/// it (else when Minhu accepted it); `updated_datetime` is the acceptance time (Minhu keeps no
-/// per-ticket update time yet); `expected_datetime` is the due date (办理时限).
+/// it (else when Minhu accepted it); `updated_datetime` is the case's last change (else the
+/// acceptance time); `status_notes` carries the department's result once completed;
+/// `expected_datetime` is the due date (办理时限).
 fn service_request(t: &pb::GetTicketResponse, taxonomy: &Taxonomy) -> Node {
     let r = t.request.clone().unwrap_or_default();
-    let (status, notes) = status(t.case_status, &t.department_id);
+    let (status, notes) = status(t.case_status, &t.department_id, &t.result);
     let name = taxonomy.get(&r.category).map_or("", |c| c.name.as_str());
     let when = |ts: &Option<prost_types::Timestamp>| {
         ts.as_ref()
@@ -195,7 +198,14 @@ fn service_request(t: &pb::GetTicketResponse, taxonomy: &Taxonomy) -> Node {
         ("agency_responsible", text(&t.department_id)),
         ("service_notice", text("")),
         ("requested_datetime", text(requested.unwrap_or_default())),
-        ("updated_datetime", text(when(&t.accepted_at))),
+        (
+            "updated_datetime",
+            text(when(
+                t.updated_at
+                    .as_ref()
+                    .map_or(&t.accepted_at, |_| &t.updated_at),
+            )),
+        ),
         ("expected_datetime", text(when(&t.due_at))),
         ("address", text(&loc.address)),
         (
