@@ -313,3 +313,43 @@ async fn contacts_are_erased_erase_after_past_completion_and_the_case_stays() {
     assert_eq!(audited, 1);
     assert_not_on_disk(dir.path());
 }
+
+/// `check-config` on a service file of `privacy` and the sample routing: (success, output).
+fn check_config(dir: &Path, privacy: &str) -> (bool, String) {
+    let config = dir.join("minhu.toml");
+    let routing = common::gateway::sample_routing();
+    std::fs::write(
+        &config,
+        format!("[routing]\npath = \"{}\"\n{privacy}", routing.display()),
+    )
+    .unwrap();
+    let o = minhu_command()
+        .args(["--config", &config.to_string_lossy(), "check-config"])
+        .output()
+        .expect("run minhu check-config");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.success(), text)
+}
+
+#[test]
+fn check_config_warns_about_contacts_in_clear_and_names_a_bad_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, text) = check_config(dir.path(), "");
+    assert!(ok, "{text}");
+    assert!(text.contains("warning: [privacy] has no keys"), "{text}");
+    let (ok, text) = check_config(dir.path(), &privacy(&[("k1", 1)], ""));
+    assert!(ok && !text.contains("warning: [privacy]"), "{text}");
+    let short = "[privacy]\n[[privacy.keys]]\nid = \"k1\"\nkey = \"c2hvcnQ=\"\n";
+    let (ok, text) = check_config(dir.path(), short);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("privacy.keys[0].key") && text.contains("32 bytes"),
+        "{text}"
+    );
+    let (ok, text) = check_config(dir.path(), &privacy(&[("a", 1), ("b", 2)], ""));
+    assert!(!ok && text.contains("privacy.active_key"), "{text}");
+}
