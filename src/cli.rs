@@ -1,5 +1,6 @@
 //! The command line: `minhu serve`, `minhu check-config`, `minhu routes test FILE`,
-//! `minhu ingest mail`, `minhu import hotline`, `minhu tickets explain`, `minhu calendar`.
+//! `minhu ingest mail`, `minhu import hotline`, `minhu tickets explain`, `minhu calendar`,
+//! `minhu privacy status`.
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +57,19 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Reporters' contacts at rest: sealing keys and their rotation.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Which keys the store still has contacts sealed with, and whether contacts written in
+    /// clear are left: a key may be removed from [privacy] keys once it is no longer listed.
+    /// Read-only; works while `serve` runs (which re-seals old rows under the active key).
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use minhu::cli::{
-    AuthCommand, Cli, Command, ImportCommand, IngestCommand, RoutesCommand, TicketsCommand,
+    AuthCommand, Cli, Command, ImportCommand, IngestCommand, PrivacyCommand, RoutesCommand,
+    TicketsCommand,
 };
 use minhu::router::calendar;
 use minhu::router::cases;
@@ -77,6 +78,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::CheckConfig => {
+            // Allowed, but an operator should know (contacts in clear, kept for ever).
+            for w in loaded.service.privacy.warnings() {
+                eprintln!("warning: {w}");
+            }
             println!(
                 "ok: {} and {} ({} departments, routing version {})",
                 loaded.service_file.display(),
@@ -127,6 +132,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Privacy {
+            command: PrivacyCommand::Status,
+        } => privacy_status(&loaded.service),
         Command::Serve => {
             minhu::telemetry::logging::init(&loaded.service.log);
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -137,6 +145,60 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `minhu privacy status`: the keys the store needs against the keys configured.
+fn privacy_status(cfg: &minhu::config::service::ServiceConfig) -> anyhow::Result<ExitCode> {
+    let state = minhu::store::seal_state_at(&cfg.store.path)?;
+    let ring = cfg.privacy.keyring().ok().flatten();
+    let configured: Vec<&str> = ring.iter().flat_map(|r| r.ids()).collect();
+    println!("store: {}", cfg.store.path.display());
+    match &ring {
+        Some(r) => println!(
+            "configured keys: {} (active {})",
+            configured.join(", "),
+            r.active_id()
+        ),
+        None => println!("configured keys: none (new contacts are stored in clear)"),
+    }
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    println!(
+        "keys with sealed contacts in the store: {}",
+        list(&state.keys)
+    );
+    println!(
+        "contacts in clear may be left: {}",
+        if state.clear { "yes" } else { "no" }
+    );
+    let missing: Vec<String> = state
+        .keys
+        .iter()
+        .filter(|k| !configured.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let active = ring.as_ref().map(|r| r.active_id());
+    let removable: Vec<String> = configured
+        .iter()
+        .filter(|k| Some(**k) != active && !state.keys.iter().any(|s| s == *k))
+        .map(|k| (*k).to_owned())
+        .collect();
+    if !missing.is_empty() {
+        println!(
+            "MISSING: configure {} again, or the gateway will not start",
+            list(&missing)
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    if !removable.is_empty() {
+        println!("no longer needed, may be removed: {}", list(&removable));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn ingest_mail(config: &std::path::Path, args: &minhu::cli::IngestMailArgs) -> ExitCode {

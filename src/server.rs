@@ -52,6 +52,8 @@ pub enum ServeError {
     Http(std::io::Error),
     #[error("notifier: {0}")]
     Notify(#[from] crate::notify::NotifyError),
+    #[error("[privacy]: {0}")]
+    Privacy(String),
 }
 
 /// Runs the gateway until `shutdown` resolves, then shuts down gracefully.
@@ -63,7 +65,16 @@ pub async fn serve(
     let metrics = Arc::new(Metrics::default());
     // Built before anything starts: a sender whose secret cannot be read stops the start.
     let senders = crate::notify::senders(&cfg.notify)?;
-    let (store, feed, writer) = Store::open_with_merge(&cfg.store, &cfg.merge, metrics.clone())?;
+    // A key that cannot be read stops the start: contacts would be written in clear, or
+    // sealed ones could not be opened.
+    let keys = cfg.privacy.keyring().map_err(|p| {
+        let list: Vec<String> = p.into_iter().map(|(k, m)| format!("{k}: {m}")).collect();
+        ServeError::Privacy(list.join("; "))
+    })?;
+    for w in cfg.privacy.warnings() {
+        tracing::warn!("{w}");
+    }
+    let (store, feed, writer) = Store::open_sealed(&cfg.store, &cfg.merge, keys, metrics.clone())?;
     let departments = KnownQueues::new(DepartmentQueue::all_for(loaded.router.departments()));
     let routing_version = loaded.router.version().to_owned();
     let live = crate::router::live::LiveRouter::new(loaded.router);
@@ -158,6 +169,17 @@ pub async fn serve(
             follow_up: follow_up.clone(),
         }
         .run(notifier_stop.clone()),
+    );
+    // Contacts of long-closed cases erased, old rows re-sealed after a key rotation.
+    let eraser_stop = CancellationToken::new();
+    let eraser_task = tokio::spawn(
+        crate::store::Eraser {
+            store: store.clone(),
+            clock: Arc::new(crate::clocks::SystemClock),
+            erase_after: cfg.privacy.erase_after,
+            tick: crate::store::ERASE_TICK,
+        }
+        .run(eraser_stop.clone()),
     );
     drop(store);
 
@@ -281,6 +303,8 @@ pub async fn serve(
 
     scheduler_stop.cancel();
     let _ = scheduler_task.await;
+    eraser_stop.cancel();
+    let _ = eraser_task.await;
     // Sends under way finish and are recorded (within the drain time); the rest stay due in
     // the ledger for the next start.
     notifier_stop.cancel();

@@ -165,6 +165,7 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
     s.auth.check(p);
     s.notify.check(p);
     s.feedback.check(p);
+    s.privacy.check(p);
     crate::protect::amqps::check(&s.amqp, p);
     if !(s.amqp.url.starts_with("amqp://") || s.amqp.url.starts_with("amqps://")) {
         p.add("amqp.url", "must start with amqp:// or amqps://");

@@ -9,6 +9,7 @@
 //!   section (returns), [`clocks`] its `[clocks]`, [`escalation`] its `[[escalation]]` chains.
 //! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
 //!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
+//! - [`privacy`]: `[privacy]`, the keys reporters' contacts are sealed with, and their erasure.
 //! - [`problem`]: a config problem with the file and key it concerns.
 //! - [`secret`]: secrets given inline, by environment variable or by file.
 //! - [`lines`]: the line a problem's key is on.
@@ -21,6 +22,7 @@ pub mod handling;
 pub mod lines;
 pub mod load;
 pub mod notify;
+pub mod privacy;
 pub mod problem;
 pub mod rate_limits;
 pub mod routing;

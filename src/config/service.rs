@@ -36,6 +36,8 @@ pub struct ServiceConfig {
     pub notify: super::notify::NotifyConfig,
     /// Follow-up links (回访) and the rating form behind them.
     pub feedback: super::feedback::FeedbackConfig,
+    /// Reporters' contacts at rest: sealing keys and erasure after closure.
+    pub privacy: super::privacy::PrivacyConfig,
 }
 
 /// How long each phase of a graceful shutdown may take.

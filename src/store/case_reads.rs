@@ -1,9 +1,9 @@
 //! Reads for the department side of the loop, on the pooled read connections: a case as the
 //! handling path needs it before routing a return or reassignment, and `ListCases`.
-use prost::Message;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
+use super::contacts::Sealer;
 use super::update_model::{CaseQuery, CaseSnapshot};
 use crate::handling::machine::OPEN_SQL;
 use crate::pb;
@@ -12,11 +12,13 @@ use crate::time::ms_to_timestamp;
 /// The case with its first report and the departments that returned it.
 pub(super) fn snapshot(
     conn: &Connection,
+    seal: &Sealer,
     case_id: &str,
 ) -> Result<Option<CaseSnapshot>, StoreError> {
     let head = conn
         .prepare_cached(
-            "SELECT c.status, c.version, c.department_id, t.ticket_id, t.accepted_at, t.request
+            "SELECT c.status, c.version, c.department_id, t.ticket_id, t.accepted_at, t.request,
+                    t.reporter
                FROM cases c JOIN tickets t ON t.case_id = c.case_id
               WHERE c.case_id = ?1 ORDER BY t.seq LIMIT 1",
         )?
@@ -28,14 +30,16 @@ pub(super) fn snapshot(
                 r.get::<_, String>(3)?,
                 r.get::<_, i64>(4)?,
                 r.get::<_, Vec<u8>>(5)?,
+                r.get::<_, Option<Vec<u8>>>(6)?,
             ))
         })
         .optional()?;
-    let Some((status, version, department_id, ticket_id, accepted_at_ms, request)) = head else {
+    let Some((status, version, department_id, ticket_id, accepted_at_ms, request, reporter)) = head
+    else {
         return Ok(None);
     };
-    let request = pb::Request::decode(request.as_slice())
-        .map_err(|e| StoreError::Corrupt(format!("ticket {ticket_id}: {e}")))?;
+    // The department a case moves to gets the report with its reporter, as the first did.
+    let request = seal.load_request(&ticket_id, &request, reporter.as_deref())?;
     let returned_by = conn
         .prepare_cached(
             "SELECT department_id FROM handovers WHERE case_id = ?1 AND how = 'returned' ORDER BY seq",

@@ -10,7 +10,9 @@ use super::ops::{self, OpenCase};
 use super::writer::State;
 use super::{OutboxMessage, RouteDecision, StoreError};
 use crate::pb;
-use prost::Message;
+
+/// A case's first ticket: id, acceptance, encoded request and sealed contacts.
+type FirstTicket = (String, i64, Vec<u8>, Option<Vec<u8>>);
 
 /// A provisional deadline of an open case, as read for recounting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,16 +235,17 @@ pub(super) fn apply(
                 ..case.clone()
             };
             // The dispatch carries the report that opened the case, as a case update does.
-            let (ticket_id, accepted_at, request): (String, i64, Vec<u8>) = tx
+            let (ticket_id, accepted_at, request, reporter): FirstTicket = tx
                 .prepare_cached(
-                    "SELECT ticket_id, accepted_at, request FROM tickets
+                    "SELECT ticket_id, accepted_at, request, reporter FROM tickets
                       WHERE case_id = ?1 ORDER BY seq LIMIT 1",
                 )?
                 .query_row(params![r.case_id], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
                 })?;
-            let req = pb::Request::decode(request.as_slice())
-                .map_err(|e| StoreError::Corrupt(format!("ticket {ticket_id}: {e}")))?;
+            let req = st
+                .seal
+                .load_request(&ticket_id, &request, reporter.as_deref())?;
             let lead_id = if lead {
                 ""
             } else {

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// exclusions are stale): nothing was written; try the update again.
     #[error("case {0} changed while the update was being routed; try again")]
     Raced(String),
+    /// Sealed personal data cannot be opened or written: a key is missing from `[privacy]`.
+    #[error("sealed contacts: {0}")]
+    Sealed(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("i/o: {0}")]

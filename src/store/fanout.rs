@@ -51,6 +51,29 @@ pub(super) struct Row<'a> {
 
 /// Inserts an outbox row and returns it as the relay will publish it.
 pub(super) fn outbox_row(tx: &Connection, r: Row<'_>) -> Result<OutboxMessage, StoreError> {
+    insert(tx, r, None)
+}
+
+/// As [`outbox_row`] for a message that carries a report and its reporter (a dispatch, a
+/// linkage message): stored sealed when keys are configured, kept in clear for the relay.
+pub(super) fn sealed_outbox_row(
+    tx: &Connection,
+    seal: &super::contacts::Sealer,
+    r: Row<'_>,
+) -> Result<OutboxMessage, StoreError> {
+    let sealed = seal.is_on().then(|| {
+        seal.seal(super::seal::Place::Payload(r.dispatch_id), &r.payload)
+            .into_owned()
+    });
+    insert(tx, r, sealed)
+}
+
+/// Inserts the row with `stored` as its payload on disk (None: the payload itself).
+fn insert(
+    tx: &Connection,
+    r: Row<'_>,
+    stored: Option<Vec<u8>>,
+) -> Result<OutboxMessage, StoreError> {
     let (content_type, message_type) = match &r.content {
         Some((c, m)) => (Some(c.as_str()), Some(m.as_str())),
         None => (None, None),
@@ -68,7 +91,7 @@ pub(super) fn outbox_row(tx: &Connection, r: Row<'_>) -> Result<OutboxMessage, S
         r.channel,
         r.level,
         r.now,
-        r.payload,
+        stored.as_deref().unwrap_or(&r.payload),
         content_type,
         message_type,
     ])?;
@@ -239,8 +262,9 @@ pub(super) fn extra(
         body.due_at_provisional = !r.provisional_years.is_empty() && r.working_days.is_some();
         super::deadlines::record(tx, case_id, r)?;
         let (payload, content) = encode(&body, co.json)?;
-        rows.push(outbox_row(
+        rows.push(sealed_outbox_row(
             tx,
+            &st.seal,
             Row {
                 dispatch_id: &dispatch_id,
                 case_id,
@@ -282,8 +306,9 @@ pub(super) fn extra(
         )?;
         let body =
             EmergencyLinkage::new(ticket_id, case_id, line, &l.reason, &l.rule_id, req).to_json();
-        rows.push(outbox_row(
+        rows.push(sealed_outbox_row(
             tx,
+            &st.seal,
             Row {
                 dispatch_id: &dispatch_id,
                 case_id,

@@ -13,6 +13,9 @@
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
+//! - [`seal`]: the AEAD keyring and sealed format; `contacts` what is sealed where (reporters'
+//!   contacts, notices' addresses, dispatches in the outbox); `erase` erasing contacts of
+//!   long-closed cases; `reseal` re-sealing old rows under the active key.
 //!
 //! [`Store`] is the cheap-to-clone handle everything else uses. The writer thread stops when
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
@@ -20,7 +23,9 @@ mod case_history;
 mod case_reads;
 mod changes;
 mod clocks;
+mod contacts;
 mod deadlines;
+mod erase;
 mod error;
 mod explain;
 mod fanout;
@@ -33,7 +38,9 @@ mod ops;
 mod rating_lookup;
 mod ratings;
 mod reader;
+mod reseal;
 pub mod schema;
+pub mod seal;
 mod split;
 mod supervision;
 mod update_model;
@@ -48,12 +55,15 @@ use tokio::sync::{mpsc, oneshot};
 pub use case_history::{CaseLoop, HistoryEntry};
 pub use changes::{CaseChange, Changes};
 pub use clocks::{ClockLookup, Lookup};
+pub use contacts::{SealState, Sealer, state_at as seal_state_at};
 pub use deadlines::{ProvisionalDeadline, Recount};
+pub use erase::{Erased, Eraser, TICK as ERASE_TICK};
 pub use error::StoreError;
 pub use model::*;
 pub use notices::{NoticeView, PlannedNotices, Recorded};
 pub use rating_lookup::{Contact, RatingTarget};
 pub use ratings::{NewRating, Rated, RatingView};
+pub use reseal::{Cursor as ResealCursor, Resealed};
 pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
 pub use update_model::*;
 pub use updates::outcome_routing_key;
@@ -79,6 +89,10 @@ pub struct Store {
     metrics: Arc<Metrics>,
     /// Woken when a commit planned notices, so the notifier sends them at once.
     notices_ready: Arc<tokio::sync::Notify>,
+    /// How reporters' contacts are read (sealed, or in clear without `[privacy]` keys).
+    seal: Sealer,
+    /// Rows under an older key or in clear may be left at start-up (see `reseal`).
+    rekey: bool,
 }
 
 /// The writer thread; join it after every [`Store`] handle is dropped.
@@ -119,11 +133,23 @@ impl Store {
         merge: &MergeConfig,
         metrics: Arc<Metrics>,
     ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
+        Self::open_sealed(cfg, merge, None, metrics)
+    }
+
+    /// As [`Store::open_with_merge`], sealing reporters' contacts with `keys` (None: in
+    /// clear). Fails if the store holds contacts sealed with a key `keys` lacks.
+    pub fn open_sealed(
+        cfg: &StoreConfig,
+        merge: &MergeConfig,
+        keys: Option<seal::Keyring>,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
         if let Some(dir) = cfg.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let mut conn = schema::connect(&cfg.path)?;
         schema::migrate(&mut conn)?;
+        let prepared = contacts::prepare(&mut conn, keys)?;
         let seq = ids::Sequences::load(&conn)?;
         let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
         let merge = if merge.enabled {
@@ -156,6 +182,7 @@ impl Store {
                 seq,
                 depth,
                 budget: cfg.outbox_budget,
+                seal: prepared.sealer.clone(),
             },
             merge,
         };
@@ -172,6 +199,8 @@ impl Store {
                 changes: Changes::default(),
                 metrics,
                 notices_ready: Arc::default(),
+                seal: prepared.sealer,
+                rekey: prepared.rekey,
             },
             feed_rx,
             WriterThread { handle, tx: weak },
@@ -241,7 +270,8 @@ impl Store {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )?;
-        let Some(view) = reader::ticket(&conn, ticket_id)? else {
+        // The explanation needs no contacts: sealed ones stay sealed, keys or not.
+        let Some(view) = reader::ticket(&conn, &Sealer::withheld(), ticket_id)? else {
             return Ok(None);
         };
         Ok(Some((view, explain::explain(&conn, ticket_id)?)))
@@ -363,7 +393,10 @@ impl Store {
         now: i64,
         limit: usize,
     ) -> Result<Vec<crate::notify::Notice>, StoreError> {
-        self.reader.with(move |c| notices::due(c, now, limit)).await
+        let seal = self.seal.clone();
+        self.reader
+            .with(move |c| notices::due(c, &seal, now, limit))
+            .await
     }
 
     /// The earliest instant a notice is due (None: none pending).
@@ -419,8 +452,9 @@ impl Store {
     /// A case as the handling path reads it before routing a move.
     pub async fn case_snapshot(&self, case_id: &str) -> Result<Option<CaseSnapshot>, StoreError> {
         let id = case_id.to_owned();
+        let seal = self.seal.clone();
         self.reader
-            .with(move |c| case_reads::snapshot(c, &id))
+            .with(move |c| case_reads::snapshot(c, &seal, &id))
             .await
     }
 
@@ -434,13 +468,19 @@ impl Store {
 
     /// Tickets matching `q`, newest first.
     pub async fn search(&self, q: TicketQuery) -> Result<Vec<TicketView>, StoreError> {
-        self.reader.with(move |c| reader::search(c, &q)).await
+        let seal = self.seal.clone();
+        self.reader
+            .with(move |c| reader::search(c, &seal, &q))
+            .await
     }
 
     /// Looks a ticket up by number.
     pub async fn ticket(&self, ticket_id: &str) -> Result<Option<TicketView>, StoreError> {
         let id = ticket_id.to_owned();
-        self.reader.with(move |c| reader::ticket(c, &id)).await
+        let seal = self.seal.clone();
+        self.reader
+            .with(move |c| reader::ticket(c, &seal, &id))
+            .await
     }
 
     async fn call<T>(
@@ -464,9 +504,10 @@ impl OutboxSource for Store {
     async fn load(&self, ids: Vec<i64>) -> Result<Vec<OutboxMessage>, StoreError> {
         let (mut rows, missing) = self.hot.take(ids);
         if !missing.is_empty() {
+            let seal = self.seal.clone();
             let from_disk = self
                 .reader
-                .with(move |c| reader::outbox_load(c, &missing))
+                .with(move |c| reader::outbox_load(c, &seal, &missing))
                 .await?;
             rows.extend(from_disk);
         }

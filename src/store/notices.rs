@@ -5,10 +5,15 @@
 //! *unreachable* or *dead*; a reporter who gets none has a *skipped* row saying why. Records
 //! apply only to pending rows, so an outcome that arrives twice (a retried write after a
 //! crash) is recorded once.
-use prost::Message;
+//!
+//! With `[privacy]` keys, each address is stored sealed (bound to its notice id) and each
+//! contact key as a keyed digest; the reporters' contacts planning reads are opened from
+//! their tickets (see `contacts`).
 use rusqlite::{Connection, params};
 
 use super::StoreError;
+use super::contacts::Sealer;
+use super::seal::Place;
 use crate::notify::plan::{self, Completed, Planned, Reported, Skip};
 use crate::notify::{Address, Facts, Notice, NoticeKind, Route};
 use crate::pb;
@@ -46,13 +51,14 @@ pub enum Recorded {
 /// one of ticket `except` (who knows already: they reopened it).
 pub(super) fn plan(
     tx: &Connection,
+    seal: &Sealer,
     kind: NoticeKind,
     version: u64,
     done: &Completed<'_>,
     except: Option<&str>,
     now: i64,
 ) -> Result<PlannedNotices, StoreError> {
-    let tickets = case_tickets(tx, done.case_id)?;
+    let tickets = case_tickets(tx, seal, done.case_id)?;
     let reported: Vec<Reported<'_>> = tickets
         .iter()
         .filter(|t| Some(t.ticket_id.as_str()) != except)
@@ -81,14 +87,15 @@ pub(super) fn plan(
                 address,
                 facts,
             } => {
+                let address = json(&*address)?;
                 insert.execute(params![
                     notice_id,
                     done.case_id,
                     facts.ticket_id,
                     kind.as_str(),
                     route.as_str(),
-                    contact_key,
-                    json(&*address)?,
+                    seal.digest(&contact_key).as_ref(),
+                    seal.seal(Place::Address(&notice_id), &address).as_ref(),
                     json_text(&*facts)?,
                     "pending",
                     Option::<String>::None,
@@ -124,7 +131,12 @@ pub(super) fn plan(
 }
 
 /// Up to `limit` notices due at `now`, earliest first.
-pub fn due(c: &Connection, now: i64, limit: usize) -> Result<Vec<Notice>, StoreError> {
+pub fn due(
+    c: &Connection,
+    seal: &Sealer,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<Notice>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT notice_id, kind, route, address, facts, attempts FROM notices
           WHERE next_at <= ?1 ORDER BY next_at LIMIT ?2",
@@ -148,7 +160,10 @@ pub fn due(c: &Connection, now: i64, limit: usize) -> Result<Vec<Notice>, StoreE
             .as_deref()
             .and_then(Route::parse)
             .ok_or_else(|| corrupt("unknown route"))?;
-        let address: Address = serde_json::from_slice(address.as_deref().unwrap_or(b"{}"))
+        // An erased address reads as none: the sender finds nobody to reach.
+        let stored = address.as_deref().unwrap_or(b"{}");
+        let opened = seal.open(Place::Address(&notice_id), stored)?;
+        let address: Address = serde_json::from_slice(opened.as_deref().unwrap_or(b"{}"))
             .map_err(|e| corrupt(&format!("address: {e}")))?;
         let facts: Facts =
             serde_json::from_str(&facts).map_err(|e| corrupt(&format!("facts: {e}")))?;
@@ -262,12 +277,18 @@ struct CaseTicket {
     last_seen: i64,
 }
 
-/// The case's tickets in the order they came, each with its reporter's latest message.
-fn case_tickets(tx: &Connection, case_id: &str) -> Result<Vec<CaseTicket>, StoreError> {
+/// The case's tickets in the order they came, each with its reporter's latest message and
+/// contacts.
+fn case_tickets(
+    tx: &Connection,
+    seal: &Sealer,
+    case_id: &str,
+) -> Result<Vec<CaseTicket>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT t.ticket_id, t.request, t.accepted_at,
                 COALESCE((SELECT MAX(l.accepted_at) FROM tickets l
-                           WHERE l.reporter_key = t.reporter_key), t.accepted_at)
+                           WHERE l.reporter_key = t.reporter_key), t.accepted_at),
+                t.reporter
            FROM tickets t WHERE t.case_id = ?1 ORDER BY t.seq",
     )?;
     let rows = stmt.query_map(params![case_id], |r| {
@@ -276,13 +297,13 @@ fn case_tickets(tx: &Connection, case_id: &str) -> Result<Vec<CaseTicket>, Store
             r.get::<_, Vec<u8>>(1)?,
             r.get::<_, i64>(2)?,
             r.get::<_, i64>(3)?,
+            r.get::<_, Option<Vec<u8>>>(4)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (ticket_id, blob, accepted_at, last_seen) = row?;
-        let request = pb::Request::decode(blob.as_slice())
-            .map_err(|e| StoreError::Corrupt(format!("ticket {ticket_id} request: {e}")))?;
+        let (ticket_id, blob, accepted_at, last_seen, reporter) = row?;
+        let request = seal.load_request(&ticket_id, &blob, reporter.as_deref())?;
         out.push(CaseTicket {
             ticket_id,
             request,

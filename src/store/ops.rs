@@ -1,7 +1,8 @@
 //! The SQL of each writer command: accepting a ticket (idempotency check, then opening a case
 //! or joining the reporter's open one, with its dispatch, outbox row and audit entry) and
 //! settling outbox rows. Runs inside the writer's transaction; see [`super::writer`] for how
-//! failures are contained.
+//! failures are contained. The reporter's contacts and the dispatch are written sealed when
+//! `[privacy]` keys are configured (see `contacts`).
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -12,7 +13,6 @@ use crate::dispatch::envelope::{self, CaseDispatch};
 use crate::handling::machine::OPEN_SQL;
 use crate::merge::{Decision, Index};
 use crate::pb;
-use prost::Message;
 
 /// A clean refusal: the command wrote nothing, so the batch carries on.
 pub(super) type Refusal = StoreError;
@@ -69,7 +69,7 @@ pub(super) fn accept(
     // An emergency transfer never continues a conversation: it opens its own case unless it
     // is the same problem as an open case (below), and even then its case update is dispatched.
     let mut target = match &t.follow_up {
-        Some(f) if !t.emergency => open_case_of(tx, &f.reporter_key, now - f.window_ms)?,
+        Some(f) if !t.emergency => open_case_of(tx, st, &f.reporter_key, now - f.window_ms)?,
         _ => None,
     };
     let mut decision: Option<Decision> = None;
@@ -134,20 +134,27 @@ pub(super) struct OpenCase {
     pub(super) version: u64,
 }
 
-/// The case of the reporter's latest ticket since `since_ms`, if that case is still open.
+/// The case of the reporter's latest ticket since `since_ms`, if that case is still open. The
+/// key is stored as a digest when sealing; a ticket written in clear before keys were
+/// configured is found by the clear key.
 fn open_case_of(
     tx: &Connection,
+    st: &State,
     reporter_key: &str,
     since_ms: i64,
 ) -> Result<Option<OpenCase>, StoreError> {
+    let stored = st.seal.digest(reporter_key);
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {CASE_COLUMNS}
                FROM tickets t JOIN cases c ON c.case_id = t.case_id
-              WHERE t.reporter_key = ?1 AND t.accepted_at >= ?2 AND c.status IN ({OPEN_SQL})
+              WHERE t.reporter_key IN (?1, ?3) AND t.accepted_at >= ?2 AND c.status IN ({OPEN_SQL})
               ORDER BY t.accepted_at DESC LIMIT 1"
         ))?
-        .query_row(params![reporter_key, since_ms], open_case_row)
+        .query_row(
+            params![stored.as_ref(), since_ms, reporter_key],
+            open_case_row,
+        )
         .optional()?)
 }
 
@@ -333,11 +340,15 @@ fn file(
     now: i64,
 ) -> Result<(Accepted, Vec<OutboxMessage>), StoreError> {
     let req = &t.request;
-    let reporter_key = t.follow_up.as_ref().map(|f| f.reporter_key.as_str());
+    let reporter_key = t
+        .follow_up
+        .as_ref()
+        .map(|f| st.seal.digest(&f.reporter_key));
+    let (request, reporter) = st.seal.store_request(&ticket_id, req);
     tx.prepare_cached(
         "INSERT INTO tickets (ticket_id, case_id, channel, source_system, source_id, disposition, accepted_at,
-                              request, seq, reporter_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                              request, seq, reporter_key, reporter)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         ticket_id,
@@ -347,9 +358,10 @@ fn file(
         req.source_id,
         disposition as i32,
         now,
-        req.encode_to_vec(),
+        request,
         ticket_seq,
-        reporter_key,
+        reporter_key.as_deref(),
+        reporter,
     ])?;
     let new_case = disposition == pb::Disposition::NewCase;
     // A merged ticket's case may belong to a department other than today's lead: only the
@@ -481,8 +493,9 @@ pub(super) fn hand_off(
     body.due_at_provisional =
         super::deadlines::is_provisional(tx, &case.case_id, &case.department_id)?;
     let (payload, content) = super::fanout::encode(&body, json)?;
-    let row = super::fanout::outbox_row(
+    let row = super::fanout::sealed_outbox_row(
         tx,
+        &st.seal,
         super::fanout::Row {
             dispatch_id: &dispatch_id,
             case_id: &case.case_id,

@@ -143,6 +143,7 @@ pub(super) fn rate(
                 response.status = d.outcome.status;
                 planned = notices::plan(
                     tx,
+                    &st.seal,
                     NoticeKind::Reopened,
                     d.outcome.case_version,
                     &Completed {

@@ -1,11 +1,14 @@
 //! Read-only queries. WAL mode lets these run on their own connections beside the writer, so a
-//! `GetTicket` or the relay loading payloads never waits for a group commit.
+//! `GetTicket` or the relay loading payloads never waits for a group commit. Reporters'
+//! contacts and dispatch payloads are opened here when sealed (see `contacts`).
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use prost::Message;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::contacts::Sealer;
+use super::seal::Place;
 use super::{OutboxEntry, OutboxMessage, StoreError, TicketQuery, TicketView, schema};
 use crate::pb;
 
@@ -60,15 +63,19 @@ const VIEW_COLUMNS: &str =
     CASE WHEN c.status IN (5, 6) THEN
       (SELECT json_extract(a.detail, '$.detail.result') FROM audit a
         WHERE a.case_id = c.case_id AND a.event = 'complete' ORDER BY a.seq DESC LIMIT 1)
-    END";
+    END,
+    t.reporter";
 
-/// Reads one row selected with [`VIEW_COLUMNS`].
-fn view_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
+/// Reads one row selected with [`VIEW_COLUMNS`], opening the reporter's contacts.
+fn view_of(seal: &Sealer, r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
     let ticket_id: String = r.get(0)?;
     let blob: Vec<u8> = r.get(2)?;
-    let request = pb::Request::decode(blob.as_slice()).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Blob, Box::new(e))
-    })?;
+    let reporter: Option<Vec<u8>> = r.get(13)?;
+    let request = seal
+        .load_request(&ticket_id, &blob, reporter.as_deref())
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Blob, Box::new(e))
+        })?;
     Ok(TicketView {
         ticket_id,
         case_id: r.get(1)?,
@@ -86,18 +93,26 @@ fn view_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
     })
 }
 
-pub(super) fn ticket(conn: &Connection, ticket_id: &str) -> Result<Option<TicketView>, StoreError> {
+pub(super) fn ticket(
+    conn: &Connection,
+    seal: &Sealer,
+    ticket_id: &str,
+) -> Result<Option<TicketView>, StoreError> {
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM tickets t JOIN cases c ON c.case_id = t.case_id WHERE t.ticket_id = ?1"
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row(params![ticket_id], view_of)
+        .query_row(params![ticket_id], |r| view_of(seal, r))
         .optional()?)
 }
 
 /// Tickets matching `q`, newest first.
-pub(super) fn search(conn: &Connection, q: &TicketQuery) -> Result<Vec<TicketView>, StoreError> {
+pub(super) fn search(
+    conn: &Connection,
+    seal: &Sealer,
+    q: &TicketQuery,
+) -> Result<Vec<TicketView>, StoreError> {
     // Every filter is bound, unset ones as NULL, so there is one statement to cache.
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM tickets t JOIN cases c ON c.case_id = t.case_id
@@ -128,7 +143,7 @@ pub(super) fn search(conn: &Connection, q: &TicketQuery) -> Result<Vec<TicketVie
             pb::CaseStatus::Closed as i32,
             q.limit,
         ],
-        view_of,
+        |r| view_of(seal, r),
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -146,6 +161,7 @@ pub(super) fn outbox_pending(conn: &Connection) -> Result<Vec<OutboxEntry>, Stor
 
 pub(super) fn outbox_load(
     conn: &Connection,
+    seal: &Sealer,
     ids: &[i64],
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(
@@ -175,7 +191,15 @@ pub(super) fn outbox_load(
                 })
             })
             .optional()?;
-        out.extend(row);
+        if let Some(mut m) = row {
+            // A payload sealed for the disk is published in clear, as the department reads it.
+            if let Some(Cow::Owned(plain)) =
+                seal.open(Place::Payload(&m.dispatch_id), &m.payload)?
+            {
+                m.payload = plain;
+            }
+            out.push(m);
+        }
     }
     Ok(out)
 }

@@ -283,6 +283,19 @@ CREATE TABLE ratings (
 CREATE INDEX ratings_by_case ON ratings(case_id, round);
 CREATE INDEX ratings_by_department ON ratings(department_id, at);
 "#,
+    // 11 (issue 15): personal data at rest. With [privacy] keys, a ticket's reporter contacts
+    // are sealed in `reporter` instead of its `request` (see `contacts`). A case records when
+    // its reporters' contacts were erased; the partial index holds only closed cases whose
+    // contacts are still there (or came back with a later report), so the erasure pass finds
+    // the next ones without reading every closed case. A store that already has tickets wrote
+    // them in clear: `seal.clear` tells the re-key pass to seal them once keys are configured.
+    r#"
+ALTER TABLE tickets ADD COLUMN reporter BLOB;   -- sealed minhu.v1.Reporter contacts; NULL: none, in clear, or erased
+ALTER TABLE cases ADD COLUMN contacts_erased_at INTEGER;
+CREATE INDEX cases_to_erase ON cases(closed_at)
+    WHERE closed_at IS NOT NULL AND (contacts_erased_at IS NULL OR contacts_erased_at < closed_at);
+INSERT OR REPLACE INTO meta (key, value) SELECT 'seal.clear', '1' WHERE EXISTS (SELECT 1 FROM tickets);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

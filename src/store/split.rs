@@ -2,7 +2,6 @@
 //! moves into a new case routed like a fresh report, its department gets a NEW_CASE dispatch,
 //! the old case counts one reporter less, and both cases' audit trails say why. Runs in the
 //! writer's transaction like an accept, so the merge index changes with it or not at all.
-use prost::Message;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -21,6 +20,8 @@ struct Found {
     case_id: String,
     disposition: i32,
     request: Vec<u8>,
+    /// Sealed contacts (`tickets.reporter`).
+    reporter: Option<Vec<u8>>,
     accepted_at_ms: i64,
     case_status: i32,
     case_seq: i64,
@@ -34,7 +35,8 @@ pub(super) fn split(
 ) -> Result<SplitResult, StoreError> {
     let found = tx
         .prepare_cached(
-            "SELECT t.seq, t.case_id, t.disposition, t.request, t.accepted_at, c.status, c.seq
+            "SELECT t.seq, t.case_id, t.disposition, t.request, t.accepted_at, c.status, c.seq,
+                    t.reporter
                FROM tickets t JOIN cases c ON c.case_id = t.case_id WHERE t.ticket_id = ?1",
         )?
         .query_row(params![s.ticket_id], |r| {
@@ -46,6 +48,7 @@ pub(super) fn split(
                 accepted_at_ms: r.get(4)?,
                 case_status: r.get(5)?,
                 case_seq: r.get(6)?,
+                reporter: r.get(7)?,
             })
         })
         .optional()?;
@@ -68,8 +71,9 @@ pub(super) fn split(
     if !crate::handling::machine::is_open(status) {
         return refuse(format!("its case {} is no longer open", f.case_id));
     }
-    let req = pb::Request::decode(f.request.as_slice())
-        .map_err(|e| StoreError::Corrupt(format!("ticket {}: {e}", s.ticket_id)))?;
+    let req = st
+        .seal
+        .load_request(&s.ticket_id, &f.request, f.reporter.as_deref())?;
     let now = crate::time::now_ms();
     let case = ops::insert_case(tx, st, &req, s.merge.as_ref(), &s.route, now)?;
     tx.prepare_cached("UPDATE tickets SET case_id = ?2, disposition = ?3 WHERE ticket_id = ?1")?

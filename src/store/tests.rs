@@ -457,7 +457,9 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
              DROP TABLE case_updates; DROP TABLE handovers; DROP INDEX cases_by_department;
              ALTER TABLE cases DROP COLUMN version; ALTER TABLE cases DROP COLUMN unit_due_at;
              ALTER TABLE cases DROP COLUMN extension_due_at; DROP TABLE unit_clocks;
-             DROP TABLE notices; DROP TABLE ratings;",
+             DROP TABLE notices; DROP TABLE ratings;
+             DROP INDEX cases_to_erase; ALTER TABLE tickets DROP COLUMN reporter;
+             ALTER TABLE cases DROP COLUMN contacts_erased_at;",
         )
         .unwrap();
         tx.pragma_update(None, "user_version", 5).unwrap();

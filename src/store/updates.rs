@@ -115,7 +115,7 @@ pub(super) fn apply(
     let mut applied = apply_step(tx, st, u, &c, next, version, now, fresh)?;
     applied.case_version = version;
     let notices = if u.action == Action::Complete {
-        plan_results(tx, u, &c, version, now)?
+        plan_results(tx, &st.seal, u, &c, version, now)?
     } else {
         Default::default()
     };
@@ -130,6 +130,7 @@ pub(super) fn apply(
 /// The result notices of a completion, to every reporter of the case (see `notices`).
 fn plan_results(
     tx: &Connection,
+    seal: &super::contacts::Sealer,
     u: &CaseUpdate,
     c: &Held,
     version: u64,
@@ -153,6 +154,7 @@ fn plan_results(
     };
     super::notices::plan(
         tx,
+        seal,
         crate::notify::NoticeKind::Result,
         version,
         &done,

@@ -10,7 +10,7 @@ use crate::dispatch::source::OutboxSource;
 use crate::handling::machine::Action;
 use crate::pb;
 
-fn route(department: &str) -> RouteDecision {
+pub(super) fn route(department: &str) -> RouteDecision {
     RouteDecision {
         department_id: department.into(),
         routing_key: format!("dept.{department}"),

@@ -59,6 +59,12 @@ pub(super) enum Command {
         Box<super::NewRating>,
         oneshot::Sender<Result<super::Rated, StoreError>>,
     ),
+    /// Personal data housekeeping: erasing contacts of long-closed cases, re-sealing old
+    /// rows (see `erase`).
+    Privacy(
+        super::erase::Job,
+        oneshot::Sender<Result<super::erase::Done, StoreError>>,
+    ),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
     /// can outlive shutdown (a connection task the server had to abort), so the writer cannot
     /// wait for the last one to drop.
@@ -88,6 +94,8 @@ pub(super) struct State {
     pub depth: u64,
     /// Outbox budget for non-emergency tickets.
     pub budget: u64,
+    /// Seals reporters' contacts and dispatches as they are written (see `contacts`).
+    pub seal: super::contacts::Sealer,
 }
 
 /// What one command produced, sent back to its caller after the commit.
@@ -99,6 +107,7 @@ enum Outcome {
     Update(Result<super::Decided, StoreError>),
     Fired(Result<super::supervision::Fired, StoreError>),
     Rated(Result<super::Rated, StoreError>),
+    Privacy(Result<super::erase::Done, StoreError>),
 }
 
 impl Writer {
@@ -308,6 +317,9 @@ fn execute(
         Command::FireDue(now, lookup, limit, _) => Outcome::Fired(Ok(
             super::supervision::fire_due(conn, state, *now, lookup, *limit, fresh)?,
         )),
+        Command::Privacy(job, _) => {
+            Outcome::Privacy(Ok(super::erase::run(conn, &state.seal, job)?))
+        }
         Command::Stop => Outcome::Unit(Ok(())),
     })
 }
@@ -321,6 +333,7 @@ fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
         Command::Update(..) => Outcome::Update(Err(e)),
         Command::FireDue(..) => Outcome::Fired(Err(e)),
         Command::Rate(..) => Outcome::Rated(Err(e)),
+        Command::Privacy(..) => Outcome::Privacy(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -345,6 +358,8 @@ fn reply(cmd: Command, outcome: Outcome) {
         (Command::FireDue(.., tx), Outcome::Fired(r)) => drop(tx.send(r)),
         (Command::Rate(_, tx), Outcome::Rated(r)) => drop(tx.send(r)),
         (Command::Rate(_, tx), _) => drop(tx.send(Err(mismatch()))),
+        (Command::Privacy(_, tx), Outcome::Privacy(r)) => drop(tx.send(r)),
+        (Command::Privacy(_, tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::FireDue(.., tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), Outcome::Unit(r)) => {
             drop(tx.send(r))
