@@ -103,10 +103,13 @@ impl Store {
         rating_id: &str,
         since_ms: i64,
     ) -> Result<RatingTarget, StoreError> {
-        let (route, key) = contact.key();
+        let (route, clear) = contact.key();
+        // With [privacy] keys the ledger keeps a keyed digest; notices written before keys
+        // were configured keep the plain one until re-sealed.
+        let keyed = self.seal.digest(&clear).into_owned();
         let rating_id = rating_id.to_owned();
         self.reader
-            .with(move |c| target(c, route, &key, &rating_id, since_ms))
+            .with(move |c| target(c, route, [&keyed, &clear], &rating_id, since_ms))
             .await
     }
 }
@@ -121,20 +124,26 @@ struct Candidate {
 fn target(
     c: &Connection,
     route: Route,
-    key: &str,
+    keys: [&str; 2],
     rating_id: &str,
     since_ms: i64,
 ) -> Result<RatingTarget, StoreError> {
     // `state = 'sent'` spelled out, so a partial index on sent notices can serve it.
     let mut stmt = c.prepare_cached(
         "SELECT seq, ticket_id, case_id FROM notices
-          WHERE contact_key = ?1 AND route = ?2 AND kind = 'result' AND state = 'sent'
+          WHERE contact_key IN (?1, ?5) AND route = ?2 AND kind = 'result' AND state = 'sent'
             AND sent_at >= ?3
           ORDER BY sent_at DESC, seq DESC LIMIT ?4",
     )?;
     let candidates = stmt
         .query_map(
-            params![key, route.as_str(), since_ms, CANDIDATES as i64],
+            params![
+                keys[0],
+                route.as_str(),
+                since_ms,
+                CANDIDATES as i64,
+                keys[1]
+            ],
             |r| {
                 Ok(Candidate {
                     seq: r.get(0)?,

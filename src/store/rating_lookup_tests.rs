@@ -247,3 +247,32 @@ async fn a_wechat_user_is_found_by_account_and_openid() {
         "Contact::Wechat(wechat:wx1, <openid>)"
     );
 }
+
+#[tokio::test]
+async fn a_reply_finds_its_notice_in_a_sealed_store() {
+    use crate::store::seal::{KEY_LEN, Keyring};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keyring::new(vec![("k1".to_owned(), [9; KEY_LEN])], "k1").unwrap();
+    let cfg = crate::config::service::StoreConfig {
+        path: dir.path().join("minhu.db"),
+        ..Default::default()
+    };
+    let (store, _feed, _w) = Store::open_sealed(
+        &cfg,
+        &crate::merge::MergeConfig::default(),
+        Some(keys),
+        std::sync::Arc::new(crate::telemetry::Metrics::default()),
+    )
+    .unwrap();
+    let (ticket, case) = accept(&store, report("a", PHONE)).await;
+    complete_and_send(&store, &case, 0, 5_000).await;
+    // The ledger holds a keyed digest, not the plain one the planner computes.
+    let c = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let stored: String = c
+        .query_row("SELECT contact_key FROM notices", [], |r| r.get(0))
+        .unwrap();
+    let (_, plain) = sms(PHONE).key();
+    assert_ne!(stored, plain);
+    let got = store.rating_target(&sms(PHONE), "sms-1", 0).await.unwrap();
+    assert_eq!(got, rate_target(&ticket));
+}
