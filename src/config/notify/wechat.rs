@@ -37,7 +37,7 @@ use crate::config::problem::Problems;
 use crate::notify::Facts;
 
 /// The customer-service text when an account sets none.
-pub const DEFAULT_TEXT: &str = "您好，您反映的问题（工单号 {ticket_id}）已由{department}办结。\n办理结果：{result}\n感谢您的反映！";
+pub const DEFAULT_TEXT: &str = "您好，您反映的问题（工单号 {ticket_id}）已由{department}办结。\n请直接回复评价：1 满意，2 基本满意，3 不满意；问题仍未解决请回复 0 并写明情况。\n办理结果：{result}";
 
 /// WeChat messages to citizens who reported through an official account or mini-program. Off
 /// unless `enabled`.
