@@ -22,7 +22,7 @@
 //! Values are JSON-escaped in a JSON body and percent-encoded in a form body and the URL. The
 //! signed string also knows `{method}`, `{url}`, `{path}`, `{query}`, `{body}` (as sent) and
 //! `{secret}`; headers know only the placeholders whose values are plain ASCII.
-mod answer;
+pub(crate) mod answer;
 mod compile;
 mod phone;
 mod quiet;

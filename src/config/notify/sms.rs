@@ -94,54 +94,18 @@ impl Default for SmsNotifyConfig {
     }
 }
 
-/// Where the secret came from and why it cannot be had: (key, message).
-pub type SecretProblem = (String, String);
+pub use crate::config::secret::SecretProblem;
 
 impl SmsNotifyConfig {
     /// The shared secret from wherever it is configured ("" when none is).
     pub fn secret(&self) -> Result<String, SecretProblem> {
-        let set = [
-            !self.secret.is_empty(),
-            !self.secret_env.is_empty(),
-            self.secret_file.is_some(),
-        ];
-        if set.iter().filter(|s| **s).count() > 1 {
-            return Err((
-                format!("{KEY}.secret"),
-                "set only one of secret, secret_env and secret_file".into(),
-            ));
-        }
-        if self.secret_env.to_ascii_uppercase().starts_with("MINHU_") {
-            return Err((
-                format!("{KEY}.secret_env"),
-                "MINHU_* variables are read as config overrides (an unknown key to them): \
-                 name another variable, or set MINHU_NOTIFY__SMS__SECRET, which overrides secret"
-                    .into(),
-            ));
-        }
-        if !self.secret_env.is_empty() {
-            return match std::env::var(&self.secret_env) {
-                Ok(v) if !v.trim().is_empty() => Ok(v.trim_end().to_owned()),
-                _ => Err((
-                    format!("{KEY}.secret_env"),
-                    format!(
-                        "environment variable {} is not set or empty",
-                        self.secret_env
-                    ),
-                )),
-            };
-        }
-        if let Some(path) = &self.secret_file {
-            return match std::fs::read_to_string(path) {
-                Ok(v) if !v.trim().is_empty() => Ok(v.trim_end().to_owned()),
-                Ok(_) => Err((format!("{KEY}.secret_file"), "the file is empty".into())),
-                Err(e) => Err((
-                    format!("{KEY}.secret_file"),
-                    format!("cannot read {}: {e}", path.display()),
-                )),
-            };
-        }
-        Ok(self.secret.clone())
+        crate::config::secret::resolve(crate::config::secret::Sources {
+            section: KEY,
+            name: "secret",
+            inline: &self.secret,
+            env: &self.secret_env,
+            file: self.secret_file.as_deref(),
+        })
     }
 
     /// The quiet window, None when off (or unreadable: `check` reports that).

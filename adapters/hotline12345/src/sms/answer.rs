@@ -30,11 +30,9 @@ pub enum Answer {
     },
 }
 
-/// The value at a dotted path (`data.bizId`, `result.0.sid`) of a JSON answer, as text.
-fn field(v: &Value, path: &str) -> Option<String> {
-    if path.is_empty() {
-        return None;
-    }
+/// The value at a dotted path (`data.bizId`, `result.0.sid`: object keys and array indexes)
+/// of a JSON document; also what the reply callback reads its fields with.
+pub(crate) fn at_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     let mut cur = v;
     for key in path.split('.') {
         cur = match cur {
@@ -43,7 +41,15 @@ fn field(v: &Value, path: &str) -> Option<String> {
             _ => return None,
         };
     }
-    match cur {
+    Some(cur)
+}
+
+/// The value at a dotted path of a JSON answer, as text.
+fn field(v: &Value, path: &str) -> Option<String> {
+    if path.is_empty() {
+        return None;
+    }
+    match at_path(v, path)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),

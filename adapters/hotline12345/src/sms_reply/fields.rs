@@ -15,21 +15,11 @@ impl Fields {
                 .iter()
                 .find(|(k, _)| k == field)
                 .map(|(_, v)| v.clone()),
-            Fields::Json(v) => {
-                let mut cur = v;
-                for key in field.split('.') {
-                    cur = match cur {
-                        Value::Object(m) => m.get(key)?,
-                        Value::Array(a) => a.get(key.parse::<usize>().ok()?)?,
-                        _ => return None,
-                    };
-                }
-                match cur {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                }
-            }
+            Fields::Json(v) => match crate::sms::answer::at_path(v, field)? {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            },
         }
     }
 }
