@@ -330,6 +330,35 @@ mod tests {
     }
 
     #[test]
+    fn a_follow_up_link_names_the_ticket_until_the_ttl_after_completion() {
+        let cfg = crate::config::feedback::FeedbackConfig {
+            public_url: "https://minhu.example.gov.cn/".into(),
+            key: "k".repeat(32),
+            link_ttl: Duration::from_secs(3600),
+            ..Default::default()
+        };
+        let f = FollowUpLinks::from_config(&cfg).expect("on");
+        let facts = crate::notify::Facts {
+            ticket_id: "T20261206000001".into(),
+            completed_at_ms: 1_000_000,
+            ..Default::default()
+        };
+        let url = f.url(&facts);
+        let token = url
+            .strip_prefix("https://minhu.example.gov.cn/v1/feedback/")
+            .expect("under the public URL, without a double slash");
+        let links = crate::handling::followup_link::Links::new(cfg.key.as_bytes());
+        assert_eq!(
+            links.verify(token, 1_000_000 + 3_599_999).as_deref(),
+            Ok("T20261206000001")
+        );
+        assert!(links.verify(token, 1_000_000 + 3_600_000).is_err());
+        // Off without a public URL.
+        let off = crate::config::feedback::FeedbackConfig::default();
+        assert!(FollowUpLinks::from_config(&off).is_none());
+    }
+
+    #[test]
     fn a_hold_is_not_an_attempt_and_a_told_wait_wins() {
         let p = policy();
         let (r, c) = p.decide(
