@@ -118,6 +118,15 @@ pub(super) fn start(
         route.escalation,
         next,
     ])?;
+    // The department's stint begins with its clocks (the scores' per-assignment history).
+    super::stints::given(
+        tx,
+        case_id,
+        &route.department_id,
+        route.counted_from_ms,
+        sign.map(|s| s.red_at),
+        now,
+    )?;
     Ok(())
 }
 

@@ -10,6 +10,8 @@
 //! - `changes`: committed changes told to watchers (`WatchCases`).
 //! - `clocks`: each open unit's clocks (due times, lights, pauses); `supervision` the
 //!   scheduler's pass that turns due clocks into supervision events in the outbox.
+//! - `stints`: every department's stints on a case (given, answered, let go, completed);
+//!   `case_scores` the 谁呼谁评 scores gathered from them and kept with their facts.
 //! - `reader`: pooled read connections for lookups and the relay.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
@@ -21,6 +23,7 @@
 //! the last handle is dropped or [`WriterThread::join`] tells it to (graceful shutdown).
 mod case_history;
 mod case_reads;
+mod case_scores;
 mod changes;
 mod clocks;
 mod contacts;
@@ -42,6 +45,7 @@ mod reseal;
 pub mod schema;
 pub mod seal;
 mod split;
+mod stints;
 mod supervision;
 mod update_model;
 mod updates;
@@ -53,6 +57,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 pub use case_history::{CaseLoop, HistoryEntry};
+pub use case_scores::{Gathered, KeptScore};
 pub use changes::{CaseChange, Changes};
 pub use clocks::{ClockLookup, Lookup};
 pub use contacts::{SealState, Sealer, state_at as seal_state_at};
@@ -144,6 +149,17 @@ impl Store {
         keys: Option<seal::Keyring>,
         metrics: Arc<Metrics>,
     ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
+        Self::open_scored(cfg, merge, keys, crate::scores::Rules::default(), metrics)
+    }
+
+    /// As [`Store::open_sealed`], scoring cases (谁呼谁评) with `rules` (`[scores]`).
+    pub fn open_scored(
+        cfg: &StoreConfig,
+        merge: &MergeConfig,
+        keys: Option<seal::Keyring>,
+        rules: crate::scores::Rules,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
         if let Some(dir) = cfg.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -183,6 +199,7 @@ impl Store {
                 depth,
                 budget: cfg.outbox_budget,
                 seal: prepared.sealer.clone(),
+                rules: Arc::new(rules),
             },
             merge,
         };
@@ -373,6 +390,23 @@ impl Store {
         self.reader.with(move |c| ratings::of_case(c, &id)).await
     }
 
+    /// The kept 谁呼谁评 scores counted in `period` (with `department_id`, only that
+    /// department's), and every department's returns in it (see `case_scores`).
+    pub async fn scores_in(
+        &self,
+        period: crate::scores::Period,
+        department_id: Option<String>,
+    ) -> Result<(Vec<KeptScore>, Vec<(String, u32)>), StoreError> {
+        self.reader
+            .with(move |c| {
+                Ok((
+                    case_scores::in_period(c, period, department_id.as_deref())?,
+                    case_scores::returns_in(c, period)?,
+                ))
+            })
+            .await
+    }
+
     /// Counts committed notices and wakes the notifier for them.
     fn planned(&self, p: &PlannedNotices) {
         let notify = &self.metrics.notify;
@@ -544,3 +578,6 @@ mod notices_tests;
 
 #[cfg(test)]
 mod ratings_tests;
+
+#[cfg(test)]
+mod scores_tests;

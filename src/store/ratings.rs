@@ -206,6 +206,7 @@ pub(super) fn rate(
         "INSERT INTO audit (at, case_id, ticket_id, event, detail) VALUES (?1, ?2, ?3, 'rated', ?4)",
     )?
     .execute(params![now, case.case_id, q.ticket_id, detail.to_string()])?;
+    super::case_scores::rescore(tx, &st.rules, &case.case_id, now)?;
     Ok(Rated {
         response,
         refused: None,

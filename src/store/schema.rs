@@ -296,6 +296,46 @@ CREATE INDEX cases_to_erase ON cases(closed_at)
     WHERE closed_at IS NOT NULL AND (contacts_erased_at IS NULL OR contacts_erased_at < closed_at);
 INSERT OR REPLACE INTO meta (key, value) SELECT 'seal.clear', '1' WHERE EXISTS (SELECT 1 FROM tickets);
 "#,
+    // 12 (issue 15): 谁呼谁评 scores. `unit_clocks` keeps only the current holder's clocks, so
+    // every stint of a department on a case is kept in `assignments`, written in the
+    // transactions that cause it (`stints`): when it was given the case, its sign-for deadline,
+    // when and how late it answered (working time on its calendar, counted then), and how it let
+    // go. `case_scores` keeps each (case, department) score with the facts it was computed from
+    // (JSON `scores::CaseFacts` and `scores::CaseScore`), so a score explains itself and is
+    // recomputed when an input changes (`case_scores::rescore`). Current holders are copied
+    // from `unit_clocks` (lateness unknown, so 0); cases closed before this have no stints.
+    r#"
+CREATE TABLE assignments (
+    seq              INTEGER PRIMARY KEY,
+    case_id          TEXT NOT NULL,
+    department_id    TEXT NOT NULL,
+    given_at         INTEGER NOT NULL,          -- ms since epoch: its clocks' start
+    sign_due_at      INTEGER,                   -- sign-for deadline (NULL: no sign-for clock)
+    responded_at     INTEGER,                   -- signed for, or returned before signing
+    sign_late_ms     INTEGER NOT NULL DEFAULT 0, -- counted time past sign_due_at
+    sign_allowed_ms  INTEGER NOT NULL DEFAULT 0, -- counted time the sign-for clock allowed
+    ended_at         INTEGER,                   -- NULL while it holds the case
+    ended_how        TEXT,                      -- completed, returned, reassigned, replaced
+    unit_due_at      INTEGER,                   -- completed: the unit deadline in force
+    late_ms          INTEGER,                   -- completed: counted time past unit_due_at
+    allowed_ms       INTEGER                    -- completed: counted time the clock allowed
+);
+CREATE INDEX assignments_by_case ON assignments(case_id, seq);
+INSERT INTO assignments (case_id, department_id, given_at, sign_due_at, responded_at)
+    SELECT case_id, department_id, started_at, sign_red_at, signed_at FROM unit_clocks;
+
+CREATE TABLE case_scores (
+    case_id          TEXT NOT NULL,
+    department_id    TEXT NOT NULL,
+    counted_at       INTEGER NOT NULL,          -- when it counts in a period (first completion)
+    score_hundredths INTEGER NOT NULL,          -- the total: 9350 is 93.50
+    facts            TEXT NOT NULL,             -- JSON scores::CaseFacts
+    score            TEXT NOT NULL,             -- JSON scores::CaseScore
+    computed_at      INTEGER NOT NULL,          -- last time facts or score changed
+    PRIMARY KEY (case_id, department_id)
+) WITHOUT ROWID;
+CREATE INDEX case_scores_by_time ON case_scores(counted_at);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.

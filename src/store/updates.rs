@@ -119,6 +119,9 @@ pub(super) fn apply(
     } else {
         Default::default()
     };
+    if matches!(u.action, Action::Complete | Action::Reopen) {
+        super::case_scores::rescore(tx, &st.rules, &h.case_id, now)?;
+    }
     let mut d = finish(tx, st, u, applied, true, now, fresh)?;
     d.notices = notices;
     if matches!(u.step, Step::Move(_)) {
@@ -250,7 +253,10 @@ fn apply_step(
     });
     let clocks = u.clocks.as_ref();
     match &u.step {
-        Step::Plain if u.action == Action::SignFor => super::clocks::signed(tx, &h.case_id, now)?,
+        Step::Plain if u.action == Action::SignFor => {
+            super::stints::responded(tx, &h.case_id, now, clocks)?;
+            super::clocks::signed(tx, &h.case_id, now)?
+        }
         Step::Plain => {}
         Step::Progress {
             waiting_for_citizen,
@@ -287,6 +293,12 @@ fn apply_step(
             holder = m.route.department_id.clone();
             unit_due = m.route.due_at_ms;
             extension = None;
+            let end = match u.action {
+                Action::Return => super::stints::End::Returned,
+                _ => super::stints::End::Reassigned,
+            };
+            // Before the new holder's clocks replace the old one's (a reopen finds none).
+            super::stints::ended(tx, &h.case_id, now, end, clocks)?;
             let row = hand_over(tx, st, u, c, m, version, now)?;
             super::clocks::start(tx, &h.case_id, &m.route, now, true)?;
             audit["to_department_id"] = json!(holder);
@@ -303,6 +315,9 @@ fn apply_step(
     };
     let closed = (status == pb::CaseStatus::Completed).then_some(now);
     let reopened = u.action == Action::Reopen;
+    if u.action == Action::Complete {
+        super::stints::ended(tx, &h.case_id, now, super::stints::End::Completed, clocks)?;
+    }
     if closed.is_some() {
         super::clocks::stop(tx, &h.case_id)?;
     }
