@@ -74,7 +74,13 @@ pub async fn serve(
     for w in cfg.privacy.warnings() {
         tracing::warn!("{w}");
     }
-    let (store, feed, writer) = Store::open_sealed(&cfg.store, &cfg.merge, keys, metrics.clone())?;
+    let (store, feed, writer) = Store::open_scored(
+        &cfg.store,
+        &cfg.merge,
+        keys,
+        cfg.scores.clone(),
+        metrics.clone(),
+    )?;
     let departments = KnownQueues::new(DepartmentQueue::all_for(loaded.router.departments()));
     let routing_version = loaded.router.version().to_owned();
     let live = crate::router::live::LiveRouter::new(loaded.router);

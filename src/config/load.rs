@@ -166,6 +166,9 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
     s.notify.check(p);
     s.feedback.check(p);
     s.privacy.check(p);
+    for problem in s.scores.problems() {
+        p.add(problem.key, problem.message);
+    }
     crate::protect::amqps::check(&s.amqp, p);
     if !(s.amqp.url.starts_with("amqp://") || s.amqp.url.starts_with("amqps://")) {
         p.add("amqp.url", "must start with amqp:// or amqps://");

@@ -10,6 +10,7 @@
 //! - [`load`]: reads both with the `config` crate, applies `MINHU_` environment overrides, and
 //!   validates everything, so `serve`, `check-config` and `routes test` share one code path.
 //! - [`privacy`]: `[privacy]`, the keys reporters' contacts are sealed with, and their erasure.
+//! - `[scores]` is [`crate::scores::Rules`] itself, checked by `Rules::problems` in [`load`].
 //! - [`problem`]: a config problem with the file and key it concerns.
 //! - [`secret`]: secrets given inline, by environment variable or by file.
 //! - [`lines`]: the line a problem's key is on.
@@ -31,3 +32,6 @@ pub mod service;
 
 pub use load::{Loaded, load};
 pub use problem::{ConfigError, Problem};
+
+#[cfg(test)]
+mod scores_tests;

@@ -38,6 +38,9 @@ pub struct ServiceConfig {
     pub feedback: super::feedback::FeedbackConfig,
     /// Reporters' contacts at rest: sealing keys and erasure after closure.
     pub privacy: super::privacy::PrivacyConfig,
+    /// 谁呼谁评: the weights, deductions and points case scores are computed with (defaults:
+    /// the seeds' 10/20/30/40; see [`crate::scores::rules`]).
+    pub scores: crate::scores::Rules,
 }
 
 /// How long each phase of a graceful shutdown may take.

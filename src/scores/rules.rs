@@ -41,11 +41,15 @@ use super::points::{FULL, div_round};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Rules {
+    /// The four parts' weights (`[scores.weights]`).
     pub weights: Weights,
     /// Deduction from responsiveness (响应度) for each late sign-for.
     pub responsiveness: LatePenalty,
+    /// Deductions from cooperation (`[scores.cooperation]`).
     pub cooperation: CooperationRules,
+    /// Deductions from completion (`[scores.completion]`).
     pub completion: CompletionRules,
+    /// Points per rating (`[scores.satisfaction]`).
     pub satisfaction: SatisfactionRules,
 }
 
@@ -54,9 +58,13 @@ pub struct Rules {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Weights {
+    /// 响应度: signing for in time (default 10).
     pub responsiveness: u32,
+    /// 配合度: not bouncing one's own cases (default 20).
     pub cooperation: u32,
+    /// 办结度: completing in time, verified, without redo (default 30).
     pub completion: u32,
+    /// 满意度: the reporters' ratings (default 40).
     pub satisfaction: u32,
 }
 
@@ -92,8 +100,11 @@ impl Weights {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LatePenalty {
+    /// Points for being late at all.
     pub base: u32,
+    /// Points per whole allowed time late, pro rata.
     pub per_window: u32,
+    /// The most the lateness can cost.
     pub max: u32,
 }
 
