@@ -459,7 +459,8 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
              ALTER TABLE cases DROP COLUMN extension_due_at; DROP TABLE unit_clocks;
              DROP TABLE notices; DROP TABLE ratings;
              DROP INDEX cases_to_erase; ALTER TABLE tickets DROP COLUMN reporter;
-             ALTER TABLE cases DROP COLUMN contacts_erased_at;",
+             ALTER TABLE cases DROP COLUMN contacts_erased_at;
+             DROP TABLE assignments; DROP TABLE case_scores;",
         )
         .unwrap();
         tx.pragma_update(None, "user_version", 5).unwrap();
