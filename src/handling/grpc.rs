@@ -144,4 +144,16 @@ impl Handling for HandlingService {
             .await?;
         Ok(Response::new(list))
     }
+
+    async fn get_department_scores(
+        &self,
+        request: Request<pb::GetDepartmentScoresRequest>,
+    ) -> Result<Response<pb::GetDepartmentScoresResponse>, Status> {
+        let caller = auth::grpc_caller(&request);
+        let scores = self
+            .updates
+            .scores(request.into_inner(), caller.as_deref())
+            .await?;
+        Ok(Response::new(scores))
+    }
 }

@@ -8,6 +8,7 @@
 //! - [`rating`]: the citizens' ratings after completion (回访), and the reopen (二次办理) or
 //!   supervision a "not solved" causes; [`feedback_grpc`] is its `minhu.v1.Feedback` service,
 //!   [`followup_link`] the signed links to the rating form, [`feedback_http`] the form.
+//! - [`scores`]: `GetDepartmentScores`, the 谁呼谁评 rankings read from the kept case scores.
 //! - [`amqp`]: the consumer of `minhu.updates`, acking only after the writer committed.
 //! - [`error`]: why an update was not applied (mapped to gRPC in `crate::intake::error`).
 //! - [`metrics`]: returns by reason, returns that reached the coordination centre, and the
@@ -26,6 +27,7 @@ pub mod machine;
 pub mod metrics;
 pub mod path;
 pub mod rating;
+pub mod scores;
 pub mod validate;
 
 pub use error::HandlingError;

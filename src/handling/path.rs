@@ -294,6 +294,15 @@ impl Updates {
         Ok(self.store.watch())
     }
 
+    /// `GetDepartmentScores` (see [`super::scores`]).
+    pub async fn scores(
+        &self,
+        req: pb::GetDepartmentScoresRequest,
+        caller: Option<&Caller>,
+    ) -> Result<pb::GetDepartmentScoresResponse, HandlingError> {
+        super::scores::answer(&self.store, &self.router, req, caller).await
+    }
+
     /// `ListCases`: a department's cases, if the caller may see them.
     pub async fn list(
         &self,

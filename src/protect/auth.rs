@@ -58,6 +58,11 @@ impl Caller {
         self.departments.iter().any(|d| d == department_id)
     }
 
+    /// Whether this caller acts for at least one department (a department's system).
+    pub fn acts_for_any(&self) -> bool {
+        !self.departments.is_empty()
+    }
+
     /// Whether this caller has the coordination centre's role (decide extensions, reassign,
     /// list any department).
     pub fn coordinates(&self) -> bool {
