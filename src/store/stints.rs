@@ -197,33 +197,26 @@ fn open(
     let Some((seq, department_id, given_at, sign_due_at)) = stint else {
         return Ok(None);
     };
-    let unit: Option<(i64, Option<i64>, i64, bool, Option<i64>, i64)> = tx
+    let unit = tx
         .prepare_cached(
             "SELECT started_at, sign_red_at, red_at, around_the_clock, paused_at, paused_ms
                FROM unit_clocks WHERE case_id = ?1 AND department_id = ?2",
         )?
         .query_row(params![case_id, department_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            Ok(Clocks {
+                given_at: r.get(0)?,
+                sign_due_at: r.get(1)?,
+                unit_due_at: Some(r.get(2)?),
+                around_the_clock: r.get(3)?,
+                paused_at: r.get(4)?,
+                paused_ms: r.get(5)?,
+                department_id: department_id.clone(),
+                lookup: lookup.cloned(),
+            })
         })
         .optional()?;
     let clocks = match unit {
-        Some((started, sign, red, around, paused_at, paused_ms)) => Clocks {
-            given_at: started,
-            sign_due_at: sign,
-            unit_due_at: Some(red),
-            paused_at,
-            paused_ms,
-            around_the_clock: around,
-            department_id,
-            lookup: lookup.cloned(),
-        },
+        Some(c) => c,
         None => Clocks {
             given_at,
             sign_due_at,
