@@ -143,7 +143,7 @@ pub(super) fn rate(
                 response.status = d.outcome.status;
                 planned = notices::plan(
                     tx,
-                    &st.seal,
+                    st,
                     NoticeKind::Reopened,
                     d.outcome.case_version,
                     &Completed {
@@ -156,6 +156,7 @@ pub(super) fn rate(
                     },
                     Some(&q.ticket_id),
                     now,
+                    fresh,
                 )?;
             }
             _ => {

@@ -6,6 +6,8 @@
 //!   or `{"error", "field"}` with 400 (an unknown class code names the codes), 413 or 415.
 //!   The platform's case number (案卷号) is the idempotency key: re-sending an event is a
 //!   `DISPOSITION_REPLAY` with the same ticket.
+//! - `POST /v1/citymgmt/verifications`: the grid inspector's verdict (核查) on a completed
+//!   case ([`verification`]).
 //! - Open311 GeoReport v2 under `/open311/v2/` ([`open311`]).
 //!
 //! Translation is the pure `minhu-adapter-citymgmt` crate; this file does the HTTP and calls
@@ -29,6 +31,7 @@ use crate::pb;
 use crate::telemetry::mask::MaskedReporter;
 
 pub mod open311;
+mod verification;
 
 /// What the event handler shares.
 struct Events {
@@ -48,12 +51,26 @@ pub fn routes(ctx: ChannelContext) -> Router {
         options: config.options(),
         max_body_bytes: config.max_body_bytes,
     });
+    let verdicts = Arc::new(verification::Door {
+        verifications: ctx.verifications.clone(),
+        store: ctx.replies.store().clone(),
+        source_system: config.source_system.clone(),
+        max_body_bytes: config.max_body_bytes,
+    });
     let events = Router::new()
         .route(
             "/v1/citymgmt/events",
             post(event).layer(DefaultBodyLimit::max(config.max_body_bytes)),
         )
-        .with_state(events);
+        .with_state(events)
+        .merge(
+            Router::new()
+                .route(
+                    "/v1/citymgmt/verifications",
+                    post(verification::verdict).layer(DefaultBodyLimit::max(config.max_body_bytes)),
+                )
+                .with_state(verdicts),
+        );
     // Open311 keeps its own api_key; the events endpoint needs a known caller under [auth].
     ctx.authenticated(events).merge(open311::routes(&ctx))
 }
