@@ -90,28 +90,40 @@ fn refuse(status: StatusCode, field: &str, message: impl Into<String>) -> Respon
     (status, axum::Json(body)).into_response()
 }
 
+/// The body of a JSON endpoint, or its refusal: 415 unless `application/json` (`what` says
+/// what it must hold), 413 over `max_body_bytes`.
+pub(crate) fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    max_body_bytes: usize,
+    what: &str,
+) -> Result<Bytes, Box<Response>> {
+    if media_type(headers) != "application/json" {
+        return Err(Box::new(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content-type",
+            format!("must be application/json ({what})"),
+        )));
+    }
+    match body {
+        Ok(b) => Ok(b),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Box::new(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body",
+            format!("larger than {max_body_bytes} bytes"),
+        ))),
+        Err(e) => Err(Box::new(refuse(e.status(), "body", e.body_text()))),
+    }
+}
+
 async fn event(
     State(ev): State<Arc<Events>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if media_type(&headers) != "application/json" {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content-type",
-            "must be application/json (one event)",
-        );
-    }
-    let raw = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body",
-                format!("larger than {} bytes", ev.max_body_bytes),
-            );
-        }
-        Err(e) => return refuse(e.status(), "body", e.body_text()),
+    let raw = match json_body(&headers, body, ev.max_body_bytes, "one event") {
+        Ok(raw) => raw,
+        Err(refused) => return *refused,
     };
     let request = match translate_event(&raw, &ev.options) {
         Ok(r) => r,

@@ -50,6 +50,26 @@ struct Hotline {
     mappings: BTreeMap<String, Mapping>,
 }
 
+impl Hotline {
+    /// The mapping of `source` for a caller with the right token, or the refusal (401, 404).
+    fn source(&self, source: &str, headers: &HeaderMap) -> Result<&Mapping, Box<Response>> {
+        if !super::bearer_matches(&self.config.token, headers) {
+            return Err(boxed(
+                StatusCode::UNAUTHORIZED,
+                "authorization",
+                "missing or wrong bearer token",
+            ));
+        }
+        self.mappings.get(source).ok_or_else(|| {
+            boxed(
+                StatusCode::NOT_FOUND,
+                "source",
+                format!("no source system {source:?} in [adapters.hotline12345.sources]"),
+            )
+        })
+    }
+}
+
 /// The hotline routes; none when the channel is disabled.
 pub fn routes(ctx: ChannelContext) -> Router {
     let config = ctx.config.hotline12345.clone();
@@ -111,19 +131,9 @@ async fn orders(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !super::bearer_matches(&h.config.token, &headers) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "authorization",
-            "missing or wrong bearer token",
-        );
-    }
-    let Some(mapping) = h.mappings.get(&source) else {
-        return refuse(
-            StatusCode::NOT_FOUND,
-            "source",
-            format!("no source system {source:?} in [adapters.hotline12345.sources]"),
-        );
+    let mapping = match h.source(&source, &headers) {
+        Ok(m) => m,
+        Err(refused) => return *refused,
     };
     let items = match read_items(&h.config, body, "work orders") {
         Ok(items) => items,

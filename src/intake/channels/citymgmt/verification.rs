@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use minhu_adapter_citymgmt::verification::read_result;
 use serde_json::json;
 
-use super::{media_type, refuse};
+use super::{json_body, refuse};
 use crate::handling::verification::{Verdict, Verifications};
 use crate::intake::error::handling_http_status;
 use crate::pb;
@@ -42,23 +42,9 @@ pub(super) async fn verdict(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if media_type(&headers) != "application/json" {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content-type",
-            "must be application/json (one verdict)",
-        );
-    }
-    let raw = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body",
-                format!("larger than {} bytes", door.max_body_bytes),
-            );
-        }
-        Err(e) => return refuse(e.status(), "body", e.body_text()),
+    let raw = match json_body(&headers, body, door.max_body_bytes, "one verdict") {
+        Ok(raw) => raw,
+        Err(refused) => return *refused,
     };
     let value: serde_json::Value = match serde_json::from_slice(&raw) {
         Ok(v) => v,

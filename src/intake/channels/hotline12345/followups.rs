@@ -31,19 +31,9 @@ pub(super) async fn results(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !super::super::bearer_matches(&h.config.token, &headers) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "authorization",
-            "missing or wrong bearer token",
-        );
-    }
-    let Some(mapping) = h.mappings.get(&source) else {
-        return refuse(
-            StatusCode::NOT_FOUND,
-            "source",
-            format!("no source system {source:?} in [adapters.hotline12345.sources]"),
-        );
+    let mapping = match h.source(&source, &headers) {
+        Ok(m) => m,
+        Err(refused) => return *refused,
     };
     if !mapping.followup.call_back {
         return refuse(
