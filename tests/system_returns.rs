@@ -328,6 +328,11 @@ async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
     assert!(ratings.iter().any(|h| h.event == "rated"), "{ratings:?}");
 
     let metrics = gw.http_get("/metrics").await.unwrap_or_default();
+    let repeat = format!(
+        "minhu_reopens_total{{department=\"{}\",cause=\"verification_failed\"}} 2",
+        s(&ev, "department_id")
+    );
+    assert!(metrics.contains(&repeat), "{repeat} in metrics");
     for line in [
         "minhu_notices_returned_total{system=\"call_centre\"} 1",
         "minhu_notices_returned_total{system=\"citymgmt\"} 2",
