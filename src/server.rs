@@ -81,7 +81,16 @@ pub async fn serve(
         cfg.scores.clone(),
         metrics.clone(),
     )?;
-    let departments = KnownQueues::new(DepartmentQueue::all_for(loaded.router.departments()));
+    let systems = crate::notify::systems::Systems::from_config(&cfg);
+    let mut queues = DepartmentQueue::all_for(loaded.router.departments());
+    queues.extend(
+        systems
+            .routing_keys()
+            .iter()
+            .map(|k| DepartmentQueue::for_return(k)),
+    );
+    store.answer_through(systems);
+    let departments = KnownQueues::new(queues);
     let routing_version = loaded.router.version().to_owned();
     let live = crate::router::live::LiveRouter::new(loaded.router);
     let rate_limits = crate::protect::RateLimits::new(&cfg.rate_limits);
@@ -128,6 +137,8 @@ pub async fn serve(
     let ratings = crate::handling::rating::Ratings::new(store.clone(), live.clone());
     let replies =
         crate::intake::channels::rating_replies::ReplyRatings::new(ratings.clone(), store.clone());
+    let verifications =
+        crate::handling::verification::Verifications::new(store.clone(), live.clone());
     let follow_up = crate::notify::worker::FollowUpLinks::from_config(&cfg.feedback);
     let feedback_form = crate::handling::feedback_http::routes(
         follow_up.as_ref().map(|f| f.links.clone()),
@@ -263,6 +274,7 @@ pub async fn serve(
         metrics: metrics.clone(),
         auth,
         replies,
+        verifications,
     })
     .merge(feedback_form);
     let http_state = HttpState {

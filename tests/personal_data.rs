@@ -216,3 +216,51 @@ async fn no_personal_value_appears_anywhere_in_the_output_of_a_full_run() {
         );
     }
 }
+
+/// A citizen who asked not to be identified (匿名) reaches the department without contacts,
+/// while Minhu keeps them to answer the citizen itself.
+#[tokio::test]
+async fn an_anonymous_reporter_reaches_the_department_without_contacts() {
+    let vhost = TestVhost::new("pii-anon");
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), &Options::new(&vhost.url)).await;
+    let mut r = request(pb::Channel::Hotline12345, "ANON-1", "road.pothole");
+    r.reporter = Some(pb::Reporter {
+        name: NAME.into(),
+        phone: PHONE.into(),
+        anonymous: true,
+        ..Default::default()
+    });
+    let accepted = submit(&mut gw.client().await, r).await.unwrap();
+    let queue = format!("minhu.dept.{}", accepted.department_id);
+    let got = common::broker::drain(&vhost.url, &queue, 1, Duration::from_secs(20)).await;
+    assert_eq!(got.len(), 1);
+    let d = common::broker::dispatch_of(&got[0]);
+    let seen = d.tickets[0]
+        .request
+        .as_ref()
+        .unwrap()
+        .reporter
+        .clone()
+        .unwrap();
+    assert_eq!(
+        seen,
+        pb::Reporter {
+            anonymous: true,
+            ..Default::default()
+        }
+    );
+    let raw = String::from_utf8_lossy(&got[0].data);
+    assert!(!raw.contains(PHONE), "no phone anywhere in the dispatch");
+    // Minhu itself still holds them, for the answer.
+    let t = gw
+        .client()
+        .await
+        .get_ticket(pb::GetTicketRequest {
+            ticket_id: accepted.ticket_id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(t.request.unwrap().reporter.unwrap().phone, PHONE);
+}

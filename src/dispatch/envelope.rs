@@ -52,7 +52,7 @@ pub fn build(d: &CaseDispatch<'_>) -> pb::Dispatch {
         tickets: vec![pb::Ticket {
             ticket_id: d.ticket_id.to_owned(),
             accepted_at: Some(ms_to_timestamp(d.accepted_at_ms)),
-            request: Some(d.request.clone()),
+            request: Some(for_department(d.request)),
         }],
         department_id: d.department_id.to_owned(),
         level: d.level as i32,
@@ -63,6 +63,22 @@ pub fn build(d: &CaseDispatch<'_>) -> pb::Dispatch {
         // Routing fills these in where they apply (see `store::fanout`).
         ..Default::default()
     }
+}
+
+/// The report as its department sees it: a citizen who asked not to be identified to the
+/// department (匿名, `Reporter.anonymous`) arrives without name, phone, e-mail or openid —
+/// Minhu still answers them itself on their own channel. Emergency linkage keeps the caller
+/// (a dispatcher must be able to call back about a gas leak).
+fn for_department(request: &pb::Request) -> pb::Request {
+    let mut r = request.clone();
+    if let Some(who) = r.reporter.as_mut().filter(|who| who.anonymous) {
+        *who = pb::Reporter {
+            anonymous: true,
+            no_contact: who.no_contact,
+            ..Default::default()
+        };
+    }
+    r
 }
 
 /// `A`, `B`, `C` or `D` for the `x-minhu-level` header (empty when unspecified).
@@ -138,5 +154,32 @@ mod tests {
         assert_eq!(d.tickets.len(), 1);
         assert_eq!(d.tickets[0].ticket_id, "T2");
         assert_eq!(d.due_at.map(|t| t.seconds), Some(2));
+    }
+
+    #[test]
+    fn an_anonymous_reporter_reaches_the_department_without_contacts() {
+        let reporter = |anonymous| pb::Reporter {
+            name: "王先生".into(),
+            phone: "13800001111".into(),
+            email: "w@example.cn".into(),
+            wechat_openid: "o-1".into(),
+            anonymous,
+            no_contact: false,
+        };
+        let seen = |anonymous| {
+            let req = pb::Request {
+                reporter: Some(reporter(anonymous)),
+                ..Default::default()
+            };
+            for_department(&req).reporter.unwrap()
+        };
+        assert_eq!(
+            seen(true),
+            pb::Reporter {
+                anonymous: true,
+                ..Default::default()
+            }
+        );
+        assert_eq!(seen(false), reporter(false));
     }
 }

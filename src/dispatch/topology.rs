@@ -10,6 +10,8 @@
 //!   ([`crate::handling::amqp`]), dead-lettering to `minhu.dlx`;
 //! - `minhu.dept.<id>.outcomes`: the answer to each of a department's AMQP updates, bound to
 //!   `minhu.dispatch` with `outcome.<id>`;
+//! - `minhu.return.<system>`: answers returned to the systems that reported (12345 回访
+//!   tasks, 数字城管 核查 tasks, emergency centres' results), bound with `return.<system>`;
 //! - `minhu.supervision`: durable topic exchange of lights and escalations, with the queues
 //!   `minhu.supervision.lights` (`light.#`) and `minhu.supervision.{leader,district,city}`
 //!   (`escalated.<target>`).
@@ -32,6 +34,9 @@ use super::{
 };
 use crate::config::routing::Department;
 use crate::config::service::{AmqpConfig, QueueType};
+
+/// Every department's queue is named `minhu.dept.<id>`.
+const DEPARTMENT_QUEUE_PREFIX: &str = "minhu.dept.";
 
 /// One department's queue and binding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -64,9 +69,20 @@ impl DepartmentQueue {
         }
     }
 
-    /// A department's outcome queue and its binding key (none for the linkage queue).
+    /// A system's return queue (12345 回访 tasks, 数字城管 核查 tasks, emergency results),
+    /// bound with `routing_key` (`return.<system>…`).
+    pub fn for_return(routing_key: &str) -> Self {
+        Self {
+            id: format!("return:{routing_key}"),
+            queue: crate::notify::systems::queue_for(routing_key),
+            routing_key: routing_key.to_owned(),
+        }
+    }
+
+    /// A department's outcome queue and its binding key (none for the linkage and return
+    /// queues, which are not departments').
     pub fn outcomes(&self) -> Option<(String, String)> {
-        (self.queue != super::LINKAGE_QUEUE).then(|| {
+        (self.queue.starts_with(DEPARTMENT_QUEUE_PREFIX)).then(|| {
             (
                 format!("{}.outcomes", self.queue),
                 crate::store::outcome_routing_key(&self.id),

@@ -29,8 +29,11 @@ pub enum Action {
     /// The system routes a returned case again (never sent by a caller).
     Reroute,
     /// 二次办理: a reporter rated the result "not solved"; the case goes back to the department
-    /// that completed it (never sent by a department: `minhu.v1.Feedback.Rate`).
+    /// that completed it (never sent by a department: `minhu.v1.Feedback.Rate`), or the grid
+    /// inspector found the work not done (核查不通过).
     Reopen,
+    /// 核查通过 → 结案: the 数字城管 platform's inspector confirmed the result on site.
+    Verify,
 }
 
 /// Who may take an action.
@@ -45,7 +48,7 @@ pub enum Actor {
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::SignFor,
         Action::Progress,
         Action::Return,
@@ -55,13 +58,14 @@ impl Action {
         Action::Reassign,
         Action::Reroute,
         Action::Reopen,
+        Action::Verify,
     ];
 
     /// Who may take it.
     pub fn actor(self) -> Actor {
         match self {
             Action::DecideExtension | Action::Reassign => Actor::Coordination,
-            Action::Reroute | Action::Reopen => Actor::System,
+            Action::Reroute | Action::Reopen | Action::Verify => Actor::System,
             _ => Actor::Holder,
         }
     }
@@ -78,6 +82,7 @@ impl Action {
             Action::Reassign => "reassign",
             Action::Reroute => "reroute",
             Action::Reopen => "reopen",
+            Action::Verify => "verified",
         }
     }
 }
@@ -115,8 +120,12 @@ pub const TABLE: &[(CaseStatus, Action, CaseStatus)] = &[
     (S::Signed, A::Reassign, S::Open),
     (S::InProgress, A::Reassign, S::Open),
     (S::ExtensionRequested, A::Reassign, S::Open),
-    // 二次办理: back to the department that completed it, as a new dispatch.
+    // 二次办理: back to the department that completed it, as a new dispatch; also after the
+    // inspector verified it, when a citizen still says it is not solved.
     (S::Completed, A::Reopen, S::Open),
+    (S::Closed, A::Reopen, S::Open),
+    // 核查通过 → 结案.
+    (S::Completed, A::Verify, S::Closed),
 ];
 
 /// An action the table does not allow in the case's state.
@@ -200,7 +209,8 @@ mod tests {
                 S::Open | S::Dispatched | S::Signed | S::InProgress | S::ExtensionRequested,
                 Reassign,
             ) => Some(S::Open),
-            (S::Completed, Reopen) => Some(S::Open),
+            (S::Completed | S::Closed, Reopen) => Some(S::Open),
+            (S::Completed, Verify) => Some(S::Closed),
             _ => None,
         }
     }
@@ -251,9 +261,12 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(sql, sorted);
         // Callers act only on open cases; a completed case comes back only by the system's
-        // reopen (a citizen's "not solved").
+        // reopen (a citizen's "not solved", a failed 核查) or is closed by its verification.
         for (from, action, _) in TABLE {
-            assert!(is_open(*from) || *action == Action::Reopen, "{from:?}");
+            assert!(
+                is_open(*from) || matches!(action, Action::Reopen | Action::Verify),
+                "{from:?}"
+            );
         }
     }
 
@@ -262,7 +275,7 @@ mod tests {
         for a in Action::ALL {
             let want = match a {
                 Action::DecideExtension | Action::Reassign => Actor::Coordination,
-                Action::Reroute | Action::Reopen => Actor::System,
+                Action::Reroute | Action::Reopen | Action::Verify => Actor::System,
                 _ => Actor::Holder,
             };
             assert_eq!(a.actor(), want, "{a:?}");

@@ -4,7 +4,10 @@
 //! - `minhu_returns_exhausted_total`: those of them that sent the case to the coordination
 //!   centre because it had reached `[handling] max_returns`;
 //! - `minhu_bounce_rate`: the share of all cases ever dispatched that were returned at least
-//!   once (the seeds' bounce rate, 3.9 % of transferred orders in one city).
+//!   once (the seeds' bounce rate, 3.9 % of transferred orders in one city);
+//! - `minhu_reopens_total{department,cause}`: repeat complaints — cases reopened (二次办理) at
+//!   each department over the store's history, because a citizen said "not solved"
+//!   (`not_solved`) or the 数字城管 inspector's check failed (`verification_failed`).
 //!
 //! The counters are bumped by the handling path once the writer has applied a return (never
 //! for a replayed duplicate or a refusal). The gauge is a property of the whole store, not of
@@ -12,6 +15,7 @@
 //! restart), then at each scrape only the rows added since the last one (cases and handovers
 //! are append-only and numbered in commit order by the single writer), on a read connection of
 //! its own so the writer is never waited for.
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -60,6 +64,8 @@ struct Tally {
     /// Highest `handovers.seq` looked at, and how many distinct cases were returned up to it.
     handover_seq: i64,
     returned: u64,
+    /// Reopens by (department that completed the case, cause), up to `handover_seq`.
+    reopens: BTreeMap<(String, String), u64>,
 }
 
 impl Tally {
@@ -106,7 +112,28 @@ impl Tally {
                                        AND e.seq < h.seq)",
             )?
             .query_row(params![self.handover_seq], |r| r.get(0))?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT department_id,
+                    CASE WHEN json_extract(reason, '$.verification') = 'failed'
+                         THEN 'verification_failed' ELSE 'not_solved' END,
+                    COUNT(*)
+               FROM handovers WHERE seq > ?1 AND seq <= ?2 AND how = 'reopened'
+              GROUP BY 1, 2",
+        )?;
+        let reopened = stmt
+            .query_map(params![self.handover_seq, handover_seq], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(stmt);
         drop(tx);
+        for (department, cause, n) in reopened {
+            *self.reopens.entry((department, cause)).or_default() += u64::try_from(n).unwrap_or(0);
+        }
         self.cases += u64::try_from(new_cases).unwrap_or(0);
         self.case_seq = case_seq.max(self.case_seq);
         self.returned += u64::try_from(first_returns).unwrap_or(0);
@@ -140,6 +167,11 @@ impl ReturnMetrics {
     /// Brings the bounce rate up to date with the store and returns it. A failed read is logged
     /// and the last value kept (the connection is opened again next time).
     pub async fn refresh(self: std::sync::Arc<Self>) -> f64 {
+        self.refresh_all().await.0
+    }
+
+    /// As [`ReturnMetrics::refresh`], with the reopens by department and cause.
+    async fn refresh_all(self: std::sync::Arc<Self>) -> (f64, BTreeMap<(String, String), u64>) {
         let this = self.clone();
         let done = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
@@ -156,18 +188,18 @@ impl ReturnMetrics {
                     "bounce rate loaded from the store"
                 );
             }
-            t.rate()
+            (t.rate(), t.reopens.clone())
         })
         .await;
         done.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "bounce rate: the read task failed");
-            0.0
+            (0.0, BTreeMap::new())
         })
     }
 
     /// The three metrics in the Prometheus text format, the gauge brought up to date first.
     pub async fn render(self: std::sync::Arc<Self>) -> String {
-        let rate = self.clone().refresh().await;
+        let (rate, reopens) = self.clone().refresh_all().await;
         let mut out = String::new();
         let name = "minhu_returns_total";
         let _ = writeln!(
@@ -193,6 +225,17 @@ impl ReturnMetrics {
             out,
             "# HELP {name} Cases returned by a department at least once, divided by all cases dispatched (every case is dispatched when it opens), over the store's whole history; 0 with no cases.\n# TYPE {name} gauge\n{name} {rate}"
         );
+        let name = "minhu_reopens_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Repeat complaints: cases reopened (二次办理) at the department that completed them, over the store's whole history, by cause (not_solved: a reporter's rating; verification_failed: the 数字城管 inspector's check).\n# TYPE {name} counter"
+        );
+        for ((department, cause), n) in &reopens {
+            let _ = writeln!(
+                out,
+                "{name}{{department=\"{department}\",cause=\"{cause}\"}} {n}"
+            );
+        }
         out
     }
 }

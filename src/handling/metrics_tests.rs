@@ -96,3 +96,49 @@ async fn returns_are_counted_by_reason_label_and_exhaustion_apart() {
     assert!(!text.contains("unspecified"), "{text}");
     assert_eq!(reason_label(ReturnReason::WrongPlace), "wrong_place");
 }
+
+#[tokio::test]
+async fn reopens_count_per_department_and_cause_over_the_stores_history() {
+    let (_dir, path, conn) = store();
+    let reopen = |case: i64, department: &str, reason: &str| {
+        conn.execute(
+            "INSERT INTO handovers (case_id, department_id, how, at, to_department, reason)
+             VALUES (?1, ?2, 'reopened', 0, ?2, ?3)",
+            params![format!("C{case}"), department, reason],
+        )
+        .unwrap();
+    };
+    reopen(1, "roads", r#"{"rating_id":"r1"}"#);
+    reopen(1, "roads", r#"{"verification":"failed"}"#);
+    hand_over(&conn, 2, "returned");
+    let m = Arc::new(ReturnMetrics::new(path.clone()));
+    let text = m.clone().render().await;
+    assert!(
+        text.contains("minhu_reopens_total{department=\"roads\",cause=\"not_solved\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "minhu_reopens_total{department=\"roads\",cause=\"verification_failed\"} 1\n"
+        ),
+        "{text}"
+    );
+    // Only rows added since are read next time; the totals keep growing.
+    reopen(2, "water", r#"{"rating_id":"r2"}"#);
+    reopen(3, "roads", r#"{"rating_id":"r3"}"#);
+    let text = m.clone().render().await;
+    assert!(
+        text.contains("minhu_reopens_total{department=\"roads\",cause=\"not_solved\"} 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("minhu_reopens_total{department=\"water\",cause=\"not_solved\"} 1\n"),
+        "{text}"
+    );
+    // A restart counts the whole history again to the same totals.
+    let fresh = Arc::new(ReturnMetrics::new(path)).render().await;
+    assert!(
+        fresh.contains("minhu_reopens_total{department=\"roads\",cause=\"not_solved\"} 2\n"),
+        "{fresh}"
+    );
+}

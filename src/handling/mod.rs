@@ -8,6 +8,8 @@
 //! - [`rating`]: the citizens' ratings after completion (回访), and the reopen (二次办理) or
 //!   supervision a "not solved" causes; [`feedback_grpc`] is its `minhu.v1.Feedback` service,
 //!   [`followup_link`] the signed links to the rating form, [`feedback_http`] the form.
+//! - [`verification`]: the 数字城管 inspector's verdict (核查): a pass closes the case (结案),
+//!   a fail reopens it to its department (返工).
 //! - [`scores`]: `GetDepartmentScores`, the 谁呼谁评 rankings read from the kept case scores.
 //! - [`amqp`]: the consumer of `minhu.updates`, acking only after the writer committed.
 //! - [`error`]: why an update was not applied (mapped to gRPC in `crate::intake::error`).
@@ -29,6 +31,7 @@ pub mod path;
 pub mod rating;
 pub mod scores;
 pub mod validate;
+pub mod verification;
 
 pub use error::HandlingError;
 pub use path::Updates;

@@ -102,6 +102,29 @@ impl From<crate::handling::HandlingError> for tonic::Status {
     }
 }
 
+/// The HTTP status of a handling refusal, for the HTTP doors of the closed loop (a call-centre's
+/// 回访 results, the 数字城管 inspector's verdicts): the gRPC code the store decided, read the
+/// way HTTP callers expect.
+pub fn handling_http_status(e: &crate::handling::HandlingError) -> StatusCode {
+    use crate::handling::HandlingError as H;
+    use tonic::Code as C;
+    match e {
+        H::Invalid(_) | H::Unanswerable(_) => StatusCode::BAD_REQUEST,
+        H::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        H::PermissionDenied(_) => StatusCode::FORBIDDEN,
+        H::Refused { code, .. } => match C::from_i32(*code) {
+            C::NotFound => StatusCode::NOT_FOUND,
+            C::AlreadyExists | C::FailedPrecondition | C::Aborted => StatusCode::CONFLICT,
+            C::InvalidArgument => StatusCode::BAD_REQUEST,
+            C::PermissionDenied => StatusCode::FORBIDDEN,
+            C::Unavailable | C::ResourceExhausted => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        },
+        H::Retry(_) | H::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        H::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl IntoResponse for IntakeError {
     fn into_response(self) -> Response {
         let status = match &self {

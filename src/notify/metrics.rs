@@ -44,7 +44,11 @@ pub struct NotifyMetrics {
     held: PerRoute,
     unreachable: PerRoute,
     dead: PerRoute,
+    returned: [AtomicU64; SYSTEMS.len()],
 }
+
+/// The systems answers are returned to, as `GetTicket.notices` names their routes.
+const SYSTEMS: [&str; 3] = ["call_centre", "citymgmt", "emergency"];
 
 /// What became of one attempt, for counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +68,13 @@ impl NotifyMetrics {
     pub fn skipped(&self, reason: Skip) {
         if let Some(i) = SKIPS.iter().position(|s| *s == reason) {
             self.skipped[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// An answer handed to a system's queue (`route` as [`super::systems::System::route`]).
+    pub fn returned(&self, route: &str) {
+        if let Some(i) = SYSTEMS.iter().position(|s| *s == route) {
+            self.returned[i].fetch_add(1, Relaxed);
         }
     }
 
@@ -142,6 +153,15 @@ impl NotifyMetrics {
                 reason.as_str(),
                 n.load(Relaxed)
             );
+        }
+        let name = "minhu_notices_returned_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Answers handed to the reporting system's queue (12345 回访 task, \
+             数字城管 核查 task, emergency centre result), by system.\n# TYPE {name} counter"
+        );
+        for (system, n) in SYSTEMS.iter().zip(&self.returned) {
+            let _ = writeln!(out, "{name}{{system=\"{system}\"}} {}", n.load(Relaxed));
         }
     }
 }

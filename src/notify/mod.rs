@@ -6,6 +6,8 @@
 //!   ([`Delivery`]), and the [`Sender`] trait each channel's sender implements.
 //! - [`plan`]: who is told what when a case completes: one notice per reporter and route,
 //!   duplicates folded, reporters who asked for no contact skipped (pure).
+//! - [`systems`]: answers that go back through a system (12345 回访 task, 数字城管 核查 task,
+//!   the result to an emergency dispatch centre) as messages on the system's queue.
 //! - [`worker`]: the task that sends due notices through the senders and records each outcome
 //!   in the store, retrying with backoff and dead-lettering after the configured attempts.
 //! - [`wechat`], [`email`], [`sms`]: the senders (I/O, tokens, retries); what they send is
@@ -16,6 +18,7 @@ pub mod metrics;
 pub mod notice;
 pub mod plan;
 pub mod sms;
+pub mod systems;
 pub mod wechat;
 pub mod worker;
 

@@ -7,12 +7,15 @@
 //! (不需回复), left nothing to reach them by, were already told by the department itself
 //! (`CompleteRequest.answered_ticket_ids`), or reported twice (the second ticket folds into
 //! the first notice). Reports from systems rather than citizens (grid patrols, emergency
-//! transfers, 数字城管 events without a citizen contact) are answered through those systems.
+//! transfers, 数字城管 events without a citizen contact) are answered through those systems;
+//! where config names such a system ([`Systems`]) the plan says so and the store writes the
+//! system's message to the outbox.
 use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
 use super::notice::{Address, Facts, Route};
+use super::systems::{System, Systems};
 use crate::pb;
 
 /// One ticket of the case, as the store holds it.
@@ -83,10 +86,22 @@ pub enum Planned {
         reason: Skip,
         facts: Box<Facts>,
     },
+    /// Answered through the system the report came from (a 回访 task to the call-centre, a
+    /// 核查 task to the 数字城管 platform, the result to an emergency dispatch centre).
+    Return {
+        system: System,
+        address: Box<Address>,
+        facts: Box<Facts>,
+    },
 }
 
-/// Plans the result notices of a completed case, in ticket order.
-pub fn result_notices(done: &Completed<'_>, tickets: &[Reported<'_>]) -> Vec<Planned> {
+/// Plans the result notices of a completed case, in ticket order. `systems` (None: only
+/// citizens) names the systems that answer their own reporters.
+pub fn result_notices(
+    done: &Completed<'_>,
+    tickets: &[Reported<'_>],
+    systems: Option<&Systems>,
+) -> Vec<Planned> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(tickets.len());
     for t in tickets {
@@ -104,6 +119,26 @@ pub fn result_notices(done: &Completed<'_>, tickets: &[Reported<'_>]) -> Vec<Pla
         if done.answered.iter().any(|a| a == t.ticket_id) {
             out.push(skip(Skip::AnsweredByDepartment));
             continue;
+        }
+        if let Some(sys) = systems {
+            let extra = |k: &str| t.request.extra.get(k).cloned();
+            let a = address(t, &reporter);
+            if let Some(system) = sys.answering(&a, &extra) {
+                // One call per phone: a caller who rang twice about the same thing is called
+                // back once.
+                let key = (!a.phone.is_empty())
+                    .then(|| format!("{}:{}", system.route(), contact_key(Route::Sms, &a)));
+                if key.is_some_and(|k| !seen.insert(k)) {
+                    out.push(skip(Skip::Duplicate));
+                    continue;
+                }
+                out.push(Planned::Return {
+                    system,
+                    address: Box::new(a),
+                    facts,
+                });
+                continue;
+            }
         }
         let (route, address) = match route(t, &reporter) {
             Ok(found) => found,
@@ -133,17 +168,7 @@ fn route(t: &Reported<'_>, r: &pb::Reporter) -> Result<(Route, Address), Skip> {
     use pb::Channel as C;
     let req = t.request;
     let channel = C::try_from(req.channel).unwrap_or(C::Unspecified);
-    let mut a = Address {
-        channel: req.channel,
-        source_system: req.source_system.clone(),
-        source_id: req.source_id.clone(),
-        name: r.name.clone(),
-        phone: r.phone.trim().to_owned(),
-        email: r.email.trim().to_owned(),
-        wechat_openid: r.wechat_openid.trim().to_owned(),
-        last_seen_ms: t.last_seen_ms.max(t.accepted_at_ms),
-        ..Default::default()
-    };
+    let mut a = address(t, r);
     let extra = |k: &str| req.extra.get(k).map(String::as_str);
     let by_contact = |a: Address| {
         if !a.phone.is_empty() {
@@ -172,6 +197,22 @@ fn route(t: &Reported<'_>, r: &pb::Reporter) -> Result<(Route, Address), Skip> {
             Err(Skip::ThroughItsSystem)
         }
         _ => by_contact(a),
+    }
+}
+
+/// What the ticket says about where its reporter is.
+fn address(t: &Reported<'_>, r: &pb::Reporter) -> Address {
+    let req = t.request;
+    Address {
+        channel: req.channel,
+        source_system: req.source_system.clone(),
+        source_id: req.source_id.clone(),
+        name: r.name.clone(),
+        phone: r.phone.trim().to_owned(),
+        email: r.email.trim().to_owned(),
+        wechat_openid: r.wechat_openid.trim().to_owned(),
+        last_seen_ms: t.last_seen_ms.max(t.accepted_at_ms),
+        ..Default::default()
     }
 }
 

@@ -37,6 +37,7 @@ fn routes(p: &[Planned]) -> Vec<Result<Route, Skip>> {
         .map(|p| match p {
             Planned::Send { route, .. } => Ok(*route),
             Planned::Skip { reason, .. } => Err(*reason),
+            Planned::Return { .. } => panic!("answered through a system: {p:?}"),
         })
         .collect()
 }
@@ -75,7 +76,7 @@ fn each_reporter_on_their_own_channel() {
         reported("T2", &mail),
         reported("T3", &hotline),
     ];
-    let p = result_notices(&done(&[]), &t);
+    let p = result_notices(&done(&[]), &t, None);
     assert_eq!(
         routes(&p),
         [Ok(Route::Wechat), Ok(Route::Email), Ok(Route::Sms)]
@@ -138,7 +139,7 @@ fn the_same_person_twice_is_told_once_per_route() {
         reported("T3", &c),
         reported("T4", &d),
     ];
-    let p = result_notices(&done(&[]), &t);
+    let p = result_notices(&done(&[]), &t, None);
     assert_eq!(
         routes(&p),
         [
@@ -199,7 +200,7 @@ fn skips_are_named() {
         reported("T5", &transfer),
         reported("T6", &event),
     ];
-    let p = result_notices(&done(&answered), &t);
+    let p = result_notices(&done(&answered), &t, None);
     assert_eq!(
         routes(&p),
         [
@@ -223,10 +224,103 @@ fn contact_keys_hide_the_contact() {
         },
     );
     let t = [reported("T1", &a)];
-    let p = result_notices(&done(&[]), &t);
+    let p = result_notices(&done(&[]), &t, None);
     let Planned::Send { contact_key, .. } = &p[0] else {
         unreachable!()
     };
     assert_eq!(contact_key.len(), 32);
     assert!(!contact_key.contains("13800000007"));
+}
+
+#[test]
+fn reporters_whose_systems_answer_them_get_a_return_and_one_call_per_phone() {
+    use crate::notify::systems::{System, Systems};
+    let hotline = |id: &str, phone: &str| {
+        let mut r = req(
+            pb::Channel::Hotline12345,
+            pb::Reporter {
+                phone: phone.into(),
+                ..Default::default()
+            },
+        );
+        r.source_system = "xian-12345".into();
+        r.source_id = id.into();
+        r
+    };
+    let a = hotline("GD1", "13800000001");
+    let b = hotline("GD2", "+86 138 0000 0001");
+    let mut other = hotline("GD3", "13800000002");
+    other.source_system = "elsewhere".into();
+    let mut inspector = req(
+        pb::Channel::CityManagement,
+        pb::Reporter {
+            phone: "13700001111".into(),
+            ..Default::default()
+        },
+    );
+    inspector.source_system = "citymgmt:xian".into();
+    let mut transfer = req(pb::Channel::Emergency119, pb::Reporter::default());
+    transfer
+        .extra
+        .insert("emergency.centre".into(), "xian-119".into());
+    transfer.extra.insert("emergency.line".into(), "119".into());
+    let mut unlisted = transfer.clone();
+    unlisted
+        .extra
+        .insert("emergency.centre".into(), "xian-110".into());
+    let all = [a, b, other, inspector, transfer, unlisted];
+    let ids = ["T1", "T2", "T3", "T4", "T5", "T6"];
+    let t: Vec<Reported<'_>> = ids
+        .iter()
+        .zip(&all)
+        .map(|(id, r)| reported(id, r))
+        .collect();
+    let mapping = minhu_adapter_hotline12345::SourceMapping {
+        fields: [
+            ("gdbh".to_owned(), "source_id".to_owned()),
+            ("sqnr".to_owned(), "description".to_owned()),
+        ]
+        .into(),
+        ..Default::default()
+    }
+    .compile()
+    .unwrap();
+    let systems = Systems::default()
+        .with_call_centre("xian-12345", mapping)
+        .with_verification("citymgmt:xian")
+        .with_emergency_results("xian-119");
+    let p = result_notices(&done(&[]), &t, Some(&systems));
+    let got: Vec<String> = p
+        .iter()
+        .map(|p| match p {
+            Planned::Return { system, .. } => system.routing_key(),
+            Planned::Send { route, .. } => route.as_str().to_owned(),
+            Planned::Skip { reason, .. } => reason.as_str().to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "return.hotline12345.xian-12345",
+            "duplicate",
+            "sms",
+            "return.citymgmt",
+            "return.emergency.xian-119",
+            "through_its_system",
+        ]
+    );
+    let Planned::Return { system, .. } = &p[4] else {
+        unreachable!()
+    };
+    assert_eq!(
+        *system,
+        System::Emergency {
+            centre: "xian-119".into(),
+            line: "119".into()
+        }
+    );
+    // Without systems the same reporters are answered as citizens (or skipped).
+    let plain = routes(&result_notices(&done(&[]), &t, None));
+    assert_eq!(plain[0], Ok(Route::Sms));
+    assert_eq!(plain[3], Ok(Route::Sms));
 }

@@ -2,9 +2,10 @@
 //! department's [`CaseFacts`] on a case from the store, scoring them with the configured
 //! [`Rules`], and reading the kept scores of a period for the rankings.
 //!
-//! [`rescore`] runs in the writer's transaction whenever an input changes — a completion, a
-//! reopen, each rating, and the inspector's verification — so a score is never older than
-//! its facts. Recomputing is idempotent: the same facts give the same row, and `computed_at`
+//! [`rescore`] runs in the writer's transaction whenever an input changes — a completion
+//! (which also writes `verification_requested` when an inspector must check), a reopen
+//! (a citizen's "not solved" or a failed check), each rating, and the inspector's pass
+//! (`Action::Verify`, audit `verified`) — so a score is never older than its facts. Recomputing is idempotent: the same facts give the same row, and `computed_at`
 //! moves only when the facts or the score changed.
 //!
 //! Where the facts come from:

@@ -98,6 +98,8 @@ pub struct Store {
     seal: Sealer,
     /// Rows under an older key or in clear may be left at start-up (see `reseal`).
     rekey: bool,
+    /// The systems that answer their own reporters, shared with the writer.
+    systems: crate::notify::systems::SharedSystems,
 }
 
 /// The writer thread; join it after every [`Store`] handle is dropped.
@@ -187,6 +189,7 @@ impl Store {
         let (tx, rx) = mpsc::channel(WRITER_QUEUE);
         let (feed_tx, feed_rx) = mpsc::unbounded_channel();
         let hot = Arc::new(hot::HotOutbox::default());
+        let systems = crate::notify::systems::SharedSystems::default();
         let writer = Writer {
             conn,
             rx,
@@ -199,6 +202,7 @@ impl Store {
                 depth,
                 budget: cfg.outbox_budget,
                 seal: prepared.sealer.clone(),
+                systems: systems.clone(),
                 rules: Arc::new(rules),
             },
             merge,
@@ -218,6 +222,7 @@ impl Store {
                 notices_ready: Arc::default(),
                 seal: prepared.sealer,
                 rekey: prepared.rekey,
+                systems,
             },
             feed_rx,
             WriterThread { handle, tx: weak },
@@ -247,6 +252,12 @@ impl Store {
             },
             metrics,
         )
+    }
+
+    /// Which systems take their reporters' answers back (12345 回访, 数字城管 核查, emergency
+    /// centres): completions from now on write their messages. Set once at start-up.
+    pub fn answer_through(&self, systems: crate::notify::systems::Systems) {
+        self.systems.set(systems);
     }
 
     /// Accepts a ticket: returns only after it is committed (or found to be a replay).
@@ -416,6 +427,9 @@ impl Store {
         for skip in &p.skipped {
             notify.skipped(*skip);
         }
+        for system in &p.returned {
+            notify.returned(system);
+        }
         if !p.routes.is_empty() {
             self.notices_ready.notify_one();
         }
@@ -514,6 +528,21 @@ impl Store {
         let seal = self.seal.clone();
         self.reader
             .with(move |c| reader::ticket(c, &seal, &id))
+            .await
+    }
+
+    /// The ticket a system knows by its own id (the idempotency key: channel, source system,
+    /// source id), e.g. a call-centre's order number or the 数字城管 case number.
+    pub async fn ticket_by_source(
+        &self,
+        channel: crate::pb::Channel,
+        source_system: &str,
+        source_id: &str,
+    ) -> Result<Option<TicketView>, StoreError> {
+        let (system, id) = (source_system.to_owned(), source_id.to_owned());
+        let seal = self.seal.clone();
+        self.reader
+            .with(move |c| reader::ticket_by_source(c, &seal, channel as i32, &system, &id))
             .await
     }
 

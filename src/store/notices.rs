@@ -6,15 +6,21 @@
 //! apply only to pending rows, so an outcome that arrives twice (a retried write after a
 //! crash) is recorded once.
 //!
+//! A reporter answered through their system (12345 回访, 数字城管 核查, an emergency centre)
+//! gets a *sent* row whose `via` names the system's queue: the message itself is an outbox
+//! row written in the same transaction, published until the broker confirms it.
+//!
 //! With `[privacy]` keys, each address is stored sealed (bound to its notice id) and each
 //! contact key as a keyed digest; the reporters' contacts planning reads are opened from
 //! their tickets (see `contacts`).
 use rusqlite::{Connection, params};
 
-use super::StoreError;
 use super::contacts::Sealer;
 use super::seal::Place;
+use super::writer::State;
+use super::{OutboxMessage, StoreError};
 use crate::notify::plan::{self, Completed, Planned, Reported, Skip};
+use crate::notify::systems::queue_for;
 use crate::notify::{Address, Facts, Notice, NoticeKind, Route};
 use crate::pb;
 
@@ -23,6 +29,8 @@ use crate::pb;
 pub struct PlannedNotices {
     pub routes: Vec<Route>,
     pub skipped: Vec<Skip>,
+    /// Answers handed to systems' queues (`call_centre`, `citymgmt`, `emergency`).
+    pub returned: Vec<&'static str>,
 }
 
 /// The outcome of one attempt, as the notifier decided it.
@@ -48,16 +56,22 @@ pub enum Recorded {
 }
 
 /// Plans the `kind` notices of case `done.case_id` at `version` to every reporter but the
-/// one of ticket `except` (who knows already: they reopened it).
+/// one of ticket `except` (who knows already: they reopened it). A result to a reporter whose
+/// system answers them (see [`crate::notify::systems`]) becomes a message on that system's
+/// queue, pushed to `fresh` for the relay.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn plan(
     tx: &Connection,
-    seal: &Sealer,
+    st: &mut State,
     kind: NoticeKind,
     version: u64,
     done: &Completed<'_>,
     except: Option<&str>,
     now: i64,
+    fresh: &mut Vec<OutboxMessage>,
 ) -> Result<PlannedNotices, StoreError> {
+    let systems = (kind == NoticeKind::Result).then(|| st.systems.get());
+    let seal = &st.seal.clone();
     let tickets = case_tickets(tx, seal, done.case_id)?;
     let reported: Vec<Reported<'_>> = tickets
         .iter()
@@ -75,7 +89,8 @@ pub(super) fn plan(
                               facts, state, reason, created_at, next_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    for (n, p) in plan::result_notices(done, &reported)
+    let mut waits = false;
+    for (n, p) in plan::result_notices(done, &reported, systems.as_deref())
         .into_iter()
         .enumerate()
     {
@@ -125,7 +140,65 @@ pub(super) fn plan(
                 ])?;
                 planned.skipped.push(reason);
             }
+            Planned::Return {
+                system,
+                address,
+                facts,
+            } => {
+                let Some(systems) = &systems else { continue };
+                let msg = systems.render(&system, &notice_id, &address, &facts);
+                let channel = crate::pb::Channel::try_from(address.channel)
+                    .unwrap_or_default()
+                    .as_str_name();
+                // The call-centre's task names the caller: sealed at rest like a dispatch.
+                let row = super::fanout::sealed_outbox_row(
+                    tx,
+                    seal,
+                    super::fanout::Row {
+                        dispatch_id: &notice_id,
+                        case_id: done.case_id,
+                        routing_key: &msg.routing_key,
+                        priority: 0,
+                        channel,
+                        level: "",
+                        now,
+                        payload: msg.body,
+                        content: Some(("application/json".to_owned(), msg.message_type.to_owned())),
+                    },
+                )?;
+                st.depth += 1;
+                fresh.push(row);
+                tx.prepare_cached(
+                    "INSERT INTO notices (notice_id, case_id, ticket_id, kind, route, facts, state,
+                                          created_at, attempts, sent_at, via)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sent', ?7, 0, ?7, ?8)",
+                )?
+                .execute(params![
+                    notice_id,
+                    done.case_id,
+                    facts.ticket_id,
+                    kind.as_str(),
+                    system.route(),
+                    json_text(&*facts)?,
+                    now,
+                    format!("queue:{}", queue_for(&msg.routing_key)),
+                ])?;
+                planned.returned.push(system.route());
+                waits |= msg.closure_waits;
+            }
         }
+    }
+    if waits {
+        // 核查: the case stays COMPLETED until the inspector's verdict closes or reopens it.
+        tx.prepare_cached(
+            "INSERT INTO audit (at, case_id, ticket_id, event, detail)
+             VALUES (?1, ?2, NULL, 'verification_requested', ?3)",
+        )?
+        .execute(params![
+            now,
+            done.case_id,
+            serde_json::json!({"department_id": done.department_id}).to_string()
+        ])?;
     }
     Ok(planned)
 }

@@ -132,6 +132,10 @@ pub(super) fn rate(
     let mut planned = PlannedNotices::default();
     if q.solved == pb::Solved::No as i32 {
         match &r.reopen {
+            // Prepared for another case: the ticket was split off since. Prepare again.
+            Some(u) if u.header.case_id != case.case_id => {
+                return Err(StoreError::Raced(case.case_id));
+            }
             Some(u) if round < r.max_reopens => {
                 let d = super::updates::apply(tx, st, u, fresh)?;
                 if !d.outcome.applied {
@@ -143,7 +147,7 @@ pub(super) fn rate(
                 response.status = d.outcome.status;
                 planned = notices::plan(
                     tx,
-                    &st.seal,
+                    st,
                     NoticeKind::Reopened,
                     d.outcome.case_version,
                     &Completed {
@@ -156,6 +160,7 @@ pub(super) fn rate(
                     },
                     Some(&q.ticket_id),
                     now,
+                    fresh,
                 )?;
             }
             _ => {

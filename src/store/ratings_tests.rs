@@ -210,3 +210,39 @@ async fn dissatisfied_but_solved_is_recorded_and_the_case_stays_completed() {
     let unknown = rate(&store, rating("T-nope", "r9", pb::Solved::Yes, ""), None).await;
     assert_eq!(unknown.refused.as_ref().map(|r| r.0), Some(5));
 }
+
+#[tokio::test]
+async fn a_reopen_prepared_for_another_case_is_raced_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _feed, _w) = open(&dir);
+    let first = report("a", "13900000001");
+    let a = store.accept(first.clone()).await.unwrap();
+    sign_and_complete(&store, &a.case_id, 0).await;
+    // Prepared while the ticket still belonged to another case (split off since).
+    let stale = reopen("C-elsewhere", 2, &first);
+    let err = store
+        .rate(NewRating {
+            request: rating(&a.ticket_id, "r1", pb::Solved::No, "还是坏的"),
+            digest: [7; 32],
+            reopen: Some(stale),
+            max_reopens: 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Raced(ref c) if *c == a.case_id),
+        "{err:?}"
+    );
+    let c = db(&dir);
+    let ratings: i64 = c
+        .query_row("SELECT COUNT(*) FROM ratings", [], |r| r.get(0))
+        .unwrap();
+    let status: i32 = c
+        .query_row(
+            "SELECT status FROM cases WHERE case_id = ?1",
+            [&a.case_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!((ratings, status), (0, pb::CaseStatus::Completed as i32));
+}

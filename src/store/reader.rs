@@ -107,6 +107,26 @@ pub(super) fn ticket(
         .optional()?)
 }
 
+/// The ticket with this idempotency key.
+pub(super) fn ticket_by_source(
+    conn: &Connection,
+    seal: &Sealer,
+    channel: i32,
+    source_system: &str,
+    source_id: &str,
+) -> Result<Option<TicketView>, StoreError> {
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM tickets t JOIN cases c ON c.case_id = t.case_id
+          WHERE t.channel = ?1 AND t.source_system = ?2 AND t.source_id = ?3"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![channel, source_system, source_id], |r| {
+            view_of(seal, r)
+        })
+        .optional()?)
+}
+
 /// Tickets matching `q`, newest first.
 pub(super) fn search(
     conn: &Connection,

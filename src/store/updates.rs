@@ -115,11 +115,11 @@ pub(super) fn apply(
     let mut applied = apply_step(tx, st, u, &c, next, version, now, fresh)?;
     applied.case_version = version;
     let notices = if u.action == Action::Complete {
-        plan_results(tx, &st.seal, u, &c, version, now)?
+        plan_results(tx, st, u, &c, version, now, fresh)?
     } else {
         Default::default()
     };
-    if matches!(u.action, Action::Complete | Action::Reopen) {
+    if matches!(u.action, Action::Complete | Action::Reopen | Action::Verify) {
         super::case_scores::rescore(tx, &st.rules, &h.case_id, now)?;
     }
     let mut d = finish(tx, st, u, applied, true, now, fresh)?;
@@ -133,11 +133,12 @@ pub(super) fn apply(
 /// The result notices of a completion, to every reporter of the case (see `notices`).
 fn plan_results(
     tx: &Connection,
-    seal: &super::contacts::Sealer,
+    st: &mut State,
     u: &CaseUpdate,
     c: &Held,
     version: u64,
     now: i64,
+    fresh: &mut Vec<OutboxMessage>,
 ) -> Result<super::notices::PlannedNotices, StoreError> {
     let answered: Vec<String> = u.detail["answered_ticket_ids"]
         .as_array()
@@ -157,12 +158,13 @@ fn plan_results(
     };
     super::notices::plan(
         tx,
-        seal,
+        st,
         crate::notify::NoticeKind::Result,
         version,
         &done,
         None,
         now,
+        fresh,
     )
 }
 

@@ -96,6 +96,8 @@ pub(super) struct State {
     pub budget: u64,
     /// Seals reporters' contacts and dispatches as they are written (see `contacts`).
     pub seal: super::contacts::Sealer,
+    /// The systems that answer their own reporters (results become messages on their queues).
+    pub systems: crate::notify::systems::SharedSystems,
     /// The 谁呼谁评 rules scores are computed with (`[scores]`; see `case_scores`).
     pub rules: Arc<crate::scores::Rules>,
 }

@@ -10,6 +10,8 @@
 //! - [`open311`]: the GeoReport v2 form post → request, and tickets → Open311 service requests.
 //! - [`taxonomy::Taxonomy`]: the category list (`config/taxonomy.toml`), which is also the list
 //!   of Open311 services.
+//! - [`verification`]: 核查 both ways: the verification task for a completed case and the
+//!   grid inspector's verdict.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -19,6 +21,7 @@ pub mod event;
 pub mod open311;
 pub mod taxonomy;
 pub mod time;
+pub mod verification;
 
 pub use error::{Invalid, Open311Error};
 pub use minhu_adapter::pb;

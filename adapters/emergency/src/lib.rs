@@ -11,12 +11,14 @@
 //!   `source_system` `emergency:<line>:<centre>` and `source_id` the incident number (so a
 //!   re-sent transfer is a replay);
 //! - [`linkage::EmergencyLinkage`]: the JSON message for the emergency linkage queue;
+//! - [`result::TransferResult`]: the result sent back to the centre that transferred the call;
 //! - [`auth`]: bearer tokens checked against configured SHA-256 digests.
 #![forbid(unsafe_code)]
 
 pub mod auth;
 mod error;
 pub mod linkage;
+pub mod result;
 mod time;
 mod transfer;
 mod translate;

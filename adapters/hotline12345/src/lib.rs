@@ -11,6 +11,8 @@
 //! - [`csv::decode`] and [`csv::Rows`]: legacy CSV exports in UTF-8 (BOM or not) or GBK.
 //! - [`sms`]: the way back to hotline callers: an HTTP SMS gateway described in config, phone
 //!   numbers normalised, requests rendered and signed, answers classified, quiet hours.
+//! - [`followup`]: 回访 for call-centres that call their callers back: the task out (the
+//!   order mapping read backwards) and the call's result in.
 //! - [`sms_reply`]: the way in from them: the SMS gateway's callback for citizens' replies
 //!   (上行短信) described in config, authenticated (token or signature) and read.
 #![forbid(unsafe_code)]
@@ -18,6 +20,7 @@
 pub mod csv;
 mod date;
 mod error;
+pub mod followup;
 mod mapping;
 pub mod sms;
 pub mod sms_reply;

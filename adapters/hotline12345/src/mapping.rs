@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use crate::date::{DateFormat, parse_offset};
+use crate::followup::{Followup, FollowupMapping};
 use crate::pb;
 
 /// One call-centre system's mapping, as written in the service config.
@@ -43,6 +44,8 @@ pub struct SourceMapping {
     pub date_formats: Vec<String>,
     /// UTC offset of the local times in date fields (default `+08:00`, China Standard Time).
     pub utc_offset: String,
+    /// 回访: whether the call-centre calls its callers back itself, and how its results read.
+    pub followup: FollowupMapping,
 }
 
 impl Default for SourceMapping {
@@ -56,6 +59,7 @@ impl Default for SourceMapping {
             districts: BTreeMap::new(),
             date_formats: vec!["%Y-%m-%d %H:%M:%S".into()],
             utc_offset: "+08:00".into(),
+            followup: FollowupMapping::default(),
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct Mapping {
     pub(crate) date_formats: Vec<DateFormat>,
     pub(crate) date_format_text: String,
     pub(crate) utc_offset_secs: i64,
+    /// 回访 both ways.
+    pub followup: Followup,
 }
 
 fn request_type(v: &str) -> Option<pb::RequestType> {
@@ -241,10 +247,12 @@ impl SourceMapping {
             );
             0
         });
+        let followup = self.followup.compile(&mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Mapping {
+            followup,
             fields,
             required,
             request_types,

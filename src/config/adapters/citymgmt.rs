@@ -8,6 +8,7 @@
 //! source_system = "citymgmt:xian"
 //! taxonomy = "config/taxonomy.toml"
 //! jurisdiction_id = "xian.gov.cn"
+//! verify = true           # 核查 task on minhu.return.citymgmt; closure waits for the verdict
 //!
 //! [[adapters.citymgmt.class_codes]]
 //! kind = "component"      # 部件; "event" for 事件
@@ -51,6 +52,12 @@ pub struct CitymgmtConfig {
     pub api_keys: Vec<ApiKey>,
     /// Largest request body accepted (bytes); larger gets 413.
     pub max_body_bytes: usize,
+    /// 核查: when a case that began as one of the platform's events is completed, publish a
+    /// verification task to the queue `minhu.return.citymgmt` and keep the case COMPLETED
+    /// until the grid inspector's verdict (`POST /v1/citymgmt/verifications`) closes it (结案)
+    /// or, failed, reopens it to the department. Off: the platform's reports are answered like
+    /// any other (the inspector's phone by SMS) and nothing waits.
+    pub verify: bool,
 }
 
 /// One row of the class-code table.
@@ -90,6 +97,7 @@ impl Default for CitymgmtConfig {
             class_codes: Vec::new(),
             api_keys: Vec::new(),
             max_body_bytes: 256 * 1024,
+            verify: false,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! # printf %s "$TOKEN" | sha256sum
 //! token_sha256 = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
 //! lines = ["119"]
+//! return_results = true   # results back on minhu.return.emergency.xian-119
 //! ```
 use serde::Deserialize;
 
@@ -58,6 +59,10 @@ pub struct Centre {
     /// The lines the centre may transfer from: any of `"110"`, `"119"`, `"120"`, `"122"`. A
     /// transfer naming another line is refused with 403.
     pub lines: Vec<Line>,
+    /// Send the result of each case this centre transferred back to it (办理结果反馈), as JSON
+    /// `minhu.EmergencyResult` on the queue `minhu.return.emergency.<id>`.
+    #[serde(default)]
+    pub return_results: bool,
 }
 
 impl EmergencyConfig {

@@ -6,6 +6,8 @@
 //!   or `{"error", "field"}` with 400 (an unknown class code names the codes), 413 or 415.
 //!   The platform's case number (案卷号) is the idempotency key: re-sending an event is a
 //!   `DISPOSITION_REPLAY` with the same ticket.
+//! - `POST /v1/citymgmt/verifications`: the grid inspector's verdict (核查) on a completed
+//!   case ([`verification`]).
 //! - Open311 GeoReport v2 under `/open311/v2/` ([`open311`]).
 //!
 //! Translation is the pure `minhu-adapter-citymgmt` crate; this file does the HTTP and calls
@@ -29,6 +31,7 @@ use crate::pb;
 use crate::telemetry::mask::MaskedReporter;
 
 pub mod open311;
+mod verification;
 
 /// What the event handler shares.
 struct Events {
@@ -48,12 +51,26 @@ pub fn routes(ctx: ChannelContext) -> Router {
         options: config.options(),
         max_body_bytes: config.max_body_bytes,
     });
+    let verdicts = Arc::new(verification::Door {
+        verifications: ctx.verifications.clone(),
+        store: ctx.replies.store().clone(),
+        source_system: config.source_system.clone(),
+        max_body_bytes: config.max_body_bytes,
+    });
     let events = Router::new()
         .route(
             "/v1/citymgmt/events",
             post(event).layer(DefaultBodyLimit::max(config.max_body_bytes)),
         )
-        .with_state(events);
+        .with_state(events)
+        .merge(
+            Router::new()
+                .route(
+                    "/v1/citymgmt/verifications",
+                    post(verification::verdict).layer(DefaultBodyLimit::max(config.max_body_bytes)),
+                )
+                .with_state(verdicts),
+        );
     // Open311 keeps its own api_key; the events endpoint needs a known caller under [auth].
     ctx.authenticated(events).merge(open311::routes(&ctx))
 }
@@ -73,28 +90,40 @@ fn refuse(status: StatusCode, field: &str, message: impl Into<String>) -> Respon
     (status, axum::Json(body)).into_response()
 }
 
+/// The body of a JSON endpoint, or its refusal: 415 unless `application/json` (`what` says
+/// what it must hold), 413 over `max_body_bytes`.
+pub(crate) fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    max_body_bytes: usize,
+    what: &str,
+) -> Result<Bytes, Box<Response>> {
+    if media_type(headers) != "application/json" {
+        return Err(Box::new(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content-type",
+            format!("must be application/json ({what})"),
+        )));
+    }
+    match body {
+        Ok(b) => Ok(b),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Box::new(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body",
+            format!("larger than {max_body_bytes} bytes"),
+        ))),
+        Err(e) => Err(Box::new(refuse(e.status(), "body", e.body_text()))),
+    }
+}
+
 async fn event(
     State(ev): State<Arc<Events>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if media_type(&headers) != "application/json" {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content-type",
-            "must be application/json (one event)",
-        );
-    }
-    let raw = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body",
-                format!("larger than {} bytes", ev.max_body_bytes),
-            );
-        }
-        Err(e) => return refuse(e.status(), "body", e.body_text()),
+    let raw = match json_body(&headers, body, ev.max_body_bytes, "one event") {
+        Ok(raw) => raw,
+        Err(refused) => return *refused,
     };
     let request = match translate_event(&raw, &ev.options) {
         Ok(r) => r,

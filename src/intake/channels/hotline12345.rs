@@ -14,6 +14,9 @@
 //! some were, 422 when none. A body that is not JSON gets 400, more than `max_batch` orders or more
 //! than `max_body_bytes` 413, an unknown source 404 — nothing submitted in those cases.
 //!
+//! `POST /v1/hotline/{source}/followups` takes the results of the call-centre's 回访 calls
+//! ([`followups`]), for sources whose `followup.call_back` is on.
+//!
 //! `minhu import hotline` ([`import`]) takes CSV exports through the same mapping, over gRPC.
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -33,6 +36,7 @@ use crate::config::adapters::hotline12345::Hotline12345Config;
 use crate::intake::{Intake, IntakeError};
 use crate::pb;
 
+mod followups;
 pub mod import;
 
 /// The header naming the source system on `/v1/hotline/orders`.
@@ -40,8 +44,30 @@ pub const SOURCE_HEADER: &str = "x-minhu-source";
 
 struct Hotline {
     intake: Intake,
+    /// The rating path and the store, for 回访 results.
+    replies: super::rating_replies::ReplyRatings,
     config: Hotline12345Config,
     mappings: BTreeMap<String, Mapping>,
+}
+
+impl Hotline {
+    /// The mapping of `source` for a caller with the right token, or the refusal (401, 404).
+    fn source(&self, source: &str, headers: &HeaderMap) -> Result<&Mapping, Box<Response>> {
+        if !super::bearer_matches(&self.config.token, headers) {
+            return Err(boxed(
+                StatusCode::UNAUTHORIZED,
+                "authorization",
+                "missing or wrong bearer token",
+            ));
+        }
+        self.mappings.get(source).ok_or_else(|| {
+            boxed(
+                StatusCode::NOT_FOUND,
+                "source",
+                format!("no source system {source:?} in [adapters.hotline12345.sources]"),
+            )
+        })
+    }
 }
 
 /// The hotline routes; none when the channel is disabled.
@@ -53,12 +79,14 @@ pub fn routes(ctx: ChannelContext) -> Router {
     let limit = config.max_body_bytes;
     let state = Arc::new(Hotline {
         intake: ctx.intake,
+        replies: ctx.replies,
         mappings: config.mappings(),
         config,
     });
     Router::new()
         .route("/v1/hotline/orders", post(by_header))
         .route("/v1/hotline/{source}/orders", post(by_path))
+        .route("/v1/hotline/{source}/followups", post(followups::results))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -103,60 +131,14 @@ async fn orders(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !super::bearer_matches(&h.config.token, &headers) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "authorization",
-            "missing or wrong bearer token",
-        );
-    }
-    let Some(mapping) = h.mappings.get(&source) else {
-        return refuse(
-            StatusCode::NOT_FOUND,
-            "source",
-            format!("no source system {source:?} in [adapters.hotline12345.sources]"),
-        );
+    let mapping = match h.source(&source, &headers) {
+        Ok(m) => m,
+        Err(refused) => return *refused,
     };
-    let raw = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body",
-                format!(
-                    "larger than {} bytes (max_body_bytes)",
-                    h.config.max_body_bytes
-                ),
-            );
-        }
-        Err(e) => return refuse(e.status(), "body", e.body_text()),
+    let items = match read_items(&h.config, body, "work orders") {
+        Ok(items) => items,
+        Err(refused) => return *refused,
     };
-    let items = match serde_json::from_slice::<Value>(&raw) {
-        Ok(Value::Array(a)) => a,
-        Ok(v @ Value::Object(_)) => vec![v],
-        Ok(_) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "body",
-                "must be a work order (JSON object) or an array of them",
-            );
-        }
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, "body", format!("not JSON: {e}")),
-    };
-    if items.is_empty() {
-        return refuse(StatusCode::BAD_REQUEST, "body", "no work orders");
-    }
-    if items.len() > h.config.max_batch {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body",
-            format!(
-                "{} orders; at most {} in one request (max_batch)",
-                items.len(),
-                h.config.max_batch
-            ),
-        );
-    }
     // Translate everything first, then submit the good orders concurrently: the store commits
     // them in groups, so a batch costs a few fsyncs, not one per order.
     let translated: Vec<_> = items
@@ -192,6 +174,66 @@ async fn orders(
     };
     let body = json!({ "accepted": ok, "rejected": rejected, "results": results });
     (status, axum::Json(body)).into_response()
+}
+
+fn boxed(status: StatusCode, field: &str, message: impl Into<String>) -> Box<Response> {
+    Box::new(refuse(status, field, message))
+}
+
+/// The body's items (one JSON object or an array of them), or the refusal: not JSON, empty,
+/// over `max_body_bytes` or `max_batch`.
+fn read_items(
+    config: &Hotline12345Config,
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<Vec<Value>, Box<Response>> {
+    let raw = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(boxed(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body",
+                format!(
+                    "larger than {} bytes (max_body_bytes)",
+                    config.max_body_bytes
+                ),
+            ));
+        }
+        Err(e) => return Err(boxed(e.status(), "body", e.body_text())),
+    };
+    let items = match serde_json::from_slice::<Value>(&raw) {
+        Ok(Value::Array(a)) => a,
+        Ok(v @ Value::Object(_)) => vec![v],
+        Ok(_) => {
+            return Err(boxed(
+                StatusCode::BAD_REQUEST,
+                "body",
+                format!("must be a JSON object or an array of them ({what})"),
+            ));
+        }
+        Err(e) => {
+            return Err(boxed(
+                StatusCode::BAD_REQUEST,
+                "body",
+                format!("not JSON: {e}"),
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(boxed(StatusCode::BAD_REQUEST, "body", format!("no {what}")));
+    }
+    if items.len() > config.max_batch {
+        return Err(boxed(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body",
+            format!(
+                "{} items; at most {} in one request (max_batch)",
+                items.len(),
+                config.max_batch
+            ),
+        ));
+    }
+    Ok(items)
 }
 
 /// One order's entry in the answer.

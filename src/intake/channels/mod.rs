@@ -34,6 +34,8 @@ pub struct ChannelContext {
     pub auth: Arc<crate::protect::auth::Authenticator>,
     /// Ratings by reply (回访 by SMS and WeChat): the ledger's lookup and the rating path.
     pub replies: rating_replies::ReplyRatings,
+    /// The 数字城管 inspector's verdicts (核查).
+    pub verifications: crate::handling::verification::Verifications,
 }
 
 impl ChannelContext {

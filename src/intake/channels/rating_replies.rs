@@ -40,6 +40,15 @@ impl ReplyRatings {
         Self { ratings, store }
     }
 
+    /// The rating path itself, for doors that name the ticket (a call-centre's 回访 results).
+    pub fn ratings(&self) -> &Ratings {
+        &self.ratings
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Records `reply` from `contact` as a rating of the result notice it answers, among those
     /// sent within `window` before now. `rating_id` must be stable across the channel's
     /// retries of one message.
