@@ -1,0 +1,391 @@
+//! `minhu-loadgen notify`: notices sent per second to stand-ins of the SMS gateway and the
+//! WeChat API, against Submit's rate in the same run (issue 15).
+//!
+//! The stand-ins run in this process ([`crate::notify_standins`]); the gateway must run on the
+//! service file `notify-config` writes, which points its senders at them. One run:
+//!
+//! 1. **Submit** (the baseline): `--reports` bench reports, `--wechat-percent` of them through
+//!    WeChat (an openid of their own; answered by a customer-service message), the rest by the
+//!    12345 hotline (a mobile number of their own; answered by SMS).
+//! 2. **SignFor** every new case (`minhu.v1.Handling`), so each can be completed.
+//! 3. **Live**: `Complete` half the cases, `--in-flight` at once, with the stand-ins answering;
+//!    each notice's latency runs from its case's `Complete` answer to its arrival.
+//! 4. **Backlog**: the stand-ins hold every send; `Complete` the other half; then let the
+//!    notices through and time the drain: the notifier's own rate and CPU per notice, with
+//!    nothing else going on.
+//!
+//! CPU (`--cpu-of`, from `/proc`) runs from each phase's first call until the outbox is empty
+//! and every expected notice has arrived and been counted sent by the gateway
+//! (`minhu_notices_sent_total`). A merged report's notice comes with its case's completion.
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::{Result, bail};
+use minhu::pb::{self, handling_client::HandlingClient};
+use tonic::transport::Channel;
+
+use crate::{
+    NotifyArgs, bench, demo, metrics,
+    notify_report::{self, Drain, Phase},
+    notify_standins::{APP_ID, StandIns},
+    updates::{self, Case, Step},
+    updates_report::Outcome,
+};
+
+const SENT: &str = "minhu_notices_sent_total";
+const RETRIES: &str = "minhu_notices_retries_total";
+
+/// A bench report whose reporter is reached at `address` (a phone or an openid of its own).
+fn report(run_id: &str, seq: usize, chars: usize, wechat: bool) -> (pb::Request, String) {
+    let mut r = bench::request(run_id, seq as u64, chars);
+    let address = if wechat {
+        let openid = format!("oBench-{run_id}-{seq:07}");
+        r.channel = pb::Channel::Wechat as i32;
+        r.source_system = format!("wechat:{APP_ID}");
+        r.reporter = Some(pb::Reporter {
+            wechat_openid: openid.clone(),
+            ..Default::default()
+        });
+        r.extra.insert("wechat.msg_type".into(), "text".into());
+        openid
+    } else {
+        // Unique within the run (the store is fresh): no two reporters fold into one notice.
+        let phone = format!("138{:08}", seq % 100_000_000);
+        r.channel = pb::Channel::Hotline12345 as i32;
+        r.reporter = Some(pb::Reporter {
+            phone: phone.clone(),
+            ..Default::default()
+        });
+        phone
+    };
+    (r, address)
+}
+
+pub async fn run(args: NotifyArgs) -> Result<()> {
+    if args.connections == 0 || args.in_flight == 0 || args.reports < 2 {
+        bail!("--connections and --in-flight must be at least 1, --reports at least 2");
+    }
+    if args.wechat_percent > 100 {
+        bail!("--wechat-percent is at most 100");
+    }
+    let stand_ins =
+        StandIns::start(args.stand_ins.sms_listen, args.stand_ins.wechat_listen).await?;
+    let run_id = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        .to_string();
+    let mut channels = Vec::with_capacity(args.connections);
+    for _ in 0..args.connections {
+        channels.push(demo::channel(&args.gateway.grpc).await?);
+    }
+
+    eprintln!(
+        "Submit: {} reports, {} in flight",
+        args.reports, args.in_flight
+    );
+    let (submit, case_of) = submit_phase(&args, &stand_ins, &channels, &run_id).await?;
+    let answers: Vec<pb::SubmitResponse> = case_of.values().cloned().collect();
+    let cases = updates::versions(&channels, answers).await?;
+    eprintln!(
+        "Submit: {} reports accepted, {} new cases",
+        submit.ok,
+        cases.len()
+    );
+
+    eprintln!("SignFor: {} cases", cases.len());
+    let (sign, after) = update_phase(&args, &channels, &run_id, Step::SignFor, cases).await?;
+    let signed = measured(&args, &stand_ins, sign, Vec::new()).await?;
+    let mut cases: Vec<Case> = after.into_iter().map(|c| c.case).collect();
+
+    let backlog_cases = cases.split_off(cases.len() / 2);
+    let expect = |cases: &[Case]| -> Vec<String> {
+        let ids: HashSet<&str> = cases.iter().map(|c| c.case_id.as_str()).collect();
+        case_of
+            .iter()
+            .filter(|(_, a)| ids.contains(a.case_id.as_str()))
+            .map(|(address, _)| address.clone())
+            .collect()
+    };
+    let live_expected = expect(&cases);
+    eprintln!(
+        "live: Complete {} cases, {} notices expected",
+        cases.len(),
+        live_expected.len()
+    );
+    let started = Instant::now();
+    let (done, completed) = update_phase(&args, &channels, &run_id, Step::Complete, cases).await?;
+    let answered_at: HashMap<String, Instant> = completed
+        .into_iter()
+        .map(|c| (c.case.case_id, c.answered_at))
+        .collect();
+    let live = measured(&args, &stand_ins, done, live_expected.clone()).await?;
+    let latency = notify_report::latencies(&stand_ins, &case_of, &live_expected, &answered_at)?;
+    let live_last = stand_ins.with(|r| last_arrival(r, &live_expected));
+
+    let backlog_expected = expect(&backlog_cases);
+    eprintln!(
+        "backlog: sends held; Complete {} cases, {} notices expected",
+        backlog_cases.len(),
+        backlog_expected.len()
+    );
+    stand_ins.set_open(false);
+    let (done, _) = update_phase(&args, &channels, &run_id, Step::Complete, backlog_cases).await?;
+    let held = measured(&args, &stand_ins, done, Vec::new()).await?;
+    eprintln!(
+        "backlog: letting {} notices through",
+        backlog_expected.len()
+    );
+    let drain = drain_phase(&args, &stand_ins, &backlog_expected).await?;
+
+    let notices_live = Drain {
+        notices: live_expected.len() as u64,
+        elapsed: live_last.map_or(Duration::ZERO, |t| t.saturating_duration_since(started)),
+    };
+    let summary = stand_ins.with(|r| (r.repeats, r.refused, r.token_fetches));
+    let retries = metrics::read(&args.metrics_url, RETRIES).await;
+    notify_report::print(&notify_report::Run {
+        args: &args,
+        submit,
+        signed,
+        live,
+        notices_live,
+        latency,
+        held,
+        drain,
+        repeats: summary.0,
+        refused: summary.1,
+        token_fetches: summary.2,
+        retries,
+    });
+    Ok(())
+}
+
+/// The latest arrival among `addresses` (None when one has not arrived).
+fn last_arrival(r: &crate::notify_standins::Received, addresses: &[String]) -> Option<Instant> {
+    let mut last = None;
+    for a in addresses {
+        let t = *r.first.get(a)?;
+        last = Some(last.map_or(t, |l: Instant| l.max(t)));
+    }
+    last
+}
+
+/// Waits, with the CPU meter running since `work` started, until the outbox is empty, every
+/// address in `expected` has its notice and the gateway counts them all sent; the phase.
+async fn measured(
+    args: &NotifyArgs,
+    stand_ins: &StandIns,
+    work: Started,
+    expected: Vec<String>,
+) -> Result<Phase> {
+    let deadline = Instant::now() + args.drain_timeout;
+    let drained = metrics::wait_until_drained(&args.metrics_url, args.drain_timeout).await?;
+    let arrived = wait_for(stand_ins, &expected, deadline).await;
+    let counted = wait_for_sent(args, work.sent_before, expected.len(), deadline).await;
+    if !(drained && arrived && counted) {
+        eprintln!(
+            "warning: the phase did not settle (outbox drained {drained}, notices arrived {arrived}, counted sent {counted}); CPU figures include a backlog"
+        );
+    }
+    Ok(Phase {
+        ok: work.outcome.ok,
+        failed: work.outcome.failed,
+        elapsed: work.outcome.elapsed,
+        watched: work.meter.others(),
+        own: work.meter.own(),
+    })
+}
+
+/// Until every address in `expected` has had a notice, or `deadline`; whether they all did.
+async fn wait_for(stand_ins: &StandIns, expected: &[String], deadline: Instant) -> bool {
+    loop {
+        if stand_ins.with(|r| expected.iter().all(|a| r.first.contains_key(a))) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Until `minhu_notices_sent_total` has grown by `n` since `before`, or `deadline`.
+async fn wait_for_sent(
+    args: &NotifyArgs,
+    before: Option<f64>,
+    n: usize,
+    deadline: Instant,
+) -> bool {
+    let Some(before) = before else {
+        return false;
+    };
+    loop {
+        let now = metrics::read(&args.metrics_url, SENT)
+            .await
+            .unwrap_or(before);
+        if now - before >= n as f64 {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Opens the gate and times the drain of the held notices.
+async fn drain_phase(
+    args: &NotifyArgs,
+    stand_ins: &StandIns,
+    expected: &[String],
+) -> Result<Phase> {
+    let sent_before = metrics::read(&args.metrics_url, SENT).await;
+    let meter = bench::CpuMeter::start(&args.cpu_of);
+    let start = Instant::now();
+    stand_ins.set_open(true);
+    let deadline = start + args.drain_timeout;
+    let arrived = wait_for(stand_ins, expected, deadline).await;
+    let last = stand_ins.with(|r| last_arrival(r, expected));
+    let counted = wait_for_sent(args, sent_before, expected.len(), deadline).await;
+    if !(arrived && counted) {
+        eprintln!("warning: the backlog did not drain (arrived {arrived}, counted sent {counted})");
+    }
+    let got = stand_ins.with(|r| expected.iter().filter(|a| r.first.contains_key(*a)).count());
+    Ok(Phase {
+        ok: got as u64,
+        failed: Default::default(),
+        elapsed: last.map_or(start.elapsed(), |t| t.saturating_duration_since(start)),
+        watched: meter.others(),
+        own: meter.own(),
+    })
+}
+
+/// A phase's calls, made; the meter still running.
+struct Started {
+    outcome: Outcome,
+    meter: bench::CpuMeter,
+    sent_before: Option<f64>,
+}
+
+/// Submits the reports; each accepted report's address with its answer.
+async fn submit_phase(
+    args: &NotifyArgs,
+    stand_ins: &StandIns,
+    channels: &[Channel],
+    run_id: &str,
+) -> Result<(Phase, HashMap<String, pb::SubmitResponse>)> {
+    let (chars, percent) = (args.description_chars, args.wechat_percent);
+    let run = Arc::new(run_id.to_owned());
+    let sent_before = metrics::read(&args.metrics_url, SENT).await;
+    let meter = bench::CpuMeter::start(&args.cpu_of);
+    let start = Instant::now();
+    let results = updates::drive(
+        channels,
+        args.in_flight,
+        args.reports,
+        move |channel, seq| {
+            let run = Arc::clone(&run);
+            async move {
+                let wechat = seq % 100 < percent;
+                let (request, address) = report(&run, seq, chars, wechat);
+                let mut client = pb::gateway_client::GatewayClient::new(channel);
+                let answer = client
+                    .submit(pb::SubmitRequest {
+                        request: Some(request),
+                    })
+                    .await;
+                (address, answer.map(tonic::Response::into_inner))
+            }
+        },
+    )
+    .await?;
+    let mut outcome = Outcome {
+        elapsed: start.elapsed(),
+        ..Outcome::default()
+    };
+    let mut case_of = HashMap::with_capacity(results.len());
+    for (address, answer) in results {
+        match answer {
+            Ok(a) => {
+                outcome.ok += 1;
+                case_of.insert(address, a);
+            }
+            Err(s) => outcome.fail(format!("{:?}", s.code())),
+        }
+    }
+    let started = Started {
+        outcome,
+        meter,
+        sent_before,
+    };
+    Ok((
+        measured(args, stand_ins, started, Vec::new()).await?,
+        case_of,
+    ))
+}
+
+/// A case after an update: with its new version, and when the update was answered.
+struct CaseAfter {
+    case: Case,
+    answered_at: Instant,
+}
+
+/// `step` on every case, `--in-flight` at once; the calls made (meter running) and the cases
+/// that took it, with their new versions.
+async fn update_phase(
+    args: &NotifyArgs,
+    channels: &[Channel],
+    run_id: &str,
+    step: Step,
+    cases: Vec<Case>,
+) -> Result<(Started, Vec<CaseAfter>)> {
+    let sent_before = metrics::read(&args.metrics_url, SENT).await;
+    let meter = bench::CpuMeter::start(&args.cpu_of);
+    let start = Instant::now();
+    let n = cases.len();
+    let cases = Arc::new(cases);
+    let run = Arc::new(run_id.to_owned());
+    let results = updates::drive(channels, args.in_flight, n, move |channel, i| {
+        let (cases, run) = (Arc::clone(&cases), Arc::clone(&run));
+        async move {
+            let mut client = HandlingClient::new(channel);
+            let case = &cases[i];
+            let answer = updates::send(
+                &mut client,
+                updates::case_update(step, &run, case, case.version),
+            )
+            .await;
+            (case.clone(), answer, Instant::now())
+        }
+    })
+    .await?;
+    let mut outcome = Outcome {
+        elapsed: start.elapsed(),
+        ..Outcome::default()
+    };
+    let mut after = Vec::with_capacity(results.len());
+    for (mut case, answer, at) in results {
+        match answer {
+            Ok(o) => {
+                outcome.ok += 1;
+                case.version = o.case_version;
+                after.push(CaseAfter {
+                    case,
+                    answered_at: at,
+                });
+            }
+            Err(s) => outcome.fail(format!("{:?}", s.code())),
+        }
+    }
+    Ok((
+        Started {
+            outcome,
+            meter,
+            sent_before,
+        },
+        after,
+    ))
+}
