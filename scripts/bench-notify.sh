@@ -6,11 +6,14 @@
 # off), starts a gateway on it with a fresh store and a vhost of its own, and runs
 # `minhu-loadgen notify`: Submit (the baseline), SignFor every case, Complete half the cases
 # with the stand-ins answering (rates, latency from completion to arrival), then the other half
-# with every send held, and times the held notices as they drain. Prints Markdown tables with
+# with every send held, and times the held notices as they drain. Unpaced, the live
+# completions outrun the notifier and its latency is mostly queueing; paced below its
+# capacity (BENCH_NOTIFY_LIVE_RATE), the latency is the notifier's own. Prints Markdown tables with
 # CPU per operation of the gateway, the broker and the load generator (from /proc).
 #
 #   scripts/bench-notify.sh                                  # 10,000 reports, [notify] concurrency 16
 #   BENCH_NOTIFY_CONCURRENCY=64 scripts/bench-notify.sh      # another [notify] concurrency
+#   BENCH_NOTIFY_LIVE_RATE=500 scripts/bench-notify.sh       # live completions paced at 500/s
 #   BENCH_NOTIFY_REPORTS=4000 BENCH_NOTIFY_WECHAT_PERCENT=20 scripts/bench-notify.sh
 #   BENCH_GATEWAY=/path/to/minhu scripts/bench-notify.sh     # another gateway build
 set -euo pipefail
@@ -23,6 +26,7 @@ reports=${BENCH_NOTIFY_REPORTS:-10000}
 in_flight=${BENCH_NOTIFY_IN_FLIGHT:-128}
 wechat_percent=${BENCH_NOTIFY_WECHAT_PERCENT:-50}
 concurrency=${BENCH_NOTIFY_CONCURRENCY:-}
+live_rate=${BENCH_NOTIFY_LIVE_RATE:-0}
 bin_dir=${CARGO_TARGET_DIR:-target}/release
 gateway_bin=${BENCH_GATEWAY:-$bin_dir/minhu}
 base_config=${BENCH_CONFIG:-config/minhu.toml}
@@ -76,6 +80,7 @@ broker_pid=$(pgrep -f 'beam.smp.*rabbit' | head -1 || true)
   --metrics-url "http://127.0.0.1:$http_port/metrics" \
   --sms-listen "$sms_listen" --wechat-listen "$wechat_listen" \
   --reports "$reports" --in-flight "$in_flight" --wechat-percent "$wechat_percent" \
+  --live-rate "$live_rate" \
   --cpu-of "gateway=$gateway_pid" ${broker_pid:+--cpu-of "broker=$broker_pid"}
 if grep -qiE 'error|panick' "$work/gateway.log"; then
   echo "gateway log (errors):"

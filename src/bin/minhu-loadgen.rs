@@ -130,6 +130,10 @@ struct NotifyArgs {
     /// Length of each report's description, in characters (Chinese text).
     #[arg(long, default_value_t = 60)]
     description_chars: usize,
+    /// Completions a second in the live phase (0: as fast as `--in-flight` allows). Below the
+    /// notifier's capacity the latency is the notifier's own, not a queue's.
+    #[arg(long, default_value_t = 0.0)]
+    live_rate: f64,
     /// How long to wait after each phase for the outbox to drain and the notices to arrive.
     #[arg(long, default_value = "120s", value_parser = parse_duration)]
     drain_timeout: Duration,

@@ -71,6 +71,9 @@ pub async fn run(args: NotifyArgs) -> Result<()> {
     if args.wechat_percent > 100 {
         bail!("--wechat-percent is at most 100");
     }
+    if !(args.live_rate.is_finite() && args.live_rate >= 0.0) {
+        bail!("--live-rate is a number of completions a second, 0 for unpaced");
+    }
     let stand_ins =
         StandIns::start(args.stand_ins.sms_listen, args.stand_ins.wechat_listen).await?;
     let run_id = SystemTime::now()
@@ -96,7 +99,7 @@ pub async fn run(args: NotifyArgs) -> Result<()> {
     );
 
     eprintln!("SignFor: {} cases", cases.len());
-    let (sign, after) = update_phase(&args, &channels, &run_id, Step::SignFor, cases).await?;
+    let (sign, after) = update_phase(&args, &channels, &run_id, Step::SignFor, cases, 0.0).await?;
     let signed = measured(&args, &stand_ins, sign, Vec::new()).await?;
     let mut cases: Vec<Case> = after.into_iter().map(|c| c.case).collect();
 
@@ -116,7 +119,15 @@ pub async fn run(args: NotifyArgs) -> Result<()> {
         live_expected.len()
     );
     let started = Instant::now();
-    let (done, completed) = update_phase(&args, &channels, &run_id, Step::Complete, cases).await?;
+    let (done, completed) = update_phase(
+        &args,
+        &channels,
+        &run_id,
+        Step::Complete,
+        cases,
+        args.live_rate,
+    )
+    .await?;
     let answered_at: HashMap<String, Instant> = completed
         .into_iter()
         .map(|c| (c.case.case_id, c.answered_at))
@@ -132,7 +143,15 @@ pub async fn run(args: NotifyArgs) -> Result<()> {
         backlog_expected.len()
     );
     stand_ins.set_open(false);
-    let (done, _) = update_phase(&args, &channels, &run_id, Step::Complete, backlog_cases).await?;
+    let (done, _) = update_phase(
+        &args,
+        &channels,
+        &run_id,
+        Step::Complete,
+        backlog_cases,
+        0.0,
+    )
+    .await?;
     let held = measured(&args, &stand_ins, done, Vec::new()).await?;
     eprintln!(
         "backlog: letting {} notices through",
@@ -184,19 +203,13 @@ async fn measured(
     let deadline = Instant::now() + args.drain_timeout;
     let drained = metrics::wait_until_drained(&args.metrics_url, args.drain_timeout).await?;
     let arrived = wait_for(stand_ins, &expected, deadline).await;
-    let counted = wait_for_sent(args, work.sent_before, expected.len(), deadline).await;
+    let counted = wait_for_sent(args, work.meter.sent, expected.len(), deadline).await;
     if !(drained && arrived && counted) {
         eprintln!(
             "warning: the phase did not settle (outbox drained {drained}, notices arrived {arrived}, counted sent {counted}); CPU figures include a backlog"
         );
     }
-    Ok(Phase {
-        ok: work.outcome.ok,
-        failed: work.outcome.failed,
-        elapsed: work.outcome.elapsed,
-        watched: work.meter.others(),
-        own: work.meter.own(),
-    })
+    Ok(work.meter.phase(args, work.outcome).await)
 }
 
 /// Until every address in `expected` has had a notice, or `deadline`; whether they all did.
@@ -242,32 +255,70 @@ async fn drain_phase(
     stand_ins: &StandIns,
     expected: &[String],
 ) -> Result<Phase> {
-    let sent_before = metrics::read(&args.metrics_url, SENT).await;
-    let meter = bench::CpuMeter::start(&args.cpu_of);
+    let meter = Meter::start(args).await;
     let start = Instant::now();
     stand_ins.set_open(true);
     let deadline = start + args.drain_timeout;
     let arrived = wait_for(stand_ins, expected, deadline).await;
     let last = stand_ins.with(|r| last_arrival(r, expected));
-    let counted = wait_for_sent(args, sent_before, expected.len(), deadline).await;
+    let counted = wait_for_sent(args, meter.sent, expected.len(), deadline).await;
     if !(arrived && counted) {
         eprintln!("warning: the backlog did not drain (arrived {arrived}, counted sent {counted})");
     }
     let got = stand_ins.with(|r| expected.iter().filter(|a| r.first.contains_key(*a)).count());
-    Ok(Phase {
+    let outcome = Outcome {
         ok: got as u64,
-        failed: Default::default(),
         elapsed: last.map_or(start.elapsed(), |t| t.saturating_duration_since(start)),
-        watched: meter.others(),
-        own: meter.own(),
-    })
+        ..Outcome::default()
+    };
+    Ok(meter.phase(args, outcome).await)
 }
 
 /// A phase's calls, made; the meter still running.
 struct Started {
     outcome: Outcome,
-    meter: bench::CpuMeter,
-    sent_before: Option<f64>,
+    meter: Meter,
+}
+
+/// Where a phase started: CPU so far, notices the gateway counted sent, store commits.
+struct Meter {
+    cpu: bench::CpuMeter,
+    sent: Option<f64>,
+    commits: Option<f64>,
+}
+
+impl Meter {
+    async fn start(args: &NotifyArgs) -> Meter {
+        let page = match metrics::fetch(&args.metrics_url).await {
+            Ok(page) => Some(page),
+            Err(e) => {
+                eprintln!("warning: {e:#}");
+                None
+            }
+        };
+        let read = |name| page.as_deref().and_then(|p| metrics::sum(p, name));
+        Meter {
+            sent: read(SENT),
+            commits: read(metrics::COMMITS),
+            cpu: bench::CpuMeter::start(&args.cpu_of),
+        }
+    }
+
+    /// The phase that `outcome` made, measured up to now.
+    async fn phase(&self, args: &NotifyArgs, outcome: Outcome) -> Phase {
+        let commits = metrics::read(&args.metrics_url, metrics::COMMITS)
+            .await
+            .zip(self.commits)
+            .map(|(a, b)| a - b);
+        Phase {
+            ok: outcome.ok,
+            failed: outcome.failed,
+            elapsed: outcome.elapsed,
+            watched: self.cpu.others(),
+            own: self.cpu.own(),
+            commits,
+        }
+    }
 }
 
 /// Submits the reports; each accepted report's address with its answer.
@@ -279,8 +330,7 @@ async fn submit_phase(
 ) -> Result<(Phase, HashMap<String, pb::SubmitResponse>)> {
     let (chars, percent) = (args.description_chars, args.wechat_percent);
     let run = Arc::new(run_id.to_owned());
-    let sent_before = metrics::read(&args.metrics_url, SENT).await;
-    let meter = bench::CpuMeter::start(&args.cpu_of);
+    let meter = Meter::start(args).await;
     let start = Instant::now();
     let results = updates::drive(
         channels,
@@ -316,11 +366,7 @@ async fn submit_phase(
             Err(s) => outcome.fail(format!("{:?}", s.code())),
         }
     }
-    let started = Started {
-        outcome,
-        meter,
-        sent_before,
-    };
+    let started = Started { outcome, meter };
     Ok((
         measured(args, stand_ins, started, Vec::new()).await?,
         case_of,
@@ -333,24 +379,29 @@ struct CaseAfter {
     answered_at: Instant,
 }
 
-/// `step` on every case, `--in-flight` at once; the calls made (meter running) and the cases
-/// that took it, with their new versions.
+/// `step` on every case, `--in-flight` at once and at most `rate` a second (0: unpaced); the
+/// calls made (meter running) and the cases that took it, with their new versions.
 async fn update_phase(
     args: &NotifyArgs,
     channels: &[Channel],
     run_id: &str,
     step: Step,
     cases: Vec<Case>,
+    rate: f64,
 ) -> Result<(Started, Vec<CaseAfter>)> {
-    let sent_before = metrics::read(&args.metrics_url, SENT).await;
-    let meter = bench::CpuMeter::start(&args.cpu_of);
+    let meter = Meter::start(args).await;
     let start = Instant::now();
+    let paced = tokio::time::Instant::from_std(start);
     let n = cases.len();
     let cases = Arc::new(cases);
     let run = Arc::new(run_id.to_owned());
     let results = updates::drive(channels, args.in_flight, n, move |channel, i| {
         let (cases, run) = (Arc::clone(&cases), Arc::clone(&run));
         async move {
+            if rate > 0.0 {
+                // Open loop: call i is made at its slot, whatever the answers before it took.
+                tokio::time::sleep_until(paced + Duration::from_secs_f64(i as f64 / rate)).await;
+            }
             let mut client = HandlingClient::new(channel);
             let case = &cases[i];
             let answer = updates::send(
@@ -380,12 +431,5 @@ async fn update_phase(
             Err(s) => outcome.fail(format!("{:?}", s.code())),
         }
     }
-    Ok((
-        Started {
-            outcome,
-            meter,
-            sent_before,
-        },
-        after,
-    ))
+    Ok((Started { outcome, meter }, after))
 }

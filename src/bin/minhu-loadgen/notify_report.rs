@@ -25,6 +25,8 @@ pub struct Phase {
     pub watched: Vec<(String, Option<u64>)>,
     /// The load generator's own ticks (stand-ins included) over the same span.
     pub own: Option<u64>,
+    /// Store commits (`minhu_store_commits_total`) over the same span.
+    pub commits: Option<f64>,
 }
 
 impl Phase {
@@ -120,8 +122,13 @@ pub fn print(run: &Run<'_>) {
     let names: Vec<&str> = run.submit.watched.iter().map(|(n, _)| n.as_str()).collect();
 
     println!();
+    let pace = if args.live_rate > 0.0 {
+        format!("live completions paced at {}/s", args.live_rate)
+    } else {
+        "live completions unpaced".to_owned()
+    };
     println!(
-        "notify: {} reports ({} % WeChat, the rest SMS), {} in flight over {} connections; finished {when} UTC",
+        "notify: {} reports ({} % WeChat, the rest SMS), {} in flight over {} connections, {pace}; finished {when} UTC",
         args.reports, args.wechat_percent, args.in_flight, args.connections
     );
     for (name, p) in [
@@ -138,10 +145,13 @@ pub fn print(run: &Run<'_>) {
     for n in &names {
         head.push_str(&format!(" {n} CPU µs each |"));
     }
-    head.push_str(" load generator CPU µs each |");
+    head.push_str(" load generator CPU µs each | store commits each |");
     println!();
     println!("{head}");
-    println!("|---|---|---|---|---|{}---|", "---|".repeat(names.len()));
+    println!(
+        "|---|---|---|---|---|{}---|---|",
+        "---|".repeat(names.len())
+    );
     // (phase, what one operation is, count, span for the rate, CPU phase)
     let rows: [(&str, &str, u64, Duration, &Phase); 6] = [
         (
@@ -197,6 +207,8 @@ pub fn print(run: &Run<'_>) {
             row.push_str(&format!(" {} |", fmt(Phase::us_per(*ticks, n), 0)));
         }
         row.push_str(&format!(" {} |", fmt(Phase::us_per(cpu.own, n), 0)));
+        let commits = cpu.commits.filter(|_| n > 0).map(|c| c / n as f64);
+        row.push_str(&format!(" {} |", fmt(commits, 3)));
         println!("{row}");
     }
 
@@ -212,8 +224,9 @@ pub fn print(run: &Run<'_>) {
         l.early,
         l.missing
     );
-    // The live phase's CPU less what the same number of completions cost with sends held.
-    for (i, name) in names.iter().enumerate() {
+    // The live phase's CPU less what the same number of completions cost with sends held: a
+    // difference of two noisy figures, so only for the gateway (the others spend ~0 on either).
+    for (i, name) in names.iter().enumerate().filter(|(_, n)| **n == "gateway") {
         let live = run.live.watched.get(i).and_then(|w| w.1);
         let held = Phase::us_per(run.held.watched.get(i).and_then(|w| w.1), run.held.ok);
         if let (Some(live), Some(per_case)) = (live, held) {
