@@ -2,7 +2,7 @@
 //! to Submit's rate and CPU per operation, then the live notices' latency and what the CPU per
 //! notice comes to once the completions' own cost is taken out.
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     time::{Duration, Instant},
 };
 
@@ -10,32 +10,14 @@ use anyhow::Result;
 use hdrhistogram::Histogram;
 use minhu::pb;
 
+pub use crate::updates_report::Phase;
 use crate::{NotifyArgs, bench, ceiling::per_second, notify_standins::StandIns};
 
-/// One measured phase.
-#[derive(Debug, Default)]
-pub struct Phase {
-    /// Operations that succeeded (accepted Submits, applied updates, notices arrived).
-    pub ok: u64,
-    /// Failures by gRPC status code.
-    pub failed: BTreeMap<String, u64>,
-    /// From the first call until the last answer (for the drain: the last notice).
-    pub elapsed: Duration,
-    /// CPU ticks (10 ms) of each `--cpu-of` process, until the phase settled.
-    pub watched: Vec<(String, Option<u64>)>,
-    /// The load generator's own ticks (stand-ins included) over the same span.
-    pub own: Option<u64>,
-    /// Store commits (`minhu_store_commits_total`) over the same span.
-    pub commits: Option<f64>,
-}
-
-impl Phase {
-    /// Microseconds of CPU per `n` operations.
-    fn us_per(ticks: Option<u64>, n: u64) -> Option<f64> {
-        ticks
-            .filter(|_| n > 0)
-            .map(|t| t as f64 * 10_000.0 / n as f64)
-    }
+/// Microseconds of CPU per `n` operations, from ticks of 10 ms.
+fn us_per(ticks: Option<u64>, n: u64) -> Option<f64> {
+    ticks
+        .filter(|_| n > 0)
+        .map(|t| t as f64 * 10_000.0 / n as f64)
 }
 
 /// Notices that arrived while cases were being completed: how many, and from the first
@@ -204,9 +186,9 @@ pub fn print(run: &Run<'_>) {
             fmt((submit_rate > 0.0).then(|| rate / submit_rate), 2)
         );
         for (_, ticks) in &cpu.watched {
-            row.push_str(&format!(" {} |", fmt(Phase::us_per(*ticks, n), 0)));
+            row.push_str(&format!(" {} |", fmt(us_per(*ticks, n), 0)));
         }
-        row.push_str(&format!(" {} |", fmt(Phase::us_per(cpu.own, n), 0)));
+        row.push_str(&format!(" {} |", fmt(us_per(cpu.own, n), 0)));
         let commits = cpu.commits.filter(|_| n > 0).map(|c| c / n as f64);
         row.push_str(&format!(" {} |", fmt(commits, 3)));
         println!("{row}");
@@ -228,7 +210,7 @@ pub fn print(run: &Run<'_>) {
     // difference of two noisy figures, so only for the gateway (the others spend ~0 on either).
     for (i, name) in names.iter().enumerate().filter(|(_, n)| **n == "gateway") {
         let live = run.live.watched.get(i).and_then(|w| w.1);
-        let held = Phase::us_per(run.held.watched.get(i).and_then(|w| w.1), run.held.ok);
+        let held = us_per(run.held.watched.get(i).and_then(|w| w.1), run.held.ok);
         if let (Some(live), Some(per_case)) = (live, held) {
             let notices = run.notices_live.notices.max(1) as f64;
             let extra = (live as f64 * 10_000.0 - per_case * run.live.ok as f64) / notices;
