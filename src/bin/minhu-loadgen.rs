@@ -41,6 +41,8 @@ mod metrics;
 mod notify;
 #[path = "minhu-loadgen/notify_config.rs"]
 mod notify_config;
+#[path = "minhu-loadgen/notify_measure.rs"]
+mod notify_measure;
 #[path = "minhu-loadgen/notify_report.rs"]
 mod notify_report;
 #[path = "minhu-loadgen/notify_standins.rs"]
@@ -84,78 +86,10 @@ enum Command {
     ClocksBench(clocks_bench::Cli),
     /// Measure notices sent per second to stand-ins of the SMS gateway and the WeChat API
     /// (served by this process), against Submit's rate, CPU and latency in the same run.
-    Notify(NotifyArgs),
+    Notify(notify::Args),
     /// Write the gateway's service file for `notify`: a base file with its `[notify]` senders
     /// pointed at the stand-ins.
-    NotifyConfig(NotifyConfigArgs),
-}
-
-/// Where `notify` serves its stand-ins.
-#[derive(Debug, Args, Clone)]
-struct StandInArgs {
-    /// Address of the stand-in SMS gateway (`POST /sms/send`).
-    #[arg(long, default_value = "127.0.0.1:18190")]
-    sms_listen: std::net::SocketAddr,
-    /// Address of the stand-in WeChat API.
-    #[arg(long, default_value = "127.0.0.1:18191")]
-    wechat_listen: std::net::SocketAddr,
-}
-
-#[derive(Debug, Args)]
-struct NotifyArgs {
-    #[command(flatten)]
-    gateway: GatewayArgs,
-    #[command(flatten)]
-    stand_ins: StandInArgs,
-    /// URL of the gateway's Prometheus page.
-    #[arg(
-        long,
-        env = "LOADGEN_METRICS_URL",
-        default_value = "http://127.0.0.1:8080/metrics"
-    )]
-    metrics_url: String,
-    /// gRPC connections (HTTP/2) to spread Submits and updates over.
-    #[arg(long, default_value_t = 4)]
-    connections: usize,
-    /// Submits in flight at once; in the update phases, cases being updated at once.
-    #[arg(long, default_value_t = 128)]
-    in_flight: usize,
-    /// Reports to submit; half their cases are completed live, half with sends held.
-    #[arg(long, default_value_t = 10_000)]
-    reports: usize,
-    /// Share of reports through WeChat (answered by customer-service message); the rest come
-    /// by the 12345 hotline and are answered by SMS.
-    #[arg(long, default_value_t = 50)]
-    wechat_percent: usize,
-    /// Length of each report's description, in characters (Chinese text).
-    #[arg(long, default_value_t = 60)]
-    description_chars: usize,
-    /// Completions a second in the live phase (0: as fast as `--in-flight` allows). Below the
-    /// notifier's capacity the latency is the notifier's own, not a queue's.
-    #[arg(long, default_value_t = 0.0)]
-    live_rate: f64,
-    /// How long to wait after each phase for the outbox to drain and the notices to arrive.
-    #[arg(long, default_value = "120s", value_parser = parse_duration)]
-    drain_timeout: Duration,
-    /// Also report the CPU a local process spent per operation, as NAME=PID (e.g.
-    /// `gateway=1234`); may be repeated. Linux only.
-    #[arg(long = "cpu-of", value_parser = parse_named_pid)]
-    cpu_of: Vec<(String, u32)>,
-}
-
-#[derive(Debug, Args)]
-struct NotifyConfigArgs {
-    /// The service file to start from; everything but `[notify]` is kept.
-    #[arg(long, default_value = "config/minhu.toml")]
-    base: PathBuf,
-    /// Where to write the gateway's service file.
-    #[arg(long)]
-    out: PathBuf,
-    #[command(flatten)]
-    stand_ins: StandInArgs,
-    /// `[notify] concurrency`, notices sent at once (default: the base file's).
-    #[arg(long)]
-    concurrency: Option<usize>,
+    NotifyConfig(notify_config::Args),
 }
 
 #[derive(Debug, Args)]
@@ -427,15 +361,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Updates(args) => updates::run(args).await,
         Command::Notify(args) => notify::run(args).await,
-        Command::NotifyConfig(a) => {
-            let text = notify_config::render(&notify_config::Settings {
-                base: &a.base,
-                sms: a.stand_ins.sms_listen,
-                wechat: a.stand_ins.wechat_listen,
-                concurrency: a.concurrency,
-            })?;
-            std::fs::write(&a.out, text).with_context(|| format!("writing {}", a.out.display()))
-        }
+        Command::NotifyConfig(a) => notify_config::write(&a),
         Command::MergeScore(args) => {
             merge_score::run(&args.gateway.grpc, &args.file, args.run_id).await
         }

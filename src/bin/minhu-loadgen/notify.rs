@@ -28,15 +28,13 @@ use minhu::pb::{self, handling_client::HandlingClient};
 use tonic::transport::Channel;
 
 use crate::{
-    NotifyArgs, bench, demo, metrics,
+    bench, demo, metrics,
+    notify_measure::{Meter, RETRIES, Started, last_arrival, measured, wait_for, wait_for_sent},
     notify_report::{self, Drain, Phase},
     notify_standins::{APP_ID, StandIns},
     updates::{self, Case, Step},
     updates_report::Outcome,
 };
-
-const SENT: &str = "minhu_notices_sent_total";
-const RETRIES: &str = "minhu_notices_retries_total";
 
 /// A bench report whose reporter is reached at `address` (a phone or an openid of its own).
 fn report(run_id: &str, seq: usize, chars: usize, wechat: bool) -> (pb::Request, String) {
@@ -64,7 +62,50 @@ fn report(run_id: &str, seq: usize, chars: usize, wechat: bool) -> (pb::Request,
     (r, address)
 }
 
-pub async fn run(args: NotifyArgs) -> Result<()> {
+/// `minhu-loadgen notify`'s command line.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub gateway: crate::GatewayArgs,
+    #[command(flatten)]
+    pub stand_ins: crate::notify_config::StandInArgs,
+    /// URL of the gateway's Prometheus page.
+    #[arg(
+        long,
+        env = "LOADGEN_METRICS_URL",
+        default_value = "http://127.0.0.1:8080/metrics"
+    )]
+    pub metrics_url: String,
+    /// gRPC connections (HTTP/2) to spread Submits and updates over.
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Submits in flight at once; in the update phases, cases being updated at once.
+    #[arg(long, default_value_t = 128)]
+    pub in_flight: usize,
+    /// Reports to submit; half their cases are completed live, half with sends held.
+    #[arg(long, default_value_t = 10_000)]
+    pub reports: usize,
+    /// Share of reports through WeChat (answered by customer-service message); the rest come
+    /// by the 12345 hotline and are answered by SMS.
+    #[arg(long, default_value_t = 50)]
+    pub wechat_percent: usize,
+    /// Length of each report's description, in characters (Chinese text).
+    #[arg(long, default_value_t = 60)]
+    pub description_chars: usize,
+    /// Completions a second in the live phase (0: as fast as `--in-flight` allows). Below the
+    /// notifier's capacity the latency is the notifier's own, not a queue's.
+    #[arg(long, default_value_t = 0.0)]
+    pub live_rate: f64,
+    /// How long to wait after each phase for the outbox to drain and the notices to arrive.
+    #[arg(long, default_value = "120s", value_parser = crate::parse_duration)]
+    pub drain_timeout: Duration,
+    /// Also report the CPU a local process spent per operation, as NAME=PID (e.g.
+    /// `gateway=1234`); may be repeated. Linux only.
+    #[arg(long = "cpu-of", value_parser = crate::parse_named_pid)]
+    pub cpu_of: Vec<(String, u32)>,
+}
+
+pub async fn run(args: Args) -> Result<()> {
     if args.connections == 0 || args.in_flight == 0 || args.reports < 2 {
         bail!("--connections and --in-flight must be at least 1, --reports at least 2");
     }
@@ -182,79 +223,8 @@ pub async fn run(args: NotifyArgs) -> Result<()> {
     Ok(())
 }
 
-/// The latest arrival among `addresses` (None when one has not arrived).
-fn last_arrival(r: &crate::notify_standins::Received, addresses: &[String]) -> Option<Instant> {
-    let mut last = None;
-    for a in addresses {
-        let t = *r.first.get(a)?;
-        last = Some(last.map_or(t, |l: Instant| l.max(t)));
-    }
-    last
-}
-
-/// Waits, with the CPU meter running since `work` started, until the outbox is empty, every
-/// address in `expected` has its notice and the gateway counts them all sent; the phase.
-async fn measured(
-    args: &NotifyArgs,
-    stand_ins: &StandIns,
-    work: Started,
-    expected: Vec<String>,
-) -> Result<Phase> {
-    let deadline = Instant::now() + args.drain_timeout;
-    let drained = metrics::wait_until_drained(&args.metrics_url, args.drain_timeout).await?;
-    let arrived = wait_for(stand_ins, &expected, deadline).await;
-    let counted = wait_for_sent(args, work.meter.sent, expected.len(), deadline).await;
-    if !(drained && arrived && counted) {
-        eprintln!(
-            "warning: the phase did not settle (outbox drained {drained}, notices arrived {arrived}, counted sent {counted}); CPU figures include a backlog"
-        );
-    }
-    Ok(work.meter.phase(args, work.outcome).await)
-}
-
-/// Until every address in `expected` has had a notice, or `deadline`; whether they all did.
-async fn wait_for(stand_ins: &StandIns, expected: &[String], deadline: Instant) -> bool {
-    loop {
-        if stand_ins.with(|r| expected.iter().all(|a| r.first.contains_key(a))) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Until `minhu_notices_sent_total` has grown by `n` since `before`, or `deadline`.
-async fn wait_for_sent(
-    args: &NotifyArgs,
-    before: Option<f64>,
-    n: usize,
-    deadline: Instant,
-) -> bool {
-    let Some(before) = before else {
-        return false;
-    };
-    loop {
-        let now = metrics::read(&args.metrics_url, SENT)
-            .await
-            .unwrap_or(before);
-        if now - before >= n as f64 {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Opens the gate and times the drain of the held notices.
-async fn drain_phase(
-    args: &NotifyArgs,
-    stand_ins: &StandIns,
-    expected: &[String],
-) -> Result<Phase> {
+async fn drain_phase(args: &Args, stand_ins: &StandIns, expected: &[String]) -> Result<Phase> {
     let meter = Meter::start(args).await;
     let start = Instant::now();
     stand_ins.set_open(true);
@@ -274,56 +244,9 @@ async fn drain_phase(
     Ok(meter.phase(args, outcome).await)
 }
 
-/// A phase's calls, made; the meter still running.
-struct Started {
-    outcome: Outcome,
-    meter: Meter,
-}
-
-/// Where a phase started: CPU so far, notices the gateway counted sent, store commits.
-struct Meter {
-    cpu: bench::CpuMeter,
-    sent: Option<f64>,
-    commits: Option<f64>,
-}
-
-impl Meter {
-    async fn start(args: &NotifyArgs) -> Meter {
-        let page = match metrics::fetch(&args.metrics_url).await {
-            Ok(page) => Some(page),
-            Err(e) => {
-                eprintln!("warning: {e:#}");
-                None
-            }
-        };
-        let read = |name| page.as_deref().and_then(|p| metrics::sum(p, name));
-        Meter {
-            sent: read(SENT),
-            commits: read(metrics::COMMITS),
-            cpu: bench::CpuMeter::start(&args.cpu_of),
-        }
-    }
-
-    /// The phase that `outcome` made, measured up to now.
-    async fn phase(&self, args: &NotifyArgs, outcome: Outcome) -> Phase {
-        let commits = metrics::read(&args.metrics_url, metrics::COMMITS)
-            .await
-            .zip(self.commits)
-            .map(|(a, b)| a - b);
-        Phase {
-            ok: outcome.ok,
-            failed: outcome.failed,
-            elapsed: outcome.elapsed,
-            watched: self.cpu.others(),
-            own: self.cpu.own(),
-            commits,
-        }
-    }
-}
-
 /// Submits the reports; each accepted report's address with its answer.
 async fn submit_phase(
-    args: &NotifyArgs,
+    args: &Args,
     stand_ins: &StandIns,
     channels: &[Channel],
     run_id: &str,
@@ -382,7 +305,7 @@ struct CaseAfter {
 /// `step` on every case, `--in-flight` at once and at most `rate` a second (0: unpaced); the
 /// calls made (meter running) and the cases that took it, with their new versions.
 async fn update_phase(
-    args: &NotifyArgs,
+    args: &Args,
     channels: &[Channel],
     run_id: &str,
     step: Step,

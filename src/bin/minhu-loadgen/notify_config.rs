@@ -2,6 +2,9 @@
 //! file (the sample `config/minhu.toml`) with its `[notify]` section replaced by senders that
 //! point at the load generator's stand-ins (see [`crate::notify_standins`]).
 //!
+//! It also owns the stand-ins' addresses ([`StandInArgs`]), which `notify` serves on and this
+//! file points the senders at, so both commands take them the same way.
+//!
 //! Written as a TOML table rather than by editing text, so the base keeps every other setting
 //! (merge, limits, store batches) exactly as the Submit bench runs it. The routing path is made
 //! absolute, since the written file lives elsewhere than the base.
@@ -11,9 +14,48 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail};
+use clap::Args as ClapArgs;
 use toml::{Table, Value};
 
 use crate::notify_standins::{APP_ID, APP_SECRET, SMS_SECRET};
+
+/// Where `notify` serves its stand-ins.
+#[derive(Debug, ClapArgs, Clone)]
+pub struct StandInArgs {
+    /// Address of the stand-in SMS gateway (`POST /sms/send`).
+    #[arg(long, default_value = "127.0.0.1:18190")]
+    pub sms_listen: std::net::SocketAddr,
+    /// Address of the stand-in WeChat API.
+    #[arg(long, default_value = "127.0.0.1:18191")]
+    pub wechat_listen: std::net::SocketAddr,
+}
+
+/// `minhu-loadgen notify-config`'s command line.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// The service file to start from; everything but `[notify]` is kept.
+    #[arg(long, default_value = "config/minhu.toml")]
+    pub base: PathBuf,
+    /// Where to write the gateway's service file.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub stand_ins: StandInArgs,
+    /// `[notify] concurrency`, notices sent at once (default: the base file's).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+}
+
+/// Writes the service file `args` describe.
+pub fn write(args: &Args) -> Result<()> {
+    let text = render(&Settings {
+        base: &args.base,
+        sms: args.stand_ins.sms_listen,
+        wechat: args.stand_ins.wechat_listen,
+        concurrency: args.concurrency,
+    })?;
+    std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))
+}
 
 /// What the written file needs to know.
 pub struct Settings<'a> {

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use minhu::pb;
 
 pub use crate::updates_report::Phase;
-use crate::{NotifyArgs, bench, ceiling::per_second, notify_standins::StandIns};
+use crate::{bench, ceiling::per_second, notify::Args, notify_standins::StandIns};
 
 /// Microseconds of CPU per `n` operations, from ticks of 10 ms.
 fn us_per(ticks: Option<u64>, n: u64) -> Option<f64> {
@@ -75,7 +75,7 @@ pub fn latencies(
 
 /// Everything one run measured.
 pub struct Run<'a> {
-    pub args: &'a NotifyArgs,
+    pub args: &'a Args,
     pub submit: Phase,
     pub signed: Phase,
     /// `Complete` with the stand-ins answering (CPU includes sending the notices).
