@@ -194,12 +194,11 @@ impl Notifier {
 
     /// Sends `due` with the configured concurrency, recording outcomes as they come in.
     ///
-    /// Sending and recording run side by side: while one group of outcomes is being
-    /// committed, the sends go on and the outcomes that finish meanwhile wait to form the next
-    /// group. Recording in the sending loop instead would stop every send for a commit (an
-    /// fsync, queued behind the completions' commits) after every few answers, which capped
-    /// the notifier at about `concurrency` notices per commit. Every outcome is recorded
-    /// before this returns, so the next look reads the ledger as it is.
+    /// Sending and recording run side by side: while one group of outcomes is committed, the
+    /// sends go on, and what finishes meanwhile forms the next group. Recording inside the
+    /// sending loop stopped every send for each commit (queued behind the completions' in the
+    /// one writer), at most `concurrency` outcomes per commit (BENCHMARKS.md, issue 15). All
+    /// are recorded before this returns, so the next look reads the ledger as it is.
     async fn send_all(&self, due: Vec<Notice>, now: i64) {
         let router = self.router.current();
         let (finished, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
@@ -236,10 +235,9 @@ impl Notifier {
             .buffer_unordered(self.policy.concurrency);
             tokio::pin!(attempts);
             while let Some(done) = attempts.next().await {
-                // The receiver lives until every sender is gone: this cannot fail.
+                // Cannot fail: the receiver is read until this sender is dropped, below.
                 let _ = finished.send(done);
             }
-            // `finished` is dropped here, which ends the recording loop once it is drained.
         };
         let recording = async {
             let mut done = Vec::new();
