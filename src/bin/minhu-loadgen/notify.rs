@@ -8,8 +8,9 @@
 //!    WeChat (an openid of their own; answered by a customer-service message), the rest by the
 //!    12345 hotline (a mobile number of their own; answered by SMS).
 //! 2. **SignFor** every new case (`minhu.v1.Handling`), so each can be completed.
-//! 3. **Live**: `Complete` half the cases, `--in-flight` at once, with the stand-ins answering;
-//!    each notice's latency runs from its case's `Complete` answer to its arrival.
+//! 3. **Live**: `Complete` half the cases, `--in-flight` at once (and at most `--live-rate` a
+//!    second), with the stand-ins answering; each notice's latency runs from its case's
+//!    `Complete` answer to its arrival.
 //! 4. **Backlog**: the stand-ins hold every send; `Complete` the other half; then let the
 //!    notices through and time the drain: the notifier's own rate and CPU per notice, with
 //!    nothing else going on.
