@@ -12,6 +12,9 @@
 //!   `bench`; `merge-score` and `merge-bench` measure merging.
 //! - `updates` measures department updates (`minhu.v1.Handling` over gRPC, `minhu.updates`
 //!   over AMQP) against Submit's own rate in the same run.
+//! - `notify` measures notices sent to citizens per second, to stand-ins of the SMS gateway
+//!   and the WeChat API it serves itself, against Submit's rate in the same run;
+//!   `notify-config` writes the gateway's service file that points the senders at them.
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, Result, bail};
@@ -34,6 +37,16 @@ mod merge_bench;
 mod merge_score;
 #[path = "minhu-loadgen/metrics.rs"]
 mod metrics;
+#[path = "minhu-loadgen/notify.rs"]
+mod notify;
+#[path = "minhu-loadgen/notify_config.rs"]
+mod notify_config;
+#[path = "minhu-loadgen/notify_measure.rs"]
+mod notify_measure;
+#[path = "minhu-loadgen/notify_report.rs"]
+mod notify_report;
+#[path = "minhu-loadgen/notify_standins.rs"]
+mod notify_standins;
 #[path = "minhu-loadgen/sample.rs"]
 mod sample;
 #[path = "minhu-loadgen/updates.rs"]
@@ -71,6 +84,12 @@ enum Command {
     Updates(UpdatesArgs),
     /// Issue 14's scheduler at many open cases: seed them, idle CPU, a restart's first light.
     ClocksBench(clocks_bench::Cli),
+    /// Measure notices sent per second to stand-ins of the SMS gateway and the WeChat API
+    /// (served by this process), against Submit's rate, CPU and latency in the same run.
+    Notify(notify::Args),
+    /// Write the gateway's service file for `notify`: a base file with its `[notify]` senders
+    /// pointed at the stand-ins.
+    NotifyConfig(notify_config::Args),
 }
 
 #[derive(Debug, Args)]
@@ -341,6 +360,8 @@ async fn run(cli: Cli) -> Result<()> {
             .await
         }
         Command::Updates(args) => updates::run(args).await,
+        Command::Notify(args) => notify::run(args).await,
+        Command::NotifyConfig(a) => notify_config::write(&a),
         Command::MergeScore(args) => {
             merge_score::run(&args.gateway.grpc, &args.file, args.run_id).await
         }

@@ -193,63 +193,85 @@ impl Notifier {
     }
 
     /// Sends `due` with the configured concurrency, recording outcomes as they come in.
+    ///
+    /// Sending and recording run side by side: while one group of outcomes is committed, the
+    /// sends go on, and what finishes meanwhile forms the next group. Recording inside the
+    /// sending loop stopped every send for each commit (queued behind the completions' in the
+    /// one writer), at most `concurrency` outcomes per commit (BENCHMARKS.md, issue 15). All
+    /// are recorded before this returns, so the next look reads the ledger as it is.
     async fn send_all(&self, due: Vec<Notice>, now: i64) {
         let router = self.router.current();
-        let attempts = futures::stream::iter(due.into_iter().map(|mut n| {
-            if let Some(d) = router
-                .departments()
-                .iter()
-                .find(|d| d.id == n.facts.department_id)
-            {
-                n.facts.department_name.clone_from(&d.name);
-            }
-            if let Some(f) = self
-                .follow_up
-                .as_ref()
-                .filter(|_| n.kind == NoticeKind::Result)
-            {
-                n.facts.rate_url = f.url(&n.facts);
-            }
-            async move {
-                let delivery = match self.senders.get(n.route) {
-                    Some(s) => s.send(&n, self.clock.now_ms()).await,
-                    None => Delivery::Unreachable {
-                        reason: format!(
-                            "no {} sender configured ([notify.{}] enabled = false)",
-                            n.route.as_str(),
-                            n.route.as_str()
-                        ),
-                    },
-                };
-                (n, delivery)
-            }
-        }))
-        .buffer_unordered(self.policy.concurrency)
-        .ready_chunks(self.policy.concurrency);
-        tokio::pin!(attempts);
-        while let Some(done) = attempts.next().await {
-            let at = self.clock.now_ms().max(now);
-            let mut records = Vec::with_capacity(done.len());
-            let mut counts = Vec::with_capacity(done.len());
-            for (n, delivery) in done {
-                let (r, counted) = self.policy.decide(&n, delivery, at);
-                if let Recorded::Again { error, .. } | Recorded::Dead { error } = &r {
-                    tracing::info!(notice_id = %n.notice_id, route = n.route.as_str(),
-                                   attempts = n.attempts + 1, error = %error,
-                                   "notice not delivered yet");
+        let (finished, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
+        let sending = async move {
+            let attempts = futures::stream::iter(due.into_iter().map(|mut n| {
+                if let Some(d) = router
+                    .departments()
+                    .iter()
+                    .find(|d| d.id == n.facts.department_id)
+                {
+                    n.facts.department_name.clone_from(&d.name);
                 }
-                counts.push((n.route, counted));
-                records.push((n.notice_id, r));
-            }
-            match self.store.record_notices(records, at).await {
-                Ok(_) => {
-                    for (route, counted) in counts {
-                        self.metrics.notify.attempt(route, counted);
-                    }
+                if let Some(f) = self
+                    .follow_up
+                    .as_ref()
+                    .filter(|_| n.kind == NoticeKind::Result)
+                {
+                    n.facts.rate_url = f.url(&n.facts);
                 }
-                // Not recorded: the notices stay due and go out again (at least once).
-                Err(e) => tracing::warn!(error = %e, "notifier: cannot record outcomes"),
+                async move {
+                    let delivery = match self.senders.get(n.route) {
+                        Some(s) => s.send(&n, self.clock.now_ms()).await,
+                        None => Delivery::Unreachable {
+                            reason: format!(
+                                "no {} sender configured ([notify.{}] enabled = false)",
+                                n.route.as_str(),
+                                n.route.as_str()
+                            ),
+                        },
+                    };
+                    (n, delivery)
+                }
+            }))
+            .buffer_unordered(self.policy.concurrency);
+            tokio::pin!(attempts);
+            while let Some(done) = attempts.next().await {
+                // Cannot fail: the receiver is read until this sender is dropped, below.
+                let _ = finished.send(done);
             }
+        };
+        let recording = async {
+            let mut done = Vec::new();
+            let most = self.policy.concurrency * 4;
+            while outcomes.recv_many(&mut done, most).await > 0 {
+                self.record(std::mem::take(&mut done), now).await;
+            }
+        };
+        tokio::join!(sending, recording);
+    }
+
+    /// Records one group of finished attempts in one commit, and counts them once it holds.
+    async fn record(&self, done: Vec<(Notice, Delivery)>, now: i64) {
+        let at = self.clock.now_ms().max(now);
+        let mut records = Vec::with_capacity(done.len());
+        let mut counts = Vec::with_capacity(done.len());
+        for (n, delivery) in done {
+            let (r, counted) = self.policy.decide(&n, delivery, at);
+            if let Recorded::Again { error, .. } | Recorded::Dead { error } = &r {
+                tracing::info!(notice_id = %n.notice_id, route = n.route.as_str(),
+                               attempts = n.attempts + 1, error = %error,
+                               "notice not delivered yet");
+            }
+            counts.push((n.route, counted));
+            records.push((n.notice_id, r));
+        }
+        match self.store.record_notices(records, at).await {
+            Ok(_) => {
+                for (route, counted) in counts {
+                    self.metrics.notify.attempt(route, counted);
+                }
+            }
+            // Not recorded: the notices stay due and go out again (at least once).
+            Err(e) => tracing::warn!(error = %e, "notifier: cannot record outcomes"),
         }
     }
 }

@@ -215,7 +215,7 @@ async fn submit_phase(
 }
 
 /// The new cases among `answers`, each with its version as `ListCases` reports it.
-async fn versions(channels: &[Channel], answers: Vec<pb::SubmitResponse>) -> Result<Vec<Case>> {
+pub async fn versions(channels: &[Channel], answers: Vec<pb::SubmitResponse>) -> Result<Vec<Case>> {
     let mut wanted: BTreeMap<String, HashMap<String, Option<u64>>> = BTreeMap::new();
     let mut order = Vec::new();
     for a in answers {
@@ -323,7 +323,7 @@ async fn grpc_phase(
 }
 
 /// Calls the `Handling` method that takes `u`.
-async fn send(
+pub async fn send(
     client: &mut HandlingClient<Channel>,
     u: pb::CaseUpdate,
 ) -> Result<pb::UpdateOutcome, tonic::Status> {
@@ -339,7 +339,12 @@ async fn send(
 
 /// Calls `f(channel, i)` for every `i` in `0..n`, `in_flight` at once, spread over
 /// `channels`; the answers in no particular order.
-async fn drive<F, Fut, T>(channels: &[Channel], in_flight: usize, n: usize, f: F) -> Result<Vec<T>>
+pub async fn drive<F, Fut, T>(
+    channels: &[Channel],
+    in_flight: usize,
+    n: usize,
+    f: F,
+) -> Result<Vec<T>>
 where
     F: Fn(Channel, usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = T> + Send,
