@@ -357,6 +357,11 @@ pub fn connect(path: &Path) -> Result<Connection, StoreError> {
     // commit: a PASSIVE checkpoint on another thread never catches up with a writer that never
     // pauses, so the WAL would grow without bound (measured: 1.1 GB in 15 s).
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // The writer runs well over a hundred distinct statements (intake, updates, notices,
+    // ratings, scores); rusqlite's default cache of 16 re-parsed most of them on every
+    // completion (measured: 640–770 µs of gateway CPU per completion → 380–440 µs at 256,
+    // scripts/bench-notify.sh, BENCHMARKS.md "Notifications").
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
 
