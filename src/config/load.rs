@@ -179,6 +179,9 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
     if s.amqp.confirm_timeout.is_zero() {
         p.add("amqp.confirm_timeout", "must be longer than 0s");
     }
+    if s.amqp.confirm_stall_after.is_zero() {
+        p.add("amqp.confirm_stall_after", "must be longer than 0s");
+    }
     if s.amqp.retry_backoff_min > s.amqp.retry_backoff_max {
         p.add(
             "amqp.retry_backoff_min",

@@ -154,6 +154,12 @@ pub struct AmqpConfig {
     /// How long to wait for one publish's confirm before treating it as failed and retrying.
     #[serde(with = "humantime_serde")]
     pub confirm_timeout: Duration,
+    /// How long rows may wait in the outbox without any confirm from the broker before
+    /// `/readyz` reports `"status": "degraded"` (`minhu_relay_stalled` 1). A connected broker
+    /// can stop confirming (quorum queues recovering a backlog, a resource alarm); this is how
+    /// that shows.
+    #[serde(with = "humantime_serde")]
+    pub confirm_stall_after: Duration,
     /// First retry delay after a nack, a return or a timeout; doubles per attempt.
     #[serde(with = "humantime_serde")]
     pub retry_backoff_min: Duration,
@@ -177,6 +183,7 @@ impl Default for AmqpConfig {
             queue_type: QueueType::Quorum,
             confirm_window: 1024,
             confirm_timeout: Duration::from_secs(15),
+            confirm_stall_after: Duration::from_secs(60),
             retry_backoff_min: Duration::from_millis(200),
             retry_backoff_max: Duration::from_secs(30),
             reconnect_delay: Duration::from_secs(1),

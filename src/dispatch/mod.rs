@@ -5,11 +5,13 @@
 //! - [`topology`]: declares exchanges, queues and bindings, idempotently, at every (re)connect.
 //! - [`source`]: the trait through which the relay reads and settles outbox rows.
 //! - [`relay`]: reads the outbox, publishes with confirms, deletes rows only on a clean ack.
+//! - [`stall`]: how long the outbox has waited for any confirm (metrics and readiness).
 pub mod envelope;
 pub mod json;
 pub mod properties;
 pub mod relay;
 pub mod source;
+pub mod stall;
 pub mod topology;
 
 /// The exchange every dispatch is published to.

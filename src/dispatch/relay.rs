@@ -91,12 +91,14 @@ pub async fn run<S: OutboxSource>(
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) -> Result<(), RelayError> {
+    metrics.relay.set_stall_after(cfg.confirm_stall_after);
     let mut relay = Relay::new(source, feed, cfg, departments, metrics, shutdown);
     let backlog = relay.source.pending().await?;
     tracing::info!(rows = backlog.len(), "outbox relay starting");
     for entry in backlog {
         relay.pending.insert(entry);
     }
+    relay.note_waiting();
     relay.run().await
 }
 
@@ -236,6 +238,7 @@ impl<S: OutboxSource> Relay<S> {
             }
             self.flush_if_due(false).await?;
             self.reap_reports();
+            self.note_waiting();
             if Instant::now() >= until {
                 return Ok(true);
             }
@@ -288,6 +291,13 @@ impl<S: OutboxSource> Relay<S> {
                 }
             }
         }
+    }
+
+    /// Tells the confirm watch whether any row waits (ready, resting, or published and not yet
+    /// deleted), so `minhu_relay_last_confirm_age_seconds` counts from when waiting began.
+    fn note_waiting(&self) {
+        let rows = self.pending.ready_len() + self.pending.delayed_len() + self.pending.taken_len();
+        self.metrics.relay.set_waiting(rows > 0);
     }
 
     /// Collects finished background reports so the set does not grow.

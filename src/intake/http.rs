@@ -42,9 +42,17 @@ async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
     };
     let depth = s.metrics.outbox_depth.load(Relaxed);
     let provisional = s.router.current().provisional_years(crate::time::now_ms());
+    let relay = s.metrics.relay.health();
+    let closing = s.closing.load(Relaxed);
     let body = serde_json::json!({
-        "accepting": !s.closing.load(Relaxed),
+        "status": if closing { "closing" } else if relay.stalled() { "degraded" } else { "ready" },
+        "accepting": !closing,
         "broker": broker,
+        "relay": {
+            "state": if relay.stalled() { "stalled" } else { "ok" },
+            "waiting_for_confirm_seconds": relay.waiting.as_secs(),
+            "stall_after_seconds": relay.stall_after.as_secs(),
+        },
         "outbox_depth": depth,
         "calendar": {
             "provisional_years": provisional.iter().map(|p| p.year).collect::<Vec<_>>(),
@@ -53,8 +61,10 @@ async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
     });
     // Ready means "accepting reports": an unreachable broker does not stop intake (the outbox
     // holds the work), so it is reported but does not fail readiness; nor does a missing
-    // calendar file, which only makes deadlines provisional.
-    let code = if s.closing.load(Relaxed) {
+    // calendar file, which only makes deadlines provisional; nor does a stalled relay, which
+    // is "degraded" in the body and `minhu_relay_stalled` for alerts (a 503 would take every
+    // gateway of a city out of its load balancer at once when their shared broker stalls).
+    let code = if closing {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK

@@ -34,6 +34,9 @@ pub struct Metrics {
     pub broker_connected: AtomicI64,
     /// Broker (re)connections made.
     pub broker_connects: AtomicU64,
+    /// How long the outbox has waited for a confirm (a stalled relay; see
+    /// [`crate::dispatch::stall`]).
+    pub relay: crate::dispatch::stall::ConfirmWatch,
     /// Routing config reloads, inference, linkage and calendar metrics.
     pub routing: crate::router::live::RoutingMetrics,
     /// The closed loop's scheduler (lights, escalations).
@@ -135,6 +138,7 @@ impl Metrics {
             "# HELP {name} Broker connections made.\n# TYPE {name} counter\n{name} {}",
             self.broker_connects.load(Relaxed)
         );
+        self.relay.render(&mut out);
         self.routing.render(&mut out);
         self.clocks.render(&mut out);
         self.notify.render(&mut out);

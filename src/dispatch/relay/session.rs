@@ -200,6 +200,7 @@ impl<S: OutboxSource> Relay<S> {
             }
             self.flush_if_due(false).await?;
             self.reap_reports();
+            self.note_waiting();
         }
     }
 
@@ -318,6 +319,13 @@ impl<S: OutboxSource> Relay<S> {
                 Err(e) => Outcome::Broken(e.to_string()),
             };
             outcomes.push((seq, outcome));
+        }
+        // Any ack or nack proves the broker answers (see `dispatch::stall`).
+        if outcomes
+            .iter()
+            .any(|(_, o)| matches!(o, Outcome::Ack | Outcome::Nack))
+        {
+            self.metrics.relay.confirmed();
         }
         // Pass 2: settle each publish.
         let mut end = None;
