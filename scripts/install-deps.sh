@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Minhu's build, demo and tests need on a Debian/Ubuntu machine, and nothing that
 # is there already: RabbitMQ, a C toolchain (SQLite and TLS are compiled from source by Cargo),
-# pkg-config, the sqlite3 shell for operators, curl, and libfaketime (tests move the gateway's
-# clock with it). Safe to run again; needs no terminal.
+# pkg-config, the sqlite3 shell for operators, curl, libfaketime (tests move the gateway's
+# clock with it) and promtool (tests check the Prometheus alert rules). Safe to run again;
+# needs no terminal.
 #
 # Rust itself is not installed here: it is expected on the machine (see the message below when
 # it is missing).
@@ -31,7 +32,8 @@ is_installed() {
 missing=()
 # faketime brings libfaketime: tests about calendar years and deadlines run the gateway on a
 # moved wall clock, so that none depends on today's date.
-for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime; do
+# prometheus brings promtool: the tests check deploy/prometheus/alerts.yml with it.
+for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime prometheus; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 # Python with venv, for the interop test's independent gRPC client and AMQP consumer.

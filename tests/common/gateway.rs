@@ -24,6 +24,8 @@ pub struct Options {
     pub outbox_budget: u64,
     /// Extra `[section] key = value` lines appended to the service file.
     pub extra: String,
+    /// Extra `key = value` lines inside the file's `[amqp]` table (which `extra` cannot reopen).
+    pub amqp_extra: String,
     /// The routing file (default: the shipped sample).
     pub routing: Option<PathBuf>,
     /// Start the gateway's wall clock at this instant (libfaketime; any form the `faketime`
@@ -40,6 +42,7 @@ impl Options {
             amqp_url: amqp_url.to_owned(),
             outbox_budget: 1_000_000,
             extra: String::new(),
+            amqp_extra: String::new(),
             routing: None,
             faketime: None,
             clock: None,
@@ -99,9 +102,10 @@ impl Gateway {
         let http = free_port();
         let config = dir.join("minhu.toml");
         let text = format!(
-            "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\nurl = \"{}\"\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n[shutdown]\ndrain_timeout = \"2s\"\n\
+            "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\nurl = \"{}\"\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n{}[shutdown]\ndrain_timeout = \"2s\"\n\
              [store]\npath = \"{}\"\noutbox_budget = {}\n[routing]\npath = \"{}\"\n{}",
             opts.amqp_url,
+            opts.amqp_extra,
             dir.join("minhu.db").display(),
             opts.outbox_budget,
             opts.routing
