@@ -334,6 +334,9 @@ async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
     );
     assert!(metrics.contains(&repeat), "{repeat} in metrics");
     for line in [
+        "minhu_intake_total{channel=\"hotline_12345\",disposition=\"new_case\"} 1",
+        "minhu_intake_total{channel=\"city_management\",disposition=\"new_case\"} 1",
+        "minhu_intake_total{channel=\"emergency_119\",disposition=\"new_case\"} 1",
         "minhu_notices_returned_total{system=\"call_centre\"} 1",
         "minhu_notices_returned_total{system=\"citymgmt\"} 2",
         "minhu_notices_returned_total{system=\"emergency\"} 1",

@@ -181,6 +181,7 @@ impl Intake {
             request: req,
             follow_up,
         };
+        let channel = ticket.request.channel;
         let accepted = self.store.accept(ticket).await.inspect_err(|e| {
             if matches!(e, crate::store::StoreError::OutboxFull { .. }) {
                 self.metrics
@@ -193,6 +194,7 @@ impl Intake {
         } else {
             self.metrics.tickets_accepted.fetch_add(1, Relaxed);
         }
+        self.metrics.intake.record(channel, accepted.disposition);
         Ok(pb::SubmitResponse {
             ticket_id: accepted.ticket_id,
             case_id: accepted.case_id,

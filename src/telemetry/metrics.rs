@@ -43,6 +43,8 @@ pub struct Metrics {
     pub clocks: crate::clocks::scheduler::ClockMetrics,
     /// Notices to citizens: planned, skipped, and each attempt's outcome.
     pub notify: crate::notify::metrics::NotifyMetrics,
+    /// Reports by channel and disposition.
+    pub intake: super::intake::IntakeByChannel,
 }
 
 impl Metrics {
@@ -142,6 +144,7 @@ impl Metrics {
         self.routing.render(&mut out);
         self.clocks.render(&mut out);
         self.notify.render(&mut out);
+        self.intake.render(&mut out);
         out
     }
 }

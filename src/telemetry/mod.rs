@@ -1,4 +1,6 @@
-//! Observability: logging set-up, masking of personal data, and metrics.
+//! Observability: logging set-up, masking of personal data, and metrics (`intake`: reports by
+//! channel and disposition).
+pub mod intake;
 pub mod logging;
 pub mod mask;
 pub mod metrics;
