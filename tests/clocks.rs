@@ -167,6 +167,14 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
         ticket(&gw, &accepted.ticket_id).await.light,
         pb::Light::Red as i32
     );
+    // Counted for the dashboard and the "red lights rising" alert.
+    let metrics = gw.http_get("/metrics").await.unwrap_or_default();
+    for line in [
+        "minhu_lights_total{light=\"yellow\"} 1\n",
+        "minhu_lights_total{light=\"red\"} 1\n",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 
     // Still unsigned 4 working hours after the first reminder: the second.
     clock.move_to(MONDAY_9 + 6 * HOUR + 60);

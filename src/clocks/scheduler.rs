@@ -35,6 +35,9 @@ pub struct ClockMetrics {
     pub evaluated: AtomicU64,
     /// Passes that failed (the store refused; retried next tick).
     pub failures: AtomicU64,
+    /// Lights turned yellow, and red (any clock stage).
+    pub yellow: AtomicU64,
+    pub red: AtomicU64,
 }
 
 impl ClockMetrics {
@@ -62,6 +65,29 @@ impl ClockMetrics {
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
                 v.load(Relaxed)
             );
+        }
+        let name = "minhu_lights_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Lights that turned yellow or red since start (each clock stage's light, once per change).\n# TYPE {name} counter\n{name}{{light=\"yellow\"}} {}\n{name}{{light=\"red\"}} {}",
+            self.yellow.load(Relaxed),
+            self.red.load(Relaxed)
+        );
+    }
+
+    /// Counts the light changes among a pass's changes.
+    fn lights(&self, changes: &[crate::store::CaseChange]) {
+        use crate::pb::Light;
+        use crate::pb::case_change::Kind;
+        for c in changes {
+            if c.change.kind != Kind::Light as i32 {
+                continue;
+            }
+            match Light::try_from(c.change.light) {
+                Ok(Light::Yellow) => drop(self.yellow.fetch_add(1, Relaxed)),
+                Ok(Light::Red) => drop(self.red.fetch_add(1, Relaxed)),
+                _ => {}
+            }
         }
     }
 }
@@ -110,6 +136,7 @@ impl Scheduler {
                     let m = &self.metrics.clocks;
                     m.evaluated.fetch_add(f.looked as u64, Relaxed);
                     m.events.fetch_add(f.events as u64, Relaxed);
+                    m.lights(&f.changes);
                     if !f.more {
                         return;
                     }
