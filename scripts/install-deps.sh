@@ -31,7 +31,7 @@ is_installed() {
 missing=()
 # faketime brings libfaketime: tests about calendar years and deadlines run the gateway on a
 # moved wall clock, so that none depends on today's date.
-for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime; do
+for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime chromium chromium-driver; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 # Python with venv, for the interop test's independent gRPC client and AMQP consumer.
