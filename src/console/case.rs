@@ -74,7 +74,9 @@ fn who(detail: &serde_json::Value) -> String {
             .and_then(|v| v.as_str())
             .filter(|v| !v.is_empty())
     };
-    [s("caller"), s("operator_id"), s("department_id")]
+    // Only an update's department acted; an intake entry's names the department routed to.
+    let acting = detail.get("via").and_then(|_| s("department_id"));
+    [s("caller"), s("operator_id"), acting]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()

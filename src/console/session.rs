@@ -232,3 +232,85 @@ impl FromRequest<ConsoleState> for ActionForm {
         Ok(Self { operator, fields })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::auth::{AuthConfig, CallerConfig, Scope};
+    use crate::protect::auth::Authenticator;
+    use axum::http::HeaderValue;
+
+    fn caller() -> Arc<Caller> {
+        let auth = Authenticator::new(&AuthConfig {
+            enabled: true,
+            callers: vec![CallerConfig {
+                id: "water-console".into(),
+                token_sha256: Some(minhu_adapter_emergency::auth::token_sha256_hex("t")),
+                departments: vec!["water".into()],
+                scopes: vec![Scope::ConsoleRead],
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        auth.authenticate(Some(b"Bearer t"), None)
+            .ok()
+            .flatten()
+            .expect("the test caller")
+    }
+
+    fn with_cookie(set_cookie: &str) -> HeaderMap {
+        let pair = set_cookie.split(';').next().unwrap_or("");
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_str(pair).expect("ascii"));
+        h
+    }
+
+    #[test]
+    fn a_session_cookie_names_the_operator_until_logout() {
+        let s = Sessions::new(false);
+        let set = s.start(caller()).expect("a session");
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+        assert!(!set.contains("Secure") && set.contains("Path=/console"));
+        let h = with_cookie(&set);
+        let op = s.operator(&h).expect("logged in");
+        assert_eq!(op.caller.id, "water-console");
+        assert_eq!(op.csrf.len(), 64);
+        assert!(op.may_see("water") && !op.may_see("roads") && !op.may_act());
+        assert_eq!(op.departments(), Some(vec!["water".to_owned()]));
+        // Another id, or none, is nobody.
+        assert!(s.operator(&with_cookie("minhu-console=00")).is_none());
+        assert!(s.operator(&HeaderMap::new()).is_none());
+        let cleared = s.end(&h);
+        assert!(cleared.contains("Max-Age=0"));
+        assert!(s.operator(&h).is_none());
+    }
+
+    #[test]
+    fn with_tls_the_cookie_is_secure_and_host_only() {
+        let s = Sessions::new(true);
+        let set = s.start(caller()).expect("a session");
+        assert!(set.starts_with("__Host-minhu-console="), "{set}");
+        assert!(set.contains("; Secure") && set.contains("Path=/;"), "{set}");
+        assert!(s.operator(&with_cookie(&set)).is_some());
+    }
+
+    #[test]
+    fn posts_from_other_sites_are_refused() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, HeaderValue::from_static(v));
+            }
+            m
+        };
+        assert!(same_origin(&h(&[("host", "gw:8080"), ("origin", "http://gw:8080")])).is_ok());
+        assert!(same_origin(&h(&[("host", "gw:8080")])).is_ok());
+        for bad in [
+            h(&[("host", "gw:8080"), ("origin", "http://evil.example")]),
+            h(&[("host", "gw:8080"), ("origin", "null")]),
+            h(&[("host", "gw:8080"), ("sec-fetch-site", "cross-site")]),
+        ] {
+            assert!(matches!(same_origin(&bad), Err(ConsoleError::Forbidden(_))));
+        }
+    }
+}
