@@ -32,8 +32,10 @@ is_installed() {
 missing=()
 # faketime brings libfaketime: tests about calendar years and deadlines run the gateway on a
 # moved wall clock, so that none depends on today's date.
-# prometheus brings promtool: the tests check deploy/prometheus/alerts.yml with it.
-for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime prometheus; do
+# prometheus brings promtool: the tests check deploy/prometheus/alerts.yml with it. chromium and
+# chromium-driver drive the console's pages in a real browser; fonts-wqy-zenhei draws their
+# Chinese labels in the screenshots.
+for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime prometheus chromium chromium-driver fonts-wqy-zenhei; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 # Python with venv, for the interop test's independent gRPC client and AMQP consumer.

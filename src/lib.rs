@@ -25,6 +25,8 @@
 //! - [`config`]: typed service and routing config, loading (`MINHU_` env overrides) and
 //!   validation that reports every problem at once.
 //! - [`telemetry`]: logs (with personal data masked) and metrics.
+//! - [`console`]: the supervision console (督办台): server-rendered pages under `/console` on
+//!   the HTTP listener, for the coordination centre and operations staff.
 //! - [`server`]: `minhu serve` — wires the parts together and shuts them down gracefully.
 //! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
@@ -32,6 +34,7 @@
 pub mod cli;
 pub mod clocks;
 pub mod config;
+pub mod console;
 pub mod dispatch;
 pub mod handling;
 pub mod intake;

@@ -198,6 +198,8 @@ pub async fn serve(
         }
         .run(eraser_stop.clone()),
     );
+    // The console reads through the store's read connections; its handle is the last kept.
+    let console_store = store.clone();
     drop(store);
 
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -268,6 +270,13 @@ pub async fn serve(
             ),
     );
     let closing = Arc::new(AtomicBool::new(false));
+    let console = crate::console::routes(crate::console::Parts {
+        store: console_store,
+        metrics: metrics.clone(),
+        router: live.clone(),
+        auth: auth.clone(),
+        tls: http_tls.is_some(),
+    });
     let channels = crate::intake::channels::routes(crate::intake::channels::ChannelContext {
         intake: intake.clone(),
         config: Arc::new(cfg.adapters.clone()),
@@ -276,7 +285,8 @@ pub async fn serve(
         replies,
         verifications,
     })
-    .merge(feedback_form);
+    .merge(feedback_form)
+    .merge(console);
     let http_state = HttpState {
         router: live,
         metrics: metrics.clone(),

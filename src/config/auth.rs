@@ -30,9 +30,12 @@
 //! token_sha256 = "…"
 //! departments = ["coordination-centre"]
 //! coordination = true                   # decides extensions, reassigns, lists any department
+//! scopes = ["console:read", "console:act"] # may log in to the console (/console) and act there
 //! ```
 //!
 //! A caller submits reports (channels and source systems), acts for departments, or both.
+//! With a `console:*` scope its token also logs an operator in to the supervision console,
+//! which then shows the cases of its departments (all of them for the coordination centre).
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -92,6 +95,22 @@ pub struct CallerConfig {
     /// property, which RabbitMQ checks against the connection's user, names the caller.
     #[serde(default)]
     pub amqp_user: Option<String>,
+    /// What the caller's token may do in the supervision console (`/console`): nothing when
+    /// empty. `console:read` shows the pages; `console:act` also allows the actions (the
+    /// coordination centre's: decide extensions, re-dispatch, split) and implies read.
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+}
+
+/// A permission beyond the gRPC and HTTP doors. Unknown names are errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Scope {
+    /// Log in to the console and read its pages (the caller's departments' cases only).
+    #[serde(rename = "console:read")]
+    ConsoleRead,
+    /// Also act from the console: coordination-centre callers only.
+    #[serde(rename = "console:act")]
+    ConsoleAct,
 }
 
 impl CallerConfig {
@@ -183,6 +202,28 @@ impl AuthConfig {
             if c.departments.iter().any(|d| d.trim().is_empty()) {
                 p.add(key("departments"), "department ids must not be empty");
             }
+            if !c.scopes.is_empty() {
+                // The console shows a caller its departments' cases: one with none and without
+                // the coordination role would log in to empty pages.
+                if !handles {
+                    p.add(
+                        key("scopes"),
+                        "console scopes need departments (or coordination = true): the console shows only their cases",
+                    );
+                }
+                if c.token_sha256.is_none() {
+                    p.add(
+                        key("scopes"),
+                        "console scopes need token_sha256: an operator logs in with the token",
+                    );
+                }
+                if c.scopes.contains(&Scope::ConsoleAct) && !c.coordination {
+                    p.add(
+                        key("scopes"),
+                        "console:act is the coordination centre's (extensions, re-dispatch, split): set coordination = true or use console:read",
+                    );
+                }
+            }
             if c.amqp_user.as_deref().is_some_and(|u| u.trim().is_empty()) {
                 p.add(key("amqp_user"), "must not be empty when set");
             }
@@ -234,6 +275,25 @@ mod tests {
         let p = problems(&caller(vec![], vec![]));
         assert!(
             p.iter().any(|x| x.contains("auth.callers[0].channels")),
+            "{p:?}"
+        );
+        // A console scope needs someone to show cases of, and a token to log in with.
+        let mut cfg = caller(vec![], vec!["water".into()]);
+        cfg.callers[0].scopes = vec![Scope::ConsoleAct];
+        let p = problems(&cfg);
+        assert!(
+            p.iter()
+                .any(|x| x.contains("auth.callers[0].scopes") && x.contains("coordination")),
+            "{p:?}"
+        );
+        cfg.callers[0].scopes = vec![Scope::ConsoleRead];
+        assert!(problems(&cfg).is_empty());
+        cfg.callers[0].token_sha256 = None;
+        cfg.callers[0].cert_names = vec!["a.example".into()];
+        let p = problems(&cfg);
+        assert!(
+            p.iter()
+                .any(|x| x.contains("auth.callers[0].scopes") && x.contains("token")),
             "{p:?}"
         );
         // Submitting still needs source systems.

@@ -32,6 +32,19 @@ pub struct Caller {
     departments: Vec<String>,
     /// The coordination centre's role.
     coordination: bool,
+    /// What it may do in the supervision console.
+    console: Console,
+}
+
+/// A caller's access to the supervision console, from its `[auth]` scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Console {
+    /// No console login.
+    None,
+    /// Pages only.
+    Read,
+    /// Pages and actions.
+    Act,
 }
 
 fn channel_name(c: i32) -> String {
@@ -67,6 +80,16 @@ impl Caller {
     /// list any department).
     pub fn coordinates(&self) -> bool {
         self.coordination
+    }
+
+    /// The departments it acts for; the console shows their cases (all, with [`Self::coordinates`]).
+    pub fn departments(&self) -> &[String] {
+        &self.departments
+    }
+
+    /// What it may do in the supervision console.
+    pub fn console(&self) -> Console {
+        self.console
     }
 
     /// Whether this caller may read or act on a stored ticket: only one it could have
@@ -124,6 +147,7 @@ impl Authenticator {
                     source_systems: c.source_systems.clone(),
                     departments: c.departments.clone(),
                     coordination: c.coordination,
+                    console: console_access(&c.scopes),
                 }),
                 amqp_user: c.amqp_user.clone(),
                 digest: c.token_sha256.as_deref().and_then(parse_digest),
@@ -234,6 +258,17 @@ impl Authenticator {
                     .any(|n| cert.verify_is_valid_for_subject_name(n).is_ok())
             })
             .map(|e| e.caller.clone())
+    }
+}
+
+fn console_access(scopes: &[crate::config::auth::Scope]) -> Console {
+    use crate::config::auth::Scope;
+    if scopes.contains(&Scope::ConsoleAct) {
+        Console::Act
+    } else if scopes.contains(&Scope::ConsoleRead) {
+        Console::Read
+    } else {
+        Console::None
     }
 }
 

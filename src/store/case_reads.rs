@@ -60,7 +60,8 @@ pub(super) fn snapshot(
 
 /// A unit's light as last sent: the worse of the sign-for clock's (while not signed for) and
 /// the completion clock's; 0 (unspecified) without clocks.
-const LIGHT_SQL: &str = "COALESCE(MAX(CASE WHEN u.signed_at IS NULL AND u.sign_red_at IS NOT NULL
+pub(super) const LIGHT_SQL: &str =
+    "COALESCE(MAX(CASE WHEN u.signed_at IS NULL AND u.sign_red_at IS NOT NULL
                                       THEN u.sign_light ELSE 1 END, u.light), 0)";
 
 /// One page of a department's cases, oldest first, with each case's sequence number (the

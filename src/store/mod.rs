@@ -12,7 +12,8 @@
 //!   scheduler's pass that turns due clocks into supervision events in the outbox.
 //! - `stints`: every department's stints on a case (given, answered, let go, completed);
 //!   `case_scores` the 谁呼谁评 scores gathered from them and kept with their facts.
-//! - `reader`: pooled read connections for lookups and the relay.
+//! - `reader`: pooled read connections for lookups and the relay; `console_reads` what the
+//!   supervision console reads on them.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
 //! - [`seal`]: the AEAD keyring and sealed format; `contacts` what is sealed where (reporters'
@@ -26,6 +27,7 @@ mod case_reads;
 mod case_scores;
 mod changes;
 mod clocks;
+mod console_reads;
 mod contacts;
 mod deadlines;
 mod erase;
@@ -60,6 +62,9 @@ pub use case_history::{CaseLoop, HistoryEntry};
 pub use case_scores::{Gathered, KeptScore};
 pub use changes::{CaseChange, Changes};
 pub use clocks::{ClockLookup, Lookup};
+pub use console_reads::{
+    BoardQuery, BoardRow, BoardTally, CaseHead, CaseReport, CaseStory, IntakeCount,
+};
 pub use contacts::{SealState, Sealer, state_at as seal_state_at};
 pub use deadlines::{ProvisionalDeadline, Recount};
 pub use erase::{Erased, Eraser, TICK as ERASE_TICK};

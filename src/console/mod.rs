@@ -1,0 +1,96 @@
+//! The supervision console (督办台): pages for the coordination centre and operations staff,
+//! served by the gateway's HTTP listener under `/console`, rendered on the server (maud), with
+//! one hand-written stylesheet and one small script (live updates over `EventSource`) served
+//! from the binary. No front-end build, nothing from another origin: it works offline.
+//!
+//! - [`session`]: login with a console token, the session cookie, CSRF on every action form.
+//! - [`headers`]: the Content-Security-Policy and other headers on every answer.
+//! - [`error`]: the one place errors become HTTP answers.
+//! - [`layout`]: the shared page frame, navigation, labels and the static files.
+//! - [`login`]: the login and logout forms.
+//! - [`overview`]: 总览, with its server-sent events; [`lights`]: 督办台; [`case`]: one case.
+//!
+//! A department's token sees its own departments' cases only; the coordination centre's sees
+//! every case. With `[auth]` off there is no way to tell operators apart, so the console is off
+//! (every `/console` path answers 404 saying why) rather than open to whoever reaches the port.
+pub mod case;
+pub mod error;
+pub mod headers;
+pub mod layout;
+pub mod lights;
+pub mod login;
+pub mod overview;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+use crate::protect::auth::Authenticator;
+use crate::router::live::LiveRouter;
+use crate::store::Store;
+use crate::telemetry::Metrics;
+use session::Sessions;
+
+/// What the console's handlers share.
+#[derive(Clone)]
+pub struct ConsoleState {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub router: LiveRouter,
+    pub auth: Arc<Authenticator>,
+    pub sessions: Arc<Sessions>,
+}
+
+/// What the console is built from.
+pub struct Parts {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub router: LiveRouter,
+    pub auth: Arc<Authenticator>,
+    /// The HTTP listener speaks TLS (the session cookie is then `Secure`).
+    pub tls: bool,
+}
+
+/// Why the console is off, for the 404 body.
+const OFF: &str = "The console is off: it needs [auth] enabled and a caller with \
+    scopes = [\"console:read\"] (README, \"Console\").\n";
+
+/// The console's routes, to merge into the HTTP listener's router.
+pub fn routes(p: Parts) -> Router {
+    if !p.auth.enabled() {
+        let off = || async { (StatusCode::NOT_FOUND, OFF) };
+        return Router::new()
+            .route("/console", get(off))
+            .route("/console/{*rest}", get(off).post(off));
+    }
+    let state = ConsoleState {
+        sessions: Sessions::new(p.tls),
+        store: p.store,
+        metrics: p.metrics,
+        router: p.router,
+        auth: p.auth,
+    };
+    Router::new()
+        .route(
+            "/console",
+            get(|| async { Redirect::to("/console/overview") }),
+        )
+        .route("/console/login", get(login::form).post(login::submit))
+        .route("/console/logout", post(login::logout))
+        .route("/console/overview", get(overview::page))
+        .route("/console/events", get(overview::events))
+        .route("/console/lights", get(lights::page))
+        .route("/console/cases/{case_id}", get(case::page))
+        .route("/console/static/console.css", get(layout::css))
+        .route("/console/static/console.js", get(layout::js))
+        .route(
+            "/console/{*rest}",
+            get(|| async { error::ConsoleError::NotFound }),
+        )
+        .layer(axum::middleware::map_response(headers::secure))
+        .with_state(state)
+}

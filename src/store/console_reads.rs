@@ -1,0 +1,332 @@
+//! What the supervision console (`crate::console`) reads: intake per channel and minute, the
+//! lights board, and one case's whole story. Every query runs on the pooled read connections,
+//! never the writer, so a page left open on a wall screen costs intake nothing.
+//!
+//! A department's operator sees only its own cases: every query takes the departments it may
+//! see (`None`: all, the coordination centre), bound as one JSON array so the statement text
+//! never changes and stays in the statement cache.
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::case_reads::LIGHT_SQL;
+use super::{CaseLoop, RatingView, Store, StoreError};
+use crate::handling::machine::OPEN_SQL;
+use crate::pb;
+
+/// Tickets accepted in one minute on one channel with one disposition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeCount {
+    /// `minhu.v1.Channel`.
+    pub channel: i32,
+    /// Minutes since the epoch.
+    pub minute: i64,
+    /// `minhu.v1.Disposition` (new case or merged).
+    pub disposition: i32,
+    pub count: u32,
+}
+
+/// The lights board's filters; None is "any".
+#[derive(Debug, Clone, Default)]
+pub struct BoardQuery {
+    pub district_code: Option<String>,
+    pub level: Option<i32>,
+    pub channel: Option<i32>,
+    pub light: Option<i32>,
+    /// Oldest first by opening time instead of most overdue first.
+    pub by_opened: bool,
+    pub limit: u32,
+}
+
+/// One open case on the lights board.
+#[derive(Debug, Clone)]
+pub struct BoardRow {
+    pub case_id: String,
+    pub department_id: String,
+    pub district_code: String,
+    pub level: i32,
+    pub category: String,
+    pub status: i32,
+    pub opened_at_ms: i64,
+    /// The holder's deadline.
+    pub unit_due_at_ms: i64,
+    pub report_count: u32,
+    /// The channel of the case's first report.
+    pub channel: i32,
+    /// `minhu.v1.Light` as last sent (0: no clocks).
+    pub light: i32,
+}
+
+/// Open cases per department and light, over the whole board (not only the rows shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardTally {
+    pub department_id: String,
+    pub light: i32,
+    pub count: u32,
+}
+
+/// A case's head row and first-report facts for its page.
+#[derive(Debug, Clone)]
+pub struct CaseHead {
+    pub case_id: String,
+    pub status: i32,
+    pub department_id: String,
+    pub category: String,
+    pub district_code: String,
+    pub level: i32,
+    pub rule_id: String,
+    pub routing_version: String,
+    pub opened_at_ms: i64,
+    pub due_at_ms: i64,
+    pub report_count: u32,
+    /// The routing reason recorded when the case opened.
+    pub routing_reason: Option<String>,
+}
+
+/// One report merged into a case, with its reporter's contacts opened (mask before showing).
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    pub ticket_id: String,
+    pub accepted_at_ms: i64,
+    pub disposition: i32,
+    pub request: pb::Request,
+    /// The merge audit entry's detail (JSON), for a merged report.
+    pub merge_detail: Option<String>,
+}
+
+/// Everything the case page shows.
+#[derive(Debug, Clone)]
+pub struct CaseStory {
+    pub head: CaseHead,
+    pub reports: Vec<CaseReport>,
+    pub clocks: Option<CaseLoop>,
+    pub ratings: Vec<RatingView>,
+    /// Kept 谁呼谁评 scores: department and total in hundredths.
+    pub scores: Vec<(String, i64)>,
+}
+
+/// The departments filter as a bound parameter: NULL for all, else a JSON array.
+fn scope(departments: Option<&[String]>) -> Option<String> {
+    departments.map(|d| serde_json::Value::from(d.to_vec()).to_string())
+}
+
+fn intake(
+    c: &Connection,
+    since_ms: i64,
+    departments: Option<&[String]>,
+) -> Result<Vec<IntakeCount>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT t.channel, t.accepted_at / 60000, t.disposition, COUNT(*)
+           FROM tickets t JOIN cases c ON c.case_id = t.case_id
+          WHERE t.accepted_at >= ?1
+            AND (?2 IS NULL OR c.department_id IN (SELECT value FROM json_each(?2)))
+          GROUP BY 1, 2, 3",
+    )?;
+    let rows = stmt.query_map(params![since_ms, scope(departments)], |r| {
+        Ok(IntakeCount {
+            channel: r.get(0)?,
+            minute: r.get(1)?,
+            disposition: r.get(2)?,
+            count: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The board's rows and its tallies share one filter; `{SELECT}` and `{TAIL}` differ.
+fn board_sql(select: &str, tail: &str) -> String {
+    format!(
+        "SELECT {select} FROM (
+           SELECT c.case_id, c.department_id, c.district_code, c.level, c.category, c.status,
+                  c.opened_at, COALESCE(c.unit_due_at, c.due_at) AS unit_due, c.report_count,
+                  (SELECT t.channel FROM tickets t WHERE t.case_id = c.case_id
+                    ORDER BY t.seq LIMIT 1) AS channel,
+                  {LIGHT_SQL} AS light
+             FROM cases c LEFT JOIN unit_clocks u ON u.case_id = c.case_id
+            WHERE c.status IN ({OPEN_SQL})
+              AND (?1 IS NULL OR c.department_id IN (SELECT value FROM json_each(?1)))
+              AND (?2 IS NULL OR c.district_code = ?2)
+              AND (?3 IS NULL OR c.level = ?3))
+          WHERE (?4 IS NULL OR channel = ?4) AND (?5 IS NULL OR light = ?5) {tail}"
+    )
+}
+
+fn board(
+    c: &Connection,
+    departments: Option<&[String]>,
+    q: &BoardQuery,
+) -> Result<(Vec<BoardRow>, Vec<BoardTally>), StoreError> {
+    let order = if q.by_opened {
+        "ORDER BY opened_at, case_id LIMIT ?6"
+    } else {
+        // The earliest deadline is the most overdue (or the least time left).
+        "ORDER BY unit_due, case_id LIMIT ?6"
+    };
+    let sql = board_sql(
+        "case_id, department_id, district_code, level, category, status, opened_at, unit_due,
+         report_count, channel, light",
+        order,
+    );
+    let scope = scope(departments);
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(
+            params![scope, q.district_code, q.level, q.channel, q.light, q.limit],
+            |r| {
+                Ok(BoardRow {
+                    case_id: r.get(0)?,
+                    department_id: r.get(1)?,
+                    district_code: r.get(2)?,
+                    level: r.get(3)?,
+                    category: r.get(4)?,
+                    status: r.get(5)?,
+                    opened_at_ms: r.get(6)?,
+                    unit_due_at_ms: r.get(7)?,
+                    report_count: r.get(8)?,
+                    channel: r.get::<_, Option<i32>>(9)?.unwrap_or(0),
+                    light: r.get(10)?,
+                })
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let tally_sql = board_sql(
+        "department_id, light, COUNT(*)",
+        "AND ?6 IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+    );
+    let tallies = c
+        .prepare_cached(&tally_sql)?
+        .query_map(
+            params![scope, q.district_code, q.level, q.channel, q.light, q.limit],
+            |r| {
+                Ok(BoardTally {
+                    department_id: r.get(0)?,
+                    light: r.get(1)?,
+                    count: r.get(2)?,
+                })
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, tallies))
+}
+
+fn head(c: &Connection, case_id: &str) -> Result<Option<CaseHead>, StoreError> {
+    Ok(c.prepare_cached(
+        "SELECT c.case_id, c.status, c.department_id, c.category, c.district_code, c.level,
+                c.rule_id, c.routing_version, c.opened_at, c.due_at, c.report_count,
+                (SELECT json_extract(a.detail, '$.routing_reason') FROM audit a
+                  WHERE a.case_id = c.case_id AND a.event = 'accepted' ORDER BY a.seq LIMIT 1)
+           FROM cases c WHERE c.case_id = ?1",
+    )?
+    .query_row(params![case_id], |r| {
+        Ok(CaseHead {
+            case_id: r.get(0)?,
+            status: r.get(1)?,
+            department_id: r.get(2)?,
+            category: r.get(3)?,
+            district_code: r.get(4)?,
+            level: r.get(5)?,
+            rule_id: r.get(6)?,
+            routing_version: r.get(7)?,
+            opened_at_ms: r.get(8)?,
+            due_at_ms: r.get(9)?,
+            report_count: r.get(10)?,
+            routing_reason: r.get(11)?,
+        })
+    })
+    .optional()?)
+}
+
+fn reports(
+    c: &Connection,
+    seal: &super::Sealer,
+    case_id: &str,
+) -> Result<Vec<CaseReport>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT t.ticket_id, t.accepted_at, t.disposition, t.request, t.reporter,
+                (SELECT a.detail FROM audit a WHERE a.case_id = t.case_id
+                    AND a.ticket_id = t.ticket_id AND a.event = 'merged'
+                  ORDER BY a.seq LIMIT 1)
+           FROM tickets t WHERE t.case_id = ?1 ORDER BY t.seq",
+    )?;
+    let raw = stmt
+        .query_map(params![case_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i32>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    raw.into_iter()
+        .map(|(ticket_id, at, disposition, request, reporter, merge)| {
+            let request = seal.load_request(&ticket_id, &request, reporter.as_deref())?;
+            Ok(CaseReport {
+                ticket_id,
+                accepted_at_ms: at,
+                disposition,
+                request,
+                merge_detail: merge,
+            })
+        })
+        .collect()
+}
+
+fn scores(c: &Connection, case_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = c.prepare_cached(
+        "SELECT department_id, score_hundredths FROM case_scores WHERE case_id = ?1
+          ORDER BY department_id",
+    )?;
+    let rows = stmt.query_map(params![case_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+impl Store {
+    /// Tickets accepted since `since_ms` per channel, minute and disposition, of the cases
+    /// held by `departments` (None: every case).
+    pub async fn console_intake(
+        &self,
+        since_ms: i64,
+        departments: Option<Vec<String>>,
+    ) -> Result<Vec<IntakeCount>, StoreError> {
+        self.reader
+            .with(move |c| intake(c, since_ms, departments.as_deref()))
+            .await
+    }
+
+    /// The lights board: open cases matching `q`, most overdue first, and the tallies per
+    /// department and light of every matching case.
+    pub async fn console_board(
+        &self,
+        departments: Option<Vec<String>>,
+        q: BoardQuery,
+    ) -> Result<(Vec<BoardRow>, Vec<BoardTally>), StoreError> {
+        self.reader
+            .with(move |c| board(c, departments.as_deref(), &q))
+            .await
+    }
+
+    /// One case's whole story at `now` (None: no such case).
+    pub async fn console_case(
+        &self,
+        case_id: &str,
+        now: i64,
+    ) -> Result<Option<CaseStory>, StoreError> {
+        let id = case_id.to_owned();
+        let seal = self.seal.clone();
+        self.reader
+            .with(move |c| {
+                let Some(head) = head(c, &id)? else {
+                    return Ok(None);
+                };
+                Ok(Some(CaseStory {
+                    reports: reports(c, &seal, &id)?,
+                    clocks: super::case_history::case_loop(c, &id, now)?,
+                    ratings: super::ratings::of_case(c, &id)?,
+                    scores: scores(c, &id)?,
+                    head,
+                }))
+            })
+            .await
+    }
+}
