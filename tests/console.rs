@@ -168,19 +168,38 @@ async fn log_in(c: &Client, base: &str, token: &str) {
         .send_keys(token)
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
+    click_to(c, "button[type=submit]", "/console/overview").await;
+}
+
+/// Clicks `css` and waits for the navigation it starts to reach `path`: a click returns
+/// before the next page has loaded, so reading the URL at once races the browser.
+async fn click_to(c: &Client, css: &str, path: &str) {
+    c.find(Locator::Css(css))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let url = c.current_url().await.unwrap();
-    assert_eq!(
-        url.path(),
-        "/console/overview",
-        "logged in: {}",
-        c.source().await.unwrap_or_default()
-    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now_at = c.current_url().await.unwrap();
+        if now_at.path() == path {
+            // The URL changes when the response starts; wait for the document too.
+            let _ = c
+                .wait()
+                .at_most(Duration::from_secs(15))
+                .for_element(Locator::Css("body"))
+                .await;
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "clicking {css} led to {} instead of {path}: {}",
+            now_at.path(),
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// What the page's own script gets for a form POST to `path` with `body`.
@@ -281,16 +300,7 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     c.goto(&format!("{base}/console/lights")).await.unwrap();
     let link = format!("a[href='/console/cases/{}']", accepted.case_id);
     shot(&c, "03-lights").await;
-    c.find(Locator::Css(&link))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        c.current_url().await.unwrap().path(),
-        format!("/console/cases/{}", accepted.case_id)
-    );
+    click_to(&c, &link, &format!("/console/cases/{}", accepted.case_id)).await;
     let page = c.source().await.unwrap();
     assert!(page.contains("139****5678"), "masked phone shown");
     assert!(
@@ -313,13 +323,7 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     c.goto(&format!("{base}/console/overview")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/console/overview");
     // With it (the page's own form) the operator logs out.
-    c.find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/console/login");
+    click_to(&c, "header form button", "/console/login").await;
 
     // Another department's token: the case is neither listed nor readable.
     log_in(&c, &base, ECO).await;
