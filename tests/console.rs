@@ -264,6 +264,8 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     shot(&c, "01-login").await;
     log_in(&c, &base, CENTRE).await;
     assert_eq!(text_of(&c, "[data-live=new]").await, "0");
+    // Nothing waits for the broker: the relay card says so (a stall shows there too).
+    assert_eq!(text_of(&c, "[data-live=relay]").await, "正常 ok");
 
     // A case arrives over gRPC; the open overview shows it without a reload.
     let accepted = gw

@@ -35,6 +35,9 @@ struct Snapshot {
     outbox: i64,
     broker: bool,
     provisional: Vec<String>,
+    /// How long the outbox has waited for a broker confirm (a stalled relay shows here, as
+    /// on `/readyz` and in `minhu_relay_last_confirm_age_seconds`).
+    relay: Option<crate::dispatch::stall::RelayHealth>,
 }
 
 impl Snapshot {
@@ -66,6 +69,7 @@ impl Snapshot {
         snap.replayed = s.metrics.tickets_replayed.load(Relaxed);
         snap.outbox = s.metrics.outbox_depth.load(Relaxed);
         snap.broker = s.metrics.broker_connected.load(Relaxed) == 1;
+        snap.relay = Some(s.metrics.relay.health());
         snap.provisional = s
             .router
             .current()
@@ -85,6 +89,7 @@ impl Snapshot {
         m.insert("outbox".into(), self.outbox.to_string());
         m.insert("broker".into(), self.broker_label().into());
         m.insert("calendar".into(), self.calendar_label());
+        m.insert("relay".into(), relay_label(self.relay));
         for (ch, series) in &self.per_minute {
             m.insert(format!("ch-{ch}"), series.iter().sum::<u32>().to_string());
         }
@@ -105,6 +110,20 @@ impl Snapshot {
         } else {
             format!("临时 provisional: {}", self.provisional.join(", "))
         }
+    }
+}
+
+/// The relay's state in words: confirms flowing, rows waiting, or stalled past
+/// `[amqp] confirm_stall_after`.
+fn relay_label(h: Option<crate::dispatch::stall::RelayHealth>) -> String {
+    match h {
+        None => "正常 ok".into(),
+        Some(h) if h.waiting.is_zero() => "正常 ok".into(),
+        Some(h) if h.stalled() => format!(
+            "停滞 stalled: {} s 无确认 without a confirm",
+            h.waiting.as_secs()
+        ),
+        Some(h) => format!("等待确认 waiting {} s", h.waiting.as_secs()),
     }
 }
 
@@ -142,6 +161,7 @@ pub async fn page(
             (card("replayed", "重复提交", "replayed since start", &snap.replayed.to_string()))
             (card("outbox", "待发送", "outbox depth", &snap.outbox.to_string()))
             (card("broker", "消息队列", "broker", snap.broker_label()))
+            (card("relay", "发送确认", "broker confirms", &relay_label(snap.relay)))
             (card("calendar", "工作日历", "calendar", &snap.calendar_label()))
         }
         h2 { "各渠道受理 " small { "intake per channel, last hour, per minute" } }
@@ -192,4 +212,28 @@ pub async fn events(
         Some((Ok(event), (s, headers, false)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::relay_label;
+    use crate::dispatch::stall::RelayHealth;
+
+    #[test]
+    fn the_relay_reads_ok_waiting_or_stalled() {
+        let h = |waiting| {
+            Some(RelayHealth {
+                waiting: Duration::from_secs(waiting),
+                stall_after: Duration::from_secs(60),
+            })
+        };
+        assert_eq!(relay_label(h(0)), "正常 ok");
+        assert_eq!(relay_label(h(5)), "等待确认 waiting 5 s");
+        assert_eq!(
+            relay_label(h(75)),
+            "停滞 stalled: 75 s 无确认 without a confirm"
+        );
+    }
 }
