@@ -236,14 +236,7 @@ pub fn strip(req: &mut pb::Request) -> bool {
 /// holds sealed values and no keys are configured at all.
 pub fn prepare(conn: &mut Connection, ring: Option<Keyring>) -> Result<Prepared, StoreError> {
     let tx = conn.transaction()?;
-    let used: Vec<String> = meta(&tx, "seal.keys")?
-        .map(|v| {
-            v.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let used = keys_used(&tx)?;
     let Some(ring) = ring else {
         if !used.is_empty() {
             return Err(StoreError::Sealed(format!(
@@ -341,16 +334,21 @@ pub fn state_at(path: &std::path::Path) -> Result<SealState, StoreError> {
         )));
     }
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let keys = meta(&conn, "seal.keys")?
+    let keys = keys_used(&conn)?;
+    let clear = meta(&conn, "seal.clear")?.is_some();
+    Ok(SealState { keys, clear })
+}
+
+/// The ids of every key that has sealed something in this store (`meta` `seal.keys`).
+fn keys_used(c: &Connection) -> Result<Vec<String>, StoreError> {
+    Ok(meta(c, "seal.keys")?
         .map(|v| {
             v.split(',')
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect()
         })
-        .unwrap_or_default();
-    let clear = meta(&conn, "seal.clear")?.is_some();
-    Ok(SealState { keys, clear })
+        .unwrap_or_default())
 }
 
 fn meta(c: &Connection, key: &str) -> Result<Option<String>, StoreError> {

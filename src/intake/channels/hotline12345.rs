@@ -156,24 +156,30 @@ async fn orders(
         }
     });
     let outcomes = futures::future::join_all(submits).await;
-    let mut ok = 0usize;
-    let mut results = Vec::with_capacity(items.len());
-    for (index, (t, outcome)) in translated.iter().zip(outcomes).enumerate() {
-        let result = item_result(index, t, outcome);
-        if result["status"] != "rejected" {
-            ok += 1;
-        }
-        results.push(result);
-    }
+    let results: Vec<Value> = translated
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .map(|(index, (t, outcome))| item_result(index, t, outcome))
+        .collect();
+    let (ok, rejected, answer) = batch_answer(results, "accepted");
+    tracing::info!(source = %source, orders = ok + rejected, accepted = ok, rejected, "hotline: batch answered");
+    answer
+}
+
+/// The answer to a batch whose items were each answered on their own: `{<done_key>: n,
+/// "rejected": n, "results"}`, HTTP 200 when none was rejected, 422 when all were, 207 else.
+/// Also the counts, for the log.
+fn batch_answer(results: Vec<Value>, done_key: &str) -> (usize, usize, Response) {
+    let ok = results.iter().filter(|r| r["status"] != "rejected").count();
     let rejected = results.len() - ok;
-    tracing::info!(source = %source, orders = results.len(), accepted = ok, rejected, "hotline: batch answered");
     let status = match (ok, rejected) {
         (_, 0) => StatusCode::OK,
         (0, _) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::MULTI_STATUS,
     };
-    let body = json!({ "accepted": ok, "rejected": rejected, "results": results });
-    (status, axum::Json(body)).into_response()
+    let body = json!({ done_key: ok, "rejected": rejected, "results": results });
+    (ok, rejected, (status, axum::Json(body)).into_response())
 }
 
 fn boxed(status: StatusCode, field: &str, message: impl Into<String>) -> Box<Response> {

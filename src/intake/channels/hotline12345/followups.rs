@@ -15,13 +15,13 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minhu_adapter_hotline12345::Order;
 use minhu_adapter_hotline12345::followup::{FollowupResult, read_result};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Hotline, read_items, refuse};
+use super::{Hotline, batch_answer, read_items, refuse};
 use crate::handling::HandlingError;
 use crate::pb;
 
@@ -58,16 +58,9 @@ pub(super) async fn results(
         }
     });
     let results: Vec<Value> = futures::future::join_all(rates).await;
-    let ok = results.iter().filter(|r| r["status"] != "rejected").count();
-    let rejected = results.len() - ok;
-    tracing::info!(source = %source, results = results.len(), rated = ok, rejected, "hotline: follow-up results answered");
-    let status = match (ok, rejected) {
-        (_, 0) => StatusCode::OK,
-        (0, _) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::MULTI_STATUS,
-    };
-    let body = json!({ "rated": ok, "rejected": rejected, "results": results });
-    (status, axum::Json(body)).into_response()
+    let (ok, rejected, answer) = batch_answer(results, "rated");
+    tracing::info!(source = %source, results = ok + rejected, rated = ok, rejected, "hotline: follow-up results answered");
+    answer
 }
 
 /// Records one result: the order's ticket, rated through the one rating path.
