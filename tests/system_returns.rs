@@ -28,6 +28,9 @@ gdbh = "source_id"
 sqnr = "description"
 ldhm = "reporter_phone"
 "caller.name" = "reporter_name"
+[adapters.hotline12345.sources.other.fields]
+gdbh = "source_id"
+sqnr = "description"
 [adapters.hotline12345.sources.xian-12345.followup]
 call_back = true
 [adapters.hotline12345.sources.xian-12345.followup.fields]
@@ -326,6 +329,34 @@ async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
     );
     let ratings = ticket(&gw, &s(&hot, "ticket_id")).await.history;
     assert!(ratings.iter().any(|h| h.event == "rated"), "{ratings:?}");
+
+    // A source that does not call back takes no results, and an unknown one is 404 too;
+    // neither records anything.
+    for path in [
+        "/v1/hotline/other/followups",
+        "/v1/hotline/nowhere/followups",
+    ] {
+        let refused = post(&gw, path, "", &results[0]).await;
+        assert_eq!(
+            (refused.status, refused.json()["field"].as_str()),
+            (404, Some("source")),
+            "{path}: {}",
+            refused.body
+        );
+    }
+    let not_json = send(
+        gw.http,
+        "POST",
+        "/v1/hotline/xian-12345/followups",
+        "application/json",
+        "",
+        b"{",
+    )
+    .await;
+    assert_eq!(
+        (not_json.status, not_json.json()["field"].as_str()),
+        (400, Some("body"))
+    );
 
     let metrics = gw.http_get("/metrics").await.unwrap_or_default();
     let repeat = format!(
