@@ -2,11 +2,13 @@
 //! `minhu` binary run as a child process ([`gateway`]), the department side's helpers
 //! ([`handling`]), a raw HTTP client ([`http`]), the
 //! golden-fixture runner ([`golden`]), copies of the sample routing folder ([`routing`]), a
-//! moved wall clock for child processes ([`faketime`]), and the interop tests' Python venv
+//! moved wall clock for child processes ([`faketime`]), headless Chromium for the console
+//! ([`browser`]), and the interop tests' Python venv
 //! ([`python`]).
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod browser;
 pub mod faketime;
 pub mod gateway;
 pub mod golden;
