@@ -219,7 +219,7 @@ pub async fn serve(
         consumer_stop.clone(),
     ));
     let handling = tonic::service::interceptor::InterceptedService::new(
-        HandlingServer::new(crate::handling::grpc::HandlingService::new(updates))
+        HandlingServer::new(crate::handling::grpc::HandlingService::new(updates.clone()))
             .max_decoding_message_size(cfg.grpc.max_message_bytes),
         crate::protect::auth::grpc_interceptor(auth.clone()),
     );
@@ -276,6 +276,8 @@ pub async fn serve(
         router: live.clone(),
         auth: auth.clone(),
         tls: http_tls.is_some(),
+        updates,
+        intake: intake.clone(),
     });
     let channels = crate::intake::channels::routes(crate::intake::channels::ChannelContext {
         intake: intake.clone(),

@@ -4,11 +4,12 @@
 //!
 //! A case the operator may not see answers exactly as a case that does not exist (404), so
 //! sequential case numbers disclose nothing to another department.
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
 use maud::{Markup, html};
 
 use super::ConsoleState;
+use super::actions;
 use super::error::ConsoleError;
 use super::layout::{self, Nav};
 use super::session::Operator;
@@ -114,6 +115,7 @@ pub async fn page(
     State(s): State<ConsoleState>,
     op: Operator,
     Path(case_id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Html<String>, ConsoleError> {
     if case_id.len() > 64 {
         return Err(ConsoleError::NotFound);
@@ -132,7 +134,19 @@ pub async fn page(
         .and_then(|c| c.light)
         .map_or(0, |l| l as i32);
     let (light_label, light_class) = layout::light(light);
+    let departments: Vec<(String, String)> = s
+        .router
+        .current()
+        .departments()
+        .iter()
+        .map(|d| (d.id.clone(), d.name.clone()))
+        .collect();
+    // What an action that led back here did (`?done=`).
+    let done = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "done")
+        .and_then(|(_, v)| actions::done_message(&v));
     let body = html! {
+        @if let Some(d) = done { p.done role="status" { (d) } }
         h2 { (h.case_id) " " span class={"dot " (light_class)} {} " " (light_label) }
         dl.facts {
             dt { "状态 State" } dd { (layout::status(h.status)) }
@@ -153,9 +167,10 @@ pub async fn page(
             dt { "路由版本 Routing version" } dd { code { (h.routing_version) } }
             dt { "理由 Reason" } dd { (h.routing_reason.as_deref().unwrap_or("–")) }
         }
+        (actions::forms(&op, &story, &departments))
         h2 { "报告 " small { "reports (" (story.reports.len()) ")" } }
         table {
-            thead { tr { th { "工单 Ticket" } th { "受理 Accepted" } th { "渠道 Channel" } th { "报告人 Reporter" } th { "内容 Description" } th { "合并 Merge" } } }
+            thead { tr { th { "工单 Ticket" } th { "受理 Accepted" } th { "渠道 Channel" } th { "报告人 Reporter" } th { "内容 Description" } th { "合并 Merge" } th {} } }
             tbody {
                 @for r in &story.reports {
                     tr {
@@ -165,6 +180,7 @@ pub async fn page(
                         td { (reporter(r.request.reporter.as_ref())) }
                         td { (r.request.description) }
                         td { (merge_reason(r)) }
+                        td { (actions::split_form(&op, &story, &r.ticket_id, r.disposition == pb::Disposition::Merged as i32)) }
                     }
                 }
             }

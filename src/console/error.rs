@@ -26,8 +26,30 @@ pub enum ConsoleError {
     /// Too many open sessions to start another.
     #[error("too many console sessions")]
     Busy,
+    /// An action the handling path or intake refused (stale version, wrong state, bad
+    /// field): the status their JSON and gRPC answers carry, and their reason.
+    #[error("{message}")]
+    Refused { status: StatusCode, message: String },
     #[error("store: {0}")]
     Store(#[from] StoreError),
+}
+
+impl From<crate::handling::HandlingError> for ConsoleError {
+    fn from(e: crate::handling::HandlingError) -> Self {
+        ConsoleError::Refused {
+            status: crate::intake::error::handling_http_status(&e),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<crate::intake::IntakeError> for ConsoleError {
+    fn from(e: crate::intake::IntakeError) -> Self {
+        ConsoleError::Refused {
+            status: crate::intake::error::intake_http_status(&e),
+            message: e.to_string(),
+        }
+    }
 }
 
 impl IntoResponse for ConsoleError {
@@ -43,14 +65,21 @@ impl IntoResponse for ConsoleError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "会话过多 Too many sessions",
             ),
+            ConsoleError::Refused { status, message } if status.is_server_error() => {
+                tracing::error!(error = %message, "console: action failed");
+                (*status, "内部错误 Internal error")
+            }
+            ConsoleError::Refused { status, .. } => (*status, "未执行 Not done"),
             ConsoleError::Store(e) => {
                 tracing::error!(error = %e, "console: store read failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "内部错误 Internal error")
             }
         };
-        // The detail is ours (a static reason), never the store's text.
+        // The detail is ours (a static reason, or a refusal's reason as gRPC callers read it),
+        // never the store's text.
         let detail = match &self {
             ConsoleError::Forbidden(why) | ConsoleError::BadRequest(why) => *why,
+            ConsoleError::Refused { status, message } if !status.is_server_error() => message,
             _ => "",
         };
         let body = maud::html! {

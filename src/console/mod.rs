@@ -9,10 +9,13 @@
 //! - [`layout`]: the shared page frame, navigation, labels and the static files.
 //! - [`login`]: the login and logout forms.
 //! - [`overview`]: 总览, with its server-sent events; [`lights`]: 督办台; [`case`]: one case.
+//! - [`actions`]: the coordination centre's forms on a case (extension, re-dispatch, split),
+//!   through the same paths as their gRPC calls.
 //!
 //! A department's token sees its own departments' cases only; the coordination centre's sees
 //! every case. With `[auth]` off there is no way to tell operators apart, so the console is off
 //! (every `/console` path answers 404 saying why) rather than open to whoever reaches the port.
+pub mod actions;
 pub mod case;
 pub mod error;
 pub mod headers;
@@ -29,6 +32,8 @@ use axum::http::StatusCode;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 
+use crate::handling::Updates;
+use crate::intake::Intake;
 use crate::protect::auth::Authenticator;
 use crate::router::live::LiveRouter;
 use crate::store::Store;
@@ -43,6 +48,10 @@ pub struct ConsoleState {
     pub router: LiveRouter,
     pub auth: Arc<Authenticator>,
     pub sessions: Arc<Sessions>,
+    /// The handling path the actions take (as `minhu.v1.Handling` does).
+    pub updates: Updates,
+    /// The intake path a split takes (as `minhu.v1.Gateway.SplitTicket` does).
+    pub intake: Intake,
 }
 
 /// What the console is built from.
@@ -53,6 +62,10 @@ pub struct Parts {
     pub auth: Arc<Authenticator>,
     /// The HTTP listener speaks TLS (the session cookie is then `Secure`).
     pub tls: bool,
+    /// The handling path, for the actions.
+    pub updates: Updates,
+    /// The intake path, for a split.
+    pub intake: Intake,
 }
 
 /// Why the console is off, for the 404 body.
@@ -73,6 +86,8 @@ pub fn routes(p: Parts) -> Router {
         metrics: p.metrics,
         router: p.router,
         auth: p.auth,
+        updates: p.updates,
+        intake: p.intake,
     };
     Router::new()
         .route(
@@ -85,6 +100,9 @@ pub fn routes(p: Parts) -> Router {
         .route("/console/events", get(overview::events))
         .route("/console/lights", get(lights::page))
         .route("/console/cases/{case_id}", get(case::page))
+        .route("/console/cases/{case_id}/extension", post(actions::extension))
+        .route("/console/cases/{case_id}/reassign", post(actions::reassign))
+        .route("/console/cases/{case_id}/split", post(actions::split))
         .route("/console/static/console.css", get(layout::css))
         .route("/console/static/console.js", get(layout::js))
         .route(

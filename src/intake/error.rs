@@ -125,6 +125,20 @@ pub fn handling_http_status(e: &crate::handling::HandlingError) -> StatusCode {
     }
 }
 
+/// The HTTP status of an intake error (the JSON answer below, and the console's page).
+pub fn intake_http_status(e: &IntakeError) -> StatusCode {
+    match e {
+        IntakeError::RateLimited(_) | IntakeError::OutboxFull(_) => StatusCode::TOO_MANY_REQUESTS,
+        IntakeError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        IntakeError::PermissionDenied(_) => StatusCode::FORBIDDEN,
+        IntakeError::Invalid(_) => StatusCode::BAD_REQUEST,
+        IntakeError::NotFound(_) => StatusCode::NOT_FOUND,
+        IntakeError::Conflict(_) => StatusCode::CONFLICT,
+        IntakeError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        IntakeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl IntoResponse for IntakeError {
     fn into_response(self) -> Response {
         let status = match &self {
@@ -138,14 +152,7 @@ impl IntoResponse for IntakeError {
                 )
                     .into_response();
             }
-            IntakeError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            IntakeError::PermissionDenied(_) => StatusCode::FORBIDDEN,
-            IntakeError::Invalid(_) => StatusCode::BAD_REQUEST,
-            IntakeError::NotFound(_) => StatusCode::NOT_FOUND,
-            IntakeError::Conflict(_) => StatusCode::CONFLICT,
-            IntakeError::OutboxFull(_) => StatusCode::TOO_MANY_REQUESTS,
-            IntakeError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            IntakeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            e => intake_http_status(e),
         };
         let body = serde_json::json!({ "error": self.to_string(), "field": self.field() });
         (status, axum::Json(body)).into_response()

@@ -236,11 +236,33 @@ impl Intake {
     }
 
     /// Moves a wrongly merged ticket into a new case of its own, routed and dispatched afresh.
+    /// The caller (gRPC) must be one that could have submitted the ticket.
     pub async fn split(
         &self,
         ticket_id: &str,
         reason: &str,
     ) -> Result<pb::SplitTicketResponse, IntakeError> {
+        self.check_split(ticket_id, reason)?;
+        let v = self.visible_ticket(ticket_id).await?;
+        let by = crate::protect::auth::current().map(|c| c.id.clone());
+        self.split_view(v, reason, by).await
+    }
+
+    /// The console's split: the operator `by` was checked against the case's department by
+    /// the console, not against the system that submitted the ticket.
+    pub async fn split_by_operator(
+        &self,
+        ticket_id: &str,
+        reason: &str,
+        by: &str,
+    ) -> Result<pb::SplitTicketResponse, IntakeError> {
+        self.check_split(ticket_id, reason)?;
+        let not_found = || IntakeError::NotFound(ticket_id.to_owned());
+        let v = self.store.ticket(ticket_id).await?.ok_or_else(not_found)?;
+        self.split_view(v, reason, Some(by.to_owned())).await
+    }
+
+    fn check_split(&self, ticket_id: &str, reason: &str) -> Result<(), IntakeError> {
         check_ticket_id(ticket_id)?;
         if reason.chars().count() > self.limits.max_field_chars {
             return Err(IntakeError::Invalid(super::validate::Invalid {
@@ -248,7 +270,16 @@ impl Intake {
                 message: format!("is longer than {} characters", self.limits.max_field_chars),
             }));
         }
-        let v = self.visible_ticket(ticket_id).await?;
+        Ok(())
+    }
+
+    async fn split_view(
+        &self,
+        v: TicketView,
+        reason: &str,
+        by: Option<String>,
+    ) -> Result<pb::SplitTicketResponse, IntakeError> {
+        let ticket_id = v.ticket_id.clone();
         let now = crate::time::now_ms();
         let req = v.request;
         let router = self.router.current();
@@ -264,7 +295,7 @@ impl Intake {
         let done = self
             .store
             .split(SplitTicket {
-                ticket_id: ticket_id.to_owned(),
+                ticket_id,
                 json: routed.encoding == crate::config::routing::Encoding::Json,
                 priority: match routed.priority {
                     Some(p) if !is_emergency(req.channel) => p,
@@ -272,6 +303,7 @@ impl Intake {
                 },
                 route: routed.decision,
                 reason: reason.to_owned(),
+                caller: by,
                 merge,
             })
             .await?;

@@ -79,6 +79,10 @@ pub struct CaseHead {
     pub report_count: u32,
     /// The routing reason recorded when the case opened.
     pub routing_reason: Option<String>,
+    /// The case's version, which an action from the page is based on.
+    pub version: u64,
+    /// The deadline a pending extension request asks for.
+    pub extension_due_at_ms: Option<i64>,
 }
 
 /// One report merged into a case, with its reporter's contacts opened (mask before showing).
@@ -212,7 +216,8 @@ fn head(c: &Connection, case_id: &str) -> Result<Option<CaseHead>, StoreError> {
         "SELECT c.case_id, c.status, c.department_id, c.category, c.district_code, c.level,
                 c.rule_id, c.routing_version, c.opened_at, c.due_at, c.report_count,
                 (SELECT json_extract(a.detail, '$.routing_reason') FROM audit a
-                  WHERE a.case_id = c.case_id AND a.event = 'accepted' ORDER BY a.seq LIMIT 1)
+                  WHERE a.case_id = c.case_id AND a.event = 'accepted' ORDER BY a.seq LIMIT 1),
+                c.version, c.extension_due_at
            FROM cases c WHERE c.case_id = ?1",
     )?
     .query_row(params![case_id], |r| {
@@ -229,6 +234,8 @@ fn head(c: &Connection, case_id: &str) -> Result<Option<CaseHead>, StoreError> {
             due_at_ms: r.get(9)?,
             report_count: r.get(10)?,
             routing_reason: r.get(11)?,
+            version: r.get(12)?,
+            extension_due_at_ms: r.get(13)?,
         })
     })
     .optional()?)

@@ -189,6 +189,8 @@ pub struct SplitTicket {
     pub priority: u8,
     /// Why the operator splits it (audit).
     pub reason: String,
+    /// Who split it (the authenticated caller or console operator), for the audit trail.
+    pub caller: Option<String>,
     /// The ticket's probe, so the new case can take later reports of its problem.
     pub merge: Option<crate::merge::Probe>,
 }

@@ -11,6 +11,8 @@ use super::RouteDecision;
 pub enum Via {
     Grpc,
     Amqp,
+    /// The supervision console's action forms (`crate::console::actions`).
+    Console,
 }
 
 impl Via {
@@ -18,6 +20,7 @@ impl Via {
         match self {
             Via::Grpc => "grpc",
             Via::Amqp => "amqp",
+            Via::Console => "console",
         }
     }
 }
