@@ -76,7 +76,10 @@ fn update_id(form: &ActionForm, case_id: &str, action: &str) -> String {
         h.update(v.as_bytes());
         h.update([0]);
     }
-    let hex: String = h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("console-{hex}")
 }
 
@@ -121,7 +124,11 @@ pub async fn extension(
     let approve = match field(&form, "decision") {
         "approve" => true,
         "refuse" => false,
-        _ => return Err(ConsoleError::BadRequest("decision must be approve or refuse")),
+        _ => {
+            return Err(ConsoleError::BadRequest(
+                "decision must be approve or refuse",
+            ));
+        }
     };
     let reason = field(&form, "reason").to_owned();
     coordinate(&s, &form, &case_id, "decide_extension", |header| {
@@ -194,8 +201,7 @@ pub async fn split(
 /// The actions section of a case page, for an operator who may take them on an open case.
 pub fn forms(op: &Operator, story: &CaseStory, departments: &[(String, String)]) -> Markup {
     let h = &story.head;
-    let open = pb::CaseStatus::try_from(h.status)
-        .is_ok_and(crate::handling::machine::is_open);
+    let open = pb::CaseStatus::try_from(h.status).is_ok_and(crate::handling::machine::is_open);
     if !may_coordinate(op) || !open {
         return html! {};
     }
@@ -237,8 +243,8 @@ pub fn forms(op: &Operator, story: &CaseStory, departments: &[(String, String)])
 
 /// The split form for one report row (merged reports of an open case only).
 pub fn split_form(op: &Operator, story: &CaseStory, ticket_id: &str, merged: bool) -> Markup {
-    let open = pb::CaseStatus::try_from(story.head.status)
-        .is_ok_and(crate::handling::machine::is_open);
+    let open =
+        pb::CaseStatus::try_from(story.head.status).is_ok_and(crate::handling::machine::is_open);
     if !may_coordinate(op) || !open || !merged {
         return html! {};
     }

@@ -100,7 +100,10 @@ pub fn routes(p: Parts) -> Router {
         .route("/console/events", get(overview::events))
         .route("/console/lights", get(lights::page))
         .route("/console/cases/{case_id}", get(case::page))
-        .route("/console/cases/{case_id}/extension", post(actions::extension))
+        .route(
+            "/console/cases/{case_id}/extension",
+            post(actions::extension),
+        )
         .route("/console/cases/{case_id}/reassign", post(actions::reassign))
         .route("/console/cases/{case_id}/split", post(actions::split))
         .route("/console/static/console.css", get(layout::css))
