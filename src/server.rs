@@ -160,6 +160,14 @@ pub async fn serve(
         metrics.clone(),
         relay_stop.clone(),
     ));
+    // Department queues' depths for the console and /metrics, on a connection of their own.
+    let depth_stop = CancellationToken::new();
+    let depth_task = tokio::spawn(crate::dispatch::depth::run(
+        cfg.amqp.clone(),
+        live.clone(),
+        metrics.clone(),
+        depth_stop.clone(),
+    ));
     // Lights and escalations: the first look is at once, so a restart catches up.
     let scheduler_stop = CancellationToken::new();
     let scheduler_task = tokio::spawn(
@@ -333,6 +341,8 @@ pub async fn serve(
 
     scheduler_stop.cancel();
     let _ = scheduler_task.await;
+    depth_stop.cancel();
+    let _ = depth_task.await;
     eraser_stop.cancel();
     let _ = eraser_task.await;
     // Sends under way finish and are recorded (within the drain time); the rest stay due in

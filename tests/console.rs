@@ -1,6 +1,7 @@
 //! The supervision console in a real browser: Debian's headless Chromium driven over WebDriver
 //! (`chromedriver`, `fantoccini`) against the real binary with `[auth]` on. An operator logs
-//! in, a case submitted over gRPC shows on the overview (through its live updates) and on the
+//! in, a case submitted over gRPC shows on the overview (through its live updates, with its
+//! department queue's depth read from the broker) and on the
 //! lights board, its page masks the reporter; another department's token cannot open it; an
 //! action without the CSRF token is refused. Every page visited is saved as a screenshot in
 //! `target/console-screenshots/` for a reviewer.
@@ -17,6 +18,7 @@ use common::browser::{
 };
 use common::gateway::{Gateway, Options, request, with_token};
 use common::http::send;
+use fantoccini::Locator;
 use minhu::pb;
 
 #[tokio::test]
@@ -100,6 +102,31 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
             c.source().await.unwrap().contains("HOTLINE_12345")
         }
     );
+    // The department's queue holds the dispatch (no consumer reads it here): the overview
+    // shows it once the poller has read the broker (every 10 s), and so does /metrics.
+    let queued = format!("[data-live=q-{}]", accepted.department_id);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if c.find(Locator::Css(&queued)).await.is_err() {
+            c.refresh().await.unwrap(); // the table appears after the first reading
+        } else if text_of(&c, &queued).await == "1" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the overview never showed the queued dispatch: {}",
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let consumers = format!("[data-live=qc-{}]", accepted.department_id);
+    assert_eq!(text_of(&c, &consumers).await, "0");
+    let metrics = send(gw.http, "GET", "/metrics", "", "", b"").await;
+    let line = format!(
+        "minhu_queue_messages{{department=\"{0}\",queue=\"minhu.dept.{0}\"}} 1\n",
+        accepted.department_id
+    );
+    assert!(metrics.body.contains(&line), "{}", metrics.body);
     shot(&c, "02-overview").await;
 
     // The lights board lists it; its row opens the case.

@@ -38,6 +38,10 @@ struct Snapshot {
     /// How long the outbox has waited for a broker confirm (a stalled relay shows here, as
     /// on `/readyz` and in `minhu_relay_last_confirm_age_seconds`).
     relay: Option<crate::dispatch::stall::RelayHealth>,
+    /// The department queues the operator may see, as last read from the broker.
+    queues: Vec<crate::dispatch::depth::QueueDepth>,
+    /// When they were read.
+    queues_at: Option<i64>,
 }
 
 impl Snapshot {
@@ -70,6 +74,13 @@ impl Snapshot {
         snap.outbox = s.metrics.outbox_depth.load(Relaxed);
         snap.broker = s.metrics.broker_connected.load(Relaxed) == 1;
         snap.relay = Some(s.metrics.relay.health());
+        let reading = s.metrics.queues.reading();
+        snap.queues_at = reading.at_ms;
+        snap.queues = reading
+            .queues
+            .into_values()
+            .filter(|q| op.may_see(&q.department_id))
+            .collect();
         snap.provisional = s
             .router
             .current()
@@ -93,6 +104,14 @@ impl Snapshot {
         for (ch, series) in &self.per_minute {
             m.insert(format!("ch-{ch}"), series.iter().sum::<u32>().to_string());
         }
+        for q in &self.queues {
+            m.insert(format!("q-{}", q.department_id), queued(q));
+            m.insert(format!("qc-{}", q.department_id), q.consumers.to_string());
+        }
+        m.insert(
+            "queues-at".into(),
+            self.queues_at.map(layout::when).unwrap_or_default(),
+        );
         m
     }
 
@@ -125,6 +144,12 @@ fn relay_label(h: Option<crate::dispatch::stall::RelayHealth>) -> String {
         ),
         Some(h) => format!("等待确认 waiting {} s", h.waiting.as_secs()),
     }
+}
+
+/// A queue's ready messages, or that it is missing.
+fn queued(q: &crate::dispatch::depth::QueueDepth) -> String {
+    q.messages
+        .map_or_else(|| "缺失 missing".into(), |n| n.to_string())
 }
 
 /// A bar per minute, drawn on the server (attributes only: the CSP allows no inline style).
@@ -180,6 +205,25 @@ pub async fn page(
                     }
                 }
             }
+        }
+        h2 { "部门队列 " small { "department queues: messages waiting, consumers reading" } }
+        @if snap.queues.is_empty() {
+            p.empty { "尚未读取 Not read from the broker yet" }
+        } @else {
+            table #queues {
+                thead { tr { th { "部门 Department" } th { "队列 Queue" } th { "待取 Waiting" } th { "消费者 Consumers" } } }
+                tbody {
+                    @for q in &snap.queues {
+                        tr class=[(q.consumers == 0).then_some("idle")] {
+                            td { (q.department_id) }
+                            td { code { (q.queue) } }
+                            td.num data-live=(format!("q-{}", q.department_id)) { (queued(q)) }
+                            td.num data-live=(format!("qc-{}", q.department_id)) { (q.consumers) }
+                        }
+                    }
+                }
+            }
+            p.note { "读取于 Read at " span data-live="queues-at" { (snap.queues_at.map(layout::when).unwrap_or_default()) } " (每 10 秒 every 10 s)" }
         }
         p.note { "实时更新 Live: " span #live-state { "连接中 connecting" } }
     };

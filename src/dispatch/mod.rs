@@ -6,6 +6,7 @@
 //! - [`source`]: the trait through which the relay reads and settles outbox rows.
 //! - [`relay`]: reads the outbox, publishes with confirms, deletes rows only on a clean ack.
 //! - [`stall`]: how long the outbox has waited for any confirm (metrics and readiness).
+pub mod depth;
 pub mod envelope;
 pub mod json;
 pub mod properties;

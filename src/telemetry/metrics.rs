@@ -45,6 +45,8 @@ pub struct Metrics {
     pub notify: crate::notify::metrics::NotifyMetrics,
     /// Reports by channel and disposition.
     pub intake: super::intake::IntakeByChannel,
+    /// Department queues' depths and consumers, as last read from the broker.
+    pub queues: crate::dispatch::depth::QueueDepths,
 }
 
 impl Metrics {
@@ -145,6 +147,7 @@ impl Metrics {
         self.clocks.render(&mut out);
         self.notify.render(&mut out);
         self.intake.render(&mut out);
+        self.queues.render(&mut out);
         out
     }
 }
