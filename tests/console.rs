@@ -182,3 +182,40 @@ async fn the_console_is_off_without_auth() {
     assert_eq!(r.status, 404);
     assert!(r.body.contains("[auth]"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn login_attempts_from_one_address_are_throttled() {
+    let vhost = TestVhost::new("console-throttle");
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(&vhost.url);
+    opts.extra = auth_config();
+    let gw = Gateway::start(dir.path(), &opts).await;
+    let login = |token: &str| {
+        let form = format!("token={token}");
+        async move {
+            send(
+                gw.http,
+                "POST",
+                "/console/login",
+                "application/x-www-form-urlencoded",
+                "",
+                form.as_bytes(),
+            )
+            .await
+        }
+    };
+    // A burst of ten, wrong or right, then a wait; the right token does not skip it.
+    for i in 0..9 {
+        assert_eq!(login("guess").await.status, 401, "attempt {i}");
+    }
+    assert_eq!(login(CENTRE).await.status, 303);
+    let held = login(CENTRE).await;
+    assert_eq!(held.status, 429, "{}", held.body);
+    let wait: u64 = held
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=10).contains(&wait), "{wait}");
+    assert!(held.body.contains("Too many attempts"), "{}", held.body);
+    assert!(held.header("set-cookie").is_none());
+}

@@ -1,7 +1,9 @@
 //! Logging in and out. The operator pastes the console token of its caller (the same token
 //! the caller's system uses, or one issued to the operator as its own caller); the token is
 //! checked as every bearer token is (SHA-256, constant time) and never stored or echoed.
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, html};
@@ -42,8 +44,24 @@ pub async fn form() -> Html<String> {
     login_page(None)
 }
 
-pub async fn submit(State(s): State<ConsoleState>, req: Request) -> Result<Response, ConsoleError> {
+pub async fn submit(
+    State(s): State<ConsoleState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Result<Response, ConsoleError> {
     same_origin(req.headers())?;
+    if let Err(wait) = s.logins.attempt(peer.ip()) {
+        tracing::warn!(peer = %peer.ip(), "console: login attempts throttled");
+        let secs = wait.as_secs().max(1);
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, secs.to_string())],
+            login_page(Some(&format!(
+                "尝试过多，请 {secs} 秒后再试 Too many attempts: try again in {secs} s"
+            ))),
+        )
+            .into_response());
+    }
     let fields = read_form(req).await?;
     let token = fields.get("token").map(|t| t.trim()).unwrap_or_default();
     let refuse = |code: StatusCode, m: &str| Ok((code, login_page(Some(m))).into_response());

@@ -7,7 +7,7 @@
 //! - [`headers`]: the Content-Security-Policy and other headers on every answer.
 //! - [`error`]: the one place errors become HTTP answers.
 //! - [`layout`]: the shared page frame, navigation, labels and the static files.
-//! - [`login`]: the login and logout forms.
+//! - [`login`]: the login and logout forms; [`throttle`]: login attempts per address.
 //! - [`overview`]: 总览, with its server-sent events; [`lights`]: 督办台; [`case`]: one case.
 //! - [`actions`]: the coordination centre's forms on a case (extension, re-dispatch, split),
 //!   through the same paths as their gRPC calls.
@@ -24,6 +24,7 @@ pub mod lights;
 pub mod login;
 pub mod overview;
 pub mod session;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ pub struct ConsoleState {
     pub router: LiveRouter,
     pub auth: Arc<Authenticator>,
     pub sessions: Arc<Sessions>,
+    /// Login attempts per client address.
+    pub logins: Arc<throttle::LoginThrottle>,
     /// The handling path the actions take (as `minhu.v1.Handling` does).
     pub updates: Updates,
     /// The intake path a split takes (as `minhu.v1.Gateway.SplitTicket` does).
@@ -82,6 +85,7 @@ pub fn routes(p: Parts) -> Router {
     }
     let state = ConsoleState {
         sessions: Sessions::new(p.tls),
+        logins: Arc::default(),
         store: p.store,
         metrics: p.metrics,
         router: p.router,

@@ -9,11 +9,15 @@
 //!
 //! Graceful shutdown: on `stop` the listener closes and every connection finishes the request
 //! it is on (bounded by the server's drain timeout).
+//!
+//! Every request carries its client address (`ConnectInfo<SocketAddr>`), for the console's
+//! login throttle.
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -24,6 +28,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+use tower::Layer;
 
 use crate::config::service::HttpConfig;
 use crate::protect::auth::PeerCerts;
@@ -51,7 +56,7 @@ pub async fn serve(
     let handshake_timeout = cfg.header_read_timeout;
     let graceful = GracefulShutdown::new();
     loop {
-        let (tcp, _peer) = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             _ = stop.cancelled() => break,
             r = listener.accept() => match r {
                 Ok(c) => c,
@@ -71,7 +76,7 @@ pub async fn serve(
         tokio::spawn(async move {
             match acceptor {
                 None => {
-                    let svc = TowerToHyperService::new(app);
+                    let svc = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app));
                     let conn = builder.serve_connection(TokioIo::new(tcp), svc);
                     let _ = watcher.watch(conn.into_owned()).await;
                 }
@@ -96,7 +101,7 @@ pub async fn serve(
                         Some(certs) => app.layer(axum::Extension(certs)),
                         None => app,
                     };
-                    let svc = TowerToHyperService::new(app);
+                    let svc = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app));
                     let conn = builder.serve_connection(TokioIo::new(tls), svc);
                     let _ = watcher.watch(conn.into_owned()).await;
                 }
