@@ -615,3 +615,6 @@ mod ratings_tests;
 
 #[cfg(test)]
 mod scores_tests;
+
+#[cfg(test)]
+mod console_reads_tests;
