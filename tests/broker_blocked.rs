@@ -7,24 +7,9 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::broker::{TestVhost, case_ids, drain, rabbitmqctl};
+use common::broker::{MemoryAlarm, TestVhost, case_ids, drain};
 use common::gateway::{Gateway, Options, request, submit};
 use minhu::pb;
-
-/// Clears the alarm even if the test fails half-way, so later tests get a working broker.
-struct AlarmGuard;
-
-impl Drop for AlarmGuard {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("rabbitmqctl")
-            .env(
-                "RABBITMQ_NODENAME",
-                std::env::var("RABBITMQ_NODENAME").unwrap_or_else(|_| "rabbit@localhost".into()),
-            )
-            .args(["set_vm_memory_high_watermark", "0.4"])
-            .output();
-    }
-}
 
 #[tokio::test]
 async fn a_blocked_broker_holds_dispatches_in_the_outbox_until_it_unblocks() {
@@ -41,8 +26,7 @@ async fn a_blocked_broker_holds_dispatches_in_the_outbox_until_it_unblocks() {
     .unwrap();
     gw.wait_outbox_empty(Duration::from_secs(20)).await;
 
-    let _guard = AlarmGuard;
-    rabbitmqctl(&["set_vm_memory_high_watermark", "0"]);
+    let alarm = MemoryAlarm::raise();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let confirmed_before = gw.metric("minhu_publishes_confirmed_total").await;
     let mut cases = HashSet::new();
@@ -70,7 +54,7 @@ async fn a_blocked_broker_holds_dispatches_in_the_outbox_until_it_unblocks() {
         "the outbox holds the work"
     );
 
-    rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
+    alarm.clear();
     gw.wait_outbox_empty(Duration::from_secs(60)).await;
     let got = drain(&vhost.url, "minhu.dept.roads", 101, Duration::from_secs(20)).await;
     let delivered = case_ids(&got);

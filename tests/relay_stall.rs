@@ -8,26 +8,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::broker::{TestVhost, rabbitmqctl};
+use common::broker::{MemoryAlarm, TestVhost};
 use common::gateway::{Gateway, Options, request, submit};
 use minhu::pb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Restores RabbitMQ's default watermark on drop, so a failed assertion does not leave every
-/// later test (and everyone sharing the broker) blocked.
-struct AlarmGuard;
-
-impl Drop for AlarmGuard {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("rabbitmqctl")
-            .env(
-                "RABBITMQ_NODENAME",
-                std::env::var("RABBITMQ_NODENAME").unwrap_or_else(|_| "rabbit@localhost".into()),
-            )
-            .args(["set_vm_memory_high_watermark", "0.4"])
-            .output();
-    }
-}
 
 /// `/readyz`: the HTTP status and the JSON body.
 async fn readyz(gw: &Gateway) -> (u16, serde_json::Value) {
@@ -95,8 +79,7 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     assert_eq!(body["relay"]["stall_after_seconds"], 2);
     assert_eq!(confirm_age(&gw).await, 0.0, "nothing waits: the age is 0");
 
-    let guard = AlarmGuard;
-    rabbitmqctl(&["set_vm_memory_high_watermark", "0"]);
+    let alarm = MemoryAlarm::raise();
     for i in 0..20 {
         submit(
             &mut client,
@@ -129,8 +112,7 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     let later = confirm_age(&gw).await;
     assert!(later >= first + 1.0, "the age grows: {first} then {later}");
 
-    rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
-    drop(guard);
+    alarm.clear();
     gw.wait_outbox_empty(Duration::from_secs(60)).await;
     let body = wait_status(&gw, "ready", Duration::from_secs(10)).await;
     assert_eq!(body["relay"]["state"], "ok", "{body}");

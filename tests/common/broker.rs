@@ -317,3 +317,40 @@ pub async fn publish_update(channel: &lapin::Channel, update_id: &str, body: &[u
         .expect("the broker's confirm");
     assert!(confirm.is_ack(), "{confirm:?}");
 }
+
+/// RabbitMQ's default memory watermark, restored when an alarm ends.
+const DEFAULT_WATERMARK: &str = "0.4";
+
+/// A broker-wide memory alarm (watermark 0: every publisher is blocked), raised by
+/// [`MemoryAlarm::raise`] and lifted by [`MemoryAlarm::clear`] or, when an assertion fails
+/// half-way, on drop, so later tests (and everyone sharing the broker) are not left blocked.
+/// The alarm is broker-wide: a test that raises one must be alone in its binary (cargo runs
+/// test binaries one after another).
+pub struct MemoryAlarm {
+    cleared: bool,
+}
+
+impl MemoryAlarm {
+    pub fn raise() -> Self {
+        rabbitmqctl(&["set_vm_memory_high_watermark", "0"]);
+        Self { cleared: false }
+    }
+
+    /// Lifts the alarm, failing the test if the broker refuses.
+    pub fn clear(mut self) {
+        rabbitmqctl(&["set_vm_memory_high_watermark", DEFAULT_WATERMARK]);
+        self.cleared = true;
+    }
+}
+
+impl Drop for MemoryAlarm {
+    fn drop(&mut self) {
+        if !self.cleared {
+            // Already failing: lift it without asserting again.
+            let _ = Command::new("rabbitmqctl")
+                .env("RABBITMQ_NODENAME", nodename())
+                .args(["set_vm_memory_high_watermark", DEFAULT_WATERMARK])
+                .output();
+        }
+    }
+}
