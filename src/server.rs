@@ -110,6 +110,10 @@ pub async fn serve(
         amqp: cfg.amqp.clone(),
         declared: departments.clone(),
         store: Some(store.clone()),
+        history: crate::router::history::ReloadHistory::starting(
+            &routing_version,
+            crate::time::now_ms(),
+        ),
     };
     reloader.init_metrics();
     // Official calendars added while the gateway was stopped count from the start.
