@@ -120,6 +120,7 @@ fn render(s: &ConsoleState, op: &Operator, e: &Explained) -> Html<String> {
     layout::page("Routing", Nav::Routing, op, body)
 }
 
+/// Times to the second, as the CLI writes them: several reloads can fall in one minute.
 fn history_table(history: &[crate::router::history::Attempt]) -> Markup {
     html! {
         table.reloads {
@@ -128,17 +129,17 @@ fn history_table(history: &[crate::router::history::Attempt]) -> Markup {
                 @for a in history {
                     @match &a.outcome {
                         Outcome::Started { version } => tr.started {
-                            td { (layout::when(a.at_ms)) }
+                            td { (crate::router::cases::shanghai(a.at_ms)) }
                             td { "启动 started" }
                             td { (version) }
                         },
                         Outcome::Loaded { version } => tr.loaded {
-                            td { (layout::when(a.at_ms)) }
+                            td { (crate::router::cases::shanghai(a.at_ms)) }
                             td { "已加载 loaded" }
                             td { (version) }
                         },
                         Outcome::Refused { error, kept } => tr.refused {
-                            td { (layout::when(a.at_ms)) }
+                            td { (crate::router::cases::shanghai(a.at_ms)) }
                             td { "拒绝 refused" }
                             td {
                                 pre.reason { (error) }
