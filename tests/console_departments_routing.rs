@@ -38,6 +38,13 @@ fn routing_copy(dir: &Path) -> PathBuf {
     file
 }
 
+/// How editors save (a new file renamed over the old), so no reload reads a half-written file.
+fn write_atomically(file: &Path, text: &str) {
+    let tmp = file.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
 /// Roads signs for `case` and completes it; the hotline's reporter rates it 满意.
 async fn complete_and_rate(gw: &Gateway, case: &str, ticket: &str) {
     let mut h = handling(gw).await;
@@ -192,7 +199,7 @@ async fn departments_ranking_and_routing_history_and_explain() {
             "id = \"roads\"\ncategories = [\"road.*\"]\ndepartment = \"no-such-department\"",
         );
     assert!(broken.contains("no-such-department"), "the sample changed");
-    std::fs::write(&routing, broken).unwrap();
+    write_atomically(&routing, &broken);
     gw.wait_for_metrics(
         "minhu_config_last_reload_successful 0",
         Duration::from_secs(20),
@@ -259,6 +266,34 @@ async fn departments_ranking_and_routing_history_and_explain() {
     // The box is a form with the session's CSRF token; without it the POST is refused.
     let body = "request=%7B%7D";
     assert_eq!(post_status(&c, "/console/routing", body).await, 403);
+
+    // A good file goes into force: newest first, loaded above refused above the start.
+    let fixed = common::routing::sample_text().replace(
+        &format!("version = \"{SAMPLE_VERSION}\""),
+        "version = \"v-fixed\"",
+    );
+    write_atomically(&routing, &fixed);
+    gw.wait_for_metrics(
+        "minhu_config_version{version=\"v-fixed\"}",
+        Duration::from_secs(20),
+    )
+    .await;
+    c.goto(&format!("{base}/console/routing")).await.unwrap();
+    assert_eq!(text_of(&c, "#routing-version").await, "v-fixed");
+    let mut outcomes = Vec::new();
+    for row in c
+        .find_all(Locator::Css("table.reloads tbody tr"))
+        .await
+        .unwrap()
+    {
+        outcomes.push(row.attr("class").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(outcomes, ["loaded", "refused", "started"]);
+    assert!(
+        text_of(&c, "table.reloads tr.loaded")
+            .await
+            .contains("v-fixed")
+    );
 
     // Another department's operator sees the table, not roads' cases.
     c.goto(&format!("{base}/console/overview")).await.unwrap();
