@@ -110,7 +110,12 @@ pub async fn serve(
         amqp: cfg.amqp.clone(),
         declared: departments.clone(),
         store: Some(store.clone()),
+        history: crate::router::history::ReloadHistory::starting(
+            &routing_version,
+            crate::time::now_ms(),
+        ),
     };
+    let reload_history = reloader.history.clone();
     reloader.init_metrics();
     // Official calendars added while the gateway was stopped count from the start.
     crate::router::recount::recount_logged(&store, &reloader.live.current(), &metrics).await;
@@ -282,6 +287,7 @@ pub async fn serve(
         store: console_store,
         metrics: metrics.clone(),
         router: live.clone(),
+        reloads: reload_history,
         auth: auth.clone(),
         tls: http_tls.is_some(),
         updates,

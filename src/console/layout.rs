@@ -49,6 +49,8 @@ impl Nav {
         match self {
             Nav::Overview => Some("/console/overview"),
             Nav::Lights => Some("/console/lights"),
+            Nav::Departments => Some("/console/departments"),
+            Nav::Routing => Some("/console/routing"),
             _ => None,
         }
     }

@@ -11,18 +11,23 @@
 //! - [`overview`]: 总览, with its server-sent events; [`lights`]: 督办台; [`case`]: one case.
 //! - [`actions`]: the coordination centre's forms on a case (extension, re-dispatch, split),
 //!   through the same paths as their gRPC calls.
+//! - [`departments`]: 部门排名, the 谁呼谁评 ranking; [`routing`]: 路由, the live version, its
+//!   reload history and `routes explain` for a pasted request; [`chart`]: server-side SVG bars.
 //!
 //! A department's token sees its own departments' cases only; the coordination centre's sees
 //! every case. With `[auth]` off there is no way to tell operators apart, so the console is off
 //! (every `/console` path answers 404 saying why) rather than open to whoever reaches the port.
 pub mod actions;
 pub mod case;
+pub mod chart;
+pub mod departments;
 pub mod error;
 pub mod headers;
 pub mod layout;
 pub mod lights;
 pub mod login;
 pub mod overview;
+pub mod routing;
 pub mod session;
 pub mod throttle;
 
@@ -36,6 +41,7 @@ use axum::routing::{get, post};
 use crate::handling::Updates;
 use crate::intake::Intake;
 use crate::protect::auth::Authenticator;
+use crate::router::history::ReloadHistory;
 use crate::router::live::LiveRouter;
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -47,6 +53,7 @@ pub struct ConsoleState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub router: LiveRouter,
+    pub reloads: Arc<ReloadHistory>,
     pub auth: Arc<Authenticator>,
     pub sessions: Arc<Sessions>,
     /// Login attempts per client address.
@@ -62,6 +69,8 @@ pub struct Parts {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub router: LiveRouter,
+    /// The routing file's loads and reloads, shared with the reloader that records them.
+    pub reloads: Arc<ReloadHistory>,
     pub auth: Arc<Authenticator>,
     /// The HTTP listener speaks TLS (the session cookie is then `Secure`).
     pub tls: bool,
@@ -89,6 +98,7 @@ pub fn routes(p: Parts) -> Router {
         store: p.store,
         metrics: p.metrics,
         router: p.router,
+        reloads: p.reloads,
         auth: p.auth,
         updates: p.updates,
         intake: p.intake,
@@ -110,6 +120,11 @@ pub fn routes(p: Parts) -> Router {
         )
         .route("/console/cases/{case_id}/reassign", post(actions::reassign))
         .route("/console/cases/{case_id}/split", post(actions::split))
+        .route("/console/departments", get(departments::page))
+        .route(
+            "/console/routing",
+            get(routing::page).post(routing::explain),
+        )
         .route("/console/static/console.css", get(layout::css))
         .route("/console/static/console.js", get(layout::js))
         .route(

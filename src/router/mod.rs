@@ -13,6 +13,7 @@
 //! - [`explain`]: `minhu routes explain`'s report.
 //! - [`live`]: the router in service, swapped atomically on reload; routing metrics.
 //! - [`reload`]: reloading on SIGHUP and on file change.
+//! - [`history`]: the last loads of the routing file, refused ones with why (console 路由).
 //! - [`recount`]: provisional deadlines counted again once a year's official calendar is in.
 //!
 //! A `Router` is immutable; a new routing file makes a new `Router` (hot reload swaps whole
@@ -26,6 +27,7 @@ pub mod coverage;
 pub mod deadline;
 pub mod decide;
 pub mod explain;
+pub mod history;
 pub mod infer;
 pub mod live;
 pub mod recount;

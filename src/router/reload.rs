@@ -17,6 +17,7 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::history::Outcome;
 use super::live::LiveRouter;
 use crate::config::service::AmqpConfig;
 use crate::dispatch::topology::{self, DepartmentQueue, KnownQueues};
@@ -37,6 +38,8 @@ pub struct Reloader {
     /// The store whose provisional deadlines are counted again after each reload (a new
     /// official calendar file arrives as a reload); None in tools that only route.
     pub store: Option<crate::store::Store>,
+    /// Every attempt is recorded here, for the console's 路由 page.
+    pub history: Arc<super::history::ReloadHistory>,
 }
 
 impl Reloader {
@@ -53,6 +56,18 @@ impl Reloader {
     /// Loads, validates, declares and swaps. Returns the new version, or why not.
     pub async fn reload(&mut self) -> Result<String, String> {
         let result = self.try_reload().await;
+        self.history.record(
+            crate::time::now_ms(),
+            match &result {
+                Ok(version) => Outcome::Loaded {
+                    version: version.clone(),
+                },
+                Err(error) => Outcome::Refused {
+                    error: error.clone(),
+                    kept: self.live.current().version().to_owned(),
+                },
+            },
+        );
         let m = &self.metrics.routing;
         match &result {
             Ok(version) => {
