@@ -276,6 +276,7 @@ pub async fn serve(
         router: live.clone(),
         auth: auth.clone(),
         tls: http_tls.is_some(),
+        routing_file: loaded.routing_file.clone(),
     });
     let channels = crate::intake::channels::routes(crate::intake::channels::ChannelContext {
         intake: intake.clone(),

@@ -49,6 +49,7 @@ impl Nav {
         match self {
             Nav::Overview => Some("/console/overview"),
             Nav::Lights => Some("/console/lights"),
+            Nav::Analysis => Some("/console/analysis"),
             _ => None,
         }
     }

@@ -9,19 +9,24 @@
 //! - [`layout`]: the shared page frame, navigation, labels and the static files.
 //! - [`login`]: the login and logout forms.
 //! - [`overview`]: 总览, with its server-sent events; [`lights`]: 督办台; [`case`]: one case.
+//! - [`analysis`]: 分析, with the district [`map`] and the [`rising`]-problem test.
 //!
 //! A department's token sees its own departments' cases only; the coordination centre's sees
 //! every case. With `[auth]` off there is no way to tell operators apart, so the console is off
 //! (every `/console` path answers 404 saying why) rather than open to whoever reaches the port.
+pub mod analysis;
 pub mod case;
 pub mod error;
 pub mod headers;
 pub mod layout;
 pub mod lights;
 pub mod login;
+pub mod map;
 pub mod overview;
+pub mod rising;
 pub mod session;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -43,6 +48,8 @@ pub struct ConsoleState {
     pub router: LiveRouter,
     pub auth: Arc<Authenticator>,
     pub sessions: Arc<Sessions>,
+    /// The district map of the Analysis page.
+    pub map: Arc<map::MapFile>,
 }
 
 /// What the console is built from.
@@ -53,6 +60,8 @@ pub struct Parts {
     pub auth: Arc<Authenticator>,
     /// The HTTP listener speaks TLS (the session cookie is then `Secure`).
     pub tls: bool,
+    /// The routing file: the district map is found beside it ([`map::FILE`]).
+    pub routing_file: PathBuf,
 }
 
 /// Why the console is off, for the 404 body.
@@ -69,6 +78,7 @@ pub fn routes(p: Parts) -> Router {
     }
     let state = ConsoleState {
         sessions: Sessions::new(p.tls),
+        map: Arc::new(map::MapFile::beside(&p.routing_file)),
         store: p.store,
         metrics: p.metrics,
         router: p.router,
@@ -85,6 +95,7 @@ pub fn routes(p: Parts) -> Router {
         .route("/console/events", get(overview::events))
         .route("/console/lights", get(lights::page))
         .route("/console/cases/{case_id}", get(case::page))
+        .route("/console/analysis", get(analysis::page))
         .route("/console/static/console.css", get(layout::css))
         .route("/console/static/console.js", get(layout::js))
         .route(
