@@ -152,7 +152,7 @@ fn rule() -> Markup {
     html! {
         p.rule {
             "检验方法:单侧泊松检验。k = 某区县某类别近7天新立案件数;λ = 此前" (rising::BASELINE_WEEKS)
-            "个7天的平均数(至少 " (rising::LAMBDA_FLOOR) ");当 P(X ≥ k | λ) < " (rising::ALPHA)
+            "个7天的平均数(只计本库已有数据的周期,至少 " (rising::LAMBDA_FLOOR) ");当 P(X ≥ k | λ) < " (rising::ALPHA)
             " 且 k ≥ " (rising::MIN_COUNT) " 时标记为上升。"
             br;
             small { "Test: one-sided Poisson. k = cases of a category in a district opened in the \
@@ -287,5 +287,18 @@ mod tests {
             ..a
         };
         assert_eq!(rising_pairs(&young, WED_NOON), (0, vec![]));
+    }
+
+    #[test]
+    fn a_missing_map_is_a_note_saying_where_to_put_it() {
+        let path = std::path::PathBuf::from("/etc/minhu/areas/districts.geojson");
+        let html = map_section(&MapState::Missing(path), &HashMap::new()).into_string();
+        assert!(html.contains("No district map"), "{html}");
+        assert!(html.contains("<code>/etc/minhu/areas/districts.geojson</code>"));
+        let bad = map_section(
+            &MapState::Invalid("d.geojson: feature 2: no geometry".into()),
+            &HashMap::new(),
+        );
+        assert!(bad.into_string().contains("feature 2: no geometry"));
     }
 }
