@@ -288,7 +288,9 @@ pub fn render(map: &DistrictMap, open: &HashMap<String, u32>) -> Markup {
             p.note {
                 "地图外的区县 " small { "districts not on the map" } ": "
                 @for (i, (code, n)) in outside.iter().enumerate() {
-                    @if i > 0 { ", " } (code) " (" (n) ")"
+                    @if i > 0 { ", " }
+                    @if code.is_empty() { "无区县 none" } @else { (code) }
+                    " (" (n) ")"
                 }
             }
         }
@@ -356,7 +358,11 @@ mod tests {
         for code in ["610102", "610103", "610104", "610112", "610113"] {
             assert!(codes.contains(&code), "{code} missing from {codes:?}");
         }
-        let open = HashMap::from([("610104".to_owned(), 4), ("999999".to_owned(), 2)]);
+        let open = HashMap::from([
+            ("610104".to_owned(), 4),
+            ("999999".to_owned(), 2),
+            (String::new(), 1),
+        ]);
         let svg = render(&map, &open).into_string();
         assert!(svg.contains(r#"class="district shade-5" data-code="610104" data-open="4""#));
         assert!(svg.contains("莲湖区 610104 · 在办 4 open</title>"), "{svg}");
