@@ -292,6 +292,7 @@ pub async fn serve(
         tls: http_tls.is_some(),
         updates,
         intake: intake.clone(),
+        routing_file: loaded.routing_file.clone(),
     });
     let channels = crate::intake::channels::routes(crate::intake::channels::ChannelContext {
         intake: intake.clone(),

@@ -51,6 +51,7 @@ impl Nav {
             Nav::Lights => Some("/console/lights"),
             Nav::Departments => Some("/console/departments"),
             Nav::Routing => Some("/console/routing"),
+            Nav::Analysis => Some("/console/analysis"),
             _ => None,
         }
     }

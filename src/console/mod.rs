@@ -13,11 +13,13 @@
 //!   through the same paths as their gRPC calls.
 //! - [`departments`]: 部门排名, the 谁呼谁评 ranking; [`routing`]: 路由, the live version, its
 //!   reload history and `routes explain` for a pasted request; [`chart`]: server-side SVG bars.
+//! - [`analysis`]: 分析, with the district [`map`] and the [`rising`]-problem test.
 //!
 //! A department's token sees its own departments' cases only; the coordination centre's sees
 //! every case. With `[auth]` off there is no way to tell operators apart, so the console is off
 //! (every `/console` path answers 404 saying why) rather than open to whoever reaches the port.
 pub mod actions;
+pub mod analysis;
 pub mod case;
 pub mod chart;
 pub mod departments;
@@ -26,11 +28,14 @@ pub mod headers;
 pub mod layout;
 pub mod lights;
 pub mod login;
+pub mod map;
 pub mod overview;
+pub mod rising;
 pub mod routing;
 pub mod session;
 pub mod throttle;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -62,6 +67,8 @@ pub struct ConsoleState {
     pub updates: Updates,
     /// The intake path a split takes (as `minhu.v1.Gateway.SplitTicket` does).
     pub intake: Intake,
+    /// The district map of the Analysis page.
+    pub map: Arc<map::MapFile>,
 }
 
 /// What the console is built from.
@@ -78,6 +85,8 @@ pub struct Parts {
     pub updates: Updates,
     /// The intake path, for a split.
     pub intake: Intake,
+    /// The routing file: the district map is found beside it ([`map::FILE`]).
+    pub routing_file: PathBuf,
 }
 
 /// Why the console is off, for the 404 body.
@@ -95,6 +104,7 @@ pub fn routes(p: Parts) -> Router {
     let state = ConsoleState {
         sessions: Sessions::new(p.tls),
         logins: Arc::default(),
+        map: Arc::new(map::MapFile::beside(&p.routing_file)),
         store: p.store,
         metrics: p.metrics,
         router: p.router,
@@ -125,6 +135,7 @@ pub fn routes(p: Parts) -> Router {
             "/console/routing",
             get(routing::page).post(routing::explain),
         )
+        .route("/console/analysis", get(analysis::page))
         .route("/console/static/console.css", get(layout::css))
         .route("/console/static/console.js", get(layout::js))
         .route(

@@ -13,7 +13,8 @@
 //! - `stints`: every department's stints on a case (given, answered, let go, completed);
 //!   `case_scores` the 谁呼谁评 scores gathered from them and kept with their facts.
 //! - `reader`: pooled read connections for lookups and the relay; `console_reads` what the
-//!   supervision console reads on them.
+//!   supervision console reads on them, `console_analysis` what its
+//!   Analysis page reads.
 //! - `ids`: ticket, case and dispatch numbers.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
 //! - [`seal`]: the AEAD keyring and sealed format; `contacts` what is sealed where (reporters'
@@ -27,6 +28,7 @@ mod case_reads;
 mod case_scores;
 mod changes;
 mod clocks;
+mod console_analysis;
 mod console_reads;
 mod contacts;
 mod deadlines;
@@ -62,6 +64,7 @@ pub use case_history::{CaseLoop, HistoryEntry};
 pub use case_scores::{Gathered, KeptScore};
 pub use changes::{CaseChange, Changes};
 pub use clocks::{ClockLookup, Lookup};
+pub use console_analysis::{Analysis, CategoryWeeks, PERIODS, PairPeriods, WEEK_MS};
 pub use console_reads::{
     BoardQuery, BoardRow, BoardTally, CaseHead, CaseReport, CaseStory, IntakeCount,
 };
@@ -618,3 +621,6 @@ mod scores_tests;
 
 #[cfg(test)]
 mod console_reads_tests;
+
+#[cfg(test)]
+mod console_analysis_tests;

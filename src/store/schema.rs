@@ -336,6 +336,15 @@ CREATE TABLE case_scores (
 ) WITHOUT ROWID;
 CREATE INDEX case_scores_by_time ON case_scores(counted_at);
 "#,
+    // 13 (issue 16): the console's Analysis page. Cases opened in a time window, counted per
+    // category, district and department, read from the index alone (no table row per case);
+    // open cases per district likewise. `IF NOT EXISTS`: they index columns every version has,
+    // so a store taken back to an older version by hand may still hold them.
+    r#"
+CREATE INDEX IF NOT EXISTS cases_by_opened
+    ON cases(opened_at, category, district_code, department_id);
+CREATE INDEX IF NOT EXISTS cases_open_by_district ON cases(status, district_code, department_id);
+"#,
 ];
 
 /// Opens a connection with the settings every Minhu connection uses.
