@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::broker::TestVhost;
 use common::browser::{
     CENTRE, ECO, SUBMITTER, auth_config, browser, click_to, log_in, post_status, sha256, shot,
-    start_driver, text_of,
+    start_driver, text_of, wait_for_path,
 };
 use common::faketime::FakeClock;
 use common::gateway::{Gateway, Options, request, with_token};
@@ -310,7 +310,12 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
         assert!(Instant::now() < deadline, "the split did not happen");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    click_wait(&c, &format!("/console/cases/{}", moved.case_id)).await;
+    wait_for_path(
+        &c,
+        &format!("/console/cases/{}", moved.case_id),
+        "the split",
+    )
+    .await;
     assert!(text_of(&c, "p.done").await.contains("Split"));
     shot(&c, "16-case-split").await;
 
@@ -349,15 +354,6 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
     );
     shot(&c, "17-case-reassigned").await;
     c.close().await.unwrap();
-}
-
-/// Waits until the browser is on `path`.
-async fn click_wait(c: &Client, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while c.current_url().await.unwrap().path() != path {
-        assert!(Instant::now() < deadline, "never reached {path}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The caller `GetTicket` names on the extension's decision.

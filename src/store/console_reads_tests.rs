@@ -5,35 +5,12 @@ use std::sync::Arc;
 use super::*;
 use crate::pb;
 
+/// A hotline report routed to `department`.
 fn report(source_id: &str, department: &str) -> NewTicket {
-    NewTicket {
-        request: pb::Request {
-            channel: pb::Channel::Hotline12345 as i32,
-            source_system: "test".into(),
-            source_id: source_id.into(),
-            description: "井盖缺失".into(),
-            category: "road.manhole".into(),
-            ..Default::default()
-        },
-        route: RouteDecision {
-            department_id: department.into(),
-            routing_key: format!("dept.{department}"),
-            level: pb::Level::CDistrict,
-            due_at_ms: 2_000_000_000_000,
-            working_days: Some(5),
-            counted_from_ms: 0,
-            provisional_years: Vec::new(),
-            rule_id: department.into(),
-            routing_version: "v1".into(),
-            clocks: None,
-            escalation: None,
-        },
-        priority: 0,
-        emergency: false,
-        follow_up: None,
-        fan_out: Default::default(),
-        merge: None,
-    }
+    let mut t = super::tests::ticket(source_id, pb::Channel::Hotline12345);
+    t.route.department_id = department.into();
+    t.route.routing_key = format!("dept.{department}");
+    t
 }
 
 #[tokio::test]

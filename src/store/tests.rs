@@ -7,7 +7,8 @@ use super::*;
 use crate::dispatch::source::OutboxSource;
 use crate::pb;
 
-fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
+/// A report on `channel`, routed to roads (shared with the other store tests).
+pub(super) fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
     NewTicket {
         request: pb::Request {
             channel: channel as i32,

@@ -176,6 +176,11 @@ pub async fn click_to(c: &Client, css: &str, path: &str) {
         .click()
         .await
         .unwrap();
+    wait_for_path(c, path, css).await;
+}
+
+/// Waits until the browser has loaded `path` (after `what` started the navigation).
+pub async fn wait_for_path(c: &Client, path: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let now_at = c.current_url().await.unwrap();
@@ -190,7 +195,7 @@ pub async fn click_to(c: &Client, css: &str, path: &str) {
         }
         assert!(
             Instant::now() < deadline,
-            "clicking {css} led to {} instead of {path}: {}",
+            "{what} led to {} instead of {path}: {}",
             now_at.path(),
             c.source().await.unwrap_or_default()
         );
