@@ -1,8 +1,8 @@
 //! The console's 分析 Analysis page in a real browser (headless Chromium over WebDriver, as in
 //! `tests/console.rs`) against the real binary: cases submitted over gRPC show in the top
 //! categories of the week and shade their districts on the map (with the count in each
-//! shape's hover title), the rising-problem rule is printed, and a department's operator
-//! counts only its own cases. Rising problems need weeks of history: the gateway runs on a
+//! shape's hover title), a district opens its streets (街道) shaded the same way, the
+//! rising-problem rule is printed, and a department's operator counts only its own cases. Rising problems need weeks of history: the gateway runs on a
 //! moved clock (libfaketime) while a test feeds it a quiet baseline and then a busy week.
 mod common;
 
@@ -15,8 +15,15 @@ use common::gateway::{Gateway, Options, request, with_token};
 use fantoccini::{Client, Locator};
 use minhu::pb;
 
-/// Submits one case of `category` in `district` and returns the department holding it.
-async fn submit(gw: &Gateway, n: u32, category: &str, district: &str, text: &str) -> String {
+/// Submits one case of `category` in `district` (and `street`, if not empty) and returns the
+/// department holding it.
+async fn submit(
+    gw: &Gateway,
+    n: u32,
+    category: &str,
+    (district, street): (&str, &str),
+    text: &str,
+) -> String {
     let mut req = request(
         pb::Channel::Hotline12345,
         &format!("analysis-{n}"),
@@ -25,6 +32,7 @@ async fn submit(gw: &Gateway, n: u32, category: &str, district: &str, text: &str
     req.description = text.into();
     if let Some(loc) = req.location.as_mut() {
         loc.district_code = district.into();
+        loc.street_code = street.into();
         loc.address = format!("{district} 测试地址 {n} 号");
     }
     gw.client()
@@ -66,6 +74,23 @@ async fn fill(c: &Client, code: &str) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
+/// Clicks `district` on the district map and waits for its streets: the page's path stays
+/// `/console/analysis`, only the query changes, so `click_to` cannot tell when it has loaded.
+async fn open_streets(c: &Client, district: &str) {
+    let link = format!("svg.districts a[href='/console/analysis?district={district}#streets']");
+    c.find(Locator::Css(&format!("{link} path")))
+        .await
+        .unwrap_or_else(|e| panic!("{district} does not link to its streets: {e}"))
+        .click()
+        .await
+        .expect("click the district");
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("svg.streets"))
+        .await
+        .expect("the street map");
+}
+
 async fn cell(c: &Client, category: &str) -> Option<String> {
     match c
         .find(Locator::Css(&format!(
@@ -87,13 +112,17 @@ async fn the_week_the_map_and_the_rule_within_each_operators_scope() {
     let gw = Gateway::start(dir.path(), &opts).await;
     let base = format!("http://{}", gw.http);
 
-    // Three potholes in 莲湖 (roads), two restaurant fumes in 雁塔 (the environment bureau).
+    // Three potholes in 莲湖 (roads), two of them in 北院门街道 and one reported without a
+    // street; two restaurant fumes in 雁塔 (the environment bureau).
     for n in 0..3 {
-        let dept = submit(&gw, n, "road.pothole", "610104", "路面塌陷，有一个大坑").await;
+        let street = if n < 2 { "610104001" } else { "" };
+        let at = ("610104", street);
+        let dept = submit(&gw, n, "road.pothole", at, "路面塌陷，有一个大坑").await;
         assert_eq!(dept, "roads");
     }
     for n in 3..5 {
-        let dept = submit(&gw, n, "env.fume", "610113", "饭店油烟直排，窗户不敢开").await;
+        let at = ("610113", "");
+        let dept = submit(&gw, n, "env.fume", at, "饭店油烟直排，窗户不敢开").await;
         assert_eq!(dept, "eco-env");
     }
 
@@ -148,6 +177,43 @@ async fn the_week_the_map_and_the_rule_within_each_operators_scope() {
     assert!(none.contains("Nothing is rising"), "{none}");
     shot(&c, "30-analysis").await;
 
+    // 莲湖 opens its streets: 北院门 holds both street cases, the third has no street code.
+    assert!(
+        c.find(Locator::Css("svg.streets")).await.is_err(),
+        "streets wait for a district"
+    );
+    let hint = attr(&c, "p.streets-hint", "textContent").await;
+    assert!(hint.contains("see its streets"), "{hint}");
+    let lianhu_streets = format!("{base}/console/analysis?district=610104");
+    open_streets(&c, "610104").await;
+    assert_eq!(
+        c.current_url().await.unwrap().as_str(),
+        format!("{lianhu_streets}#streets")
+    );
+    let beiyuanmen = "svg.streets path[data-code='610104001']";
+    assert_eq!(attr(&c, beiyuanmen, "class").await, "street shade-5");
+    assert_eq!(attr(&c, beiyuanmen, "data-open").await, "2");
+    let title = attr(&c, &format!("{beiyuanmen} title"), "textContent").await;
+    assert_eq!(title, "北院门街道 610104001 · 在办 2 open");
+    assert_eq!(fill(&c, "610104001").await, "rgb(168, 38, 27)");
+    assert_eq!(
+        attr(&c, "svg.streets path[data-code='610104008']", "class").await,
+        "street shade-0"
+    );
+    let streets = c.find_all(Locator::Css("svg.streets path")).await.unwrap();
+    assert_eq!(streets.len(), 9, "莲湖's streets only");
+    let outside = attr(&c, "p.outside", "textContent").await;
+    assert!(outside.contains("no street code (1)"), "{outside}");
+    let heading = attr(&c, "h2#streets", "textContent").await;
+    assert!(heading.contains("莲湖区 610104"), "{heading}");
+    c.execute(
+        "document.querySelector('h2#streets').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    shot(&c, "33-analysis-streets").await;
+
     // The environment bureau's operator counts its own cases only.
     c.goto(&format!("{base}/console/overview")).await.unwrap();
     common::browser::click_to(&c, "header form button", "/console/login").await;
@@ -162,6 +228,10 @@ async fn the_week_the_map_and_the_rule_within_each_operators_scope() {
         "district shade-5"
     );
     shot(&c, "31-analysis-department").await;
+    // Nor does it count another department's cases in a street.
+    c.goto(&lianhu_streets).await.unwrap();
+    assert_eq!(attr(&c, beiyuanmen, "data-open").await, "0");
+    assert_eq!(attr(&c, beiyuanmen, "class").await, "street shade-0");
     c.close().await.unwrap();
 }
 
@@ -191,14 +261,14 @@ async fn a_category_well_above_its_baseline_is_flagged_with_its_numbers() {
     // One pothole a week in 碑林 for eight weeks: the baseline.
     for w in 0..8 {
         move_clock(&clock, MARCH_2 + w * WEEK).await;
-        submit(&gw, w as u32, "road.pothole", "610103", "路面坑洼").await;
+        submit(&gw, w as u32, "road.pothole", ("610103", ""), "路面坑洼").await;
     }
     // Then six in two days, and the page is read a day later. The first period of the
     // eight began before the store's first case, so seven periods make the baseline.
     let now = MARCH_2 + 8 * WEEK + 3 * DAY;
     move_clock(&clock, now - 2 * DAY).await;
     for n in 100..106 {
-        submit(&gw, n, "road.pothole", "610103", "路面坑洼").await;
+        submit(&gw, n, "road.pothole", ("610103", ""), "路面坑洼").await;
     }
     move_clock(&clock, now).await;
 

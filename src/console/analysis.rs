@@ -1,18 +1,18 @@
 //! 分析 Analysis (the seeds' "未呼先应", act before being called): the top ten categories this
-//! week against last week, the districts shaded by open cases ([`super::map`]), and rising
-//! problems, a category in a district well above its own baseline ([`super::rising`], whose
+//! week against last week, the districts shaded by open cases ([`super::map`]) and, for a chosen
+//! district (`?district=610104`), its streets ([`super::map::streets`]), and rising problems, a category in a district well above its own baseline ([`super::rising`], whose
 //! rule the page prints). Weeks are local (Asia/Shanghai) and start on Monday, as the
 //! centre's weekly reports do. Every figure counts only the cases the operator may see.
 use std::collections::HashMap;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::Html;
 use maud::{Markup, html};
 
 use super::ConsoleState;
 use super::error::ConsoleError;
 use super::layout::{self, Nav};
-use super::map::{self, MapState};
+use super::map::{self, MapState, streets};
 use super::rising::{self, Verdict};
 use super::session::Operator;
 use crate::store::{Analysis, CategoryWeeks, PERIODS, WEEK_MS};
@@ -134,11 +134,33 @@ fn top_table(top: &[CategoryWeeks], week_start: i64) -> Markup {
     }
 }
 
-fn map_section(state: &MapState, open: &HashMap<String, u32>) -> Markup {
+/// The district in the page's query (`district=`), if one was chosen; a value that cannot be a
+/// district code is refused rather than silently showing the whole city.
+fn chosen_district(query: Option<&str>) -> Result<Option<String>, ConsoleError> {
+    let district = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "district")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    match district {
+        Some(d) if !streets::is_district_code(&d) => {
+            Err(ConsoleError::BadRequest("district must be a 6-digit code"))
+        }
+        d => Ok(d),
+    }
+}
+
+/// The district map; `with_streets` are the districts it links to their streets.
+fn map_section(state: &MapState, open: &HashMap<String, u32>, with_streets: &[String]) -> Markup {
+    let link = |d: &map::Area| {
+        with_streets
+            .binary_search(&d.code)
+            .ok()
+            .map(|_| format!("/console/analysis?district={}#streets", d.code))
+    };
     html! {
-        h2 { "区县在办案件 " small { "open cases by district" } }
+        h2 #map { "区县在办案件 " small { "open cases by district" } }
         @match state {
-            MapState::Ready(m) => (map::render(m, open)),
+            MapState::Ready(m) => (map::render(m, open, &link)),
             MapState::Missing(path) => p.note.map-missing {
                 "没有区县地图。 " small { "No district map: put a GeoJSON FeatureCollection of the \
                 districts (properties adcode and name) at " code { (path.display()) } " (README, \"Console\")." }
@@ -200,7 +222,9 @@ fn rising_section(tested: usize, rows: &[Rising], names: &HashMap<String, String
 pub async fn page(
     State(s): State<ConsoleState>,
     op: Operator,
+    RawQuery(query): RawQuery,
 ) -> Result<Html<String>, ConsoleError> {
+    let chosen = chosen_district(query.as_deref())?;
     let now = crate::time::now_ms();
     let week_start = week_start_ms(now);
     let analysis = s
@@ -208,13 +232,17 @@ pub async fn page(
         .console_analysis(op.departments(), now, week_start)
         .await?;
     let file = s.map.clone();
-    let map_state = tokio::task::spawn_blocking(move || file.read())
-        .await
-        .unwrap_or_else(|_| MapState::Invalid("the map could not be read".to_owned()));
+    let (map_state, street_state) =
+        tokio::task::spawn_blocking(move || (file.districts.read(), file.streets.read()))
+            .await
+            .unwrap_or_else(|_| {
+                let why = || MapState::Invalid("the map could not be read".to_owned());
+                (why(), why())
+            });
     let open: HashMap<String, u32> = analysis.open_by_district.iter().cloned().collect();
     let names: HashMap<String, String> = match &map_state {
         MapState::Ready(m) => m
-            .districts
+            .areas
             .iter()
             .map(|d| (d.code.clone(), d.name.clone()))
             .collect(),
@@ -223,7 +251,12 @@ pub async fn page(
     let (tested, rows) = rising_pairs(&analysis, now);
     let body = html! {
         (top_table(&analysis.top, week_start))
-        (map_section(&map_state, &open))
+        (map_section(&map_state, &open, &streets::districts_with_streets(&street_state)))
+        @if let Some(d) = &chosen {
+            (streets::section(&street_state, d, names.get(d).map(String::as_str), &analysis.open_by_street))
+        } @else {
+            (streets::hint(&street_state))
+        }
         (rising_section(tested, &rows, &names))
     };
     Ok(layout::page("Analysis", Nav::Analysis, &op, body))
@@ -290,14 +323,28 @@ mod tests {
     }
 
     #[test]
+    fn a_district_is_chosen_by_its_code_only() {
+        assert_eq!(chosen_district(None).ok(), Some(None));
+        assert_eq!(chosen_district(Some("district=")).ok(), Some(None));
+        assert_eq!(
+            chosen_district(Some("x=1&district=610104")).ok(),
+            Some(Some("610104".to_owned()))
+        );
+        for bad in ["district=6101", "district=610104001", "district=%E8%8E%B2"] {
+            assert!(chosen_district(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_missing_map_is_a_note_saying_where_to_put_it() {
         let path = std::path::PathBuf::from("/etc/minhu/areas/districts.geojson");
-        let html = map_section(&MapState::Missing(path), &HashMap::new()).into_string();
+        let html = map_section(&MapState::Missing(path), &HashMap::new(), &[]).into_string();
         assert!(html.contains("No district map"), "{html}");
         assert!(html.contains("<code>/etc/minhu/areas/districts.geojson</code>"));
         let bad = map_section(
             &MapState::Invalid("d.geojson: feature 2: no geometry".into()),
             &HashMap::new(),
+            &[],
         );
         assert!(bad.into_string().contains("feature 2: no geometry"));
     }

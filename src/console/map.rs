@@ -1,12 +1,14 @@
-//! The district map of the 分析 Analysis page: the city's districts from a GeoJSON file, drawn
-//! as SVG on the server and shaded by open cases (no script, no tiles, no other origin).
+//! The maps of the 分析 Analysis page: the city's districts, and the streets (街道) of each
+//! ([`streets`]), from GeoJSON files drawn as SVG on the server and shaded by open cases (no
+//! script, no tiles, no other origin).
 //!
-//! The file is found by convention, `areas/districts.geojson` beside the routing file (where
-//! the routing rules' own areas live), so there is no key to configure. It is a
-//! FeatureCollection of Polygon / MultiPolygon features (WGS-84, `[lng, lat]`), each with the
-//! district's 6-digit code in `adcode` (or `code`; a string or a number, as the files of
-//! DataV.GeoAtlas have it) and its name in `name`. It is read again when its modification time
-//! changes, so a corrected map shows on the next page load without a restart.
+//! The files are found by convention beside the routing file (where the routing rules' own
+//! areas live), `areas/districts.geojson` and `areas/streets.geojson`, so there is no key to
+//! configure. Each is a FeatureCollection of Polygon / MultiPolygon features (WGS-84,
+//! `[lng, lat]`), each with the code its cases are stored under in `adcode` (or `code`; a
+//! string or a number, as the files of DataV.GeoAtlas have it) and its name in `name`. A file
+//! is read again when its modification time changes, so a corrected map shows on the next page
+//! load without a restart.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -15,44 +17,74 @@ use std::time::SystemTime;
 use geo::{BoundingRect, InteriorPoint, MultiPolygon, Polygon};
 use maud::{Markup, html};
 
-/// The map's file, relative to the routing file's folder.
+pub mod streets;
+
+/// The district map's file, relative to the routing file's folder.
 pub const FILE: &str = "areas/districts.geojson";
-/// Shades besides "none": equal steps from one case to the busiest district's count.
+/// Shades besides "none": equal steps from one case to the busiest area's count.
 pub const SHADES: u32 = 5;
 /// The drawing's width and greatest height, in SVG units.
 const WIDTH: f64 = 640.0;
 const MAX_HEIGHT: f64 = 560.0;
 const MARGIN: f64 = 8.0;
 
-/// One district's outline.
+/// What a map's areas are: it decides the code they must carry and how the page names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// 区县, a 6-digit code (`cases.district_code`).
+    District,
+    /// 街道, a 9-digit code (`cases.street_code`).
+    Street,
+}
+
+impl Kind {
+    /// The CSS class of its shapes (the drawing's is the plural).
+    pub fn class(self) -> &'static str {
+        match self {
+            Kind::District => "district",
+            Kind::Street => "street",
+        }
+    }
+
+    fn zh(self) -> &'static str {
+        match self {
+            Kind::District => "区县",
+            Kind::Street => "街道",
+        }
+    }
+}
+
+/// One area's outline.
 #[derive(Debug, Clone)]
-pub struct District {
-    /// The code its cases are stored under (`cases.district_code`).
+pub struct Area {
+    /// The code its cases are stored under.
     pub code: String,
     pub name: String,
     shape: MultiPolygon<f64>,
 }
 
-/// The districts of one file.
+/// The areas of one file.
 #[derive(Debug, Clone)]
-pub struct DistrictMap {
-    pub districts: Vec<District>,
+pub struct AreaMap {
+    pub kind: Kind,
+    pub areas: Vec<Area>,
 }
 
-impl DistrictMap {
-    /// Parses a FeatureCollection; `file` names it in errors. A feature without a code or with
-    /// a geometry that is not an area is an error: a map that silently lost a district would
-    /// show its cases nowhere.
-    pub fn parse(text: &str, file: &Path) -> Result<DistrictMap, String> {
+impl AreaMap {
+    /// Parses a FeatureCollection; `file` names it in errors. A feature without a code (or, for
+    /// streets, with one that is not a street's) or with a geometry that is not an area is an
+    /// error: a map that silently lost an area would show its cases nowhere.
+    pub fn parse(text: &str, file: &Path, kind: Kind) -> Result<AreaMap, String> {
+        let what = kind.class();
         let gj: geojson::GeoJson = text
             .parse()
             .map_err(|e| format!("{} is not GeoJSON: {e}", file.display()))?;
         let geojson::GeoJson::FeatureCollection(fc) = gj else {
             return Err(format!("{}: expected a FeatureCollection", file.display()));
         };
-        let mut districts = Vec::new();
+        let mut areas = Vec::new();
         for (i, f) in fc.features.into_iter().enumerate() {
-            let at = |what: &str| format!("{}: feature {i}: {what}", file.display());
+            let at = |why: &str| format!("{}: feature {i}: {why}", file.display());
             let code = ["adcode", "code"]
                 .iter()
                 .find_map(|k| match f.property(k) {
@@ -61,7 +93,19 @@ impl DistrictMap {
                     _ => None,
                 })
                 .filter(|c| !c.is_empty())
-                .ok_or_else(|| at("no district code in properties.adcode or properties.code"))?;
+                .ok_or_else(|| {
+                    at(&format!(
+                        "no {what} code in properties.adcode or properties.code"
+                    ))
+                })?;
+            let code = match kind {
+                Kind::District => code,
+                Kind::Street => streets::street_code(&code).ok_or_else(|| {
+                    at(&format!(
+                        "{code} is not a street code (9 digits, or 12 ending in 000)"
+                    ))
+                })?,
+            };
             let name = match f.property("name") {
                 Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
                 _ => code.clone(),
@@ -71,40 +115,44 @@ impl DistrictMap {
             let shape = match shape {
                 geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
                 geo::Geometry::MultiPolygon(m) => m,
-                _ => return Err(at("only Polygon and MultiPolygon districts are supported")),
+                _ => {
+                    return Err(at(&format!(
+                        "only Polygon and MultiPolygon {what}s are supported"
+                    )));
+                }
             };
-            districts.push(District { code, name, shape });
+            areas.push(Area { code, name, shape });
         }
-        if districts.is_empty() {
-            return Err(format!("{}: no district in the file", file.display()));
+        if areas.is_empty() {
+            return Err(format!("{}: no {what} in the file", file.display()));
         }
-        Ok(DistrictMap { districts })
+        Ok(AreaMap { kind, areas })
     }
 }
 
 /// What the page can draw.
 #[derive(Debug, Clone)]
 pub enum MapState {
-    Ready(Arc<DistrictMap>),
+    Ready(Arc<AreaMap>),
     /// No file at the conventional place (the page says where to put one).
     Missing(PathBuf),
     /// A file that cannot be drawn, and why (file and feature named).
     Invalid(String),
 }
 
-/// The map file, read again only when it changes.
+/// One map file, read again only when it changes.
 #[derive(Debug)]
-pub struct MapFile {
+pub struct AreaFile {
     pub path: PathBuf,
-    cache: Mutex<Option<(SystemTime, Arc<DistrictMap>)>>,
+    kind: Kind,
+    cache: Mutex<Option<(SystemTime, Arc<AreaMap>)>>,
 }
 
-impl MapFile {
-    /// The map beside `routing_file`, by convention ([`FILE`]).
-    pub fn beside(routing_file: &Path) -> MapFile {
-        let dir = routing_file.parent().unwrap_or(Path::new("."));
-        MapFile {
-            path: dir.join(FILE),
+impl AreaFile {
+    pub fn new(path: PathBuf, kind: Kind) -> AreaFile {
+        AreaFile {
+            path,
+            kind,
             cache: Mutex::new(None),
         }
     }
@@ -127,7 +175,7 @@ impl MapFile {
         }
         let parsed = std::fs::read_to_string(&self.path)
             .map_err(|e| format!("cannot read {}: {e}", self.path.display()))
-            .and_then(|text| DistrictMap::parse(&text, &self.path));
+            .and_then(|text| AreaMap::parse(&text, &self.path, self.kind));
         match parsed {
             Ok(map) => {
                 let map = Arc::new(map);
@@ -135,6 +183,24 @@ impl MapFile {
                 MapState::Ready(map)
             }
             Err(e) => MapState::Invalid(e),
+        }
+    }
+}
+
+/// The Analysis page's two map files.
+#[derive(Debug)]
+pub struct MapFile {
+    pub districts: AreaFile,
+    pub streets: AreaFile,
+}
+
+impl MapFile {
+    /// The maps beside `routing_file`, by convention ([`FILE`], [`streets::FILE`]).
+    pub fn beside(routing_file: &Path) -> MapFile {
+        let dir = routing_file.parent().unwrap_or(Path::new("."));
+        MapFile {
+            districts: AreaFile::new(dir.join(FILE), Kind::District),
+            streets: AreaFile::new(dir.join(streets::FILE), Kind::Street),
         }
     }
 }
@@ -226,11 +292,25 @@ pub fn legend(max: u32) -> Vec<(u32, u32, u32)> {
     out
 }
 
-/// The map shaded by `open` (open cases per district code), its legend, and the codes with
-/// open cases that the map does not draw (so no case goes uncounted).
-pub fn render(map: &DistrictMap, open: &HashMap<String, u32>) -> Markup {
+/// An area's label on the drawing. Street shapes are narrow: their labels drop the 街道 that
+/// ends every street's name (the hover title keeps the whole name).
+fn label(kind: Kind, name: &str) -> &str {
+    match kind {
+        Kind::Street => name.strip_suffix("街道").unwrap_or(name),
+        Kind::District => name,
+    }
+}
+
+/// The map shaded by `open` (open cases per code), its legend, and the codes with open cases
+/// that the map does not draw (so no case goes uncounted). `link` gives the page an area opens,
+/// if any.
+pub fn render(
+    map: &AreaMap,
+    open: &HashMap<String, u32>,
+    link: &dyn Fn(&Area) -> Option<String>,
+) -> Markup {
     let bounds = map
-        .districts
+        .areas
         .iter()
         .filter_map(|d| d.shape.bounding_rect())
         .reduce(|a, b| {
@@ -244,33 +324,38 @@ pub fn render(map: &DistrictMap, open: &HashMap<String, u32>) -> Markup {
     };
     let proj = Projection::fit(b.min().x, b.min().y, b.max().x, b.max().y);
     let count = |code: &str| open.get(code).copied().unwrap_or(0);
-    let max = map
-        .districts
-        .iter()
-        .map(|d| count(&d.code))
-        .max()
-        .unwrap_or(0);
+    let max = map.areas.iter().map(|d| count(&d.code)).max().unwrap_or(0);
     let mut outside: Vec<(&String, &u32)> = open
         .iter()
-        .filter(|(code, n)| **n > 0 && !map.districts.iter().any(|d| &d.code == *code))
+        .filter(|(code, n)| **n > 0 && !map.areas.iter().any(|d| &d.code == *code))
         .collect();
     outside.sort();
+    let (class, zh) = (map.kind.class(), map.kind.zh());
+    let shape = |d: &Area, n: u32| {
+        html! {
+            path class={(class) " shade-" (shade(n, max))} data-code=(d.code)
+                data-open=(n) fill-rule="evenodd" d=(proj.path(&d.shape)) {
+                title { (d.name) " " (d.code) " · 在办 " (n) " open" }
+            }
+        }
+    };
     html! {
         div.map {
-            svg.districts xmlns="http://www.w3.org/2000/svg" role="img"
+            svg class={(class) "s"} xmlns="http://www.w3.org/2000/svg" role="img"
                 viewBox={"0 0 " (proj.width) " " (proj.height)}
                 width=(proj.width) height=(proj.height) {
-                @for d in &map.districts {
+                @for d in &map.areas {
                     @let n = count(&d.code);
-                    path class={"district shade-" (shade(n, max))} data-code=(d.code)
-                        data-open=(n) fill-rule="evenodd" d=(proj.path(&d.shape)) {
-                        title { (d.name) " " (d.code) " · 在办 " (n) " open" }
+                    @if let Some(href) = link(d) {
+                        a href=(href) { (shape(d, n)) }
+                    } @else {
+                        (shape(d, n))
                     }
                 }
-                @for d in &map.districts {
+                @for d in &map.areas {
                     @if let Some(p) = d.shape.interior_point() {
                         @let (x, y) = proj.xy(p.x(), p.y());
-                        text.label x=(format!("{x:.1}")) y=(format!("{y:.1}")) text-anchor="middle" { (d.name) }
+                        text.label x=(format!("{x:.1}")) y=(format!("{y:.1}")) text-anchor="middle" { (label(map.kind, &d.name)) }
                     }
                 }
             }
@@ -285,11 +370,11 @@ pub fn render(map: &DistrictMap, open: &HashMap<String, u32>) -> Markup {
             }
         }
         @if !outside.is_empty() {
-            p.note {
-                "地图外的区县 " small { "districts not on the map" } ": "
+            p.note.outside {
+                "地图外的" (zh) " " small { (class) "s not on the map" } ": "
                 @for (i, (code, n)) in outside.iter().enumerate() {
                     @if i > 0 { ", " }
-                    @if code.is_empty() { "无区县 none" } @else { (code) }
+                    @if code.is_empty() { "无" (zh) "代码 no " (class) " code" } @else { (code) }
                     " (" (n) ")"
                 }
             }
@@ -298,96 +383,4 @@ pub fn render(map: &DistrictMap, open: &HashMap<String, u32>) -> Markup {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_known_square_gives_a_known_path() {
-        // At the equator cos(lat) ≈ 1: one degree is (WIDTH − 2·MARGIN) units.
-        let square: Polygon<f64> = Polygon::new(
-            vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)].into(),
-            vec![],
-        );
-        let p = Projection::fit(0.0, 0.0, 1.0, 1.0);
-        let kx = 0.5f64.to_radians().cos();
-        let scale = (WIDTH - 2.0 * MARGIN) / kx;
-        let scale = scale.min(MAX_HEIGHT - 2.0 * MARGIN);
-        assert_eq!(
-            scale,
-            MAX_HEIGHT - 2.0 * MARGIN,
-            "height-bound: 544 per degree"
-        );
-        let right = MARGIN + kx * scale;
-        assert_eq!(
-            p.path(&MultiPolygon(vec![square])),
-            format!("M8.0,552.0L{right:.1},552.0L{right:.1},8.0L8.0,8.0Z")
-        );
-        assert_eq!((p.width, p.height), ((right + MARGIN).ceil(), MAX_HEIGHT));
-    }
-
-    #[test]
-    fn shades_step_evenly_and_the_legend_covers_every_count() {
-        assert_eq!(shade(0, 10), 0);
-        assert_eq!(shade(1, 10), 1);
-        assert_eq!(shade(2, 10), 1);
-        assert_eq!(shade(3, 10), 2);
-        assert_eq!(shade(10, 10), 5);
-        assert_eq!(shade(1, 1), 5);
-        assert_eq!(shade(u32::MAX, u32::MAX), 5);
-        assert_eq!(legend(1), vec![(0, 0, 0), (5, 1, 1)]);
-        let l = legend(10);
-        assert_eq!(
-            l[1..],
-            [(1, 1, 2), (2, 3, 4), (3, 5, 6), (4, 7, 8), (5, 9, 10)]
-        );
-        for n in 1..=10 {
-            assert!(
-                l.iter()
-                    .any(|(s, lo, hi)| *s == shade(n, 10) && (*lo..=*hi).contains(&n))
-            );
-        }
-    }
-
-    #[test]
-    fn the_sample_districts_load_and_draw_shaded_with_titles() {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/routing.toml");
-        let MapState::Ready(map) = MapFile::beside(&file).read() else {
-            panic!("the sample map does not load");
-        };
-        let codes: Vec<&str> = map.districts.iter().map(|d| d.code.as_str()).collect();
-        for code in ["610102", "610103", "610104", "610112", "610113"] {
-            assert!(codes.contains(&code), "{code} missing from {codes:?}");
-        }
-        let open = HashMap::from([
-            ("610104".to_owned(), 4),
-            ("999999".to_owned(), 2),
-            (String::new(), 1),
-        ]);
-        let svg = render(&map, &open).into_string();
-        assert!(svg.contains(r#"class="district shade-5" data-code="610104" data-open="4""#));
-        assert!(svg.contains("莲湖区 610104 · 在办 4 open</title>"), "{svg}");
-        assert!(svg.contains(r#"class="district shade-0" data-code="610113""#));
-        assert!(
-            svg.contains("999999 (2)"),
-            "a case off the map is still counted"
-        );
-    }
-
-    #[test]
-    fn files_that_cannot_be_drawn_say_why_and_a_missing_one_is_not_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let m = MapFile::beside(&dir.path().join("routing.toml"));
-        assert!(matches!(m.read(), MapState::Missing(p) if p.ends_with(FILE)));
-        std::fs::create_dir_all(dir.path().join("areas")).unwrap();
-        let nocode = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},
-            "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
-        std::fs::write(&m.path, nocode).unwrap();
-        assert!(
-            matches!(m.read(), MapState::Invalid(e) if e.contains("feature 0: no district code"))
-        );
-        let line = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"adcode":610104},
-            "geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}]}"#;
-        let map = DistrictMap::parse(line, Path::new("d.geojson")).unwrap_err();
-        assert!(map.contains("only Polygon and MultiPolygon"), "{map}");
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 //! The Analysis page's reads on a real database file: the weekly category counts, open cases
-//! per district and the periods of the rising test, each within a department's scope.
+//! per district and street and the periods of the rising test, each within a department's
+//! scope.
 use std::sync::Arc;
 
 use rusqlite::params;
@@ -41,14 +42,34 @@ impl Db {
 
     /// A case opened at `at` (cases are written directly: intake stamps its own clock).
     fn case(&mut self, category: &str, district: &str, dept: &str, status: i32, at: i64) {
+        self.street_case(category, district, "", dept, status, at);
+    }
+
+    fn street_case(
+        &mut self,
+        category: &str,
+        district: &str,
+        street: &str,
+        dept: &str,
+        status: i32,
+        at: i64,
+    ) {
         self.n += 1;
         self.conn
             .execute(
-                "INSERT INTO cases (case_id, status, category, district_code, department_id,
-                    level, urgency, rule_id, routing_version, opened_at, due_at, report_count,
-                    updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 3, 1, 'r', 'v1', ?6, ?6 + 86400000, 1, ?6)",
-                params![format!("C{}", self.n), status, category, district, dept, at],
+                "INSERT INTO cases (case_id, status, category, district_code, street_code,
+                    department_id, level, urgency, rule_id, routing_version, opened_at, due_at,
+                    report_count, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 3, 1, 'r', 'v1', ?7, ?7 + 86400000, 1, ?7)",
+                params![
+                    format!("C{}", self.n),
+                    status,
+                    category,
+                    district,
+                    street,
+                    dept,
+                    at
+                ],
             )
             .unwrap();
     }
@@ -205,4 +226,96 @@ async fn a_pair_well_above_its_baseline_is_rising_in_its_own_scope_only() {
     let eco = db.read(Some(&["eco-env"])).await;
     assert!(eco.pairs.iter().all(|p| p.category == "env.fume"));
     assert_eq!(rising_pairs(&eco, NOW), (1, vec![]));
+}
+
+#[tokio::test]
+async fn open_cases_per_street_within_the_scope_add_up_to_their_district() {
+    let mut db = Db::new();
+    for _ in 0..3 {
+        db.street_case(
+            "road.pothole",
+            "610104",
+            "610104001",
+            "roads",
+            OPEN,
+            NOW - DAY,
+        );
+    }
+    db.street_case(
+        "road.pothole",
+        "610104",
+        "610104001",
+        "roads",
+        CLOSED,
+        NOW - DAY,
+    );
+    db.street_case(
+        "env.fume",
+        "610104",
+        "610104001",
+        "eco-env",
+        OPEN,
+        NOW - DAY,
+    );
+    db.street_case(
+        "env.fume",
+        "610104",
+        "610104003",
+        "eco-env",
+        OPEN,
+        NOW - DAY,
+    );
+    // A case from before streets were kept.
+    db.case("road.pothole", "610104", "roads", OPEN, NOW - 30 * DAY);
+    db.street_case(
+        "road.pothole",
+        "610103",
+        "610103002",
+        "roads",
+        OPEN,
+        NOW - DAY,
+    );
+
+    let all = db.read(None).await;
+    let s = |d: &str, st: &str, n: u32| (d.to_owned(), st.to_owned(), n);
+    assert_eq!(
+        all.open_by_street,
+        vec![
+            s("610103", "610103002", 1),
+            s("610104", "", 1),
+            s("610104", "610104001", 4),
+            s("610104", "610104003", 1),
+        ]
+    );
+    assert_eq!(
+        all.open_by_district,
+        vec![("610103".to_owned(), 1), ("610104".to_owned(), 6)]
+    );
+    let eco = db.read(Some(&["eco-env"])).await;
+    assert_eq!(
+        eco.open_by_street,
+        vec![s("610104", "610104001", 1), s("610104", "610104003", 1)]
+    );
+    assert_eq!(eco.open_by_district, vec![("610104".to_owned(), 2)]);
+    assert_eq!(db.read(Some(&["nobody"])).await.open_by_street, vec![]);
+
+    // Read from the street index alone, whatever the scope.
+    let plan: Vec<String> = db
+        .conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN SELECT district_code, street_code, COUNT(*) FROM cases
+              WHERE status IN ({}) AND (?1 IS NULL OR department_id IN (SELECT value FROM json_each(?1)))
+              GROUP BY district_code, street_code",
+            crate::handling::machine::OPEN_SQL
+        ))
+        .unwrap()
+        .query_map(params![None::<String>], |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|p| p.contains("COVERING INDEX cases_open_by_street")),
+        "{plan:?}"
+    );
 }

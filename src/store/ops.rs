@@ -249,16 +249,16 @@ pub(super) fn insert_case(
         Some(p) if req.category.trim().is_empty() => p.category.as_str(),
         _ => req.category.as_str(),
     };
-    let district = req
+    let (district, street) = req
         .location
         .as_ref()
-        .map(|l| l.district_code.as_str())
-        .unwrap_or("");
+        .map(|l| (l.district_code.as_str(), l.street_code.as_str()))
+        .unwrap_or(("", ""));
     tx.prepare_cached(
         "INSERT INTO cases (case_id, status, category, district_code, department_id, level, urgency,
                             rule_id, routing_version, opened_at, due_at, report_count, updated_at, seq,
-                            routing_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?10, ?12, ?13)",
+                            routing_key, street_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?10, ?12, ?13, ?14)",
     )?
     .execute(params![
         case_id,
@@ -274,6 +274,7 @@ pub(super) fn insert_case(
         route.due_at_ms,
         case_seq,
         route.routing_key,
+        street,
     ])?;
     super::deadlines::record(tx, &case_id, route)?;
     super::clocks::start(tx, &case_id, route, now, false)?;

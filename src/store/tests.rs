@@ -461,7 +461,8 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
              DROP TABLE notices; DROP TABLE ratings;
              DROP INDEX cases_to_erase; ALTER TABLE tickets DROP COLUMN reporter;
              ALTER TABLE cases DROP COLUMN contacts_erased_at;
-             DROP TABLE assignments; DROP TABLE case_scores;",
+             DROP TABLE assignments; DROP TABLE case_scores;
+             DROP INDEX cases_open_by_street; ALTER TABLE cases DROP COLUMN street_code;",
         )
         .unwrap();
         tx.pragma_update(None, "user_version", 5).unwrap();
