@@ -168,7 +168,12 @@ async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_move
     assert!(page.contains("延期申请"), "the request shows: {page}");
     shot(&c, "13-case-extension-requested").await;
     fill(&c, "#extension input[name=reason]", "同意，联合开挖").await;
-    click_to(&c, "#approve-extension", &format!("/console/cases/{case}")).await;
+    click_to(
+        &c,
+        "#approve-extension",
+        &format!("/console/cases/{case}?done=extension-approved"),
+    )
+    .await;
     assert!(
         text_of(&c, "p.done").await.contains("Extension approved"),
         "{}",
@@ -286,6 +291,12 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
         ))
         .await
         .expect("sign for");
+    // Without the session's CSRF token the action is refused before anything is read.
+    let forged = format!("version={drawn}&to_department_id=water&reason=x");
+    assert_eq!(
+        post_status(&c, &format!("/console/cases/{case}/reassign"), &forged).await,
+        403
+    );
     let stale = format!("csrf={token}&version={drawn}&to_department_id=water&reason=x");
     assert_eq!(
         post_status(&c, &format!("/console/cases/{case}/reassign"), &stale).await,
@@ -312,7 +323,7 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
     };
     wait_for_path(
         &c,
-        &format!("/console/cases/{}", moved.case_id),
+        &format!("/console/cases/{}?done=split", moved.case_id),
         "the split",
     )
     .await;
@@ -330,7 +341,12 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
         .await
         .unwrap();
     fill(&c, "#reassign input[name=reason]", "地下管网渗漏所致").await;
-    click_to(&c, "#reassign button", &format!("/console/cases/{case}")).await;
+    click_to(
+        &c,
+        "#reassign button",
+        &format!("/console/cases/{case}?done=reassigned"),
+    )
+    .await;
     assert!(text_of(&c, "p.done").await.contains("Re-dispatched"));
     let t = ticket(&gw, &first.ticket_id).await;
     assert_eq!(t.department_id, "water");

@@ -179,12 +179,18 @@ pub async fn click_to(c: &Client, css: &str, path: &str) {
     wait_for_path(c, path, css).await;
 }
 
-/// Waits until the browser has loaded `path` (after `what` started the navigation).
+/// Waits until the browser has loaded `path` (after `what` started the navigation); with a
+/// query in `path`, the query must match too.
 pub async fn wait_for_path(c: &Client, path: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let now_at = c.current_url().await.unwrap();
-        if now_at.path() == path {
+        // A form that leads back to its own page differs only in the query (`?done=`).
+        let here = match now_at.query() {
+            Some(q) if path.contains('?') => format!("{}?{q}", now_at.path()),
+            _ => now_at.path().to_owned(),
+        };
+        if here == path {
             // The URL changes when the response starts; wait for the document too.
             let _ = c
                 .wait()
