@@ -138,7 +138,11 @@ async fn time_page(
     for _ in 0..a.requests {
         let t = Instant::now();
         bytes = get(client, url, cookie).await?;
-        h.record(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX).max(1))?;
+        h.record(
+            u64::try_from(t.elapsed().as_micros())
+                .unwrap_or(u64::MAX)
+                .max(1),
+        )?;
     }
     let ticks = cpu.others().first().and_then(|(_, t)| *t);
     let ms = |us: u64| us as f64 / 1000.0;

@@ -119,8 +119,13 @@ pub async fn run(a: FillArgs) -> Result<()> {
     drop(feed);
     let live = LiveRouter::new(loaded.router);
     let paths = Paths {
-        intake: Intake::new(store.clone(), live.clone(), cfg.limits.clone(), metrics.clone())
-            .with_merge(&cfg.merge),
+        intake: Intake::new(
+            store.clone(),
+            live.clone(),
+            cfg.limits.clone(),
+            metrics.clone(),
+        )
+        .with_merge(&cfg.merge),
         updates: Updates::new(
             store.clone(),
             live.clone(),
