@@ -15,6 +15,8 @@
 //! - `notify` measures notices sent to citizens per second, to stand-ins of the SMS gateway
 //!   and the WeChat API it serves itself, against Submit's rate in the same run;
 //!   `notify-config` writes the gateway's service file that points the senders at them.
+//! - `console` fills a store with a city's weeks of cases in process and times the
+//!   supervision console's pages on a gateway serving it.
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::{Context, Result, bail};
@@ -27,6 +29,10 @@ mod bench;
 mod ceiling;
 #[path = "minhu-loadgen/clocks_bench.rs"]
 mod clocks_bench;
+#[path = "minhu-loadgen/console.rs"]
+mod console;
+#[path = "minhu-loadgen/console_reports.rs"]
+mod console_reports;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
 #[path = "minhu-loadgen/floor.rs"]
@@ -84,6 +90,9 @@ enum Command {
     Updates(UpdatesArgs),
     /// Issue 14's scheduler at many open cases: seed them, idle CPU, a restart's first light.
     ClocksBench(clocks_bench::Cli),
+    /// Issue 16's console pages at 100,000 open cases: fill a store in process, then time
+    /// the lights board and the departments page against trivial answers.
+    Console(console::Cli),
     /// Measure notices sent per second to stand-ins of the SMS gateway and the WeChat API
     /// (served by this process), against Submit's rate, CPU and latency in the same run.
     Notify(notify::Args),
@@ -343,6 +352,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Bench(args) => bench::run(args).await,
         Command::ClocksBench(a) => clocks_bench::run(a).await,
+        Command::Console(a) => console::run(a).await,
         Command::MergeBench(a) => merge_bench::run(merge_bench::Settings {
             cases: a.cases,
             probes: a.probes,

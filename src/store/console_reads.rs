@@ -5,6 +5,8 @@
 //! A department's operator sees only its own cases: every query takes the departments it may
 //! see (`None`: all, the coordination centre), bound as one JSON array so the statement text
 //! never changes and stays in the statement cache.
+use std::collections::{BTreeMap, HashMap};
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::case_reads::LIGHT_SQL;
@@ -135,22 +137,45 @@ fn intake(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The board's rows and its tallies share one filter; `{SELECT}` and `{TAIL}` differ.
-fn board_sql(select: &str, tail: &str) -> String {
+/// The board's one pass over the matching open cases: each case's tally key (department,
+/// light) and sort key, nothing else. `{KEY}` is the sort column. The first report's channel
+/// is looked up only when the channel filter asks for it, and the rows' other columns only
+/// for the rows shown ([`board_row_sql`]): at 100,000 open cases, computing them for every
+/// case (and scanning twice, once for the rows and once for the tallies) took the page over
+/// 400 ms (BENCHMARKS.md, "Console pages (issue 16)").
+fn board_pass_sql(key: &str) -> String {
     format!(
-        "SELECT {select} FROM (
-           SELECT c.case_id, c.department_id, c.district_code, c.level, c.category, c.status,
-                  c.opened_at, COALESCE(c.unit_due_at, c.due_at) AS unit_due, c.report_count,
-                  (SELECT t.channel FROM tickets t WHERE t.case_id = c.case_id
-                    ORDER BY t.seq LIMIT 1) AS channel,
-                  {LIGHT_SQL} AS light
-             FROM cases c LEFT JOIN unit_clocks u ON u.case_id = c.case_id
-            WHERE c.status IN ({OPEN_SQL})
-              AND (?1 IS NULL OR c.department_id IN (SELECT value FROM json_each(?1)))
-              AND (?2 IS NULL OR c.district_code = ?2)
-              AND (?3 IS NULL OR c.level = ?3))
-          WHERE (?4 IS NULL OR channel = ?4) AND (?5 IS NULL OR light = ?5) {tail}"
+        "SELECT c.seq, c.case_id, c.department_id, {key}, {LIGHT_SQL}
+           FROM cases c LEFT JOIN unit_clocks u ON u.case_id = c.case_id
+          WHERE c.status IN ({OPEN_SQL})
+            AND (?1 IS NULL OR c.department_id IN (SELECT value FROM json_each(?1)))
+            AND (?2 IS NULL OR c.district_code = ?2)
+            AND (?3 IS NULL OR c.level = ?3)
+            AND (?4 IS NULL OR {FIRST_CHANNEL_SQL} = ?4)
+            AND (?5 IS NULL OR {LIGHT_SQL} = ?5)"
     )
+}
+
+/// The channel of the case's first report.
+const FIRST_CHANNEL_SQL: &str =
+    "(SELECT t.channel FROM tickets t WHERE t.case_id = c.case_id ORDER BY t.seq LIMIT 1)";
+
+/// One row shown on the board, by the case's `seq`.
+fn board_row_sql() -> String {
+    format!(
+        "SELECT c.case_id, c.department_id, c.district_code, c.level, c.category, c.status,
+                c.opened_at, COALESCE(c.unit_due_at, c.due_at), c.report_count,
+                {FIRST_CHANNEL_SQL}, {LIGHT_SQL}
+           FROM cases c LEFT JOIN unit_clocks u ON u.case_id = c.case_id
+          WHERE c.seq = ?1"
+    )
+}
+
+/// A matching case as the pass read it: its place in the order, and its row.
+struct Ranked {
+    key: i64,
+    case_id: String,
+    seq: i64,
 }
 
 fn board(
@@ -158,56 +183,85 @@ fn board(
     departments: Option<&[String]>,
     q: &BoardQuery,
 ) -> Result<(Vec<BoardRow>, Vec<BoardTally>), StoreError> {
-    let order = if q.by_opened {
-        "ORDER BY opened_at, case_id LIMIT ?6"
+    // The earliest deadline is the most overdue (or the least time left).
+    let key = if q.by_opened {
+        "c.opened_at"
     } else {
-        // The earliest deadline is the most overdue (or the least time left).
-        "ORDER BY unit_due, case_id LIMIT ?6"
+        "COALESCE(c.unit_due_at, c.due_at)"
     };
-    let sql = board_sql(
-        "case_id, department_id, district_code, level, category, status, opened_at, unit_due,
-         report_count, channel, light",
-        order,
-    );
-    let scope = scope(departments);
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(
-            params![scope, q.district_code, q.level, q.channel, q.light, q.limit],
-            |r| {
-                Ok(BoardRow {
-                    case_id: r.get(0)?,
-                    department_id: r.get(1)?,
-                    district_code: r.get(2)?,
-                    level: r.get(3)?,
-                    category: r.get(4)?,
-                    status: r.get(5)?,
-                    opened_at_ms: r.get(6)?,
-                    unit_due_at_ms: r.get(7)?,
-                    report_count: r.get(8)?,
-                    channel: r.get::<_, Option<i32>>(9)?.unwrap_or(0),
-                    light: r.get(10)?,
-                })
-            },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    let tally_sql = board_sql(
-        "department_id, light, COUNT(*)",
-        "AND ?6 IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
-    );
-    let tallies = c
-        .prepare_cached(&tally_sql)?
-        .query_map(
-            params![scope, q.district_code, q.level, q.channel, q.light, q.limit],
-            |r| {
-                Ok(BoardTally {
-                    department_id: r.get(0)?,
-                    light: r.get(1)?,
-                    count: r.get(2)?,
-                })
-            },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
+    // One snapshot for the pass and the rows, so the rows agree with the tallies.
+    let tx = c.unchecked_transaction()?;
+    // Department → light → cases; departments are few, so a key is allocated once each.
+    let mut tally: HashMap<String, BTreeMap<i32, u32>> = HashMap::new();
+    let mut ranked = Vec::new();
+    {
+        let mut pass = tx.prepare_cached(&board_pass_sql(key))?;
+        let mut rows = pass.query(params![
+            scope(departments),
+            q.district_code,
+            q.level,
+            q.channel,
+            q.light
+        ])?;
+        while let Some(r) = rows.next()? {
+            let light: i32 = r.get(4)?;
+            let department = r.get_ref(2)?;
+            let department = department.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(2, department.data_type(), Box::new(e))
+            })?;
+            let lights = match tally.get_mut(department) {
+                Some(l) => l,
+                None => tally.entry(department.to_owned()).or_default(),
+            };
+            *lights.entry(light).or_insert(0) += 1;
+            ranked.push(Ranked {
+                seq: r.get(0)?,
+                case_id: r.get(1)?,
+                key: r.get(3)?,
+            });
+        }
+    }
+    let order = |a: &Ranked, b: &Ranked| a.key.cmp(&b.key).then_with(|| a.case_id.cmp(&b.case_id));
+    let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
+    if ranked.len() > limit && limit > 0 {
+        ranked.select_nth_unstable_by(limit - 1, order);
+    }
+    ranked.truncate(limit);
+    ranked.sort_unstable_by(order);
+    let mut one = tx.prepare_cached(&board_row_sql())?;
+    let mut rows = Vec::with_capacity(ranked.len());
+    for k in &ranked {
+        rows.push(one.query_row(params![k.seq], |r| {
+            Ok(BoardRow {
+                case_id: r.get(0)?,
+                department_id: r.get(1)?,
+                district_code: r.get(2)?,
+                level: r.get(3)?,
+                category: r.get(4)?,
+                status: r.get(5)?,
+                opened_at_ms: r.get(6)?,
+                unit_due_at_ms: r.get(7)?,
+                report_count: r.get(8)?,
+                channel: r.get::<_, Option<i32>>(9)?.unwrap_or(0),
+                light: r.get(10)?,
+            })
+        })?);
+    }
+    drop(one);
+    tx.finish()?;
+    // By department, then light, as the page lists them.
+    let tallies = tally
+        .into_iter()
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .flat_map(|(department_id, lights)| {
+            lights.into_iter().map(move |(light, count)| BoardTally {
+                department_id: department_id.clone(),
+                light,
+                count,
+            })
+        })
+        .collect();
     Ok((rows, tallies))
 }
 

@@ -456,7 +456,7 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
              CREATE INDEX outbox_by_case ON outbox(case_id);
              DROP TABLE provisional_deadlines;
              DROP TABLE case_updates; DROP TABLE handovers; DROP INDEX cases_by_department;
-             ALTER TABLE cases DROP COLUMN version; ALTER TABLE cases DROP COLUMN unit_due_at;
+             DROP INDEX cases_board; ALTER TABLE cases DROP COLUMN version; ALTER TABLE cases DROP COLUMN unit_due_at;
              ALTER TABLE cases DROP COLUMN extension_due_at; DROP TABLE unit_clocks;
              DROP TABLE notices; DROP TABLE ratings;
              DROP INDEX cases_to_erase; ALTER TABLE tickets DROP COLUMN reporter;
