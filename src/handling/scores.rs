@@ -61,8 +61,7 @@ pub async fn answer(
             )));
         }
     }
-    let (kept, returns) = store.scores_in(period, None).await?;
-    let all: Vec<scores::CaseScore> = kept.iter().map(|k| k.score.clone()).collect();
+    let (all, returns) = store.ranking_in(period).await?;
     let stats = scores::rank(&all, period);
     let departments = scores::standings(&stats, Measure::Score)
         .into_iter()
@@ -74,10 +73,14 @@ pub async fn answer(
             department_score(d, returned)
         })
         .collect();
+    // Per-case detail (parts, deductions) is the one read of the whole JSON, for one
+    // department only.
     let cases = match department {
-        Some(d) => kept
+        Some(d) => store
+            .scores_in(period, Some(d.to_owned()))
+            .await?
+            .0
             .iter()
-            .filter(|k| k.score.department_id == d)
             .map(case_score)
             .collect(),
         None => Vec::new(),

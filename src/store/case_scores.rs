@@ -70,24 +70,13 @@ pub(crate) fn rescore(
             continue;
         };
         let json = |e: serde_json::Error| StoreError::Corrupt(format!("case score JSON: {e}"));
-        tx.prepare_cached(
-            "INSERT INTO case_scores (case_id, department_id, counted_at, score_hundredths,
-                                      facts, score, computed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (case_id, department_id) DO UPDATE SET
-                 counted_at = excluded.counted_at, score_hundredths = excluded.score_hundredths,
-                 facts = excluded.facts, score = excluded.score, computed_at = excluded.computed_at
-             WHERE facts IS NOT excluded.facts OR score IS NOT excluded.score",
-        )?
-        .execute(params![
-            case_id,
-            department_id,
-            score.summary.counted_at,
-            score.total.0,
-            serde_json::to_string(&facts).map_err(json)?,
-            serde_json::to_string(&score).map_err(json)?,
+        super::score_summaries::keep(
+            tx,
+            &score,
+            &serde_json::to_string(&facts).map_err(json)?,
+            &serde_json::to_string(&score).map_err(json)?,
             now,
-        ])?;
+        )?;
     }
     Ok(())
 }

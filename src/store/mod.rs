@@ -11,7 +11,8 @@
 //! - `clocks`: each open unit's clocks (due times, lights, pauses); `supervision` the
 //!   scheduler's pass that turns due clocks into supervision events in the outbox.
 //! - `stints`: every department's stints on a case (given, answered, let go, completed);
-//!   `case_scores` the 谁呼谁评 scores gathered from them and kept with their facts.
+//!   `case_scores` the 谁呼谁评 scores gathered from them and kept with their facts;
+//!   `score_summaries` how they are written, and a period's ranking read from their summaries.
 //! - `reader`: pooled read connections for lookups and the relay; `console_reads` what the
 //!   supervision console reads on them, `console_analysis` what its
 //!   Analysis page reads.
@@ -47,6 +48,7 @@ mod ratings;
 mod reader;
 mod reseal;
 pub mod schema;
+mod score_summaries;
 pub mod seal;
 mod split;
 mod stints;
@@ -420,6 +422,22 @@ impl Store {
             .with(move |c| {
                 Ok((
                     case_scores::in_period(c, period, department_id.as_deref())?,
+                    case_scores::returns_in(c, period)?,
+                ))
+            })
+            .await
+    }
+
+    /// What the 谁呼谁评 ranking of `period` counts: every score in it, without its parts
+    /// (read from the summary columns alone), and every department's returns in it.
+    pub async fn ranking_in(
+        &self,
+        period: crate::scores::Period,
+    ) -> Result<(Vec<crate::scores::CaseScore>, Vec<(String, u32)>), StoreError> {
+        self.reader
+            .with(move |c| {
+                Ok((
+                    score_summaries::ranking_in(c, period)?,
                     case_scores::returns_in(c, period)?,
                 ))
             })

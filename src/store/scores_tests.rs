@@ -289,6 +289,19 @@ async fn scores_are_read_by_period_and_department() {
         returns,
         [("roads".to_string(), 1), ("water".to_string(), 2)]
     );
+    // The ranking reads the same scores from their summary columns, without the parts.
+    let without_parts = |kept: &[KeptScore]| {
+        kept.iter()
+            .map(|k| crate::scores::CaseScore {
+                parts: Vec::new(),
+                ..k.score.clone()
+            })
+            .collect::<Vec<_>>()
+    };
+    let (mut ranked, ranked_returns) = store.ranking_in(around).await.unwrap();
+    ranked.sort_by(|a, b| (&a.case_id, &a.department_id).cmp(&(&b.case_id, &b.department_id)));
+    assert_eq!(ranked, without_parts(&all), "in any order");
+    assert_eq!(ranked_returns, returns);
     let (roads, _) = store.scores_in(around, Some("roads".into())).await.unwrap();
     assert_eq!(roads.len(), 1);
     assert_eq!(roads[0].score.department_id, "roads");
@@ -340,4 +353,38 @@ async fn a_case_still_held_after_a_reopen_keeps_the_completers_score_with_the_re
     // The redo is a new stint of roads: one more assignment (not answered yet), same row.
     assert_eq!(roads.facts.assignments.len(), 3);
     assert_eq!(roads.facts.assignments[2].responded_at, None);
+}
+
+#[tokio::test]
+async fn migration_16_fills_the_summary_columns_of_scores_kept_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _feed, w) = open(&dir);
+    bounced_then_completed_late(&store).await;
+    let (before, _) = store.ranking_in(Period::ALL).await.unwrap();
+    assert_eq!(before.len(), 2);
+    assert!(before.iter().any(|s| s.summary.completed));
+    drop(store);
+    w.join().await;
+    // Back to version 15: the columns and their index gone, the JSON kept.
+    let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    conn.execute_batch(
+        "DROP INDEX case_scores_ranking;
+         ALTER TABLE case_scores DROP COLUMN completed;
+         ALTER TABLE case_scores DROP COLUMN completed_on_time;
+         ALTER TABLE case_scores DROP COLUMN reopened;
+         ALTER TABLE case_scores DROP COLUMN responded_on_time;
+         ALTER TABLE case_scores DROP COLUMN satisfied;
+         ALTER TABLE case_scores DROP COLUMN basically_satisfied;
+         ALTER TABLE case_scores DROP COLUMN dissatisfied;
+         ALTER TABLE case_scores DROP COLUMN unsolved;
+         PRAGMA user_version = 15;",
+    )
+    .unwrap();
+    drop(conn);
+    let (store, _feed, _w) = open(&dir);
+    let (after, _) = store.ranking_in(Period::ALL).await.unwrap();
+    assert_eq!(
+        after, before,
+        "the migration fills the columns from the JSON"
+    );
 }
