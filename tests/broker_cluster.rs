@@ -25,11 +25,16 @@ const RECOVERY_BOUND: Duration = Duration::from_secs(10);
 /// swing by a third from one second to the next with nothing killed.
 const FULL_RATE_SHARE: f64 = 0.5;
 
+/// The tests kill cluster nodes: two at once would leave one node, below the quorum queues'
+/// majority, so the tests of this binary take turns (cargo runs a binary's tests in parallel).
+static ONE_KILL_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `minhu_publishes_confirmed_total` sampled over time.
 type Samples = Vec<(Instant, i64)>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_the_relays_node_under_load_loses_no_acknowledged_ticket() {
+    let _turn = ONE_KILL_AT_A_TIME.lock().await;
     let vhost = ClusterVhost::new("cluster-kill");
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(dir.path(), &Options::cluster(&vhost.urls)).await;
@@ -116,12 +121,16 @@ async fn killing_the_relays_node_under_load_loses_no_acknowledged_ticket() {
         .collect();
     let delivered = case_ids(&deliveries);
     let missing: Vec<_> = acked.difference(&delivered).collect();
+    let log = gw.log_text();
     println!(
-        "{} tickets acknowledged ({} submits refused), {} deliveries, {} duplicates",
+        "{} tickets acknowledged ({} submits refused), {} deliveries, {} duplicates; \
+         relay connections {}, confirm timeouts {}",
         acked.len(),
         refused.load(Relaxed),
         deliveries.len(),
-        deliveries.len() - unique.len()
+        deliveries.len() - unique.len(),
+        log.matches("connected to the broker").count(),
+        log.matches("confirm(s) timed out").count()
     );
     assert!(
         missing.is_empty(),
@@ -130,6 +139,54 @@ async fn killing_the_relays_node_under_load_loses_no_acknowledged_ticket() {
         missing.first()
     );
     revive.now();
+}
+
+/// The update consumer's own node dies (wherever the relay is): it consumes again from a live
+/// node, and the gateway keeps dispatching.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_update_consumer_moves_off_a_killed_node() {
+    let _turn = ONE_KILL_AT_A_TIME.lock().await;
+    let vhost = ClusterVhost::new("cluster-updates");
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), &Options::cluster(&vhost.urls)).await;
+    let node = wait_for_connection(&gw, "minhu-updates").await;
+    let survivor = NODES.into_iter().find(|&n| n != node).unwrap_or(1);
+    wait_for_update_consumer(&vhost, survivor).await;
+    let revive = Revive::kill(node);
+    wait_for_update_consumer(&vhost, survivor).await;
+    let moved_to = connected_node(&gw.log_text(), "minhu-updates");
+    assert!(
+        moved_to.is_some_and(|n| n != node),
+        "the consumer did not reconnect to a live node ({moved_to:?}):\n{}",
+        gw.log_text()
+    );
+    let mut client = gw.client().await;
+    let r = submit(
+        &mut client,
+        request(pb::Channel::Hotline12345, "after-kill", "road.pothole"),
+    )
+    .await
+    .expect("a Submit after the kill");
+    gw.wait_outbox_empty(Duration::from_secs(20)).await;
+    let got = drain_all(vhost.url(survivor), "minhu.dept.roads").await;
+    assert!(case_ids(&got).contains(&r.case_id), "{got:?}");
+    revive.now();
+}
+
+/// The node `connection` opened on, once the gateway's log says so.
+async fn wait_for_connection(gw: &Gateway, connection: &str) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(n) = connected_node(&gw.log_text(), connection) {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {connection} connection in the log:\n{}",
+            gw.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The queue is a quorum queue with a member on each of the three nodes.
