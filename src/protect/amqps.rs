@@ -49,7 +49,7 @@ pub async fn connect(cfg: &AmqpConfig, name: &str) -> lapin::Result<Connection> 
             Ok(Ok(conn)) => {
                 NEXT_NODE.store(index + 1, Relaxed);
                 if nodes.len() > 1 {
-                    tracing::info!(connection = %name, node = %where_(node), "broker connection open");
+                    tracing::info!(connection = %name, node = %node_address(node), "broker connection open");
                 }
                 return Ok(conn);
             }
@@ -61,7 +61,7 @@ pub async fn connect(cfg: &AmqpConfig, name: &str) -> lapin::Result<Connection> 
             .into(),
         };
         if nodes.len() > 1 {
-            tracing::warn!(connection = %name, node = %where_(node), error = %error,
+            tracing::warn!(connection = %name, node = %node_address(node), error = %error,
                 "broker node unavailable; trying the next");
         }
         last_error = Some(error);
@@ -90,7 +90,7 @@ async fn connect_node(
 }
 
 /// `host:port` of a URL, for logs: never the credentials.
-fn where_(url: &str) -> String {
+fn node_address(url: &str) -> String {
     match AMQPUri::from_str(url) {
         Ok(u) => format!("{}:{}", u.authority.host, u.authority.port),
         Err(_) => "(unparseable URL)".to_owned(),
