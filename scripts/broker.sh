@@ -5,6 +5,9 @@
 #   scripts/broker.sh status   exit 0 when the node is up and serving
 #   scripts/broker.sh stop     stop the node
 #
+#   scripts/broker.sh cluster start       three clustered nodes (see scripts/broker-cluster.sh)
+#   scripts/broker.sh cluster stop|status|destroy|urls|kill N|restart N
+#
 # The node is named rabbit@localhost and listens on 127.0.0.1 only: the packaged service start
 # derives the node name from the host name, which fails on machines whose host name does not
 # resolve, so the node is started by hand with these two variables set.
@@ -95,11 +98,15 @@ cmd_status() {
 main() {
   require_rabbitmq
   case "${1:-}" in
+    cluster)
+      shift
+      exec "$(dirname "${BASH_SOURCE[0]}")/broker-cluster.sh" "$@"
+      ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     *)
-      echo "usage: $0 start|stop|status" >&2
+      echo "usage: $0 start|stop|status | cluster start|stop|status|destroy|urls|kill N|restart N" >&2
       exit 2
       ;;
   esac

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, and every test of the workspace
-# against a real RabbitMQ (started here if it is not running). Exits non-zero on any failure.
+# against a real RabbitMQ and a real three-node RabbitMQ cluster (both started here if they are
+# not running; tests/broker_cluster.rs kills and restarts a cluster node). Exits non-zero on any
+# failure.
 #
 # Tests run with plain `cargo test`, so test binaries run one after another: one of them
 # restarts the broker, which must not happen under another binary's feet.
@@ -18,6 +20,9 @@ step "Starting RabbitMQ"
 scripts/broker.sh start
 # The tests talk to (and one of them restarts) this node.
 export RABBITMQ_NODENAME=rabbit@localhost
+
+step "Starting the RabbitMQ cluster (minhu-1..3@localhost, ports 5681-5683)"
+scripts/broker.sh cluster start
 
 step "cargo fmt --all -- --check"
 cargo fmt --all -- --check

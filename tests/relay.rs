@@ -155,7 +155,7 @@ fn dept(id: &str) -> DepartmentQueue {
 
 fn config(url: &str) -> AmqpConfig {
     AmqpConfig {
-        url: url.to_owned(),
+        url: Some(url.to_owned()),
         confirm_timeout: Duration::from_secs(5),
         retry_backoff_min: Duration::from_millis(50),
         retry_backoff_max: Duration::from_millis(300),

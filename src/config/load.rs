@@ -170,9 +170,6 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
         p.add(problem.key, problem.message);
     }
     crate::protect::amqps::check(&s.amqp, p);
-    if !(s.amqp.url.starts_with("amqp://") || s.amqp.url.starts_with("amqps://")) {
-        p.add("amqp.url", "must start with amqp:// or amqps://");
-    }
     if s.amqp.confirm_window == 0 {
         p.add("amqp.confirm_window", "must be at least 1");
     }

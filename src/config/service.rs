@@ -145,8 +145,14 @@ pub enum QueueType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AmqpConfig {
-    /// AMQP URL including vhost, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
-    pub url: String,
+    /// AMQP URL including vhost, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f` (the default).
+    /// One broker node; for a cluster use `urls` instead (the two are exclusive).
+    pub url: Option<String>,
+    /// The nodes of a RabbitMQ cluster, one AMQP URL each, all with the same vhost, e.g.
+    /// `["amqp://minhu:…@10.0.0.1:5672/minhu", "amqp://minhu:…@10.0.0.2:5672/minhu"]`. Every
+    /// connection goes to one node and moves to the next live one when its node dies (see
+    /// [`crate::protect::amqps::connect`]).
+    pub urls: Option<Vec<String>>,
     /// Queue type for `minhu.dept.*` queues.
     pub queue_type: QueueType,
     /// Publishes awaiting a broker confirm at once (the publisher-confirm window).
@@ -176,10 +182,26 @@ pub struct AmqpConfig {
     pub tls_ca_file: Option<PathBuf>,
 }
 
+/// The broker a config that names none connects to: a local RabbitMQ's default vhost.
+pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+impl AmqpConfig {
+    /// The broker nodes to connect to, in the configured order: `urls`, or `url` as a one-node
+    /// list, or [`DEFAULT_AMQP_URL`]. (Validation refuses both keys at once; `url` wins here.)
+    pub fn nodes(&self) -> Vec<&str> {
+        match (&self.url, &self.urls) {
+            (Some(url), _) => vec![url.as_str()],
+            (None, Some(urls)) => urls.iter().map(String::as_str).collect(),
+            (None, None) => vec![DEFAULT_AMQP_URL],
+        }
+    }
+}
+
 impl Default for AmqpConfig {
     fn default() -> Self {
         Self {
-            url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+            url: None,
+            urls: None,
             queue_type: QueueType::Quorum,
             confirm_window: 1024,
             confirm_timeout: Duration::from_secs(15),

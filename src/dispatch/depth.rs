@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
-use lapin::{Channel, Connection, ConnectionProperties};
+use lapin::{Channel, Connection};
 use tokio_util::sync::CancellationToken;
 
 use super::topology::DepartmentQueue;
@@ -146,8 +146,12 @@ async fn round(
 }
 
 async fn connect(cfg: &AmqpConfig) -> Option<Connection> {
-    let props = ConnectionProperties::default().with_connection_name("minhu-queue-depths".into());
-    match tokio::time::timeout(TIMEOUT, crate::protect::amqps::connect(cfg, props)).await {
+    match tokio::time::timeout(
+        TIMEOUT,
+        crate::protect::amqps::connect(cfg, "minhu-queue-depths"),
+    )
+    .await
+    {
         Ok(Ok(c)) => Some(c),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "queue depths: cannot connect to the broker");

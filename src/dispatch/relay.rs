@@ -60,8 +60,9 @@ pub enum RelayError {
     /// The broker could not be reached or refused the connection.
     #[error("cannot connect to the broker: {0}")]
     Connect(#[source] lapin::Error),
-    /// Connecting took longer than `confirm_timeout`.
-    #[error("connecting to the broker timed out")]
+    /// Opening the channel and declaring the topology on a fresh connection took longer than
+    /// `confirm_timeout` (connecting itself is bounded per node by the connector).
+    #[error("setting up the broker connection timed out")]
     ConnectTimeout,
     /// Declaring part of the topology failed (e.g. a queue exists with other arguments).
     #[error("declaring {what}: {source}")]

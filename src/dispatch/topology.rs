@@ -207,6 +207,12 @@ pub async fn declare_updates(channel: &Channel, cfg: &AmqpConfig) -> Result<(), 
 /// broker, not just the relay, hands emergency dispatches to consumers first (quorum queues on
 /// RabbitMQ 4 prioritise without an argument; on 3.x they keep publish order, which the relay
 /// already makes emergency-first).
+///
+/// No `x-quorum-initial-group-size` is set, so on a cluster a quorum queue gets a member on
+/// every node that is in the cluster when the queue is first declared (the three nodes of
+/// `scripts/broker.sh cluster`, whichever node the declaring connection went to); any majority
+/// of them keeps it available. Nodes that join later get members only by
+/// `rabbitmq-queues grow`.
 pub fn queue_arguments(cfg: &AmqpConfig, dead_letter: bool) -> FieldTable {
     let mut args = FieldTable::default();
     match cfg.queue_type {

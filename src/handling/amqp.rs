@@ -15,12 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use lapin::Connection;
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
 };
 use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties};
 use prost::Message;
 use thiserror::Error;
 use tokio::sync::mpsc;
@@ -82,10 +82,9 @@ async fn session(
     cfg: &AmqpConfig,
     shutdown: &CancellationToken,
 ) -> Result<(), ConsumeError> {
-    let props = ConnectionProperties::default().with_connection_name("minhu-updates".into());
     let conn = tokio::select! {
         () = shutdown.cancelled() => return Ok(()),
-        c = crate::protect::amqps::connect(cfg, props) => c?,
+        c = crate::protect::amqps::connect(cfg, "minhu-updates") => c?,
     };
     let result = consume(&conn, updates, auth, cfg, shutdown).await;
     let _ = conn.close(200, "minhu stopping".into()).await;

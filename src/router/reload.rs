@@ -142,10 +142,7 @@ async fn declare(cfg: &AmqpConfig, queues: &[DepartmentQueue]) -> Result<(), Str
     let conn = tokio::time::timeout(
         Duration::from_secs(10),
         // The same connection settings as the relay's, TLS included.
-        crate::protect::amqps::connect(
-            cfg,
-            lapin::ConnectionProperties::default().with_connection_name("minhu-reload".into()),
-        ),
+        crate::protect::amqps::connect(cfg, "minhu-reload"),
     )
     .await
     .map_err(|_| format!("cannot declare new queues {names:?}: broker connection timed out"))?

@@ -20,6 +20,8 @@ use super::faketime::FakeClock;
 pub struct Options {
     /// AMQP URL (a test vhost, or an unreachable address to hold everything in the outbox).
     pub amqp_url: String,
+    /// A cluster's node URLs: when not empty, written as `[amqp] urls` instead of `amqp_url`.
+    pub amqp_urls: Vec<String>,
     /// Outbox budget.
     pub outbox_budget: u64,
     /// Extra `[section] key = value` lines appended to the service file.
@@ -40,12 +42,31 @@ impl Options {
     pub fn new(amqp_url: &str) -> Self {
         Self {
             amqp_url: amqp_url.to_owned(),
+            amqp_urls: Vec::new(),
             outbox_budget: 1_000_000,
             extra: String::new(),
             amqp_extra: String::new(),
             routing: None,
             faketime: None,
             clock: None,
+        }
+    }
+
+    /// A gateway on a cluster: `[amqp] urls` lists `urls`.
+    pub fn cluster(urls: &[String]) -> Self {
+        Self {
+            amqp_urls: urls.to_vec(),
+            ..Self::new("")
+        }
+    }
+
+    /// The `[amqp]` line naming the broker.
+    fn broker_line(&self) -> String {
+        if self.amqp_urls.is_empty() {
+            format!("url = \"{}\"", self.amqp_url)
+        } else {
+            let quoted: Vec<_> = self.amqp_urls.iter().map(|u| format!("\"{u}\"")).collect();
+            format!("urls = [{}]", quoted.join(", "))
         }
     }
 }
@@ -102,9 +123,9 @@ impl Gateway {
         let http = free_port();
         let config = dir.join("minhu.toml");
         let text = format!(
-            "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\nurl = \"{}\"\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n{}[shutdown]\ndrain_timeout = \"2s\"\n\
+            "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\n{}\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n{}[shutdown]\ndrain_timeout = \"2s\"\n\
              [store]\npath = \"{}\"\noutbox_budget = {}\n[routing]\npath = \"{}\"\n{}",
-            opts.amqp_url,
+            opts.broker_line(),
             opts.amqp_extra,
             dir.join("minhu.db").display(),
             opts.outbox_budget,

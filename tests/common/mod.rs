@@ -1,14 +1,14 @@
-//! Shared integration-test harness: a real RabbitMQ vhost per test ([`broker`]) and the real
-//! `minhu` binary run as a child process ([`gateway`]), the department side's helpers
-//! ([`handling`]), a raw HTTP client ([`http`]), the
-//! golden-fixture runner ([`golden`]), copies of the sample routing folder ([`routing`]), a
+//! Shared integration-test harness: a real RabbitMQ vhost per test ([`broker`]), or one on the
+//! three-node cluster ([`cluster`]), and the real `minhu` binary run as a child process
+//! ([`gateway`]), the department side's helpers ([`handling`]), a raw HTTP client ([`http`]),
+//! the golden-fixture runner ([`golden`]), copies of the sample routing folder ([`routing`]), a
 //! moved wall clock for child processes ([`faketime`]), headless Chromium for the console
-//! ([`browser`]), and the interop tests' Python venv
-//! ([`python`]).
+//! ([`browser`]), and the interop tests' Python venv ([`python`]).
 #![allow(dead_code)]
 
 pub mod broker;
 pub mod browser;
+pub mod cluster;
 pub mod faketime;
 pub mod gateway;
 pub mod golden;

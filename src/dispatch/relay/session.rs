@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use futures::stream::{BoxStream, FuturesUnordered};
 use futures::{FutureExt, StreamExt};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::{Channel, Confirmation, Connection, ConnectionProperties, Event};
+use lapin::{Channel, Confirmation, Connection, Event};
 use tokio::time::Instant;
 
 use super::{Failure, Relay, RelayError};
@@ -75,14 +75,11 @@ impl Session {
         cfg: &AmqpConfig,
         departments: &[DepartmentQueue],
     ) -> Result<Self, RelayError> {
-        let props = ConnectionProperties::default().with_connection_name("minhu-relay".into());
-        let conn = tokio::time::timeout(
-            cfg.confirm_timeout,
-            crate::protect::amqps::connect(cfg, props),
-        )
-        .await
-        .map_err(|_| RelayError::ConnectTimeout)?
-        .map_err(RelayError::Connect)?;
+        // No overall timeout: `connect` bounds each node it tries, and a cluster's nodes
+        // together may need longer than one confirm_timeout to be tried in turn.
+        let conn = crate::protect::amqps::connect(cfg, "minhu-relay")
+            .await
+            .map_err(RelayError::Connect)?;
         // Listen before anything else so a `connection.blocked` sent right away is not missed.
         let events = conn.events_listener().boxed();
         let setup = async {
