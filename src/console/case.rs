@@ -134,13 +134,7 @@ pub async fn page(
         .and_then(|c| c.light)
         .map_or(0, |l| l as i32);
     let (light_label, light_class) = layout::light(light);
-    let departments: Vec<(String, String)> = s
-        .router
-        .current()
-        .departments()
-        .iter()
-        .map(|d| (d.id.clone(), d.name.clone()))
-        .collect();
+    let departments = layout::departments(&s.router);
     // What an action that led back here did (`?done=`).
     let done = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "done")

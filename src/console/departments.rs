@@ -20,7 +20,6 @@ use super::layout::{self, Nav};
 use super::session::Operator;
 use crate::handling::error::HandlingError;
 use crate::pb;
-use crate::store::StoreError;
 use crate::time::{CST_OFFSET_SECS, civil_from_days, local_day, ms_to_timestamp, now_ms};
 
 /// Days shown when the form names none: the last 30, today included.
@@ -122,9 +121,8 @@ fn console_error(e: HandlingError, op: &Operator, department: Option<&str>) -> C
                 "the ranking is for departments' operators and the coordination centre",
             ),
         },
-        HandlingError::ShuttingDown => ConsoleError::Store(StoreError::Closed),
-        // The scores call fails otherwise only when the store does (its error, as text).
-        other => ConsoleError::Store(StoreError::Io(std::io::Error::other(other.to_string()))),
+        // The store failing or closing: the console's one mapping of handling errors.
+        other => ConsoleError::from(other),
     }
 }
 
@@ -151,13 +149,7 @@ pub async fn page(
     let answer = crate::handling::scores::answer(&s.store, &s.router, req, Some(&op.caller))
         .await
         .map_err(|e| console_error(e, &op, department))?;
-    let names: HashMap<String, String> = s
-        .router
-        .current()
-        .departments()
-        .iter()
-        .map(|d| (d.id.clone(), d.name.clone()))
-        .collect();
+    let names: HashMap<String, String> = layout::departments(&s.router).into_iter().collect();
     let body = html! {
         (period_form(days))
         @if answer.departments.is_empty() {

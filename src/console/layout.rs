@@ -107,6 +107,16 @@ pub fn page(title: &str, active: Nav, op: &Operator, body: Markup) -> Html<Strin
     )
 }
 
+/// Every department of the routing in force, as (id, name), in the file's order.
+pub fn departments(router: &crate::router::live::LiveRouter) -> Vec<(String, String)> {
+    router
+        .current()
+        .departments()
+        .iter()
+        .map(|d| (d.id.clone(), d.name.clone()))
+        .collect()
+}
+
 /// The channel's name without its prefix (`HOTLINE_12345`).
 pub fn channel(c: i32) -> String {
     pb::Channel::try_from(c).map_or_else(
