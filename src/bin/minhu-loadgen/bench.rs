@@ -25,6 +25,7 @@ use crate::{
     BenchArgs,
     ceiling::{self, CeilingResult, Limit, per_second},
     demo, metrics,
+    sample::{location, random_point},
 };
 
 /// Reports the bench sends: (channel, share in percent, category, department-ish text).
@@ -98,15 +99,8 @@ pub fn request(run_id: &str, seq: u64, description_chars: usize) -> pb::Request 
         description.push_str("，影响居民正常生活");
     }
     let description: String = description.chars().take(description_chars.max(8)).collect();
-    let has_coordinates = channel != pb::Channel::Hotline12345;
-    let (lat, lng) = if has_coordinates {
-        (
-            34.20 + rng.random_range(0.0..0.15),
-            108.85 + rng.random_range(0.0..0.15),
-        )
-    } else {
-        (0.0, 0.0)
-    };
+    // The hotline's operators type an address; the other channels give a point.
+    let at = (channel != pb::Channel::Hotline12345).then(|| random_point(&mut rng));
     let phone = format!("138{:08}", rng.random_range(0..100_000_000u32));
     pb::Request {
         channel: channel as i32,
@@ -117,21 +111,7 @@ pub fn request(run_id: &str, seq: u64, description_chars: usize) -> pb::Request 
         category: category.into(),
         title: String::new(),
         description,
-        location: Some(pb::Location {
-            address,
-            district_code: district_code.into(),
-            lat,
-            lng,
-            original_lat: lat,
-            original_lng: lng,
-            coordinate_system: if has_coordinates {
-                pb::CoordinateSystem::Wgs84 as i32
-            } else {
-                0
-            },
-            has_coordinates,
-            ..Default::default()
-        }),
+        location: Some(location(address, district_code, at)),
         reporter: Some(pb::Reporter {
             phone,
             ..Default::default()

@@ -7,6 +7,8 @@ use std::time::SystemTime;
 use minhu::pb;
 use rand::Rng;
 
+use crate::sample::{location, random_point};
+
 /// (channel, share in percent). Most reports come by phone, then the city-management
 /// platform and WeChat; the emergency lines' transfers are few.
 const CHANNELS: &[(pb::Channel, u32)] = &[
@@ -83,15 +85,8 @@ pub fn request(run_id: &str, seq: u64) -> pb::Request {
     };
     let address = format!("{district}测试路{}号", seq + 1);
     let description = format!("{address}{what}，已经持续好几天，请尽快处理，影响居民正常生活");
-    let has_coordinates = channel != pb::Channel::Hotline12345;
-    let (lat, lng) = if has_coordinates {
-        (
-            34.20 + rng.random_range(0.0..0.15),
-            108.85 + rng.random_range(0.0..0.15),
-        )
-    } else {
-        (0.0, 0.0)
-    };
+    // The hotline's operators type an address; the other channels give a point.
+    let at = (channel != pb::Channel::Hotline12345).then(|| random_point(&mut rng));
     pb::Request {
         channel: channel as i32,
         source_system: "minhu-loadgen-console".into(),
@@ -101,21 +96,7 @@ pub fn request(run_id: &str, seq: u64) -> pb::Request {
         category: category.into(),
         title: String::new(),
         description,
-        location: Some(pb::Location {
-            address,
-            district_code: district_code.into(),
-            lat,
-            lng,
-            original_lat: lat,
-            original_lng: lng,
-            coordinate_system: if has_coordinates {
-                pb::CoordinateSystem::Wgs84 as i32
-            } else {
-                0
-            },
-            has_coordinates,
-            ..Default::default()
-        }),
+        location: Some(location(address, district_code, at)),
         reporter: Some(pb::Reporter {
             phone: format!("139{:08}", rng.random_range(0..100_000_000u32)),
             ..Default::default()

@@ -118,9 +118,9 @@ impl SampleReport {
         let reported = now
             .checked_sub(Duration::from_secs(self.minutes_ago.saturating_mul(60)))
             .unwrap_or(now);
-        let (lat, lng, has_coordinates) = match (self.lat, self.lng) {
-            (Some(lat), Some(lng)) => (lat, lng, true),
-            _ => (0.0, 0.0, false),
+        let at = match (self.lat, self.lng) {
+            (Some(lat), Some(lng)) => Some((lat, lng)),
+            _ => None,
         };
         pb::Request {
             channel: channel(&self.channel).map_or(0, |c| c as i32),
@@ -131,21 +131,7 @@ impl SampleReport {
             category: self.category.clone(),
             title: self.title.clone(),
             description: self.description.clone(),
-            location: Some(pb::Location {
-                address: self.address.clone(),
-                district_code: self.district_code.clone(),
-                lat,
-                lng,
-                original_lat: lat,
-                original_lng: lng,
-                coordinate_system: if has_coordinates {
-                    pb::CoordinateSystem::Wgs84 as i32
-                } else {
-                    0
-                },
-                has_coordinates,
-                ..Default::default()
-            }),
+            location: Some(location(self.address.clone(), &self.district_code, at)),
             reporter: Some(pb::Reporter {
                 name: self.name.clone(),
                 phone: self.phone.clone(),
@@ -156,6 +142,35 @@ impl SampleReport {
             extra: self.extra.clone(),
         }
     }
+}
+
+/// A report's location: its address and district, with WGS-84 coordinates when the channel
+/// gives them (the hotline's operators type an address only).
+pub fn location(address: String, district_code: &str, at: Option<(f64, f64)>) -> pb::Location {
+    let (lat, lng) = at.unwrap_or((0.0, 0.0));
+    pb::Location {
+        address,
+        district_code: district_code.into(),
+        lat,
+        lng,
+        original_lat: lat,
+        original_lng: lng,
+        coordinate_system: if at.is_some() {
+            pb::CoordinateSystem::Wgs84 as i32
+        } else {
+            0
+        },
+        has_coordinates: at.is_some(),
+        ..Default::default()
+    }
+}
+
+/// A random point in the sample city (Xi'an's centre), for synthetic reports.
+pub fn random_point(rng: &mut impl rand::Rng) -> (f64, f64) {
+    (
+        34.20 + rng.random_range(0.0..0.15),
+        108.85 + rng.random_range(0.0..0.15),
+    )
 }
 
 #[cfg(test)]
