@@ -34,8 +34,9 @@ missing=()
 # moved wall clock, so that none depends on today's date.
 # prometheus brings promtool: the tests check deploy/prometheus/alerts.yml with it. chromium and
 # chromium-driver drive the console's pages in a real browser; fonts-wqy-zenhei draws their
-# Chinese labels in the screenshots.
-for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime prometheus chromium chromium-driver fonts-wqy-zenhei; do
+# Chinese labels in the screenshots. postgresql: scripts/pg.sh runs it (a primary and a hot
+# standby) on data folders under target/ for the multi-gateway work (issue 17).
+for pkg in rabbitmq-server pkg-config sqlite3 curl ca-certificates faketime prometheus chromium chromium-driver fonts-wqy-zenhei postgresql; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 # Python with venv, for the interop test's independent gRPC client and AMQP consumer.
