@@ -328,6 +328,27 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
     )
     .await;
     assert!(text_of(&c, "p.done").await.contains("Split"));
+    // Bad forms are refused and change nothing: a split without a reason, a report that is
+    // not in the case the form names, a decision that is neither approve nor refuse.
+    let new_case = format!("/console/cases/{}", moved.case_id);
+    for (path, body) in [
+        (
+            format!("{new_case}/split"),
+            format!("csrf={token}&ticket_id={}&reason=", second.ticket_id),
+        ),
+        (
+            format!("{new_case}/split"),
+            format!("csrf={token}&ticket_id={}&reason=x", first.ticket_id),
+        ),
+        (
+            format!("/console/cases/{case}/extension"),
+            format!("csrf={token}&version=9&decision=maybe"),
+        ),
+    ] {
+        assert_eq!(post_status(&c, &path, &body).await, 400, "{path} {body}");
+    }
+    assert_eq!(ticket(&gw, &first.ticket_id).await.case_id, case);
+    assert_eq!(ticket(&gw, &second.ticket_id).await.case_id, moved.case_id);
     shot(&c, "16-case-split").await;
 
     // Re-dispatch the first case to another department.

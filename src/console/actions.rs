@@ -181,19 +181,9 @@ pub async fn split(
             "say why the report is split out (reason)",
         ));
     }
-    // The ticket must be one of this case's reports: the form names both, and a ticket of
-    // another case is refused rather than split from a page that did not show it.
-    let ticket = s
-        .store
-        .ticket(ticket_id)
-        .await?
-        .filter(|t| t.case_id == case_id)
-        .ok_or(ConsoleError::BadRequest(
-            "the report is not (or no longer) in this case: reload the page",
-        ))?;
     let done = s
         .intake
-        .split_by_operator(&ticket.ticket_id, reason, &form.operator.caller.id)
+        .split_by_operator(&case_id, ticket_id, reason, &form.operator.caller.id)
         .await?;
     Ok(back(&done.case_id, "split"))
 }

@@ -248,17 +248,30 @@ impl Intake {
         self.split_view(v, reason, by).await
     }
 
-    /// The console's split: the operator `by` was checked against the case's department by
-    /// the console, not against the system that submitted the ticket.
+    /// The console's split of a report shown on case `case_id`'s page: the operator `by` was
+    /// checked against the case's department by the console, not against the system that
+    /// submitted the ticket. A ticket that is not (or no longer) in that case is refused, not
+    /// split from a page that did not show it.
     pub async fn split_by_operator(
         &self,
+        case_id: &str,
         ticket_id: &str,
         reason: &str,
         by: &str,
     ) -> Result<pb::SplitTicketResponse, IntakeError> {
         self.check_split(ticket_id, reason)?;
-        let not_found = || IntakeError::NotFound(ticket_id.to_owned());
-        let v = self.store.ticket(ticket_id).await?.ok_or_else(not_found)?;
+        let elsewhere = || {
+            IntakeError::Invalid(super::validate::Invalid {
+                field: "ticket_id".into(),
+                message: format!("is not (or no longer) in case {case_id}: reload the page"),
+            })
+        };
+        let v = self
+            .store
+            .ticket(ticket_id)
+            .await?
+            .filter(|v| v.case_id == case_id)
+            .ok_or_else(elsewhere)?;
         self.split_view(v, reason, Some(by.to_owned())).await
     }
 
