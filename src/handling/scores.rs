@@ -77,9 +77,8 @@ pub async fn answer(
     // department only.
     let cases = match department {
         Some(d) => store
-            .scores_in(period, Some(d.to_owned()))
+            .department_scores_in(period, d.to_owned())
             .await?
-            .0
             .iter()
             .map(case_score)
             .collect(),

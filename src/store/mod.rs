@@ -428,6 +428,18 @@ impl Store {
             .await
     }
 
+    /// One department's kept scores counted in `period`, whole (facts and parts), for its
+    /// per-case detail.
+    pub async fn department_scores_in(
+        &self,
+        period: crate::scores::Period,
+        department_id: String,
+    ) -> Result<Vec<KeptScore>, StoreError> {
+        self.reader
+            .with(move |c| case_scores::in_period(c, period, Some(&department_id)))
+            .await
+    }
+
     /// What the 谁呼谁评 ranking of `period` counts: every score in it, without its parts
     /// (read from the summary columns alone), and every department's returns in it.
     pub async fn ranking_in(
