@@ -11,6 +11,8 @@
 #   scripts/pg.sh kill NODE        SIGKILL a node's postmaster (fault tests)
 #   scripts/pg.sh status           exit 0 when the primary accepts connections
 #   scripts/pg.sh url              print the URL gateways use (both hosts, read-write target)
+#   scripts/pg.sh fresh-db NAME    (re)create an empty database NAME on the primary, owned by
+#                                  the minhu role, and print its URL (the store tests' database)
 #   scripts/pg.sh destroy          stop everything and delete the data folders
 #
 # Settings: synchronous_commit = on and fsync = on (a committed ticket is on disk), streaming
@@ -203,13 +205,23 @@ status) ready primary ;;
 url)
   echo "postgres://$USER_NAME@127.0.0.1:$PRIMARY_PORT,127.0.0.1:$STANDBY_PORT/$DB?target_session_attrs=read-write"
   ;;
+fresh-db)
+  name="${2:-}"
+  if [[ ! "$name" =~ ^[a-z_][a-z0-9_]*$ ]]; then
+    log "fresh-db needs a database name (lower-case letters, digits, _)"
+    exit 2
+  fi
+  psql_primary -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+  psql_primary -c "CREATE DATABASE $name OWNER $USER_NAME" >/dev/null
+  echo "postgres://$USER_NAME@127.0.0.1:$PRIMARY_PORT/$name"
+  ;;
 destroy)
   stop_node standby
   stop_node primary
   rm -rf "$BASE"
   ;;
 *)
-  sed -n '2,14p' "$0" >&2
+  sed -n '2,16p' "$0" >&2
   exit 2
   ;;
 esac

@@ -122,7 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )),
         Command::Tickets {
             command: TicketsCommand::Explain { ticket_id },
-        } => match minhu::merge::explain::explain(&loaded.service.store.path, &ticket_id)? {
+        } => match minhu::merge::explain::explain(&loaded.service.store.location(), &ticket_id)? {
             Some(text) => {
                 print!("{text}");
                 Ok(ExitCode::SUCCESS)
@@ -149,10 +149,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `minhu privacy status`: the keys the store needs against the keys configured.
 fn privacy_status(cfg: &minhu::config::service::ServiceConfig) -> anyhow::Result<ExitCode> {
-    let state = minhu::store::seal_state_at(&cfg.store.path)?;
+    let state = minhu::store::seal_state_at(&cfg.store.location())?;
     let ring = cfg.privacy.keyring().ok().flatten();
     let configured: Vec<&str> = ring.iter().flat_map(|r| r.ids()).collect();
-    println!("store: {}", cfg.store.path.display());
+    println!("store: {}", cfg.store.location());
     match &ring {
         Some(r) => println!(
             "configured keys: {} (active {})",

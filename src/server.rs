@@ -136,7 +136,7 @@ pub async fn serve(
     // The bounce rate is the store's, not this process's: counted from it at start, in the
     // background (a scrape in the meantime waits for the count).
     let returns = Arc::new(crate::handling::metrics::ReturnMetrics::new(
-        cfg.store.path.clone(),
+        cfg.store.location(),
     ));
     tokio::spawn(returns.clone().refresh());
     let ratings = crate::handling::rating::Ratings::new(store.clone(), live.clone());
@@ -316,7 +316,7 @@ pub async fn serve(
         let app = http::router(http_state, channels);
         crate::intake::http_serve::serve(http_listener, app, http_tls, &http_cfg, http_stop).await
     });
-    tracing::info!(grpc = %cfg.grpc.listen, http = %cfg.http.listen, routing_version, store = %cfg.store.path.display(), "minhu serving");
+    tracing::info!(grpc = %cfg.grpc.listen, http = %cfg.http.listen, routing_version, store = %cfg.store.location(), "minhu serving");
 
     shutdown.await;
     tracing::info!("shutting down: no longer accepting reports");

@@ -194,6 +194,19 @@ fn validate_service(s: &ServiceConfig, p: &mut Problems) {
     if s.store.path.as_os_str().is_empty() {
         p.add("store.path", "must not be empty");
     }
+    if let Some(url) = &s.store.url {
+        if s.store.path != std::path::Path::new(super::service::DEFAULT_STORE_PATH) {
+            p.add(
+                "store.url",
+                "set either store.url (PostgreSQL) or store.path (SQLite), not both",
+            );
+        }
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            p.add("store.url", "must be a postgres:// URL");
+        } else if let Err(e) = url.parse::<tokio_postgres::Config>() {
+            p.add("store.url", format!("not a PostgreSQL URL: {e}"));
+        }
+    }
     for (key, v) in [
         (
             "limits.max_description_chars",

@@ -215,12 +215,21 @@ impl Default for AmqpConfig {
     }
 }
 
+/// `[store] path` when none is given.
+pub const DEFAULT_STORE_PATH: &str = "data/minhu.db";
+
 /// Store settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// SQLite database file; relative paths are relative to the working directory.
+    /// SQLite database file; relative paths are relative to the working directory. Not used
+    /// when `url` is set.
     pub path: PathBuf,
+    /// PostgreSQL instead of SQLite: `postgres://user:password@host:port/dbname`. Several
+    /// gateways may share one database. A multi-host URL
+    /// (`postgres://h1:5432,h2:5432/minhu?target_session_attrs=read-write`) follows the primary
+    /// across a failover.
+    pub url: Option<String>,
     /// Most tickets committed in one transaction (one fsync).
     pub max_batch: usize,
     /// Most dispatches waiting in the outbox for the broker. Past it, non-emergency Submits are
@@ -228,10 +237,21 @@ pub struct StoreConfig {
     pub outbox_budget: u64,
 }
 
+impl StoreConfig {
+    /// Which database this is.
+    pub fn location(&self) -> crate::store::Location {
+        match &self.url {
+            Some(url) => crate::store::Location::Postgres(url.clone()),
+            None => crate::store::Location::Sqlite(self.path.clone()),
+        }
+    }
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            path: PathBuf::from("data/minhu.db"),
+            path: PathBuf::from(DEFAULT_STORE_PATH),
+            url: None,
             max_batch: 512,
             outbox_budget: 1_000_000,
         }

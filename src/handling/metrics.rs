@@ -15,13 +15,13 @@
 //! restart), then at each scrape only the rows added since the last one (cases and handovers
 //! are append-only and numbered in commit order by the single writer), on a read connection of
 //! its own so the writer is never waited for.
+use crate::store::Location;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use crate::pb::ReturnReason;
 use crate::store::StoreError;
@@ -49,7 +49,7 @@ pub struct ReturnMetrics {
     by_reason: [AtomicU64; REASONS.len()],
     exhausted: AtomicU64,
     /// The store file the gauge is read from.
-    path: PathBuf,
+    path: Location,
     /// Locked only inside blocking tasks: a scrape during the start-up count waits for it.
     tally: Mutex<Tally>,
 }
@@ -57,7 +57,7 @@ pub struct ReturnMetrics {
 /// What the gauge has counted so far, and up to where.
 #[derive(Debug, Default)]
 struct Tally {
-    conn: Option<Connection>,
+    conn: Option<Conn>,
     /// Highest `cases.seq` counted, and how many cases up to it.
     case_seq: i64,
     cases: u64,
@@ -79,14 +79,14 @@ impl Tally {
 
     /// Counts what was committed since the last call, in one read transaction so the cases and
     /// the returns are of the same instant. Nothing is kept from a call that fails.
-    fn refresh(&mut self, path: &std::path::Path) -> Result<(), StoreError> {
+    fn refresh(&mut self, path: &Location) -> Result<(), StoreError> {
         if self.conn.is_none() {
             self.conn = Some(crate::store::schema::connect(path)?);
         }
         let Some(conn) = self.conn.as_ref() else {
             return Ok(());
         };
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.read_snapshot()?;
         let case_seq: i64 =
             tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM cases", [], |r| r.get(0))?;
         // The first count takes SQLite's whole-table COUNT(*) (it reads the smallest index);
@@ -122,11 +122,7 @@ impl Tally {
         )?;
         let reopened = stmt
             .query_map(params![self.handover_seq, handover_seq], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         drop(stmt);
@@ -144,7 +140,7 @@ impl Tally {
 
 impl ReturnMetrics {
     /// Counters at zero; the gauge is read from the store at `path` by [`ReturnMetrics::refresh`].
-    pub fn new(path: PathBuf) -> Self {
+    pub fn new(path: Location) -> Self {
         Self {
             by_reason: [const { AtomicU64::new(0) }; REASONS.len()],
             exhausted: AtomicU64::new(0),

@@ -2,20 +2,20 @@
 //! then incrementally, each case once however often it was returned, and the counters' labels.
 use std::sync::Arc;
 
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use super::metrics::{ReturnMetrics, reason_label};
 use crate::pb::ReturnReason;
 
-fn store() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+fn store() -> (tempfile::TempDir, crate::store::Location, Conn) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("minhu.db");
+    let path = crate::store::test_db::location(&dir);
     let mut conn = crate::store::schema::connect(&path).unwrap();
     crate::store::schema::migrate(&mut conn).unwrap();
     (dir, path, conn)
 }
 
-fn open_case(conn: &Connection, seq: i64) {
+fn open_case(conn: &Conn, seq: i64) {
     conn.execute(
         "INSERT INTO cases (seq, case_id, status, category, district_code, department_id, level,
                             urgency, rule_id, routing_version, opened_at, due_at, report_count,
@@ -26,7 +26,7 @@ fn open_case(conn: &Connection, seq: i64) {
     .unwrap();
 }
 
-fn hand_over(conn: &Connection, case: i64, how: &str) {
+fn hand_over(conn: &Conn, case: i64, how: &str) {
     conn.execute(
         "INSERT INTO handovers (case_id, department_id, how, at, to_department, reason)
          VALUES (?1, 'roads', ?2, 0, 'urban-mgmt', '{}')",

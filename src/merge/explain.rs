@@ -1,14 +1,13 @@
 //! `minhu tickets explain`: a merge decision's reasons as text an operator can read at a
 //! terminal, from the store file (read-only).
 use std::fmt::Write;
-use std::path::Path;
 
 use crate::pb;
-use crate::store::{Store, StoreError};
+use crate::store::{Location, Store, StoreError};
 
-/// The explanation of `ticket_id` in the store at `path`; `None` when there is no such ticket.
-pub fn explain(path: &Path, ticket_id: &str) -> Result<Option<String>, StoreError> {
-    let Some((view, why)) = Store::explain_at(path, ticket_id)? else {
+/// The explanation of `ticket_id` in the store at `at`; `None` when there is no such ticket.
+pub fn explain(at: &Location, ticket_id: &str) -> Result<Option<String>, StoreError> {
+    let Some((view, why)) = Store::explain_at(at, ticket_id)? else {
         return Ok(None);
     };
     Ok(Some(render(&view.ticket_id, &view.case_id, why.as_ref())))

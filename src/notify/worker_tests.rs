@@ -114,7 +114,7 @@ async fn completed(
 ) -> (Notifier, Arc<ManualClock>, String) {
     let metrics = Arc::new(Metrics::default());
     let (store, _feed, _w) =
-        Store::open_path(&dir.path().join("minhu.db"), metrics.clone()).expect("open store");
+        Store::open(&crate::store::test_db::config(dir), metrics.clone()).expect("open store");
     let phone = pb::Reporter {
         phone: "13900000001".into(),
         ..Default::default()

@@ -165,7 +165,7 @@ name = "道路"
 
         let metrics = Arc::new(Metrics::default());
         let (store, _feed, _w) =
-            Store::open_path(&dir.path().join("minhu.db"), metrics.clone()).unwrap();
+            Store::open(&crate::store::test_db::config(&dir), metrics.clone()).unwrap();
         let accepted = store
             .accept(NewTicket {
                 request: pb::Request {

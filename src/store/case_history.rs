@@ -1,6 +1,6 @@
 //! What `GetTicket` shows of the closed loop: the unit's deadlines and light as of now, and
 //! the case's audit trail, read on the pooled read connections.
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 
 use super::StoreError;
 use crate::clocks::{Clock, Light};
@@ -33,7 +33,7 @@ pub struct HistoryEntry {
 
 /// The loop's side of `case_id` at `now` (None: no such case).
 pub(super) fn case_loop(
-    conn: &Connection,
+    conn: &Conn,
     case_id: &str,
     now: i64,
 ) -> Result<Option<CaseLoop>, StoreError> {
@@ -48,23 +48,23 @@ pub(super) fn case_loop(
               WHERE c.case_id = ?1",
         )?
         .query_row(params![case_id], |r| {
-            let sign = match (r.get::<_, Option<i64>>(2)?, r.get::<_, Option<i64>>(3)?) {
-                (Some(yellow_at), Some(red_at)) if !r.get::<_, bool>(4)? => {
+            let sign = match (r.get::<Option<i64>>(2)?, r.get::<Option<i64>>(3)?) {
+                (Some(yellow_at), Some(red_at)) if !r.get::<bool>(4)? => {
                     Some(Clock { yellow_at, red_at })
                 }
                 _ => None,
             };
-            let complete = match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<i64>>(6)?) {
+            let complete = match (r.get::<Option<i64>>(5)?, r.get::<Option<i64>>(6)?) {
                 (Some(yellow_at), Some(red_at)) => Some(Clock { yellow_at, red_at }),
                 _ => None,
             };
-            let timed = r.get::<_, bool>(8)?;
+            let timed = r.get::<bool>(8)?;
             let light = complete.filter(|_| timed).map(|c| {
                 let l = c.light(now);
                 sign.map_or(l, |s| l.max(s.light(now)))
             });
             Ok(CaseLoop {
-                version: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                version: r.get::<i64>(0)?.try_into().unwrap_or(0),
                 unit_due_at_ms: r.get(1)?,
                 light,
                 sign_for_due_at_ms: sign.map(|s| s.red_at),

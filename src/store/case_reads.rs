@@ -1,6 +1,6 @@
 //! Reads for the department side of the loop, on the pooled read connections: a case as the
 //! handling path needs it before routing a return or reassignment, and `ListCases`.
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 
 use super::StoreError;
 use super::contacts::Sealer;
@@ -11,7 +11,7 @@ use crate::time::ms_to_timestamp;
 
 /// The case with its first report and the departments that returned it.
 pub(super) fn snapshot(
-    conn: &Connection,
+    conn: &Conn,
     seal: &Sealer,
     case_id: &str,
 ) -> Result<Option<CaseSnapshot>, StoreError> {
@@ -24,13 +24,13 @@ pub(super) fn snapshot(
         )?
         .query_row(params![case_id], |r| {
             Ok((
-                r.get::<_, i32>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-                r.get::<_, Option<Vec<u8>>>(6)?,
+                r.get::<i32>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<i64>(4)?,
+                r.get::<Vec<u8>>(5)?,
+                r.get::<Option<Vec<u8>>>(6)?,
             ))
         })
         .optional()?;
@@ -66,10 +66,7 @@ pub(super) const LIGHT_SQL: &str =
 
 /// One page of a department's cases, oldest first, with each case's sequence number (the
 /// next page starts after the last).
-pub(super) fn list(
-    conn: &Connection,
-    q: &CaseQuery,
-) -> Result<Vec<(i64, pb::CaseSummary)>, StoreError> {
+pub(super) fn list(conn: &Conn, q: &CaseQuery) -> Result<Vec<(i64, pb::CaseSummary)>, StoreError> {
     let statuses = if q.statuses.is_empty() {
         OPEN_SQL.to_owned()
     } else {
@@ -100,7 +97,7 @@ pub(super) fn list(
                 {LIGHT_SQL}
            FROM cases c LEFT JOIN unit_clocks u ON u.case_id = c.case_id
           WHERE c.department_id = ?1 AND c.status IN ({statuses}) AND c.seq > ?2
-            AND (?3 IS NULL OR COALESCE(c.unit_due_at, c.due_at) < ?3) {light_filter}
+            AND (COALESCE(c.unit_due_at, c.due_at) < ?3 OR ?3 IS NULL) {light_filter}
           ORDER BY c.seq LIMIT ?4"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -108,11 +105,11 @@ pub(super) fn list(
         params![q.department_id, q.after_seq, q.due_before_ms, q.limit],
         |r| {
             Ok((
-                r.get::<_, i64>(0)?,
+                r.get::<i64>(0)?,
                 pb::CaseSummary {
                     case_id: r.get(1)?,
                     status: r.get(2)?,
-                    version: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    version: u64::try_from(r.get::<i64>(3)?).unwrap_or(0),
                     department_id: r.get(4)?,
                     category: r.get(5)?,
                     level: r.get(6)?,

@@ -19,7 +19,7 @@
 //!   verified; a `verification_requested` not followed by `verified` → not verified; neither
 //!   → not required;
 //! - ratings: every reporter's last rating of the department's completions.
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use super::StoreError;
 use crate::pb;
@@ -50,12 +50,7 @@ pub struct KeptScore {
 /// score (completion, reopen, rating, verification); calling it again without a change
 /// writes nothing. A department not rated on the case (it let go of a case that was not its
 /// own) or whose stint is not finished has no row.
-pub(crate) fn rescore(
-    tx: &Connection,
-    rules: &Rules,
-    case_id: &str,
-    now: i64,
-) -> Result<(), StoreError> {
+pub(crate) fn rescore(tx: &Conn, rules: &Rules, case_id: &str, now: i64) -> Result<(), StoreError> {
     for g in gather(tx, case_id)? {
         let (department_id, kept) = match g {
             Gathered::Unfinished(d) => (d, None),
@@ -82,7 +77,7 @@ pub(crate) fn rescore(
 }
 
 /// The facts of every department that held `case_id`, in the order they first held it.
-pub fn gather(tx: &Connection, case_id: &str) -> Result<Vec<Gathered>, StoreError> {
+pub fn gather(tx: &Conn, case_id: &str) -> Result<Vec<Gathered>, StoreError> {
     let holder: Option<(String, i32)> = {
         let mut st =
             tx.prepare_cached("SELECT department_id, status FROM cases WHERE case_id = ?1")?;
@@ -198,21 +193,17 @@ fn count<T>(it: impl Iterator<Item = T>) -> u32 {
 /// Every kept score counted in `period`, by case and department. With `department_id`, only
 /// that department's.
 pub fn in_period(
-    c: &Connection,
+    c: &Conn,
     period: Period,
     department_id: Option<&str>,
 ) -> Result<Vec<KeptScore>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT facts, score, computed_at FROM case_scores
-          WHERE counted_at >= ?1 AND counted_at < ?2 AND (?3 IS NULL OR department_id = ?3)
+          WHERE counted_at >= ?1 AND counted_at < ?2 AND (department_id = ?3 OR ?3 IS NULL)
           ORDER BY case_id, department_id",
     )?;
     let rows = st.query_map(params![period.from, period.until, department_id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
+        Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?))
     })?;
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("case_scores JSON: {e}"));
     let mut out = Vec::new();
@@ -228,7 +219,7 @@ pub fn in_period(
 }
 
 /// Returns (退单) per department in `period`, justified or not, by department id.
-pub fn returns_in(c: &Connection, period: Period) -> Result<Vec<(String, u32)>, StoreError> {
+pub fn returns_in(c: &Conn, period: Period) -> Result<Vec<(String, u32)>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT department_id, COUNT(*) FROM handovers
           WHERE how = 'returned' AND at >= ?1 AND at < ?2
@@ -255,7 +246,7 @@ struct Stint {
     allowed_ms: Option<i64>,
 }
 
-fn stints(tx: &Connection, case_id: &str) -> Result<Vec<Stint>, StoreError> {
+fn stints(tx: &Conn, case_id: &str) -> Result<Vec<Stint>, StoreError> {
     let mut st = tx.prepare_cached(
         "SELECT seq, department_id, given_at, sign_due_at, responded_at, sign_late_ms,
                 sign_allowed_ms, ended_at, ended_how, unit_due_at, late_ms, allowed_ms
@@ -289,7 +280,7 @@ struct HandoverRow {
     reason: String,
 }
 
-fn handovers(tx: &Connection, case_id: &str) -> Result<Vec<HandoverRow>, StoreError> {
+fn handovers(tx: &Conn, case_id: &str) -> Result<Vec<HandoverRow>, StoreError> {
     let mut st = tx.prepare_cached(
         "SELECT seq, department_id, how, at, to_department, reason FROM handovers
           WHERE case_id = ?1 ORDER BY seq",
@@ -324,7 +315,7 @@ fn return_reason(detail: &str) -> ReturnReason {
 }
 
 /// 核查 from the audit trail (the 数字城管 verification step writes these events).
-fn verification(tx: &Connection, case_id: &str) -> Result<Verification, StoreError> {
+fn verification(tx: &Conn, case_id: &str) -> Result<Verification, StoreError> {
     let mut st = tx.prepare_cached(
         "SELECT seq, event FROM audit
           WHERE case_id = ?1 AND event IN ('complete', 'verification_requested', 'verified')
@@ -359,7 +350,7 @@ struct RatingRow {
 
 /// Each reporter's last rating per department that completed the case (a later round, after
 /// a reopen, replaces an earlier one). Ratings without a satisfaction are left out.
-fn ratings(tx: &Connection, case_id: &str) -> Result<Vec<RatingRow>, StoreError> {
+fn ratings(tx: &Conn, case_id: &str) -> Result<Vec<RatingRow>, StoreError> {
     let mut st = tx.prepare_cached(
         "SELECT r.department_id, r.satisfaction, r.solved FROM ratings r
           WHERE r.case_id = ?1 AND r.round = (SELECT MAX(round) FROM ratings l
@@ -368,11 +359,7 @@ fn ratings(tx: &Connection, case_id: &str) -> Result<Vec<RatingRow>, StoreError>
           ORDER BY r.seq",
     )?;
     let rows = st.query_map(params![case_id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i32>(1)?,
-            r.get::<_, i32>(2)?,
-        ))
+        Ok((r.get::<String>(0)?, r.get::<i32>(1)?, r.get::<i32>(2)?))
     })?;
     let mut out = Vec::new();
     for row in rows {

@@ -10,7 +10,7 @@
 //! so the scheduler looks at the unit again with the current escalation chain.
 use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 
 use super::{ClockRules, RouteDecision, StoreError};
 use crate::clocks::escalation::Policy;
@@ -60,7 +60,7 @@ impl Row {
 /// handed to another department). `look_now` makes the scheduler look at once (a handover:
 /// a chain may fire on the return count); otherwise the first light is the first thing due.
 pub(super) fn start(
-    tx: &Connection,
+    tx: &Conn,
     case_id: &str,
     route: &RouteDecision,
     now: i64,
@@ -101,9 +101,18 @@ pub(super) fn start(
         first
     };
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO unit_clocks (case_id, department_id, started_at, sign_yellow_at,
+        // A new holder's clocks replace the last one's whole: what is not given here goes back
+        // to its default.
+        "INSERT INTO unit_clocks (case_id, department_id, started_at, sign_yellow_at,
                 sign_red_at, yellow_at, red_at, around_the_clock, policy, next_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (case_id) DO UPDATE SET
+                department_id = excluded.department_id, started_at = excluded.started_at,
+                sign_yellow_at = excluded.sign_yellow_at, sign_red_at = excluded.sign_red_at,
+                signed_at = NULL, yellow_at = excluded.yellow_at, red_at = excluded.red_at,
+                around_the_clock = excluded.around_the_clock, sign_light = 1, light = 1,
+                paused_at = NULL, paused_ms = 0, policy = excluded.policy, sent = '',
+                next_at = excluded.next_at",
     )?
     .execute(params![
         case_id,
@@ -131,9 +140,9 @@ pub(super) fn start(
 }
 
 /// The holder signed for the case: its sign-for clock and the chain's unsigned steps stop.
-pub(super) fn signed(tx: &Connection, case_id: &str, now: i64) -> Result<(), StoreError> {
+pub(super) fn signed(tx: &Conn, case_id: &str, now: i64) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "UPDATE unit_clocks SET signed_at = ?2, next_at = CASE WHEN paused_at IS NULL THEN ?2 END
+        "UPDATE unit_clocks SET signed_at = ?2, next_at = CASE WHEN paused_at IS NULL THEN CAST(?2 AS BIGINT) END
           WHERE case_id = ?1",
     )?
     .execute(params![case_id, now])?;
@@ -142,7 +151,7 @@ pub(super) fn signed(tx: &Connection, case_id: &str, now: i64) -> Result<(), Sto
 
 /// The clocks stand from `now` (an extension request, or the citizen is waiting to bring
 /// documents). A second pause keeps the first's start.
-pub(super) fn pause(tx: &Connection, case_id: &str, now: i64) -> Result<(), StoreError> {
+pub(super) fn pause(tx: &Conn, case_id: &str, now: i64) -> Result<(), StoreError> {
     tx.prepare_cached(
         "UPDATE unit_clocks SET paused_at = COALESCE(paused_at, ?2), next_at = NULL
           WHERE case_id = ?1",
@@ -155,7 +164,7 @@ pub(super) fn pause(tx: &Connection, case_id: &str, now: i64) -> Result<(), Stor
 /// `new_due` (an approved extension) the completion clock runs to that deadline instead.
 /// Returns the unit deadline after it (None when the case has no clocks).
 pub(super) fn resume(
-    tx: &Connection,
+    tx: &Conn,
     case_id: &str,
     now: i64,
     lookup: Option<&Lookup>,
@@ -207,22 +216,22 @@ pub(super) fn resume(
 }
 
 /// The unit is done (completed): nothing more is timed.
-pub(super) fn stop(tx: &Connection, case_id: &str) -> Result<(), StoreError> {
+pub(super) fn stop(tx: &Conn, case_id: &str) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM unit_clocks WHERE case_id = ?1")?
         .execute(params![case_id])?;
     Ok(())
 }
 
 /// Whether the unit's clocks stand.
-pub(super) fn is_paused(tx: &Connection, case_id: &str) -> Result<bool, StoreError> {
+pub(super) fn is_paused(tx: &Conn, case_id: &str) -> Result<bool, StoreError> {
     Ok(tx
         .prepare_cached("SELECT paused_at IS NOT NULL FROM unit_clocks WHERE case_id = ?1")?
-        .query_row(params![case_id], |r| r.get::<_, bool>(0))
+        .query_row(params![case_id], |r| r.get::<bool>(0))
         .optional()?
         .unwrap_or(false))
 }
 
-pub(super) fn read(tx: &Connection, case_id: &str) -> Result<Option<Row>, StoreError> {
+pub(super) fn read(tx: &Conn, case_id: &str) -> Result<Option<Row>, StoreError> {
     Ok(tx
         .prepare_cached(
             "SELECT department_id, started_at, sign_yellow_at, sign_red_at, signed_at, yellow_at,
@@ -232,7 +241,7 @@ pub(super) fn read(tx: &Connection, case_id: &str) -> Result<Option<Row>, StoreE
                FROM unit_clocks u WHERE case_id = ?1",
         )?
         .query_row(params![case_id], |r| {
-            let sign = match (r.get::<_, Option<i64>>(2)?, r.get::<_, Option<i64>>(3)?) {
+            let sign = match (r.get::<Option<i64>>(2)?, r.get::<Option<i64>>(3)?) {
                 (Some(yellow_at), Some(red_at)) => Some(Clock { yellow_at, red_at }),
                 _ => None,
             };
@@ -242,7 +251,7 @@ pub(super) fn read(tx: &Connection, case_id: &str) -> Result<Option<Row>, StoreE
                 unit: Unit {
                     started_at: r.get(1)?,
                     sign,
-                    signed: r.get::<_, Option<i64>>(4)?.is_some(),
+                    signed: r.get::<Option<i64>>(4)?.is_some(),
                     complete: Clock {
                         yellow_at: r.get(5)?,
                         red_at: r.get(6)?,
@@ -254,7 +263,7 @@ pub(super) fn read(tx: &Connection, case_id: &str) -> Result<Option<Row>, StoreE
                 around_the_clock: r.get(7)?,
                 paused_at: r.get(10)?,
                 policy: r.get(11)?,
-                sent: decode_sent(&r.get::<_, String>(12)?),
+                sent: decode_sent(&r.get::<String>(12)?),
             })
         })
         .optional()?)

@@ -91,8 +91,8 @@ fn events(dir: &tempfile::TempDir) -> Vec<(String, pb::SupervisionEvent)> {
     let mut stmt = conn
         .prepare("SELECT routing_key, payload FROM outbox WHERE message_type = ?1 ORDER BY id")
         .unwrap();
-    stmt.query_map([SUPERVISION_EVENT_TYPE], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+    stmt.query_map(crate::store::db::params![SUPERVISION_EVENT_TYPE], |r| {
+        Ok((r.get::<String>(0)?, r.get::<Vec<u8>>(1)?))
     })
     .unwrap()
     .map(|r| {

@@ -8,7 +8,7 @@
 //! is about how many problems there are, not how many people called about each. As on every
 //! console page, a department's operator counts only the cases its departments hold (`None`:
 //! all, bound as one JSON array so the statement text never changes).
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use super::{Store, StoreError};
 use crate::handling::machine::OPEN_SQL;
@@ -62,19 +62,19 @@ fn scope(departments: Option<&[String]>) -> Option<String> {
 }
 
 fn top(
-    c: &Connection,
+    c: &Conn,
     week_start_ms: i64,
     now_ms: i64,
     scope: Option<&str>,
 ) -> Result<Vec<CategoryWeeks>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT category,
-                SUM(opened_at >= ?1),
-                SUM(opened_at < ?1 AND opened_at <= ?2 - ?4),
-                SUM(opened_at < ?1)
+                SUM(CASE WHEN opened_at >= ?1 THEN 1 ELSE 0 END),
+                SUM(CASE WHEN opened_at < ?1 AND opened_at <= ?2 - CAST(?4 AS BIGINT) THEN 1 ELSE 0 END),
+                SUM(CASE WHEN opened_at < ?1 THEN 1 ELSE 0 END)
            FROM cases
           WHERE opened_at >= ?1 - ?4 AND opened_at <= ?2
-            AND (?3 IS NULL OR department_id IN (SELECT value FROM json_each(?3)))
+            AND (department_id IN (SELECT value FROM json_each(CAST(?3 AS TEXT))) OR ?3 IS NULL)
           GROUP BY category
           ORDER BY 2 DESC, 4 DESC, category
           LIMIT 10",
@@ -90,14 +90,11 @@ fn top(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn open_by_street(
-    c: &Connection,
-    scope: Option<&str>,
-) -> Result<Vec<(String, String, u32)>, StoreError> {
+fn open_by_street(c: &Conn, scope: Option<&str>) -> Result<Vec<(String, String, u32)>, StoreError> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT district_code, street_code, COUNT(*) FROM cases
           WHERE status IN ({OPEN_SQL})
-            AND (?1 IS NULL OR department_id IN (SELECT value FROM json_each(?1)))
+            AND (department_id IN (SELECT value FROM json_each(CAST(?1 AS TEXT))) OR ?1 IS NULL)
           GROUP BY district_code, street_code
           ORDER BY district_code, street_code"
     ))?;
@@ -118,22 +115,22 @@ fn by_district(streets: &[(String, String, u32)]) -> Vec<(String, u32)> {
     out
 }
 
-fn pairs(c: &Connection, now_ms: i64, scope: Option<&str>) -> Result<Vec<PairPeriods>, StoreError> {
+fn pairs(c: &Conn, now_ms: i64, scope: Option<&str>) -> Result<Vec<PairPeriods>, StoreError> {
     // (now − opened_at) / week over (now − 9 weeks, now] is 0..=8: the period, newest first.
     let mut stmt = c.prepare_cached(
         "SELECT category, district_code, (?1 - opened_at) / ?3, COUNT(*)
            FROM cases
           WHERE opened_at > ?1 - ?3 * ?4 AND opened_at <= ?1
-            AND (?2 IS NULL OR department_id IN (SELECT value FROM json_each(?2)))
+            AND (department_id IN (SELECT value FROM json_each(CAST(?2 AS TEXT))) OR ?2 IS NULL)
           GROUP BY 1, 2, 3
           ORDER BY 1, 2",
     )?;
     let rows = stmt.query_map(params![now_ms, scope, WEEK_MS, PERIODS as i64], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, u32>(3)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<i64>(2)?,
+            r.get::<u32>(3)?,
         ))
     })?;
     let mut out: Vec<PairPeriods> = Vec::new();
@@ -160,7 +157,7 @@ fn pairs(c: &Connection, now_ms: i64, scope: Option<&str>) -> Result<Vec<PairPer
 }
 
 fn read(
-    c: &Connection,
+    c: &Conn,
     departments: Option<&[String]>,
     now_ms: i64,
     week_start_ms: i64,

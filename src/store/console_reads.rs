@@ -7,7 +7,7 @@
 //! never changes and stays in the statement cache.
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 
 use super::case_reads::LIGHT_SQL;
 use super::{CaseLoop, RatingView, Store, StoreError};
@@ -115,7 +115,7 @@ fn scope(departments: Option<&[String]>) -> Option<String> {
 }
 
 fn intake(
-    c: &Connection,
+    c: &Conn,
     since_ms: i64,
     departments: Option<&[String]>,
 ) -> Result<Vec<IntakeCount>, StoreError> {
@@ -123,7 +123,7 @@ fn intake(
         "SELECT t.channel, t.accepted_at / 60000, t.disposition, COUNT(*)
            FROM tickets t JOIN cases c ON c.case_id = t.case_id
           WHERE t.accepted_at >= ?1
-            AND (?2 IS NULL OR c.department_id IN (SELECT value FROM json_each(?2)))
+            AND (c.department_id IN (SELECT value FROM json_each(CAST(?2 AS TEXT))) OR ?2 IS NULL)
           GROUP BY 1, 2, 3",
     )?;
     let rows = stmt.query_map(params![since_ms, scope(departments)], |r| {
@@ -148,11 +148,11 @@ fn board_pass_sql(key: &str) -> String {
         "SELECT c.seq, c.case_id, c.department_id, {key}, {LIGHT_SQL}
            FROM cases c LEFT JOIN unit_clocks u ON u.case_id = c.case_id
           WHERE c.status IN ({OPEN_SQL})
-            AND (?1 IS NULL OR c.department_id IN (SELECT value FROM json_each(?1)))
-            AND (?2 IS NULL OR c.district_code = ?2)
-            AND (?3 IS NULL OR c.level = ?3)
-            AND (?4 IS NULL OR {FIRST_CHANNEL_SQL} = ?4)
-            AND (?5 IS NULL OR {LIGHT_SQL} = ?5)"
+            AND (c.department_id IN (SELECT value FROM json_each(CAST(?1 AS TEXT))) OR ?1 IS NULL)
+            AND (c.district_code = ?2 OR ?2 IS NULL)
+            AND (c.level = ?3 OR ?3 IS NULL)
+            AND ({FIRST_CHANNEL_SQL} = ?4 OR ?4 IS NULL)
+            AND ({LIGHT_SQL} = ?5 OR ?5 IS NULL)"
     )
 }
 
@@ -179,7 +179,7 @@ struct Ranked {
 }
 
 fn board(
-    c: &Connection,
+    c: &Conn,
     departments: Option<&[String]>,
     q: &BoardQuery,
 ) -> Result<(Vec<BoardRow>, Vec<BoardTally>), StoreError> {
@@ -190,7 +190,7 @@ fn board(
         "COALESCE(c.unit_due_at, c.due_at)"
     };
     // One snapshot for the pass and the rows, so the rows agree with the tallies.
-    let tx = c.unchecked_transaction()?;
+    let tx = c.read_snapshot()?;
     // Department → light → cases; departments are few, so a key is allocated once each.
     let mut tally: HashMap<String, BTreeMap<i32, u32>> = HashMap::new();
     let mut ranked = Vec::new();
@@ -206,9 +206,9 @@ fn board(
         while let Some(r) = rows.next()? {
             let light: i32 = r.get(4)?;
             let department = r.get_ref(2)?;
-            let department = department.as_str().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(2, department.data_type(), Box::new(e))
-            })?;
+            let department = department
+                .as_str()
+                .map_err(|e| crate::store::db::Error::FromSql(2, e))?;
             let lights = match tally.get_mut(department) {
                 Some(l) => l,
                 None => tally.entry(department.to_owned()).or_default(),
@@ -242,13 +242,13 @@ fn board(
                 opened_at_ms: r.get(6)?,
                 unit_due_at_ms: r.get(7)?,
                 report_count: r.get(8)?,
-                channel: r.get::<_, Option<i32>>(9)?.unwrap_or(0),
+                channel: r.get::<Option<i32>>(9)?.unwrap_or(0),
                 light: r.get(10)?,
             })
         })?);
     }
     drop(one);
-    tx.finish()?;
+    tx.commit()?;
     // By department, then light, as the page lists them.
     let tallies = tally
         .into_iter()
@@ -265,7 +265,7 @@ fn board(
     Ok((rows, tallies))
 }
 
-fn head(c: &Connection, case_id: &str) -> Result<Option<CaseHead>, StoreError> {
+fn head(c: &Conn, case_id: &str) -> Result<Option<CaseHead>, StoreError> {
     Ok(c.prepare_cached(
         "SELECT c.case_id, c.status, c.department_id, c.category, c.district_code, c.level,
                 c.rule_id, c.routing_version, c.opened_at, c.due_at, c.report_count,
@@ -295,11 +295,7 @@ fn head(c: &Connection, case_id: &str) -> Result<Option<CaseHead>, StoreError> {
     .optional()?)
 }
 
-fn reports(
-    c: &Connection,
-    seal: &super::Sealer,
-    case_id: &str,
-) -> Result<Vec<CaseReport>, StoreError> {
+fn reports(c: &Conn, seal: &super::Sealer, case_id: &str) -> Result<Vec<CaseReport>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT t.ticket_id, t.accepted_at, t.disposition, t.request, t.reporter,
                 (SELECT a.detail FROM audit a WHERE a.case_id = t.case_id
@@ -310,12 +306,12 @@ fn reports(
     let raw = stmt
         .query_map(params![case_id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i32>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
-                r.get::<_, Option<Vec<u8>>>(4)?,
-                r.get::<_, Option<String>>(5)?,
+                r.get::<String>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<i32>(2)?,
+                r.get::<Vec<u8>>(3)?,
+                r.get::<Option<Vec<u8>>>(4)?,
+                r.get::<Option<String>>(5)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -333,7 +329,7 @@ fn reports(
         .collect()
 }
 
-fn scores(c: &Connection, case_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+fn scores(c: &Conn, case_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT department_id, score_hundredths FROM case_scores WHERE case_id = ?1
           ORDER BY department_id",

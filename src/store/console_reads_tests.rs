@@ -17,9 +17,9 @@ fn report(source_id: &str, department: &str) -> NewTicket {
 async fn a_departments_scope_sees_only_its_own_cases() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = StoreConfig {
-        path: dir.path().join("minhu.db"),
         max_batch: 64,
         outbox_budget: 100,
+        ..crate::store::test_db::config(&dir)
     };
     let (store, _feed, _w) = Store::open(&cfg, Arc::new(Metrics::default())).expect("open");
     let mut cases = Vec::new();

@@ -19,9 +19,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::store::db::{Conn, OptionalExtension, params};
 use hmac::{Hmac, Mac};
 use prost::Message;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Sha256;
 
 use super::StoreError;
@@ -234,7 +234,7 @@ pub fn strip(req: &mut pb::Request) -> bool {
 ///
 /// Fails when the store holds values sealed with a key that is not configured, or when it
 /// holds sealed values and no keys are configured at all.
-pub fn prepare(conn: &mut Connection, ring: Option<Keyring>) -> Result<Prepared, StoreError> {
+pub fn prepare(conn: &mut Conn, ring: Option<Keyring>) -> Result<Prepared, StoreError> {
     let tx = conn.transaction()?;
     let used = keys_used(&tx)?;
     let Some(ring) = ring else {
@@ -309,7 +309,7 @@ pub fn prepare(conn: &mut Connection, ring: Option<Keyring>) -> Result<Prepared,
 }
 
 /// After a complete re-key sweep: every value is sealed under the active key.
-pub fn resealed(tx: &Connection, active: &str) -> Result<(), StoreError> {
+pub fn resealed(tx: &Conn, active: &str) -> Result<(), StoreError> {
     set_meta(tx, "seal.keys", active)?;
     tx.prepare_cached("DELETE FROM meta WHERE key = 'seal.clear'")?
         .execute([])?;
@@ -325,22 +325,16 @@ pub struct SealState {
     pub clear: bool,
 }
 
-/// Reads the sealed state of the store file at `path`, read-only (works while `serve` runs).
-pub fn state_at(path: &std::path::Path) -> Result<SealState, StoreError> {
-    if !path.is_file() {
-        return Err(StoreError::Corrupt(format!(
-            "no store at {}",
-            path.display()
-        )));
-    }
-    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+/// Reads the sealed state of the store at `at`, read-only (works while `serve` runs).
+pub fn state_at(at: &super::Location) -> Result<SealState, StoreError> {
+    let conn = super::schema::open_existing(at)?;
     let keys = keys_used(&conn)?;
     let clear = meta(&conn, "seal.clear")?.is_some();
     Ok(SealState { keys, clear })
 }
 
 /// The ids of every key that has sealed something in this store (`meta` `seal.keys`).
-fn keys_used(c: &Connection) -> Result<Vec<String>, StoreError> {
+fn keys_used(c: &Conn) -> Result<Vec<String>, StoreError> {
     Ok(meta(c, "seal.keys")?
         .map(|v| {
             v.split(',')
@@ -351,15 +345,18 @@ fn keys_used(c: &Connection) -> Result<Vec<String>, StoreError> {
         .unwrap_or_default())
 }
 
-fn meta(c: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+fn meta(c: &Conn, key: &str) -> Result<Option<String>, StoreError> {
     Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
         .query_row(params![key], |r| r.get(0))
         .optional()?)
 }
 
-fn set_meta(c: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
-    c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
-        .execute(params![key, value])?;
+fn set_meta(c: &Conn, key: &str, value: &str) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
     Ok(())
 }
 

@@ -13,8 +13,8 @@ fn ring(keys: &[(&str, u8)], active: &str) -> Keyring {
     .unwrap()
 }
 
-fn store(dir: &tempfile::TempDir) -> Connection {
-    let mut c = crate::store::schema::connect(&dir.path().join("minhu.db")).unwrap();
+fn store(dir: &tempfile::TempDir) -> crate::store::db::Conn {
+    let mut c = crate::store::test_db::side(dir);
     crate::store::schema::migrate(&mut c).unwrap();
     c
 }
@@ -139,7 +139,7 @@ fn rotation_keeps_the_digest_key_and_asks_for_a_re_seal_until_it_is_done() {
     assert!(after.rekey);
     assert_eq!(after.sealer.digest("wechat:a:b"), digest, "same pepper");
     assert_eq!(after.sealer.active_id(), Some("k2"));
-    let path = dir.path().join("minhu.db");
+    let path = crate::store::test_db::location(&dir);
     assert_eq!(state_at(&path).unwrap().keys, ["k1", "k2"]);
     // Until the sweep is done, k1 must stay.
     assert!(prepare(&mut c, Some(ring(&[("k2", 2)], "k2"))).is_err());
@@ -162,7 +162,11 @@ fn a_store_used_in_clear_is_re_sealed_once_keys_come() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = store(&dir);
     assert!(!prepare(&mut c, None).unwrap().sealer.is_on());
-    assert!(state_at(&dir.path().join("minhu.db")).unwrap().clear);
+    assert!(
+        state_at(&crate::store::test_db::location(&dir))
+            .unwrap()
+            .clear
+    );
     assert!(
         prepare(&mut c, Some(ring(&[("k1", 1)], "k1")))
             .unwrap()

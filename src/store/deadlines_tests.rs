@@ -57,13 +57,16 @@ fn ticket(source_id: &str, provisional: &[i64], co: Option<&str>) -> NewTicket {
 }
 
 fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
-    Store::open_path(&dir.path().join("minhu.db"), Arc::new(Metrics::default()))
-        .expect("open store")
+    Store::open(
+        &crate::store::test_db::config(dir),
+        Arc::new(Metrics::default()),
+    )
+    .expect("open store")
 }
 
 /// Every outbox row's routing key and decoded dispatch, oldest first.
 fn outbox(dir: &tempfile::TempDir) -> Vec<(String, pb::Dispatch)> {
-    let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let conn = crate::store::test_db::side(dir);
     let mut stmt = conn
         .prepare("SELECT routing_key, payload FROM outbox ORDER BY id")
         .unwrap();
@@ -147,8 +150,7 @@ async fn a_provisional_deadline_is_marked_and_recounted_once() {
         .unwrap()
         .unwrap();
     assert_eq!(l.unit_due_at_ms, DUE - DAY);
-    let red: i64 = rusqlite::Connection::open(dir.path().join("minhu.db"))
-        .unwrap()
+    let red: i64 = crate::store::test_db::side(&dir)
         .query_row("SELECT red_at FROM unit_clocks", [], |r| r.get(0))
         .unwrap();
     assert_eq!(red, DUE - DAY);

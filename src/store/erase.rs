@@ -14,7 +14,7 @@
 //! [`Eraser`] is the task that drives both, on an injectable clock.
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 use tokio_util::sync::CancellationToken;
 
 use super::contacts::{self, Sealer};
@@ -85,7 +85,7 @@ impl Store {
             .with(|c| {
                 Ok(
                     c.prepare_cached(&format!("SELECT MIN(closed_at) FROM cases WHERE {DUE}"))?
-                        .query_row([], |r| r.get::<_, Option<i64>>(0))?,
+                        .query_row([], |r| r.get::<Option<i64>>(0))?,
                 )
             })
             .await
@@ -112,7 +112,7 @@ const DUE: &str =
     "closed_at IS NOT NULL AND (contacts_erased_at IS NULL OR contacts_erased_at < closed_at)";
 
 /// Runs one job inside the writer's transaction.
-pub(super) fn run(tx: &Connection, seal: &Sealer, job: &Job) -> Result<Done, StoreError> {
+pub(super) fn run(tx: &Conn, seal: &Sealer, job: &Job) -> Result<Done, StoreError> {
     Ok(match *job {
         Job::Erase { now, cutoff, limit } => Done::Erased(erase(tx, now, cutoff, limit)?),
         Job::Reseal { from, limit } => {
@@ -121,7 +121,7 @@ pub(super) fn run(tx: &Connection, seal: &Sealer, job: &Job) -> Result<Done, Sto
     })
 }
 
-fn erase(tx: &Connection, now: i64, cutoff: i64, limit: usize) -> Result<Erased, StoreError> {
+fn erase(tx: &Conn, now: i64, cutoff: i64, limit: usize) -> Result<Erased, StoreError> {
     let cases: Vec<(i64, String)> = tx
         .prepare_cached(&format!(
             // `+status`: the status is checked, not looked up by (the partial index is smaller).
@@ -168,7 +168,7 @@ fn erase(tx: &Connection, now: i64, cutoff: i64, limit: usize) -> Result<Erased,
 }
 
 /// Erases the contacts of every ticket of a case; returns how many tickets had any.
-fn erase_tickets(tx: &Connection, case_id: &str) -> Result<usize, StoreError> {
+fn erase_tickets(tx: &Conn, case_id: &str) -> Result<usize, StoreError> {
     let rows: Vec<(String, Vec<u8>, bool)> = tx
         .prepare_cached(
             "SELECT ticket_id, request, reporter IS NOT NULL OR reporter_key IS NOT NULL
@@ -201,8 +201,8 @@ fn erase_tickets(tx: &Connection, case_id: &str) -> Result<usize, StoreError> {
 }
 
 /// Zeroes the reporter digests the merge index keeps of a case's reports.
-fn forget_reporters(tx: &Connection, case_seq: i64) -> Result<(), StoreError> {
-    let blob: Option<Vec<u8>> = rusqlite::OptionalExtension::optional(
+fn forget_reporters(tx: &Conn, case_seq: i64) -> Result<(), StoreError> {
+    let blob: Option<Vec<u8>> = crate::store::db::OptionalExtension::optional(
         tx.prepare_cached("SELECT members FROM merge_members WHERE case_seq = ?1")?
             .query_row(params![case_seq], |r| r.get(0)),
     )?;

@@ -30,8 +30,7 @@ fn ring(keys: &[(&str, u8)], active: &str) -> Keyring {
 
 fn open(dir: &tempfile::TempDir, keys: Option<Keyring>) -> (Store, OutboxFeed, WriterThread) {
     let cfg = StoreConfig {
-        path: dir.path().join("minhu.db"),
-        ..StoreConfig::default()
+        ..crate::store::test_db::config(dir)
     };
     let metrics = Arc::new(Metrics::default());
     Store::open_sealed(&cfg, &MergeConfig::default(), keys, metrics).expect("open store")
@@ -69,8 +68,38 @@ async fn complete(store: &Store, case: &str) {
 }
 
 /// Every byte of the store's files: the database and its WAL.
+/// Everything the store holds: the SQLite file and its WAL, or on PostgreSQL every text and
+/// bytea value of every table, as stored.
 fn file_bytes(dir: &tempfile::TempDir) -> Vec<u8> {
     let mut all = Vec::new();
+    if crate::store::test_db::is_pg() {
+        let c = db(dir);
+        let tables: Vec<String> = c
+            .prepare_cached(
+                "SELECT table_name FROM information_schema.tables
+                  WHERE table_schema = current_schema() ORDER BY 1",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for t in tables {
+            let mut stmt = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
+            let mut rows = stmt.query([]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                for i in 0.. {
+                    match r.get_ref(i) {
+                        Ok(crate::store::db::ValueRef::Text(s)) => all.extend(s.as_bytes()),
+                        Ok(crate::store::db::ValueRef::Blob(b)) => all.extend(b),
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+        return all;
+    }
     for name in ["minhu.db", "minhu.db-wal"] {
         all.extend(std::fs::read(dir.path().join(name)).unwrap_or_default());
     }
@@ -204,7 +233,7 @@ async fn contacts_are_erased_after_closure_and_the_case_stays() {
         .query_row(
             "SELECT t.reporter, t.reporter_key, n.address FROM tickets t
                JOIN notices n ON n.ticket_id = t.ticket_id WHERE t.ticket_id = ?1",
-            [&done.ticket_id],
+            crate::store::db::params![&done.ticket_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
@@ -212,7 +241,7 @@ async fn contacts_are_erased_after_closure_and_the_case_stays() {
     let audit: String = c
         .query_row(
             "SELECT detail FROM audit WHERE case_id = ?1 AND event = 'contacts_erased'",
-            [&done.case_id],
+            crate::store::db::params![&done.case_id],
             |r| r.get(0),
         )
         .unwrap();
@@ -236,7 +265,7 @@ async fn a_reopened_case_keeps_its_contacts_until_it_is_closed_again() {
     // Reopened (a citizen said "not solved"): open again, no closure.
     c.execute(
         "UPDATE cases SET status = 1, closed_at = NULL WHERE case_id = ?1",
-        [&t.case_id],
+        crate::store::db::params![&t.case_id],
     )
     .unwrap();
     let now = crate::time::now_ms();
@@ -252,7 +281,7 @@ async fn a_reopened_case_keeps_its_contacts_until_it_is_closed_again() {
     // Closed again later: erased a day after that closure, in clear rows too.
     c.execute(
         "UPDATE cases SET status = 5, closed_at = ?2 WHERE case_id = ?1",
-        rusqlite::params![t.case_id, now + 5 * DAY],
+        crate::store::db::params![t.case_id, now + 5 * DAY],
     )
     .unwrap();
     assert_eq!(
@@ -281,8 +310,11 @@ async fn a_reopened_case_keeps_its_contacts_until_it_is_closed_again() {
 
 #[test]
 fn the_erasure_reads_only_cases_still_to_erase() {
+    if crate::store::test_db::is_pg() {
+        return; // SQLite's query plan
+    }
     let dir = tempfile::tempdir().unwrap();
-    let mut c = crate::store::schema::connect(&dir.path().join("minhu.db")).unwrap();
+    let mut c = crate::store::test_db::side(&dir);
     crate::store::schema::migrate(&mut c).unwrap();
     let plan: String = c
         .query_row(
@@ -327,7 +359,7 @@ async fn a_rotation_is_finished_by_the_re_seal_pass() {
              UNION ALL SELECT payload FROM outbox",
         )
         .unwrap()
-        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .query_map([], |r| r.get::<Vec<u8>>(0))
         .unwrap()
         .map(|b| seal::key_id(&b.unwrap()).map(str::to_owned))
         .collect();
@@ -371,7 +403,7 @@ async fn a_store_written_in_clear_is_sealed_once_keys_come() {
     let (request, key): (Vec<u8>, String) = c
         .query_row(
             "SELECT request, reporter_key FROM tickets WHERE ticket_id = ?1",
-            [&t.ticket_id],
+            crate::store::db::params![&t.ticket_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -382,8 +414,7 @@ async fn a_store_written_in_clear_is_sealed_once_keys_come() {
     w.join().await;
     // Sealed now: a start without keys would show nothing, so it fails.
     let cfg = StoreConfig {
-        path: dir.path().join("minhu.db"),
-        ..StoreConfig::default()
+        ..crate::store::test_db::config(&dir)
     };
     let err = Store::open(&cfg, Arc::new(Metrics::default()))
         .err()

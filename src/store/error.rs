@@ -11,8 +11,8 @@ pub enum StoreError {
     /// The writer thread is gone (shutting down or crashed).
     #[error("store is shutting down")]
     Closed,
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Db(#[from] super::db::Error),
     /// A split asked of a ticket that cannot be split (not merged, unknown, case closed).
     #[error("ticket {ticket_id} cannot be split: {reason}")]
     NotSplittable { ticket_id: String, reason: String },
@@ -30,4 +30,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.into())
+    }
 }

@@ -1,7 +1,7 @@
 //! Why a ticket is in its case, read back from the audit trail: the merge decision made when
 //! it was accepted (candidates and each signal's score) and any split since. For `GetTicket`
 //! and `minhu tickets explain`.
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 use serde::Deserialize;
 
 use super::StoreError;
@@ -24,7 +24,7 @@ struct SplitDetail {
 
 /// The explanation of `ticket_id`, or `None` when the audit trail has no accept entry for it.
 pub(super) fn explain(
-    conn: &Connection,
+    conn: &Conn,
     ticket_id: &str,
 ) -> Result<Option<pb::MergeExplanation>, StoreError> {
     let mut stmt = conn.prepare_cached(
@@ -32,7 +32,7 @@ pub(super) fn explain(
             AND event IN ('accepted', 'merged', 'split') ORDER BY seq",
     )?;
     let rows = stmt.query_map(params![ticket_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        Ok((r.get::<String>(0)?, r.get::<String>(1)?))
     })?;
     let mut out: Option<pb::MergeExplanation> = None;
     for row in rows {

@@ -3,12 +3,12 @@
 //! same transaction as the ticket, so they are published exactly when the ticket is accepted.
 //! A report merged into a case later reaches the case's co-handlers too, as a case update.
 //! Also how a dispatch body is encoded (protobuf, or proto3 JSON for departments that ask).
+use crate::store::db::{Conn, OptionalExtension, params};
 use minhu_adapter_emergency::Line;
 use minhu_adapter_emergency::linkage::{
     CONTENT_TYPE as LINKAGE_CONTENT_TYPE, EmergencyLinkage, MESSAGE_TYPE as LINKAGE_TYPE,
 };
 use prost::Message;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::ops::OpenCase;
 use super::writer::State;
@@ -50,14 +50,14 @@ pub(super) struct Row<'a> {
 }
 
 /// Inserts an outbox row and returns it as the relay will publish it.
-pub(super) fn outbox_row(tx: &Connection, r: Row<'_>) -> Result<OutboxMessage, StoreError> {
+pub(super) fn outbox_row(tx: &Conn, r: Row<'_>) -> Result<OutboxMessage, StoreError> {
     insert(tx, r, None)
 }
 
 /// As [`outbox_row`] for a message that carries a report and its reporter (a dispatch, a
 /// linkage message): stored sealed when keys are configured, kept in clear for the relay.
 pub(super) fn sealed_outbox_row(
-    tx: &Connection,
+    tx: &Conn,
     seal: &super::contacts::Sealer,
     r: Row<'_>,
 ) -> Result<OutboxMessage, StoreError> {
@@ -69,21 +69,18 @@ pub(super) fn sealed_outbox_row(
 }
 
 /// Inserts the row with `stored` as its payload on disk (None: the payload itself).
-fn insert(
-    tx: &Connection,
-    r: Row<'_>,
-    stored: Option<Vec<u8>>,
-) -> Result<OutboxMessage, StoreError> {
+fn insert(tx: &Conn, r: Row<'_>, stored: Option<Vec<u8>>) -> Result<OutboxMessage, StoreError> {
     let (content_type, message_type) = match &r.content {
         Some((c, m)) => (Some(c.as_str()), Some(m.as_str())),
         None => (None, None),
     };
-    tx.prepare_cached(
+    let id: i64 = tx.prepare_cached(
         "INSERT INTO outbox (dispatch_id, case_id, routing_key, priority, channel, level, created_at, payload,
                              content_type, message_type)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         RETURNING id",
     )?
-    .execute(params![
+    .query_row(params![
         r.dispatch_id,
         r.case_id,
         r.routing_key,
@@ -94,9 +91,9 @@ fn insert(
         stored.as_deref().unwrap_or(&r.payload),
         content_type,
         message_type,
-    ])?;
+    ], |row| row.get(0))?;
     Ok(OutboxMessage {
-        id: tx.last_insert_rowid(),
+        id,
         dispatch_id: r.dispatch_id.to_owned(),
         routing_key: r.routing_key.to_owned(),
         priority: r.priority,
@@ -111,7 +108,7 @@ fn insert(
 }
 
 fn dispatch_row(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     case_id: &str,
     kind: pb::DispatchKind,
@@ -127,7 +124,7 @@ fn dispatch_row(
 }
 
 fn audit(
-    tx: &Connection,
+    tx: &Conn,
     now: i64,
     case_id: &str,
     ticket_id: &str,
@@ -146,7 +143,7 @@ fn audit(
 /// dispatch) hears of the new report as the lead does, with the deadline it was given then
 /// (or, once a provisional deadline was counted again, its latest recount).
 pub(super) fn co_handler_updates(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     t: &NewTicket,
     case: &OpenCase,
@@ -161,7 +158,7 @@ pub(super) fn co_handler_updates(
         }
         let given: Option<(i64, String)> = tx
             .prepare_cached(
-                "SELECT json_extract(detail, '$.due_at_ms'), json_extract(detail, '$.rule_id')
+                "SELECT CAST(json_extract(detail, '$.due_at_ms') AS BIGINT), json_extract(detail, '$.rule_id')
                    FROM audit
                   WHERE case_id = ?1 AND event IN ('co_handler', 'deadline_recounted')
                     AND json_extract(detail, '$.department_id') = ?2
@@ -214,7 +211,7 @@ pub(super) fn co_handler_updates(
 /// co-handler dispatches. A follow-up merged into an open case is still linked: an emergency
 /// is never absorbed into an earlier, ordinary report.
 pub(super) fn extra(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     t: &NewTicket,
     case_id: &str,
@@ -403,7 +400,7 @@ mod tests {
 
     /// (routing_key, content_type) of every outbox row, in order.
     fn outbox(dir: &tempfile::TempDir) -> Vec<(String, Option<String>)> {
-        let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+        let conn = crate::store::test_db::side(dir);
         let mut stmt = conn
             .prepare("SELECT routing_key, content_type FROM outbox ORDER BY id")
             .unwrap();
@@ -417,15 +414,15 @@ mod tests {
     async fn a_new_case_fans_out_and_a_merged_emergency_is_still_linked() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = StoreConfig {
-            path: dir.path().join("minhu.db"),
             max_batch: 16,
             outbox_budget: 100,
+            ..crate::store::test_db::config(&dir)
         };
         let (store, _feed, _w) = Store::open(&cfg, Arc::new(Metrics::default())).unwrap();
         let first = store.accept(ticket("1", "烧烤油烟", false)).await.unwrap();
         assert_eq!(first.disposition, pb::Disposition::NewCase);
         // Why it went there is in the ticket's own audit entry (no separate entry for it).
-        let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+        let conn = crate::store::test_db::side(&dir);
         let events: Vec<(String, String)> = conn
             .prepare("SELECT event, detail FROM audit ORDER BY seq")
             .unwrap()
@@ -468,7 +465,7 @@ mod tests {
             )
         );
         assert_eq!(rows[4], ("dept.urban-mgmt".into(), None));
-        let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+        let conn = crate::store::test_db::side(&dir);
         let update: Vec<u8> = conn
             .query_row(
                 "SELECT payload FROM outbox ORDER BY id DESC LIMIT 1",

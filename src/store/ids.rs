@@ -7,7 +7,7 @@
 //! unique across every store that ever publishes to a broker (several gateways, a store
 //! restored from backup, a fresh demo store). It carries the store's random instance id:
 //! `D20261122000042-3f9c2a7b`.
-use rusqlite::Connection;
+use crate::store::db::{Conn, params};
 
 use super::StoreError;
 use crate::time::local_yyyymmdd;
@@ -24,7 +24,7 @@ pub(super) struct Sequences {
 
 impl Sequences {
     /// Resumes after the highest numbers on disk, creating the instance id on first use.
-    pub fn load(conn: &Connection) -> Result<Self, StoreError> {
+    pub fn load(conn: &Conn) -> Result<Self, StoreError> {
         let max = |table: &str| -> Result<i64, StoreError> {
             Ok(conn.query_row(
                 &format!("SELECT COALESCE(MAX(seq), 0) FROM {table}"),
@@ -34,8 +34,8 @@ impl Sequences {
         };
         let fresh = format!("{:08x}", rand::random::<u32>());
         conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_id', ?1)",
-            [&fresh],
+            "INSERT INTO meta (key, value) VALUES ('instance_id', ?1) ON CONFLICT DO NOTHING",
+            params![fresh],
         )?;
         let instance: String = conn.query_row(
             "SELECT value FROM meta WHERE key = 'instance_id'",
@@ -101,7 +101,10 @@ mod instance_tests {
     fn each_store_gets_its_own_instance_and_keeps_it() {
         let dir = tempfile::tempdir().unwrap();
         let open = |name: &str| {
-            let mut c = crate::store::schema::connect(&dir.path().join(name)).unwrap();
+            let mut c = crate::store::schema::connect(&crate::store::Location::Sqlite(
+                dir.path().join(name),
+            ))
+            .unwrap();
             crate::store::schema::migrate(&mut c).unwrap();
             c
         };

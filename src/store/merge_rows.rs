@@ -1,6 +1,6 @@
 //! The merge index's rows in the store (`merge_members`): written in the transaction that
 //! changes the index, read back to rebuild it at start-up.
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use super::StoreError;
 use crate::handling::machine::OPEN_SQL;
@@ -8,7 +8,7 @@ use crate::merge::Index;
 
 /// Indexes a newly opened case and remembers it in the store.
 pub(super) fn index_new_case(
-    tx: &Connection,
+    tx: &Conn,
     index: &mut Index,
     seq: i64,
     case_id: &str,
@@ -23,11 +23,7 @@ pub(super) fn index_new_case(
 }
 
 /// Writes back what the index remembers of a case.
-pub(super) fn save_members(
-    tx: &Connection,
-    index: &Index,
-    case_seq: i64,
-) -> Result<(), StoreError> {
+pub(super) fn save_members(tx: &Conn, index: &Index, case_seq: i64) -> Result<(), StoreError> {
     let blob = crate::merge::sketch::encode_all(index.members(case_seq).unwrap_or_default());
     tx.prepare_cached("UPDATE merge_members SET members = ?2 WHERE case_seq = ?1")?
         .execute(params![case_seq, blob])?;
@@ -35,7 +31,7 @@ pub(super) fn save_members(
 }
 
 /// Rebuilds the merge index from the store: every case still open, as remembered.
-pub(super) fn load_merge_index(conn: &Connection, index: &mut Index) -> Result<(), StoreError> {
+pub(super) fn load_merge_index(conn: &Conn, index: &mut Index) -> Result<(), StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT m.case_seq, m.case_id, m.district, m.category, m.members
            FROM merge_members m JOIN cases c ON c.seq = m.case_seq
@@ -46,14 +42,23 @@ pub(super) fn load_merge_index(conn: &Connection, index: &mut Index) -> Result<(
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
-        let blob = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
+        let blob = r
+            .get_ref(4)?
+            .as_blob()
+            .map_err(|e| crate::store::db::Error::FromSql(0, e))?;
         let members = crate::merge::Sketch::decode_all(blob)
             .ok_or_else(|| StoreError::Corrupt(format!("merge_members row {seq} is damaged")))?;
         if members.is_empty() {
             continue;
         }
-        let case_id = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-        let category = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        let case_id = r
+            .get_ref(1)?
+            .as_str()
+            .map_err(|e| crate::store::db::Error::FromSql(0, e))?;
+        let category = r
+            .get_ref(3)?
+            .as_str()
+            .map_err(|e| crate::store::db::Error::FromSql(0, e))?;
         index.restore(seq, case_id, r.get(2)?, category, members);
     }
     Ok(())

@@ -56,8 +56,7 @@ pub(super) fn report(source_id: &str, phone: &str) -> NewTicket {
 /// A store with merging on, on a fresh file in `dir`.
 pub(super) fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
     let cfg = StoreConfig {
-        path: dir.path().join("minhu.db"),
-        ..StoreConfig::default()
+        ..crate::store::test_db::config(dir)
     };
     let merge = MergeConfig {
         enabled: true,
@@ -71,13 +70,27 @@ async fn a_rolled_back_case_leaves_nothing_in_the_merge_index() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _feed, _w) = open(&dir);
     // Make the write after the index change fail, once.
-    let side = schema::connect(&dir.path().join("minhu.db")).unwrap();
-    side.execute_batch(
-        "INSERT INTO meta (key, value) VALUES ('fail', '1');
-         CREATE TRIGGER fail_once BEFORE INSERT ON merge_members
-           WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'fail')
-           BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
-    )
+    let side = crate::store::test_db::side(&dir);
+    side.execute_batch(match side.dialect() {
+        crate::store::db::Dialect::Sqlite => {
+            "INSERT INTO meta (key, value) VALUES ('fail', '1');
+             CREATE TRIGGER fail_once BEFORE INSERT ON merge_members
+               WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'fail')
+               BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        }
+        crate::store::db::Dialect::Postgres => {
+            "INSERT INTO meta (key, value) VALUES ('fail', '1');
+             CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF EXISTS (SELECT 1 FROM meta WHERE key = 'fail') THEN
+                   RAISE EXCEPTION 'injected failure';
+                 END IF;
+                 RETURN NEW;
+               END $$;
+             CREATE TRIGGER fail_once BEFORE INSERT ON merge_members
+               FOR EACH ROW EXECUTE FUNCTION fail_once();"
+        }
+    })
     .unwrap();
     assert!(store.accept(report("a", "13900000001")).await.is_err());
     side.execute("DELETE FROM meta WHERE key = 'fail'", [])
@@ -142,10 +155,10 @@ async fn a_case_closed_on_disk_is_no_target() {
     let (store, _feed, _w) = open(&dir);
     let a = store.accept(report("a", "13900000001")).await.unwrap();
     // Closed by the department (the progress loop writes this; here a side connection does).
-    let side = schema::connect(&dir.path().join("minhu.db")).unwrap();
+    let side = crate::store::test_db::side(&dir);
     side.execute(
         "UPDATE cases SET status = ?2 WHERE case_id = ?1",
-        rusqlite::params![a.case_id, pb::CaseStatus::Closed as i32],
+        crate::store::db::params![a.case_id, pb::CaseStatus::Closed as i32],
     )
     .unwrap();
     let b = store.accept(report("b", "13900000002")).await.unwrap();

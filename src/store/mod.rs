@@ -1,5 +1,6 @@
-//! The durable store: SQLite in WAL mode with `synchronous=FULL`.
+//! The durable store: SQLite in WAL mode with `synchronous=FULL`, or PostgreSQL.
 //!
+//! - `db`: the one door to the database, SQLite or PostgreSQL (`[store] url`).
 //! - [`schema`]: tables and migrations.
 //! - `writer`: the one thread that writes, committing many commands per fsync.
 //! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging.
@@ -32,6 +33,7 @@ mod clocks;
 mod console_analysis;
 mod console_reads;
 mod contacts;
+pub mod db;
 mod deadlines;
 mod erase;
 mod error;
@@ -53,6 +55,8 @@ pub mod seal;
 mod split;
 mod stints;
 mod supervision;
+#[cfg(test)]
+pub(crate) mod test_db;
 mod update_model;
 mod updates;
 mod writer;
@@ -90,6 +94,44 @@ use crate::pb;
 use crate::telemetry::Metrics;
 use reader::Reader;
 use writer::{Command, State, Writer};
+
+/// Where a store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database (`postgres://…`).
+    Postgres(String),
+}
+
+impl std::fmt::Display for Location {
+    /// The file, or the URL without its password (this goes to logs).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(p) => write!(f, "{}", p.display()),
+            Location::Postgres(url) => match url.parse::<tokio_postgres::Config>() {
+                Ok(c) => {
+                    let hosts: Vec<String> = c
+                        .get_hosts()
+                        .iter()
+                        .zip(c.get_ports().iter().chain(std::iter::repeat(&5432)))
+                        .map(|(h, p)| match h {
+                            tokio_postgres::config::Host::Tcp(h) => format!("{h}:{p}"),
+                            tokio_postgres::config::Host::Unix(d) => format!("{}:{p}", d.display()),
+                        })
+                        .collect();
+                    write!(
+                        f,
+                        "postgres://{}/{}",
+                        hosts.join(","),
+                        c.get_dbname().unwrap_or("")
+                    )
+                }
+                Err(_) => f.write_str("postgres://(unreadable URL)"),
+            },
+        }
+    }
+}
 
 /// Commands queued for the writer before callers wait (back-pressure beyond this).
 const WRITER_QUEUE: usize = 8192;
@@ -172,26 +214,38 @@ impl Store {
         rules: crate::scores::Rules,
         metrics: Arc<Metrics>,
     ) -> Result<(Store, OutboxFeed, WriterThread), StoreError> {
-        if let Some(dir) = cfg.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let location = cfg.location();
+        if let Location::Sqlite(path) = &location
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)?;
         }
-        let mut conn = schema::connect(&cfg.path)?;
-        schema::migrate(&mut conn)?;
-        let prepared = contacts::prepare(&mut conn, keys)?;
-        let seq = ids::Sequences::load(&conn)?;
-        let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
-        let merge = if merge.enabled {
-            let started = std::time::Instant::now();
-            let index = Self::merge_index(&conn, merge)?;
-            tracing::info!(
-                open_cases = index.len(),
-                took_ms = started.elapsed().as_millis() as u64,
-                "merge index rebuilt"
-            );
-            Some(index)
-        } else {
-            None
-        };
+        // On a thread of its own: PostgreSQL's blocking client may not run inside the async
+        // task that often opens the store.
+        let (conn, prepared, seq, depth, merge) = std::thread::scope(|s| {
+            s.spawn(|| -> Result<_, StoreError> {
+                let mut conn = schema::connect(&location)?;
+                schema::migrate(&mut conn)?;
+                let prepared = contacts::prepare(&mut conn, keys)?;
+                let seq = ids::Sequences::load(&conn)?;
+                let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+                let merge = if merge.enabled {
+                    let started = std::time::Instant::now();
+                    let index = Self::merge_index(&conn, merge)?;
+                    tracing::info!(
+                        open_cases = index.len(),
+                        took_ms = started.elapsed().as_millis() as u64,
+                        "merge index rebuilt"
+                    );
+                    Some(index)
+                } else {
+                    None
+                };
+                Ok((conn, prepared, seq, depth, merge))
+            })
+            .join()
+            .map_err(|_| StoreError::Corrupt("opening the store panicked".into()))?
+        })?;
         metrics
             .outbox_depth
             .store(depth as i64, std::sync::atomic::Ordering::Relaxed);
@@ -225,7 +279,7 @@ impl Store {
         Ok((
             Store {
                 tx,
-                reader: Reader::new(cfg.path.clone()),
+                reader: Reader::new(location),
                 hot,
                 changes: Changes::default(),
                 metrics,
@@ -241,10 +295,7 @@ impl Store {
 
     /// The merge index of the open cases in a store, as start-up rebuilds it (also used by the
     /// benchmark).
-    pub fn merge_index(
-        conn: &rusqlite::Connection,
-        cfg: &MergeConfig,
-    ) -> Result<Index, StoreError> {
+    pub fn merge_index(conn: &db::Conn, cfg: &MergeConfig) -> Result<Index, StoreError> {
         let mut index = Index::new(cfg.clone());
         merge_rows::load_merge_index(conn, &mut index)?;
         Ok(index)
@@ -295,19 +346,10 @@ impl Store {
     /// Why a ticket is in its case, read from the store file at `path` without starting a
     /// writer (for the CLI): the ticket's case and its explanation.
     pub fn explain_at(
-        path: &Path,
+        at: &Location,
         ticket_id: &str,
     ) -> Result<Option<(TicketView, Option<pb::MergeExplanation>)>, StoreError> {
-        if !path.is_file() {
-            return Err(StoreError::Corrupt(format!(
-                "no store at {}",
-                path.display()
-            )));
-        }
-        let conn = rusqlite::Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )?;
+        let conn = schema::open_existing(at)?;
         // The explanation needs no contacts: sealed ones stay sealed, keys or not.
         let Some(view) = reader::ticket(&conn, &Sealer::withheld(), ticket_id)? else {
             return Ok(None);
@@ -380,7 +422,7 @@ impl Store {
                 Ok(c.prepare_cached(
                     "SELECT MIN(next_at) FROM unit_clocks WHERE next_at IS NOT NULL",
                 )?
-                .query_row([], |r| r.get::<_, Option<i64>>(0))?)
+                .query_row([], |r| r.get::<Option<i64>>(0))?)
             })
             .await
     }

@@ -13,7 +13,7 @@
 //! With `[privacy]` keys, each address is stored sealed (bound to its notice id) and each
 //! contact key as a keyed digest; the reporters' contacts planning reads are opened from
 //! their tickets (see `contacts`).
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use super::contacts::Sealer;
 use super::seal::Place;
@@ -61,7 +61,7 @@ pub enum Recorded {
 /// queue, pushed to `fresh` for the relay.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn plan(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     kind: NoticeKind,
     version: u64,
@@ -204,24 +204,19 @@ pub(super) fn plan(
 }
 
 /// Up to `limit` notices due at `now`, earliest first.
-pub fn due(
-    c: &Connection,
-    seal: &Sealer,
-    now: i64,
-    limit: usize,
-) -> Result<Vec<Notice>, StoreError> {
+pub fn due(c: &Conn, seal: &Sealer, now: i64, limit: usize) -> Result<Vec<Notice>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT notice_id, kind, route, address, facts, attempts FROM notices
           WHERE next_at <= ?1 ORDER BY next_at LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![now, limit as i64], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, Option<Vec<u8>>>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, u32>(5)?,
+            r.get::<String>(0)?,
+            r.get::<String>(1)?,
+            r.get::<Option<String>>(2)?,
+            r.get::<Option<Vec<u8>>>(3)?,
+            r.get::<String>(4)?,
+            r.get::<u32>(5)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -253,17 +248,17 @@ pub fn due(
 }
 
 /// The earliest instant a notice is due (None: none pending).
-pub fn next_due(c: &Connection) -> Result<Option<i64>, StoreError> {
+pub fn next_due(c: &Conn) -> Result<Option<i64>, StoreError> {
     Ok(
         c.prepare_cached("SELECT MIN(next_at) FROM notices WHERE next_at IS NOT NULL")?
-            .query_row([], |r| r.get::<_, Option<i64>>(0))?,
+            .query_row([], |r| r.get::<Option<i64>>(0))?,
     )
 }
 
 /// Records attempts' outcomes; returns how many rows were still pending (the others had
 /// been recorded already and are left as they are).
 pub(super) fn record(
-    tx: &Connection,
+    tx: &Conn,
     records: &[(String, Recorded)],
     now: i64,
 ) -> Result<usize, StoreError> {
@@ -322,7 +317,7 @@ pub struct NoticeView {
 }
 
 /// Every notice of a case, in planning order.
-pub fn of_case(c: &Connection, case_id: &str) -> Result<Vec<NoticeView>, StoreError> {
+pub fn of_case(c: &Conn, case_id: &str) -> Result<Vec<NoticeView>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT notice_id, ticket_id, kind, route, state, reason, attempts, sent_at, via
            FROM notices WHERE case_id = ?1 ORDER BY seq",
@@ -352,11 +347,7 @@ struct CaseTicket {
 
 /// The case's tickets in the order they came, each with its reporter's latest message and
 /// contacts.
-fn case_tickets(
-    tx: &Connection,
-    seal: &Sealer,
-    case_id: &str,
-) -> Result<Vec<CaseTicket>, StoreError> {
+fn case_tickets(tx: &Conn, seal: &Sealer, case_id: &str) -> Result<Vec<CaseTicket>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT t.ticket_id, t.request, t.accepted_at,
                 COALESCE((SELECT MAX(l.accepted_at) FROM tickets l
@@ -366,11 +357,11 @@ fn case_tickets(
     )?;
     let rows = stmt.query_map(params![case_id], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Vec<u8>>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, Option<Vec<u8>>>(4)?,
+            r.get::<String>(0)?,
+            r.get::<Vec<u8>>(1)?,
+            r.get::<i64>(2)?,
+            r.get::<i64>(3)?,
+            r.get::<Option<Vec<u8>>>(4)?,
         ))
     })?;
     let mut out = Vec::new();

@@ -3,7 +3,7 @@
 //! settling outbox rows. Runs inside the writer's transaction; see [`super::writer`] for how
 //! failures are contained. The reporter's contacts and the dispatch are written sealed when
 //! `[privacy]` keys are configured (see `contacts`).
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 use serde::Serialize;
 
 use super::merge_rows;
@@ -26,7 +26,7 @@ type AcceptResult = Result<(Accepted, Vec<OutboxMessage>), Refusal>;
 /// The outer error means SQLite failed part-way (the transaction must be rolled back); the
 /// inner one is a clean refusal such as a spent outbox budget.
 pub(super) fn accept(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     merge: Option<&mut Index>,
     t: &NewTicket,
@@ -48,7 +48,7 @@ pub(super) fn accept(
                     case_id: r.get(1)?,
                     disposition: pb::Disposition::Replay,
                     department_id: r.get(2)?,
-                    level: pb::Level::try_from(r.get::<_, i32>(3)?).unwrap_or_default(),
+                    level: pb::Level::try_from(r.get::<i32>(3)?).unwrap_or_default(),
                     due_at_ms: r.get(4)?,
                     due_provisional: r.get(5)?,
                 })
@@ -138,7 +138,7 @@ pub(super) struct OpenCase {
 /// key is stored as a digest when sealing; a ticket written in clear before keys were
 /// configured is found by the clear key.
 fn open_case_of(
-    tx: &Connection,
+    tx: &Conn,
     st: &State,
     reporter_key: &str,
     since_ms: i64,
@@ -163,13 +163,13 @@ const CASE_COLUMNS: &str = "c.case_id, c.category, c.department_id,
     COALESCE(c.routing_key, 'dept.' || c.department_id), c.level, c.due_at, c.urgency, c.opened_at,
     c.report_count, c.status, c.rule_id, c.routing_version, c.seq, c.version";
 
-fn open_case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpenCase> {
+fn open_case_row(r: &crate::store::db::Row<'_>) -> crate::store::db::Result<OpenCase> {
     Ok(OpenCase {
         case_id: r.get(0)?,
         category: r.get(1)?,
         department_id: r.get(2)?,
         routing_key: r.get(3)?,
-        level: pb::Level::try_from(r.get::<_, i32>(4)?).unwrap_or_default(),
+        level: pb::Level::try_from(r.get::<i32>(4)?).unwrap_or_default(),
         due_at_ms: r.get(5)?,
         urgency: r.get(6)?,
         opened_at_ms: r.get(7)?,
@@ -183,23 +183,20 @@ fn open_case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpenCase> {
 }
 
 /// The case the merge index chose, if it is still open on disk.
-fn open_case_by_seq(tx: &Connection, seq: i64) -> Result<Option<OpenCase>, StoreError> {
+fn open_case_by_seq(tx: &Conn, seq: i64) -> Result<Option<OpenCase>, StoreError> {
     open_case_where(tx, "c.seq", &seq)
 }
 
 /// A case by number, if it is still open.
-pub(super) fn open_case_by_id(
-    tx: &Connection,
-    case_id: &str,
-) -> Result<Option<OpenCase>, StoreError> {
+pub(super) fn open_case_by_id(tx: &Conn, case_id: &str) -> Result<Option<OpenCase>, StoreError> {
     open_case_where(tx, "c.case_id", &case_id)
 }
 
 /// The open case whose `column` (`c.seq` or `c.case_id`) is `key`.
 fn open_case_where(
-    tx: &Connection,
+    tx: &Conn,
     column: &str,
-    key: &dyn rusqlite::ToSql,
+    key: &dyn crate::store::db::ToSql,
 ) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
         .prepare_cached(&format!(
@@ -211,7 +208,7 @@ fn open_case_where(
 
 /// A new case with this ticket, routed by the router's decision.
 fn open_case(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     t: &NewTicket,
     ticket: (i64, String),
@@ -236,7 +233,7 @@ fn open_case(
 
 /// Inserts a new open case for `req`, routed by `route`.
 pub(super) fn insert_case(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     req: &pb::Request,
     probe: Option<&crate::merge::Probe>,
@@ -299,7 +296,7 @@ pub(super) fn insert_case(
 
 /// This ticket joins the reporter's open case; its department hears of it as a case update.
 fn join_case(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     t: &NewTicket,
     mut case: OpenCase,
@@ -330,7 +327,7 @@ fn join_case(
 // The ticket, its case and how it was filed are all needed to write the rows and the audit entry.
 #[allow(clippy::too_many_arguments)]
 fn file(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     t: &NewTicket,
     case: &OpenCase,
@@ -437,7 +434,7 @@ fn file(
 /// a co-handler's view of the case. The deadline is marked provisional when it is.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn hand_off(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     req: &pb::Request,
     priority: u8,
@@ -514,7 +511,7 @@ pub(super) fn hand_off(
 }
 
 /// Removes confirmed rows and records the hand-off on their dispatches and cases.
-pub(super) fn delivered(tx: &Connection, st: &mut State, ids: &[i64]) -> Result<(), StoreError> {
+pub(super) fn delivered(tx: &Conn, st: &mut State, ids: &[i64]) -> Result<(), StoreError> {
     let now = crate::time::now_ms();
     for id in ids {
         let row: Option<(String, String)> = tx
@@ -550,7 +547,7 @@ pub(super) fn delivered(tx: &Connection, st: &mut State, ids: &[i64]) -> Result<
 }
 
 /// Counts one failed publish of an outbox row.
-pub(super) fn failed(tx: &Connection, id: i64, reason: &str) -> Result<(), StoreError> {
+pub(super) fn failed(tx: &Conn, id: i64, reason: &str) -> Result<(), StoreError> {
     tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1")?
         .execute(params![id, reason])?;
     Ok(())

@@ -12,7 +12,7 @@
 //! Cost: the notices are read by `contact_key`, which schema 10 does not index, so each lookup
 //! scans the ledger. Only replies that read as ratings get here; the index
 //! `notices(contact_key, sent_at) WHERE state = 'sent'` makes it one probe.
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::notify::plan::contact_key;
@@ -122,7 +122,7 @@ struct Candidate {
 }
 
 fn target(
-    c: &Connection,
+    c: &Conn,
     route: Route,
     keys: [&str; 2],
     rating_id: &str,
@@ -174,7 +174,7 @@ fn target(
 }
 
 /// Whether `rating_id` rated `ticket_id` (the ratings' unique index on both).
-fn rated_by(c: &Connection, ticket_id: &str, rating_id: &str) -> Result<bool, StoreError> {
+fn rated_by(c: &Conn, ticket_id: &str, rating_id: &str) -> Result<bool, StoreError> {
     Ok(
         c.prepare_cached("SELECT 1 FROM ratings WHERE ticket_id = ?1 AND rating_id = ?2")?
             .query_row(params![ticket_id, rating_id], |_| Ok(()))
@@ -184,7 +184,7 @@ fn rated_by(c: &Connection, ticket_id: &str, rating_id: &str) -> Result<bool, St
 }
 
 /// Whether one notice's ticket awaits a rating, and if not, why.
-fn verdict(c: &Connection, n: &Candidate) -> Result<RatingTarget, StoreError> {
+fn verdict(c: &Conn, n: &Candidate) -> Result<RatingTarget, StoreError> {
     let ticket_id = n.ticket_id.clone();
     // A later result notice of the same case means a later completion (notices_by_case).
     let superseded = c

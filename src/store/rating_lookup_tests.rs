@@ -254,8 +254,7 @@ async fn a_reply_finds_its_notice_in_a_sealed_store() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Keyring::new(vec![("k1".to_owned(), [9; KEY_LEN])], "k1").unwrap();
     let cfg = crate::config::service::StoreConfig {
-        path: dir.path().join("minhu.db"),
-        ..Default::default()
+        ..crate::store::test_db::config(&dir)
     };
     let (store, _feed, _w) = Store::open_sealed(
         &cfg,
@@ -267,7 +266,7 @@ async fn a_reply_finds_its_notice_in_a_sealed_store() {
     let (ticket, case) = accept(&store, report("a", PHONE)).await;
     complete_and_send(&store, &case, 0, 5_000).await;
     // The ledger holds a keyed digest, not the plain one the planner computes.
-    let c = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let c = crate::store::test_db::side(&dir);
     let stored: String = c
         .query_row("SELECT contact_key FROM notices", [], |r| r.get(0))
         .unwrap();

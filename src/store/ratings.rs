@@ -2,8 +2,8 @@
 //! by the caller's `rating_id`; a "not solved" reopens the case (二次办理) to the department
 //! that completed it and tells the other reporters, or, past `max_reopens`, sends the case to
 //! supervision instead — all in the transaction that records the rating.
+use crate::store::db::{Conn, OptionalExtension, params};
 use prost::Message;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::notices::{self, PlannedNotices};
@@ -45,7 +45,7 @@ mod code {
 /// Decides and records `r`. `Err(Raced)` when the case moved under the prepared reopen: the
 /// caller prepares it again.
 pub(super) fn rate(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     r: &NewRating,
     fresh: &mut Vec<OutboxMessage>,
@@ -232,7 +232,7 @@ struct RatedCase {
     category: String,
 }
 
-fn case_of(tx: &Connection, ticket_id: &str) -> Result<Option<RatedCase>, StoreError> {
+fn case_of(tx: &Conn, ticket_id: &str) -> Result<Option<RatedCase>, StoreError> {
     Ok(tx
         .prepare_cached(
             "SELECT c.case_id, c.status, c.department_id, c.category
@@ -241,7 +241,7 @@ fn case_of(tx: &Connection, ticket_id: &str) -> Result<Option<RatedCase>, StoreE
         .query_row(params![ticket_id], |row| {
             Ok(RatedCase {
                 case_id: row.get(0)?,
-                status: pb::CaseStatus::try_from(row.get::<_, i32>(1)?).unwrap_or_default(),
+                status: pb::CaseStatus::try_from(row.get::<i32>(1)?).unwrap_or_default(),
                 department_id: row.get(2)?,
                 category: row.get(3)?,
             })
@@ -250,7 +250,7 @@ fn case_of(tx: &Connection, ticket_id: &str) -> Result<Option<RatedCase>, StoreE
 }
 
 /// How many times the case has been reopened.
-pub(super) fn reopens(tx: &Connection, case_id: &str) -> Result<u32, StoreError> {
+pub(super) fn reopens(tx: &Conn, case_id: &str) -> Result<u32, StoreError> {
     Ok(tx
         .prepare_cached("SELECT COUNT(*) FROM handovers WHERE case_id = ?1 AND how = 'reopened'")?
         .query_row(params![case_id], |row| row.get(0))?)
@@ -270,7 +270,7 @@ pub struct RatingView {
 }
 
 /// Every rating of a case, oldest first.
-pub fn of_case(c: &Connection, case_id: &str) -> Result<Vec<RatingView>, StoreError> {
+pub fn of_case(c: &Conn, case_id: &str) -> Result<Vec<RatingView>, StoreError> {
     let mut stmt = c.prepare_cached(
         "SELECT ticket_id, round, satisfaction, solved, text FROM ratings
           WHERE case_id = ?1 ORDER BY seq",

@@ -2,10 +2,9 @@
 //! `GetTicket` or the relay loading payloads never waits for a group commit. Reporters'
 //! contacts and dispatch payloads are opened here when sealed (see `contacts`).
 use std::borrow::Cow;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 
 use super::contacts::Sealer;
 use super::seal::Place;
@@ -15,14 +14,14 @@ use crate::pb;
 /// A small pool of read connections, used from blocking tasks.
 #[derive(Clone)]
 pub(super) struct Reader {
-    path: PathBuf,
-    idle: Arc<Mutex<Vec<Connection>>>,
+    at: super::Location,
+    idle: Arc<Mutex<Vec<Conn>>>,
 }
 
 impl Reader {
-    pub fn new(path: PathBuf) -> Self {
+    pub fn new(at: super::Location) -> Self {
         Self {
-            path,
+            at,
             idle: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -31,14 +30,14 @@ impl Reader {
     pub async fn with<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Conn) -> Result<T, StoreError> + Send + 'static,
     {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let pooled = this.idle.lock().ok().and_then(|mut v| v.pop());
             let conn = match pooled {
                 Some(c) => c,
-                None => schema::connect(&this.path)?,
+                None => schema::connect(&this.at)?,
             };
             let out = f(&conn);
             if let Ok(mut v) = this.idle.lock()
@@ -67,23 +66,21 @@ const VIEW_COLUMNS: &str =
     t.reporter";
 
 /// Reads one row selected with [`VIEW_COLUMNS`], opening the reporter's contacts.
-fn view_of(seal: &Sealer, r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView> {
+fn view_of(seal: &Sealer, r: &crate::store::db::Row<'_>) -> crate::store::db::Result<TicketView> {
     let ticket_id: String = r.get(0)?;
     let blob: Vec<u8> = r.get(2)?;
     let reporter: Option<Vec<u8>> = r.get(13)?;
     let request = seal
         .load_request(&ticket_id, &blob, reporter.as_deref())
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Blob, Box::new(e))
-        })?;
+        .map_err(|e| crate::store::db::Error::Conversion(2, e.to_string()))?;
     Ok(TicketView {
         ticket_id,
         case_id: r.get(1)?,
         request,
         accepted_at_ms: r.get(3)?,
-        case_status: pb::CaseStatus::try_from(r.get::<_, i32>(4)?).unwrap_or_default(),
+        case_status: pb::CaseStatus::try_from(r.get::<i32>(4)?).unwrap_or_default(),
         department_id: r.get(5)?,
-        level: pb::Level::try_from(r.get::<_, i32>(6)?).unwrap_or_default(),
+        level: pb::Level::try_from(r.get::<i32>(6)?).unwrap_or_default(),
         due_at_ms: r.get(7)?,
         rule_id: r.get(8)?,
         dispatch_pending: r.get(9)?,
@@ -94,7 +91,7 @@ fn view_of(seal: &Sealer, r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketView>
 }
 
 pub(super) fn ticket(
-    conn: &Connection,
+    conn: &Conn,
     seal: &Sealer,
     ticket_id: &str,
 ) -> Result<Option<TicketView>, StoreError> {
@@ -109,7 +106,7 @@ pub(super) fn ticket(
 
 /// The ticket with this idempotency key.
 pub(super) fn ticket_by_source(
-    conn: &Connection,
+    conn: &Conn,
     seal: &Sealer,
     channel: i32,
     source_system: &str,
@@ -129,7 +126,7 @@ pub(super) fn ticket_by_source(
 
 /// Tickets matching `q`, newest first.
 pub(super) fn search(
-    conn: &Connection,
+    conn: &Conn,
     seal: &Sealer,
     q: &TicketQuery,
 ) -> Result<Vec<TicketView>, StoreError> {
@@ -138,8 +135,8 @@ pub(super) fn search(
         "SELECT {VIEW_COLUMNS} FROM tickets t JOIN cases c ON c.case_id = t.case_id
           WHERE t.accepted_at >= ?1 AND t.accepted_at < ?2
             AND (t.source_system LIKE ?3 ESCAPE '\\' OR t.channel = ?4)
-            AND (?5 IS NULL OR c.category = ?5)
-            AND (?6 IS NULL OR (c.status IN (?7, ?8)) = ?6)
+            AND (c.category = ?5 OR ?5 IS NULL)
+            AND ((c.status IN (?7, ?8)) = ?6 OR ?6 IS NULL)
           ORDER BY t.accepted_at DESC, t.seq DESC
           LIMIT ?9"
     );
@@ -168,7 +165,7 @@ pub(super) fn search(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub(super) fn outbox_pending(conn: &Connection) -> Result<Vec<OutboxEntry>, StoreError> {
+pub(super) fn outbox_pending(conn: &Conn) -> Result<Vec<OutboxEntry>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT id, priority FROM outbox")?;
     let rows = stmt.query_map([], |r| {
         Ok(OutboxEntry {
@@ -180,7 +177,7 @@ pub(super) fn outbox_pending(conn: &Connection) -> Result<Vec<OutboxEntry>, Stor
 }
 
 pub(super) fn outbox_load(
-    conn: &Connection,
+    conn: &Conn,
     seal: &Sealer,
     ids: &[i64],
 ) -> Result<Vec<OutboxMessage>, StoreError> {

@@ -5,7 +5,7 @@
 //! reached the end of all three, `meta` records that only the active key is in use, and the
 //! old key can be removed (`minhu privacy status`). Rows written during the sweep are sealed
 //! with the active key already, so one sweep is enough.
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use super::StoreError;
 use super::contacts::{self, DIGEST_PREFIX, Sealer};
@@ -31,7 +31,7 @@ pub struct Resealed {
 }
 
 pub(super) fn reseal(
-    tx: &Connection,
+    tx: &Conn,
     seal: &Sealer,
     from: Cursor,
     limit: usize,
@@ -62,7 +62,7 @@ pub(super) fn reseal(
 type TicketRow = (i64, String, Vec<u8>, Option<Vec<u8>>, Option<String>);
 
 fn reseal_tickets(
-    tx: &Connection,
+    tx: &Conn,
     seal: &Sealer,
     after: &mut i64,
     limit: usize,
@@ -106,7 +106,7 @@ fn has_contacts(request: &[u8]) -> bool {
 type NoticeRow = (i64, String, Option<Vec<u8>>, Option<String>);
 
 fn reseal_notices(
-    tx: &Connection,
+    tx: &Conn,
     seal: &Sealer,
     after: &mut i64,
     limit: usize,
@@ -144,7 +144,7 @@ fn reseal_notices(
 }
 
 fn reseal_outbox(
-    tx: &Connection,
+    tx: &Conn,
     seal: &Sealer,
     after: &mut i64,
     limit: usize,

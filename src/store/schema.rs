@@ -1,5 +1,7 @@
-//! The SQLite schema and connection settings. Versioned with `PRAGMA user_version`; each
-//! migration runs once, in order, inside a transaction.
+//! The schema and connection settings. Versioned with `PRAGMA user_version` on SQLite and the
+//! `minhu_schema` table on PostgreSQL; each migration runs once, in order, inside a
+//! transaction. PostgreSQL runs the same migrations, translated (`db::pg_ddl`), with the few
+//! statements that have no common text replaced (`PG_REPLACE`).
 //!
 //! The tables are laid out for the whole closed loop, not just intake: a case has a lifecycle
 //! (status, level, deadline, the department holding it), many tickets can point at one case
@@ -7,9 +9,9 @@
 //! records every state change with its reasons.
 use std::path::Path;
 
-use rusqlite::Connection;
+use crate::store::db::{Conn, Dialect};
 
-use super::StoreError;
+use super::{Location, StoreError};
 
 /// Migrations, oldest first. Never edit one that has shipped: add another.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -394,9 +396,75 @@ CREATE INDEX case_scores_ranking ON case_scores(counted_at, department_id, score
 "#,
 ];
 
-/// Opens a connection with the settings every Minhu connection uses.
-pub fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)?;
+/// Statements of [`MIGRATIONS`] that PostgreSQL runs in another form: (migration number,
+/// SQLite's text, PostgreSQL's).
+const PG_REPLACE: &[(usize, &str, &str)] = &[
+    (
+        11,
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'seal.clear', '1' WHERE EXISTS (SELECT 1 FROM tickets);",
+        "INSERT INTO meta (key, value) SELECT 'seal.clear', '1' WHERE EXISTS (SELECT 1 FROM tickets)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value;",
+    ),
+    // json_extract gives text on PostgreSQL (see PG_COMPAT); these are numbers and booleans.
+    (16, "COALESCE(json_extract(", "COALESCE(json_int("),
+];
+
+/// SQLite's JSON functions the store's statements use, given to PostgreSQL under the same
+/// names so that the statements stay one text: `json_extract(doc, '$.a.b')` (as text),
+/// `json_each(array)` (its `value`s as text), `json_int` (a number or boolean as SQLite's
+/// `json_extract` gives it, for migrations), and the two-argument `max` and `min` (PostgreSQL's
+/// `GREATEST` and `LEAST`). And where PostgreSQL keeps the schema version.
+const PG_COMPAT: &str = r#"
+CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS
+    $$ SELECT (doc::jsonb) #>> string_to_array(substr(path, 3), '.') $$;
+CREATE OR REPLACE FUNCTION json_int(doc text, path text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE AS
+    $$ SELECT CASE jsonb_typeof(v) WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN 1 ELSE 0 END
+                                   WHEN 'number' THEN (v #>> '{}')::bigint END
+         FROM (SELECT (doc::jsonb) #> string_to_array(substr(path, 3), '.') AS v) s $$;
+CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text)
+    LANGUAGE sql IMMUTABLE AS
+    $$ SELECT jsonb_array_elements_text(doc::jsonb) $$;
+CREATE OR REPLACE FUNCTION max(a bigint, b bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE AS $$ SELECT GREATEST(a, b) $$;
+CREATE OR REPLACE FUNCTION min(a bigint, b bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE AS $$ SELECT LEAST(a, b) $$;
+CREATE TABLE IF NOT EXISTS minhu_schema (version BIGINT NOT NULL);
+"#;
+
+/// Opens a connection to the store at `at` (creating a SQLite file if there is none).
+pub fn connect(at: &Location) -> Result<Conn, StoreError> {
+    match at {
+        Location::Sqlite(path) => connect_sqlite(path),
+        Location::Postgres(url) => Ok(Conn::connect_pg(url)?),
+    }
+}
+
+/// Opens an existing store to read it beside a running gateway (the CLI's tools): a SQLite file
+/// read-only, and an error if there is none.
+pub fn open_existing(at: &Location) -> Result<Conn, StoreError> {
+    match at {
+        Location::Sqlite(path) => {
+            if !path.is_file() {
+                return Err(StoreError::Corrupt(format!(
+                    "no store at {}",
+                    path.display()
+                )));
+            }
+            Ok(rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?
+            .into())
+        }
+        Location::Postgres(url) => Ok(Conn::connect_pg(url)?),
+    }
+}
+
+/// Opens a SQLite connection with the settings every Minhu connection uses.
+fn connect_sqlite(path: &Path) -> Result<Conn, StoreError> {
+    let conn = rusqlite::Connection::open(path)?;
     // WAL lets readers run beside the single writer; FULL syncs the WAL on every commit, so a
     // committed ticket survives power loss, not only a process crash.
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -418,12 +486,21 @@ pub fn connect(path: &Path) -> Result<Connection, StoreError> {
     // completion (measured: 640–770 µs of gateway CPU per completion → 380–440 µs at 256,
     // scripts/bench-notify.sh, BENCHMARKS.md "Notifications").
     conn.set_prepared_statement_cache_capacity(256);
-    Ok(conn)
+    Ok(conn.into())
 }
 
 /// Brings the schema up to date.
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+pub fn migrate(conn: &mut Conn) -> Result<(), StoreError> {
+    let dialect = conn.dialect();
+    if dialect == Dialect::Postgres {
+        // Two gateways starting at once: one migrates, the other waits here, then finds the
+        // schema current (the lock is the transaction's, released at its end).
+        let tx = conn.transaction()?;
+        tx.execute_batch("SELECT pg_advisory_xact_lock(7242600001)")?;
+        tx.execute_batch(PG_COMPAT)?;
+        tx.commit()?;
+    }
+    let current = version(conn)?;
     if current > MIGRATIONS.len() {
         return Err(StoreError::Corrupt(format!(
             "database schema version {current} is newer than this Minhu ({}); refusing to touch it",
@@ -432,9 +509,61 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i + 1)?;
+        match dialect {
+            Dialect::Sqlite => {
+                tx.execute_batch(sql)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            }
+            Dialect::Postgres => {
+                tx.execute_batch("SELECT pg_advisory_xact_lock(7242600001)")?;
+                // Another gateway may have gone first while this one waited for the lock.
+                if version(&tx)? > i {
+                    continue;
+                }
+                tx.execute_batch(&pg_migration(i + 1, sql))?;
+                tx.execute_batch(&format!(
+                    "DELETE FROM minhu_schema; INSERT INTO minhu_schema VALUES ({})",
+                    i + 1
+                ))?;
+            }
+        }
         tx.commit()?;
     }
     Ok(())
+}
+
+/// The schema version a database is at (0: empty).
+pub fn version(conn: &Conn) -> Result<usize, StoreError> {
+    let v: i64 = match conn.dialect() {
+        Dialect::Sqlite => conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+        Dialect::Postgres => conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM minhu_schema",
+            [],
+            |r| r.get(0),
+        )?,
+    };
+    Ok(usize::try_from(v).unwrap_or(0))
+}
+
+/// Migration `n`'s text for PostgreSQL.
+fn pg_migration(n: usize, sql: &str) -> String {
+    let mut sql = sql.to_owned();
+    for (m, from, to) in PG_REPLACE {
+        if *m == n {
+            sql = sql.replace(from, to);
+        }
+    }
+    crate::store::db::pg_ddl(&sql)
+}
+
+#[cfg(test)]
+mod pg_text_tests {
+    /// Every replacement still finds its text (a migration edited by mistake would silently
+    /// keep SQLite's statement on PostgreSQL).
+    #[test]
+    fn every_replacement_applies() {
+        for (n, from, _) in super::PG_REPLACE {
+            assert!(super::MIGRATIONS[n - 1].contains(from), "migration {n}");
+        }
+    }
 }

@@ -5,14 +5,14 @@
 //! then reads one covering index in `counted_at` order and parses nothing: at 30,000 scored
 //! cases the JSON alone is over 100 MB of overflow pages. Both are written from the same
 //! [`CaseScore`] in the same statement, so they cannot disagree.
-use rusqlite::{Connection, params};
+use crate::store::db::{Conn, params};
 
 use super::StoreError;
 use crate::scores::{CaseScore, Hundredths, Period, RatingCounts, Summary};
 
 /// Keeps `score` (with its facts' and its own JSON); rewrites nothing when neither changed.
 pub(super) fn keep(
-    tx: &Connection,
+    tx: &Conn,
     score: &CaseScore,
     facts_json: &str,
     score_json: &str,
@@ -33,7 +33,8 @@ pub(super) fn keep(
              satisfied = excluded.satisfied,
              basically_satisfied = excluded.basically_satisfied,
              dissatisfied = excluded.dissatisfied, unsolved = excluded.unsolved
-         WHERE facts IS NOT excluded.facts OR score IS NOT excluded.score",
+         WHERE case_scores.facts IS DISTINCT FROM excluded.facts
+            OR case_scores.score IS DISTINCT FROM excluded.score",
     )?
     .execute(params![
         score.case_id,
@@ -57,7 +58,7 @@ pub(super) fn keep(
 
 /// Every score counted in `period` as the ranking needs it: department, total and summary
 /// (no parts: they are per-case detail), by case and department.
-pub(super) fn ranking_in(c: &Connection, period: Period) -> Result<Vec<CaseScore>, StoreError> {
+pub(super) fn ranking_in(c: &Conn, period: Period) -> Result<Vec<CaseScore>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT case_id, department_id, score_hundredths, counted_at,
                 completed, completed_on_time, reopened, responded_on_time,

@@ -250,7 +250,7 @@ async fn verification_events_in_the_audit_trail_move_the_completion_part() {
     let audit = |event: &str| {
         c.execute(
             "INSERT INTO audit (at, case_id, event, detail) VALUES (?1, ?2, ?3, '{}')",
-            rusqlite::params![t0, case, event],
+            crate::store::db::params![t0, case, event],
         )
         .unwrap();
         case_scores::rescore(&c, &Rules::default(), &case, t0).unwrap();
@@ -366,8 +366,14 @@ async fn migration_16_fills_the_summary_columns_of_scores_kept_before_it() {
     drop(store);
     w.join().await;
     // Back to version 15: the columns and their index gone, the JSON kept.
-    let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
-    conn.execute_batch(
+    let conn = crate::store::test_db::side(&dir);
+    let back_to_15 = match conn.dialect() {
+        crate::store::db::Dialect::Sqlite => "PRAGMA user_version = 15;",
+        crate::store::db::Dialect::Postgres => {
+            "DELETE FROM minhu_schema; INSERT INTO minhu_schema VALUES (15);"
+        }
+    };
+    conn.execute_batch(&format!(
         "DROP INDEX case_scores_ranking;
          ALTER TABLE case_scores DROP COLUMN completed;
          ALTER TABLE case_scores DROP COLUMN completed_on_time;
@@ -377,8 +383,8 @@ async fn migration_16_fills_the_summary_columns_of_scores_kept_before_it() {
          ALTER TABLE case_scores DROP COLUMN basically_satisfied;
          ALTER TABLE case_scores DROP COLUMN dissatisfied;
          ALTER TABLE case_scores DROP COLUMN unsolved;
-         PRAGMA user_version = 15;",
-    )
+         {back_to_15}"
+    ))
     .unwrap();
     drop(conn);
     let (store, _feed, _w) = open(&dir);

@@ -2,7 +2,7 @@
 //! moves into a new case routed like a fresh report, its department gets a NEW_CASE dispatch,
 //! the old case counts one reporter less, and both cases' audit trails say why. Runs in the
 //! writer's transaction like an accept, so the merge index changes with it or not at all.
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 use serde::Serialize;
 
 use super::merge_rows;
@@ -28,7 +28,7 @@ struct Found {
 }
 
 pub(super) fn split(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     merge: Option<&mut Index>,
     s: &SplitTicket,

@@ -11,7 +11,7 @@
 //! department's calendar (`Lookup`): working time past the deadline after pauses, on the
 //! holder's calendar, against the working time the clock allowed. Without a lookup (tests of
 //! state alone) or where the calendar cannot count, wall time stands in.
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::db::{Conn, OptionalExtension, params};
 
 use super::StoreError;
 use super::clocks::Lookup;
@@ -41,7 +41,7 @@ impl End {
 /// A department is given the case at `given_at` (its clocks' start), with a sign-for deadline
 /// when the rule sets one. A stint still open is closed first: one holder at a time.
 pub(super) fn given(
-    tx: &Connection,
+    tx: &Conn,
     case_id: &str,
     department_id: &str,
     given_at: i64,
@@ -63,7 +63,7 @@ pub(super) fn given(
 
 /// The holder signed for the case at `now`.
 pub(super) fn responded(
-    tx: &Connection,
+    tx: &Conn,
     case_id: &str,
     now: i64,
     lookup: Option<&Lookup>,
@@ -84,7 +84,7 @@ pub(super) fn responded(
 /// are replaced or removed. A return is an answer too (a prompt "not ours"); a stint never
 /// answered is late until it ended.
 pub(super) fn ended(
-    tx: &Connection,
+    tx: &Conn,
     case_id: &str,
     now: i64,
     how: End,
@@ -181,7 +181,7 @@ impl Clocks {
 /// The case's open stint and its clocks: the unit's clocks when it has them (moved on by
 /// pauses and extensions), else what the stint recorded and the case's unit deadline.
 fn open(
-    tx: &Connection,
+    tx: &Conn,
     case_id: &str,
     lookup: Option<&Lookup>,
 ) -> Result<Option<(i64, Clocks)>, StoreError> {

@@ -2,8 +2,8 @@
 //! ([`crate::clocks::evaluate`]) and its light changes and escalations are written to the
 //! outbox as `minhu.v1.SupervisionEvent`s in the same transaction that records them as sent,
 //! so a crash neither loses nor repeats one. The relay publishes them on `minhu.supervision`.
+use crate::store::db::{Conn, params};
 use prost::Message;
-use rusqlite::{Connection, params};
 
 use super::clocks::{self, Lookup, Row};
 use super::writer::State;
@@ -33,7 +33,7 @@ pub struct Fired {
 
 /// Looks at up to `limit` units due at `now`.
 pub(super) fn fire_due(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     now: i64,
     lookup: &Lookup,
@@ -98,7 +98,7 @@ struct CaseFacts {
     version: i64,
 }
 
-fn case_facts(tx: &Connection, case_id: &str) -> Result<CaseFacts, StoreError> {
+fn case_facts(tx: &Conn, case_id: &str) -> Result<CaseFacts, StoreError> {
     Ok(tx
         .prepare_cached("SELECT status, level, category, version FROM cases WHERE case_id = ?1")?
         .query_row(params![case_id], |r| {
@@ -114,7 +114,7 @@ fn case_facts(tx: &Connection, case_id: &str) -> Result<CaseFacts, StoreError> {
 /// Writes the evaluation's events; returns how many.
 #[allow(clippy::too_many_arguments)]
 fn write_events(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     case_id: &str,
     row: &Row,
@@ -216,7 +216,7 @@ fn write_events(
 /// supervision (`escalated.city`, trigger `reopened`) instead of back to the department.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn reopen_limit(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     case_id: &str,
     department_id: &str,
@@ -260,7 +260,7 @@ fn target_pb(t: Target) -> pb::EscalationTarget {
 }
 
 fn insert(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     ev: &pb::SupervisionEvent,
     routing_key: &str,

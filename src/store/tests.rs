@@ -42,9 +42,9 @@ pub(super) fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
 fn open(dir: &tempfile::TempDir, budget: u64) -> (Store, OutboxFeed, WriterThread, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::default());
     let cfg = StoreConfig {
-        path: dir.path().join("minhu.db"),
         max_batch: 512,
         outbox_budget: budget,
+        ..crate::store::test_db::config(dir)
     };
     let (s, f, w) = Store::open(&cfg, metrics.clone()).expect("open store");
     (s, f, w, metrics)
@@ -242,11 +242,11 @@ async fn a_command_failing_mid_write_fails_alone_and_numbering_moves_on() {
         "T{}000002",
         crate::time::local_yyyymmdd(crate::time::now_ms())
     );
-    let side = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let side = crate::store::test_db::side(&dir);
     side.execute(
         "INSERT INTO tickets (ticket_id, case_id, channel, source_system, source_id, disposition, accepted_at, request, seq)
          VALUES (?1, ?2, 1, 'planted', 'x', 1, 0, x'', 1000000)",
-        rusqlite::params![next, first.case_id],
+        crate::store::db::params![next, first.case_id],
     )
     .unwrap();
     drop(side);
@@ -268,7 +268,7 @@ async fn a_command_failing_mid_write_fails_alone_and_numbering_moves_on() {
                 ok += 1;
             }
             Err(e) => {
-                assert!(matches!(e, StoreError::Sqlite(_)), "{e}");
+                assert!(matches!(e, StoreError::Db(_)), "{e}");
                 failed += 1;
             }
         }
@@ -281,7 +281,7 @@ async fn a_command_failing_mid_write_fails_alone_and_numbering_moves_on() {
     // Its half-written case was rolled back: cases and outbox match the accepted tickets.
     assert_eq!(store.pending().await.unwrap().len(), 20);
     assert_eq!(metrics.outbox_depth.load(Relaxed), 20);
-    let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let conn = crate::store::test_db::side(&dir);
     let cases: i64 = conn
         .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
         .unwrap();
@@ -364,10 +364,10 @@ async fn a_follow_up_outside_the_window_or_into_a_closed_case_opens_a_new_case()
     assert_eq!(late.disposition, pb::Disposition::NewCase);
     assert_ne!(late.case_id, a.case_id);
 
-    let side = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let side = crate::store::test_db::side(&dir);
     side.execute(
         "UPDATE cases SET status = ?1",
-        [pb::CaseStatus::Closed as i32],
+        crate::store::db::params![pb::CaseStatus::Closed as i32],
     )
     .unwrap();
     drop(side);
@@ -402,6 +402,9 @@ async fn an_emergency_is_never_absorbed_into_another_case() {
 
 #[tokio::test]
 async fn a_version_1_database_is_migrated_in_place() {
+    if crate::store::test_db::is_pg() {
+        return; // a SQLite file of an earlier release; PostgreSQL stores began at this one
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("minhu.db");
     {
@@ -425,6 +428,9 @@ async fn a_version_1_database_is_migrated_in_place() {
 /// Rows waiting for the broker survive the outbox rebuild of migration 6, ids and all.
 #[tokio::test]
 async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
+    if crate::store::test_db::is_pg() {
+        return; // a SQLite file of an earlier release; PostgreSQL stores began at this one
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("minhu.db");
     let waiting = {
@@ -571,10 +577,10 @@ async fn search_filters_by_origin_category_status_and_time() {
         ids(store.search(q(Some("road.pothole"), None)).await.unwrap()),
         ["s3", "s1"]
     );
-    let side = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();
+    let side = crate::store::test_db::side(&dir);
     side.execute(
         "UPDATE cases SET status = ?1 WHERE case_id = (SELECT case_id FROM tickets WHERE source_id = 's1')",
-        [pb::CaseStatus::Closed as i32],
+        crate::store::db::params![pb::CaseStatus::Closed as i32],
     )
     .unwrap();
     assert_eq!(

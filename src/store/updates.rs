@@ -4,8 +4,8 @@
 //! new state, its audit entry, its ledger row, the REDISPATCH of a case that changes hands and,
 //! for updates that came over AMQP, the outcome message. A crash loses none of it and
 //! duplicates none of it.
+use crate::store::db::{Conn, OptionalExtension, params};
 use prost::Message;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use super::ops::{self, OpenCase};
@@ -51,7 +51,7 @@ mod code {
 /// Decides `u`. The outer error means SQLite failed part-way (or the route went stale, which
 /// the caller retries); every refusal is a `Decided` with a code.
 pub(super) fn apply(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     u: &CaseUpdate,
     fresh: &mut Vec<OutboxMessage>,
@@ -132,7 +132,7 @@ pub(super) fn apply(
 
 /// The result notices of a completion, to every reporter of the case (see `notices`).
 fn plan_results(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     u: &CaseUpdate,
     c: &Held,
@@ -229,7 +229,7 @@ fn check(u: &CaseUpdate, c: &Held) -> Result<pb::CaseStatus, (i32, String)> {
 /// department); returns the outcome (version filled in by the caller).
 #[allow(clippy::too_many_arguments)]
 fn apply_step(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     u: &CaseUpdate,
     c: &Held,
@@ -365,7 +365,7 @@ fn apply_step(
 /// The case goes to the move's department: a handover row, and a REDISPATCH dispatch with a
 /// fresh unit deadline.
 fn hand_over(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     u: &CaseUpdate,
     c: &Held,
@@ -424,7 +424,7 @@ fn hand_over(
 /// message in the outbox.
 #[allow(clippy::too_many_arguments)]
 fn finish(
-    tx: &Connection,
+    tx: &Conn,
     st: &mut State,
     u: &CaseUpdate,
     outcome: pb::UpdateOutcome,
@@ -517,7 +517,7 @@ fn outcome(
     }
 }
 
-fn load(tx: &Connection, case_id: &str) -> Result<Option<Held>, StoreError> {
+fn load(tx: &Conn, case_id: &str) -> Result<Option<Held>, StoreError> {
     Ok(tx
         .prepare_cached(
             "SELECT seq, status, version, department_id, COALESCE(unit_due_at, due_at),
@@ -527,8 +527,8 @@ fn load(tx: &Connection, case_id: &str) -> Result<Option<Held>, StoreError> {
         .query_row(params![case_id], |r| {
             Ok(Held {
                 seq: r.get(0)?,
-                status: pb::CaseStatus::try_from(r.get::<_, i32>(1)?).unwrap_or_default(),
-                version: r.get::<_, i64>(2)?.try_into().unwrap_or(0),
+                status: pb::CaseStatus::try_from(r.get::<i32>(1)?).unwrap_or_default(),
+                version: r.get::<i64>(2)?.try_into().unwrap_or(0),
                 department_id: r.get(3)?,
                 unit_due_at_ms: r.get(4)?,
                 extension_due_at_ms: r.get(5)?,

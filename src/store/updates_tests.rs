@@ -53,9 +53,9 @@ pub(super) fn ticket_routed(source_id: &str, route: RouteDecision) -> NewTicket 
 /// A store on a fresh file in `dir` (shared with the clocks tests).
 pub(super) fn open(dir: &tempfile::TempDir) -> (Store, OutboxFeed, WriterThread) {
     let cfg = StoreConfig {
-        path: dir.path().join("minhu.db"),
         max_batch: 64,
         outbox_budget: 1000,
+        ..crate::store::test_db::config(dir)
     };
     Store::open(&cfg, Arc::new(Metrics::default())).expect("open store")
 }
@@ -90,8 +90,8 @@ pub(super) fn update(
 }
 
 /// A plain connection to the store file, to look at its rows.
-pub(super) fn db(dir: &tempfile::TempDir) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap()
+pub(super) fn db(dir: &tempfile::TempDir) -> crate::store::db::Conn {
+    crate::store::test_db::side(dir)
 }
 
 #[tokio::test]
@@ -125,7 +125,7 @@ async fn sign_for_progress_complete_each_once_with_audit_and_ledger() {
     let events: Vec<String> = conn
         .prepare("SELECT event FROM audit WHERE case_id = ?1 ORDER BY seq")
         .unwrap()
-        .query_map([&case], |r| r.get(0))
+        .query_map(crate::store::db::params![&case], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use rusqlite::{Connection, TransactionBehavior};
+use crate::store::db::Conn;
 use tokio::sync::{mpsc, oneshot};
 
 use super::hot::HotOutbox;
@@ -73,7 +73,7 @@ pub(super) enum Command {
 
 /// The writer's own state: the connection and what it keeps in memory between batches.
 pub(super) struct Writer {
-    pub conn: Connection,
+    pub conn: Conn,
     pub rx: mpsc::Receiver<Command>,
     pub feed: mpsc::UnboundedSender<OutboxEntry>,
     /// Where new rows' payloads wait for the relay.
@@ -145,7 +145,9 @@ impl Writer {
             reply(cmd, outcome);
         }
         // Folding the WAL back into the main file leaves a tidy database for operators' sqlite3.
-        if let Err(e) = self.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
+        if let Some(sqlite) = self.conn.sqlite()
+            && let Err(e) = sqlite.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        {
             tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
         }
     }
@@ -231,13 +233,13 @@ impl Writer {
 
 /// The whole batch in one transaction. Any error means "roll back and go careful".
 fn fast(
-    conn: &mut Connection,
+    conn: &mut Conn,
     state: &mut State,
     merge: &mut Option<Index>,
     batch: &[Command],
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_immediate()?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
         outcomes.push(execute(&tx, state, merge, cmd, fresh)?);
@@ -249,13 +251,13 @@ fn fast(
 /// One savepoint per command: a command that fails is rolled back alone and answered with
 /// its error. The in-memory state changes only when a savepoint commits.
 fn careful(
-    conn: &mut Connection,
+    conn: &mut Conn,
     state: &mut State,
     merge: &mut Option<Index>,
     batch: &[Command],
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut tx = conn.transaction_immediate()?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
         let sp = tx.savepoint()?;
@@ -286,7 +288,7 @@ fn careful(
 
 /// Runs one command. `Err` means SQLite failed part-way; a clean refusal is an `Ok` outcome.
 fn execute(
-    conn: &Connection,
+    conn: &Conn,
     state: &mut State,
     merge: &mut Option<Index>,
     cmd: &Command,

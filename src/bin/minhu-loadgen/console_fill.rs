@@ -130,7 +130,7 @@ pub async fn run(a: FillArgs) -> Result<()> {
             store.clone(),
             live.clone(),
             cfg.limits.clone(),
-            Arc::new(ReturnMetrics::new(cfg.store.path.clone())),
+            Arc::new(ReturnMetrics::new(cfg.store.location())),
         ),
         ratings: Ratings::new(store.clone(), live.clone()),
         store: store.clone(),

@@ -282,8 +282,9 @@ fn scan_baseline(index: &Index, probes: &[Probe], kept: &[Probe]) -> Result<Hist
 /// Writes the cases into a real store file and times the start-up rebuild from it.
 fn rebuild(path: &std::path::Path, index: &Index, kept: &[Probe], n: usize) -> Result<()> {
     let _ = std::fs::remove_file(path);
-    let mut conn = minhu::store::schema::connect(path)?;
-    minhu::store::schema::migrate(&mut conn)?;
+    let at = minhu::store::Location::Sqlite(path.to_path_buf());
+    minhu::store::schema::migrate(&mut minhu::store::schema::connect(&at)?)?;
+    let mut conn = rusqlite::Connection::open(path)?;
     conn.pragma_update(None, "synchronous", "OFF")?;
     let started = Instant::now();
     let tx = conn.transaction()?;
@@ -321,7 +322,7 @@ fn rebuild(path: &std::path::Path, index: &Index, kept: &[Probe], n: usize) -> R
         started.elapsed().as_secs_f64()
     );
     drop(conn);
-    let conn = minhu::store::schema::connect(path)?;
+    let conn = rusqlite::Connection::open(path)?;
     // What reading alone costs (SQLite scan and decoding), to separate it from indexing.
     let started = Instant::now();
     let mut stmt = conn.prepare("SELECT members FROM merge_members")?;
@@ -337,7 +338,8 @@ fn rebuild(path: &std::path::Path, index: &Index, kept: &[Probe], n: usize) -> R
     drop(rows);
     drop(stmt);
     let started = Instant::now();
-    let rebuilt = minhu::store::Store::merge_index(&conn, index.config())?;
+    let rebuilt =
+        minhu::store::Store::merge_index(&minhu::store::db::Conn::from(conn), index.config())?;
     let took: Duration = started.elapsed();
     println!(
         "rebuild at start-up: {} open cases in {:.2} s",

@@ -1,0 +1,211 @@
+//! The store's SQL is written once, in the SQL both engines understand, with SQLite's
+//! parameters (`?1`, `?`). This turns it into PostgreSQL's, at prepare time (cached with the
+//! statement): parameters become `$1`, blob literals `x'00'` bytea ones, index hints go, and in migrations SQLite's column types become
+//! PostgreSQL's. Quoted strings, quoted names and comments are left alone. Anything that cannot
+//! be written portably (the JSON functions) is provided on PostgreSQL under SQLite's name by
+//! `schema::PG_COMPAT` instead of being rewritten here.
+
+/// A statement's text for PostgreSQL: `?N` → `$N`, and a bare `?` numbered as SQLite would
+/// (one more than the largest number so far).
+pub fn placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut largest = 0usize;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                let end = closing(sql, i, c);
+                out.push_str(&sql[i..end]);
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+            }
+            '-' if sql[i..].starts_with("--") => {
+                let end = sql[i..].find('\n').map_or(sql.len(), |n| i + n);
+                out.push_str(&sql[i..end]);
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+            }
+            // A blob literal, x'00ff': PostgreSQL's bytea escape.
+            'x' | 'X'
+                if sql[i + 1..].starts_with('\'')
+                    && !sql[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|p| p.is_ascii_alphanumeric() || p == '_') =>
+            {
+                let end = closing(sql, i + 1, '\'');
+                out.push_str("'\\x");
+                out.push_str(&sql[i + 2..end]);
+                out.push_str("::bytea");
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+            }
+            // SQLite's index hint `INDEXED BY name`: PostgreSQL's planner takes no hints.
+            'I' if sql[i..].starts_with("INDEXED BY ") => {
+                let rest = &sql[i + "INDEXED BY ".len()..];
+                let name = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                let end = i + "INDEXED BY ".len() + name;
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(&(_, d)) = chars.peek().filter(|(_, d)| d.is_ascii_digit()) {
+                    digits.push(d);
+                    chars.next();
+                }
+                let n = digits.parse::<usize>().unwrap_or(largest + 1);
+                largest = largest.max(n);
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where the quoted string or name starting at `start` ends (just past its closing quote; a
+/// doubled quote is part of it).
+fn closing(sql: &str, start: usize, quote: char) -> usize {
+    let bytes = sql.as_bytes();
+    let q = quote as u8;
+    let mut i = start + 1;
+    while i < bytes.len() {
+        if bytes[i] == q {
+            if bytes.get(i + 1) == Some(&q) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    sql.len()
+}
+
+/// A migration's text for PostgreSQL. SQLite's `INTEGER PRIMARY KEY` is a row id assigned when
+/// none is given: an identity column. Every `INTEGER` is 64-bit in SQLite: `BIGINT`. `BLOB` is
+/// `BYTEA`, `REAL` is `DOUBLE PRECISION`, and `WITHOUT ROWID` (a storage layout) has no
+/// counterpart.
+pub fn ddl(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut rest = sql;
+    while !rest.is_empty() {
+        let word_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if word_end == 0 {
+            let c = rest.chars().next().unwrap_or(' ');
+            let len = match c {
+                '\'' | '"' => closing(rest, 0, c),
+                '-' if rest.starts_with("--") => rest.find('\n').unwrap_or(rest.len()),
+                c => c.len_utf8(),
+            };
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
+        let word = &rest[..word_end];
+        let after = &rest[word_end..];
+        if word.eq_ignore_ascii_case("INTEGER") && starts_with_words(after, &["PRIMARY", "KEY"]) {
+            out.push_str("BIGINT GENERATED BY DEFAULT AS IDENTITY");
+        } else if word.eq_ignore_ascii_case("INTEGER") {
+            out.push_str("BIGINT");
+        } else if word.eq_ignore_ascii_case("BLOB") {
+            out.push_str("BYTEA");
+        } else if word.eq_ignore_ascii_case("REAL") {
+            out.push_str("DOUBLE PRECISION");
+        } else if word.eq_ignore_ascii_case("WITHOUT") && starts_with_words(after, &["ROWID"]) {
+            let skip = after
+                .to_ascii_uppercase()
+                .find("ROWID")
+                .map_or(0, |p| p + 5);
+            rest = &after[skip..];
+            continue;
+        } else {
+            out.push_str(word);
+        }
+        rest = after;
+    }
+    out
+}
+
+/// Whether `s` begins (after blanks) with these words, in order, case-insensitively.
+fn starts_with_words(mut s: &str, words: &[&str]) -> bool {
+    for w in words {
+        s = s.trim_start();
+        let Some(head) = s.get(..w.len()) else {
+            return false;
+        };
+        if !head.eq_ignore_ascii_case(w) {
+            return false;
+        }
+        s = &s[w.len()..];
+        if s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_and_bare_parameters() {
+        assert_eq!(
+            placeholders("SELECT a FROM t WHERE b = ?2 AND c = ?1 AND d = ?"),
+            "SELECT a FROM t WHERE b = $2 AND c = $1 AND d = $3"
+        );
+        assert_eq!(placeholders("VALUES (?, ?, ?)"), "VALUES ($1, $2, $3)");
+    }
+
+    #[test]
+    fn index_hints_go() {
+        assert_eq!(
+            placeholders("SELECT a FROM t INDEXED BY t_by_b WHERE b = ?1"),
+            "SELECT a FROM t  WHERE b = $1"
+        );
+    }
+
+    #[test]
+    fn blob_literals_become_bytea() {
+        assert_eq!(
+            placeholders("VALUES (x'', X'00ff', max(?1, 1))"),
+            "VALUES ('\\x'::bytea, '\\x00ff'::bytea, max($1, 1))"
+        );
+    }
+
+    #[test]
+    fn quoted_text_and_comments_are_left_alone() {
+        assert_eq!(
+            placeholders("SELECT '?1 it''s', \"q?\" -- why?\n FROM t WHERE x = ?1"),
+            "SELECT '?1 it''s', \"q?\" -- why?\n FROM t WHERE x = $1"
+        );
+        assert_eq!(
+            placeholders("SELECT json_extract(d, '$.a') WHERE c LIKE ?3 ESCAPE '\\'"),
+            "SELECT json_extract(d, '$.a') WHERE c LIKE $3 ESCAPE '\\'"
+        );
+    }
+
+    #[test]
+    fn column_types_become_postgres_ones() {
+        let sql = "CREATE TABLE t (\n  seq INTEGER PRIMARY KEY,\n  n integer NOT NULL, -- an INTEGER\n  b BLOB,\n  r REAL, note TEXT DEFAULT 'BLOB'\n) WITHOUT ROWID;";
+        assert_eq!(
+            ddl(sql),
+            "CREATE TABLE t (\n  seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n  n BIGINT NOT NULL, -- an INTEGER\n  b BYTEA,\n  r DOUBLE PRECISION, note TEXT DEFAULT 'BLOB'\n) ;"
+        );
+        assert_eq!(
+            ddl("ALTER TABLE x ADD COLUMN integers INTEGER"),
+            "ALTER TABLE x ADD COLUMN integers BIGINT"
+        );
+    }
+}
