@@ -139,7 +139,7 @@ EOF
   log "primary ready on 127.0.0.1:$PRIMARY_PORT (data $data)"
 }
 
-psql_primary() { psql -X -q -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -d postgres "$@"; }
+psql_primary() { PGOPTIONS="--client-min-messages=warning" psql -X -q -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -d postgres "$@"; }
 
 start_standby() {
   local data

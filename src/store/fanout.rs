@@ -115,7 +115,7 @@ fn dispatch_row(
     department_id: &str,
     now: i64,
 ) -> Result<String, StoreError> {
-    let (seq, dispatch_id) = st.seq.next_dispatch(now);
+    let (seq, dispatch_id) = st.seq.next_dispatch(tx, now)?;
     tx.prepare_cached(
         "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?

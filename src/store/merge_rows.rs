@@ -16,7 +16,9 @@ pub(super) fn index_new_case(
 ) -> Result<(), StoreError> {
     index.open(seq, case_id, probe);
     tx.prepare_cached(
-        "INSERT INTO merge_members (case_seq, case_id, district, category, members) VALUES (?1, ?2, ?3, ?4, X'')",
+        "INSERT INTO merge_members (case_seq, case_id, district, category, members, version)
+         VALUES (?1, ?2, ?3, ?4, X'',
+                 COALESCE((SELECT version FROM merge_districts WHERE district = ?3), 0))",
     )?
     .execute(params![seq, case_id, probe.district, probe.category])?;
     save_members(tx, index, seq)
@@ -25,8 +27,14 @@ pub(super) fn index_new_case(
 /// Writes back what the index remembers of a case.
 pub(super) fn save_members(tx: &Conn, index: &Index, case_seq: i64) -> Result<(), StoreError> {
     let blob = crate::merge::sketch::encode_all(index.members(case_seq).unwrap_or_default());
-    tx.prepare_cached("UPDATE merge_members SET members = ?2 WHERE case_seq = ?1")?
-        .execute(params![case_seq, blob])?;
+    // The district's version as this transaction took it (see `merge_shared`).
+    tx.prepare_cached(
+        "UPDATE merge_members SET members = ?2,
+                version = COALESCE((SELECT d.version FROM merge_districts d
+                                     WHERE d.district = merge_members.district), 0)
+          WHERE case_seq = ?1",
+    )?
+    .execute(params![case_seq, blob])?;
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! - `db`: the one door to the database, SQLite or PostgreSQL (`[store] url`).
 //! - [`schema`]: tables and migrations.
 //! - `writer`: the one thread that writes, committing many commands per fsync.
-//! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging.
+//! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging;
+//!   `merge_shared` for merging when several gateways share a PostgreSQL database.
 //! - `deadlines`: deadlines counted on a provisional calendar, and recounting them.
 //! - `updates`: departments' updates (签收, 进展, 退单, ...) decided and applied; `case_reads`
 //!   what the handling path reads first; `update_model` the types they exchange.
@@ -42,6 +43,7 @@ mod fanout;
 mod hot;
 mod ids;
 mod merge_rows;
+mod merge_shared;
 mod model;
 mod notices;
 mod ops;
@@ -52,6 +54,8 @@ mod reseal;
 pub mod schema;
 mod score_summaries;
 pub mod seal;
+#[cfg(test)]
+mod shared_tests;
 mod split;
 mod stints;
 mod supervision;
@@ -222,12 +226,13 @@ impl Store {
         }
         // On a thread of its own: PostgreSQL's blocking client may not run inside the async
         // task that often opens the store.
-        let (conn, prepared, seq, depth, merge) = std::thread::scope(|s| {
+        let (conn, prepared, seq, merge_seen, depth, merge) = std::thread::scope(|s| {
             s.spawn(|| -> Result<_, StoreError> {
                 let mut conn = schema::connect(&location)?;
                 schema::migrate(&mut conn)?;
                 let prepared = contacts::prepare(&mut conn, keys)?;
                 let seq = ids::Sequences::load(&conn)?;
+                let merge_seen = merge_shared::Seen::load(&conn)?;
                 let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
                 let merge = if merge.enabled {
                     let started = std::time::Instant::now();
@@ -241,7 +246,7 @@ impl Store {
                 } else {
                     None
                 };
-                Ok((conn, prepared, seq, depth, merge))
+                Ok((conn, prepared, seq, merge_seen, depth, merge))
             })
             .join()
             .map_err(|_| StoreError::Corrupt("opening the store panicked".into()))?
@@ -263,6 +268,7 @@ impl Store {
             max_batch: cfg.max_batch.max(1),
             state: State {
                 seq,
+                merge_seen,
                 depth,
                 budget: cfg.outbox_budget,
                 seal: prepared.sealer.clone(),

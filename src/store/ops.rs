@@ -65,7 +65,7 @@ pub(super) fn accept(
         }));
     }
     let now = crate::time::now_ms();
-    let ticket = st.seq.next_ticket(now);
+    let ticket = st.seq.next_ticket(tx, now)?;
     // An emergency transfer never continues a conversation: it opens its own case unless it
     // is the same problem as an open case (below), and even then its case update is dispatched.
     let mut target = match &t.follow_up {
@@ -79,6 +79,7 @@ pub(super) fn accept(
         p
     });
     if let (Some(index), Some(probe)) = (merge, probe) {
+        super::merge_shared::claim(tx, &mut st.merge_seen, index, [probe.district])?;
         if target.is_none() {
             let (case_seq, mut d) = index.decide(&probe);
             if let Some(seq) = case_seq {
@@ -240,7 +241,7 @@ pub(super) fn insert_case(
     route: &super::RouteDecision,
     now: i64,
 ) -> Result<OpenCase, StoreError> {
-    let (case_seq, case_id) = st.seq.next_case(now);
+    let (case_seq, case_id) = st.seq.next_case(tx, now)?;
     // A case of unknown category takes the one merging inferred from the text.
     let category = match probe {
         Some(p) if req.category.trim().is_empty() => p.category.as_str(),
@@ -454,7 +455,7 @@ pub(super) fn hand_off(
             .query_row(params![case.case_id], |r| r.get(0))?;
         waiting.map_or(priority, |w| w.min(priority))
     };
-    let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(now);
+    let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(tx, now)?;
     tx.prepare_cached(
         "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?

@@ -394,6 +394,19 @@ CREATE INDEX case_scores_ranking ON case_scores(counted_at, department_id, score
     completed, completed_on_time, reopened, responded_on_time,
     satisfied, basically_satisfied, dissatisfied, unsolved);
 "#,
+    // 17 (issue 17): several gateways on one PostgreSQL database. Each district's merge
+    // decisions are serialised by its row here (taken, and its version raised, in the
+    // transaction that decides), and every merge_members row written records the version it
+    // was written at, so a gateway whose index last saw an older version reads back only what
+    // changed since (`merge_shared`). Unused on SQLite, whose single writer sees everything.
+    r#"
+CREATE TABLE merge_districts (
+    district         INTEGER PRIMARY KEY,       -- district code as a number
+    version          INTEGER NOT NULL           -- raised by every decision in the district
+);
+ALTER TABLE merge_members ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX merge_members_by_version ON merge_members(district, version);
+"#,
 ];
 
 /// Statements of [`MIGRATIONS`] that PostgreSQL runs in another form: (migration number,
@@ -413,7 +426,8 @@ const PG_REPLACE: &[(usize, &str, &str)] = &[
 /// names so that the statements stay one text: `json_extract(doc, '$.a.b')` (as text),
 /// `json_each(array)` (its `value`s as text), `json_int` (a number or boolean as SQLite's
 /// `json_extract` gives it, for migrations), and the two-argument `max` and `min` (PostgreSQL's
-/// `GREATEST` and `LEAST`). And where PostgreSQL keeps the schema version.
+/// `GREATEST` and `LEAST`). And where PostgreSQL keeps the schema version, and the sequences
+/// gateways take blocks of ticket, case and dispatch numbers from (`ids`).
 const PG_COMPAT: &str = r#"
 CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text
     LANGUAGE sql IMMUTABLE AS
@@ -431,6 +445,9 @@ CREATE OR REPLACE FUNCTION max(a bigint, b bigint) RETURNS bigint
 CREATE OR REPLACE FUNCTION min(a bigint, b bigint) RETURNS bigint
     LANGUAGE sql IMMUTABLE AS $$ SELECT LEAST(a, b) $$;
 CREATE TABLE IF NOT EXISTS minhu_schema (version BIGINT NOT NULL);
+CREATE SEQUENCE IF NOT EXISTS minhu_ticket_numbers INCREMENT BY 100;
+CREATE SEQUENCE IF NOT EXISTS minhu_case_numbers INCREMENT BY 100;
+CREATE SEQUENCE IF NOT EXISTS minhu_dispatch_numbers INCREMENT BY 100;
 "#;
 
 /// Opens a connection to the store at `at` (creating a SQLite file if there is none).

@@ -365,7 +365,7 @@ async fn migration_16_fills_the_summary_columns_of_scores_kept_before_it() {
     assert!(before.iter().any(|s| s.summary.completed));
     drop(store);
     w.join().await;
-    // Back to version 15: the columns and their index gone, the JSON kept.
+    // Back to version 15: the columns and their index gone, the JSON kept (and 17 undone).
     let conn = crate::store::test_db::side(&dir);
     let back_to_15 = match conn.dialect() {
         crate::store::db::Dialect::Sqlite => "PRAGMA user_version = 15;",
@@ -383,6 +383,9 @@ async fn migration_16_fills_the_summary_columns_of_scores_kept_before_it() {
          ALTER TABLE case_scores DROP COLUMN basically_satisfied;
          ALTER TABLE case_scores DROP COLUMN dissatisfied;
          ALTER TABLE case_scores DROP COLUMN unsolved;
+         DROP TABLE merge_districts;
+         DROP INDEX merge_members_by_version;
+         ALTER TABLE merge_members DROP COLUMN version;
          {back_to_15}"
     ))
     .unwrap();

@@ -114,6 +114,8 @@ pub(super) fn split(
     audit.execute(params![now, case.case_id, s.ticket_id, "split", json])?;
     audit.execute(params![now, f.case_id, s.ticket_id, "split_out", json])?;
     if let Some(index) = merge {
+        let district = super::merge_shared::district_of(tx, f.case_seq)?;
+        super::merge_shared::claim(tx, &mut st.merge_seen, index, district)?;
         if index.forget(f.case_seq, f.seq) {
             merge_rows::save_members(tx, index, f.case_seq)?;
         }

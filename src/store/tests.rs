@@ -468,7 +468,9 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
              DROP INDEX cases_to_erase; ALTER TABLE tickets DROP COLUMN reporter;
              ALTER TABLE cases DROP COLUMN contacts_erased_at;
              DROP TABLE assignments; DROP TABLE case_scores;
-             DROP INDEX cases_open_by_street; ALTER TABLE cases DROP COLUMN street_code;",
+             DROP INDEX cases_open_by_street; ALTER TABLE cases DROP COLUMN street_code;
+             DROP TABLE merge_districts; DROP INDEX merge_members_by_version;
+             ALTER TABLE merge_members DROP COLUMN version;",
         )
         .unwrap();
         tx.pragma_update(None, "user_version", 5).unwrap();

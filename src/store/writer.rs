@@ -90,6 +90,9 @@ pub(super) struct Writer {
 #[derive(Debug, Clone)]
 pub(super) struct State {
     pub seq: Sequences,
+    /// What the merge index has seen of districts other gateways write to (see
+    /// `merge_shared`).
+    pub merge_seen: super::merge_shared::Seen,
     /// Rows in the outbox now.
     pub depth: u64,
     /// Outbox budget for non-emergency tickets.
@@ -240,6 +243,7 @@ fn fast(
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let tx = conn.transaction_immediate()?;
+    claim_districts(&tx, state, merge, batch)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
         outcomes.push(execute(&tx, state, merge, cmd, fresh)?);
@@ -258,6 +262,7 @@ fn careful(
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut tx = conn.transaction_immediate()?;
+    claim_districts(&tx, state, merge, batch)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
         let sp = tx.savepoint()?;
@@ -284,6 +289,25 @@ fn careful(
     }
     tx.commit()?;
     Ok(outcomes)
+}
+
+/// Takes, in order, the merge districts of every report in the batch (see `merge_shared`): a
+/// batch that took them one by one could deadlock with another gateway's.
+fn claim_districts(
+    tx: &Conn,
+    state: &mut State,
+    merge: &mut Option<Index>,
+    batch: &[Command],
+) -> Result<(), StoreError> {
+    state.merge_seen.begin();
+    let Some(index) = merge.as_mut() else {
+        return Ok(());
+    };
+    let districts = batch.iter().filter_map(|c| match c {
+        Command::Accept(t, _) => t.merge.as_ref().map(|p| p.district),
+        _ => None,
+    });
+    super::merge_shared::claim(tx, &mut state.merge_seen, index, districts)
 }
 
 /// Runs one command. `Err` means SQLite failed part-way; a clean refusal is an `Ok` outcome.
