@@ -156,6 +156,10 @@ pub async fn serve(
         cfg.limits.clone(),
         returns.clone(),
     );
+    // Gateways sharing a PostgreSQL store: heartbeats, the timers lease, and the rows of stopped
+    // gateways adopted (the store's opening took the first beat).
+    let heartbeat_stop = CancellationToken::new();
+    let heartbeat_task = tokio::spawn(store.clone().run_heartbeat(heartbeat_stop.clone()));
     let relay_stop = CancellationToken::new();
     let relay_task = tokio::spawn(relay::run(
         store.clone(),
@@ -373,6 +377,10 @@ pub async fn serve(
         }
         Err(e) => tracing::error!(error = %e, "relay task failed; the outbox keeps the rest"),
     }
+    // Beats stop last: what the relay could not flush is adopted by another gateway once this
+    // one's heartbeat runs out.
+    heartbeat_stop.cancel();
+    let _ = heartbeat_task.await;
     writer.join().await;
     tracing::info!(
         outbox_depth = metrics.outbox_depth.load(Relaxed),

@@ -18,7 +18,8 @@
 //! - `reader`: pooled read connections for lookups and the relay; `console_reads` what the
 //!   supervision console reads on them, `console_analysis` what its
 //!   Analysis page reads.
-//! - `ids`: ticket, case and dispatch numbers.
+//! - `ids`: ticket, case and dispatch numbers; `gateways` heartbeats, outbox ownership and the
+//!   timers lease when several gateways share a PostgreSQL database.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
 //! - [`seal`]: the AEAD keyring and sealed format; `contacts` what is sealed where (reporters'
 //!   contacts, notices' addresses, dispatches in the outbox); `erase` erasing contacts of
@@ -40,6 +41,7 @@ mod erase;
 mod error;
 mod explain;
 mod fanout;
+pub mod gateways;
 mod hot;
 mod ids;
 mod merge_rows;
@@ -156,6 +158,10 @@ pub struct Store {
     rekey: bool,
     /// The systems that answer their own reporters, shared with the writer.
     systems: crate::notify::systems::SharedSystems,
+    /// This gateway process's id (owner of the outbox rows it writes; see `gateways`).
+    gateway: Arc<str>,
+    /// Whether this gateway runs the timers (always, on SQLite).
+    lease: gateways::Lease,
 }
 
 /// The writer thread; join it after every [`Store`] handle is dropped.
@@ -224,37 +230,53 @@ impl Store {
         {
             std::fs::create_dir_all(dir)?;
         }
+        let gateway: Arc<str> = gateways::new_id().into();
         // On a thread of its own: PostgreSQL's blocking client may not run inside the async
         // task that often opens the store.
-        let (conn, prepared, seq, merge_seen, depth, merge) = std::thread::scope(|s| {
-            s.spawn(|| -> Result<_, StoreError> {
-                let mut conn = schema::connect(&location)?;
-                schema::migrate(&mut conn)?;
-                let prepared = contacts::prepare(&mut conn, keys)?;
-                let seq = ids::Sequences::load(&conn)?;
-                let merge_seen = merge_shared::Seen::load(&conn)?;
-                let depth: u64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
-                let merge = if merge.enabled {
-                    let started = std::time::Instant::now();
-                    let index = Self::merge_index(&conn, merge)?;
-                    tracing::info!(
-                        open_cases = index.len(),
-                        took_ms = started.elapsed().as_millis() as u64,
-                        "merge index rebuilt"
-                    );
-                    Some(index)
-                } else {
-                    None
-                };
-                Ok((conn, prepared, seq, merge_seen, depth, merge))
-            })
-            .join()
-            .map_err(|_| StoreError::Corrupt("opening the store panicked".into()))?
-        })?;
+        let (conn, prepared, seq, merge_seen, depth, merge, (asked, first_beat)) =
+            std::thread::scope(|s| {
+                s.spawn(|| -> Result<_, StoreError> {
+                    let mut conn = schema::connect(&location)?;
+                    schema::migrate(&mut conn)?;
+                    gateways::mark_writer(&conn, &gateway)?;
+                    let asked = std::time::Instant::now();
+                    let first_beat = gateways::first_beat(&mut conn, &gateway)?;
+                    let prepared = contacts::prepare(&mut conn, keys)?;
+                    let seq = ids::Sequences::load(&conn)?;
+                    let merge_seen = merge_shared::Seen::load(&conn)?;
+                    let depth: u64 =
+                        conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+                    let merge = if merge.enabled {
+                        let started = std::time::Instant::now();
+                        let index = Self::merge_index(&conn, merge)?;
+                        tracing::info!(
+                            open_cases = index.len(),
+                            took_ms = started.elapsed().as_millis() as u64,
+                            "merge index rebuilt"
+                        );
+                        Some(index)
+                    } else {
+                        None
+                    };
+                    Ok((
+                        conn,
+                        prepared,
+                        seq,
+                        merge_seen,
+                        depth,
+                        merge,
+                        (asked, first_beat),
+                    ))
+                })
+                .join()
+                .map_err(|_| StoreError::Corrupt("opening the store panicked".into()))?
+            })?;
         metrics
             .outbox_depth
             .store(depth as i64, std::sync::atomic::Ordering::Relaxed);
 
+        let lease = gateways::Lease::new(conn.dialect());
+        lease.renewed(asked, first_beat.is_some_and(|b| b.timers));
         let (tx, rx) = mpsc::channel(WRITER_QUEUE);
         let (feed_tx, feed_rx) = mpsc::unbounded_channel();
         let hot = Arc::new(hot::HotOutbox::default());
@@ -268,6 +290,7 @@ impl Store {
             max_batch: cfg.max_batch.max(1),
             state: State {
                 seq,
+                gateway: gateway.clone(),
                 merge_seen,
                 depth,
                 budget: cfg.outbox_budget,
@@ -285,6 +308,7 @@ impl Store {
         Ok((
             Store {
                 tx,
+                lease,
                 reader: Reader::new(location),
                 hot,
                 changes: Changes::default(),
@@ -293,6 +317,7 @@ impl Store {
                 seal: prepared.sealer,
                 rekey: prepared.rekey,
                 systems,
+                gateway,
             },
             feed_rx,
             WriterThread { handle, tx: weak },
@@ -398,6 +423,9 @@ impl Store {
         lookup: Lookup,
         limit: usize,
     ) -> Result<Fired, StoreError> {
+        if !self.lease.held() {
+            return Ok(Fired::default());
+        }
         let fired = self
             .call(|reply| Command::FireDue(now, lookup, limit, reply))
             .await?;
@@ -527,6 +555,10 @@ impl Store {
         now: i64,
         limit: usize,
     ) -> Result<Vec<crate::notify::Notice>, StoreError> {
+        // Sent by the gateway that runs the timers (see `gateways`).
+        if !self.lease.held() {
+            return Ok(Vec::new());
+        }
         let seal = self.seal.clone();
         self.reader
             .with(move |c| notices::due(c, &seal, now, limit))
@@ -647,7 +679,10 @@ impl Store {
 
 impl OutboxSource for Store {
     async fn pending(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.reader.with(reader::outbox_pending).await
+        let gateway = self.gateway.clone();
+        self.reader
+            .with(move |c| reader::outbox_pending(c, &gateway))
+            .await
     }
 
     async fn load(&self, ids: Vec<i64>) -> Result<Vec<OutboxMessage>, StoreError> {

@@ -165,9 +165,13 @@ pub(super) fn search(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub(super) fn outbox_pending(conn: &Conn) -> Result<Vec<OutboxEntry>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, priority FROM outbox")?;
-    let rows = stmt.query_map([], |r| {
+/// Rows waiting for the broker that this gateway publishes: every row on SQLite, its own on
+/// PostgreSQL (others' rows are adopted when their gateway stops; see `gateways`).
+pub(super) fn outbox_pending(conn: &Conn, gateway: &str) -> Result<Vec<OutboxEntry>, StoreError> {
+    let shared = conn.dialect() == crate::store::db::Dialect::Postgres;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, priority FROM outbox WHERE owner = ?1 OR ?2 = 0")?;
+    let rows = stmt.query_map(params![gateway, shared], |r| {
         Ok(OutboxEntry {
             id: r.get(0)?,
             priority: r.get(1)?,

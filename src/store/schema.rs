@@ -407,6 +407,22 @@ CREATE TABLE merge_districts (
 ALTER TABLE merge_members ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX merge_members_by_version ON merge_members(district, version);
 "#,
+    // 18 (issue 17): gateways sharing a PostgreSQL database (`gateways`): their heartbeats,
+    // which gateway's relay publishes each outbox row (`owner`; NULL: whoever finds it), and
+    // the lease of the gateway that runs the timers. Unused on SQLite.
+    r#"
+ALTER TABLE outbox ADD COLUMN owner TEXT;
+CREATE TABLE gateways (
+    gateway_id       TEXT PRIMARY KEY,          -- random, one per gateway process
+    started_at       INTEGER NOT NULL,          -- ms since epoch, the database's clock
+    alive_until      INTEGER NOT NULL           -- its last heartbeat + TTL
+);
+CREATE TABLE leases (
+    name             TEXT PRIMARY KEY,          -- timers
+    holder           TEXT NOT NULL,             -- gateway_id
+    until            INTEGER NOT NULL           -- ms since epoch, the database's clock
+);
+"#,
 ];
 
 /// Statements of [`MIGRATIONS`] that PostgreSQL runs in another form: (migration number,
@@ -418,6 +434,12 @@ const PG_REPLACE: &[(usize, &str, &str)] = &[
         "INSERT INTO meta (key, value) SELECT 'seal.clear', '1' WHERE EXISTS (SELECT 1 FROM tickets)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value;",
     ),
+    // A row belongs to the gateway whose writer inserted it (store::gateways).
+    (
+        18,
+        "ALTER TABLE outbox ADD COLUMN owner TEXT;",
+        "ALTER TABLE outbox ADD COLUMN owner TEXT DEFAULT current_setting('minhu.gateway', true);",
+    ),
     // json_extract gives text on PostgreSQL (see PG_COMPAT); these are numbers and booleans.
     (16, "COALESCE(json_extract(", "COALESCE(json_int("),
 ];
@@ -426,7 +448,8 @@ const PG_REPLACE: &[(usize, &str, &str)] = &[
 /// names so that the statements stay one text: `json_extract(doc, '$.a.b')` (as text),
 /// `json_each(array)` (its `value`s as text), `json_int` (a number or boolean as SQLite's
 /// `json_extract` gives it, for migrations), and the two-argument `max` and `min` (PostgreSQL's
-/// `GREATEST` and `LEAST`). And where PostgreSQL keeps the schema version, and the sequences
+/// `GREATEST` and `LEAST`); `minhu_now_ms()`, the database's clock that gateways' heartbeats and
+/// leases are counted on. And where PostgreSQL keeps the schema version, and the sequences
 /// gateways take blocks of ticket, case and dispatch numbers from (`ids`).
 const PG_COMPAT: &str = r#"
 CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text
@@ -440,6 +463,8 @@ CREATE OR REPLACE FUNCTION json_int(doc text, path text) RETURNS bigint
 CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text)
     LANGUAGE sql IMMUTABLE AS
     $$ SELECT jsonb_array_elements_text(doc::jsonb) $$;
+CREATE OR REPLACE FUNCTION minhu_now_ms() RETURNS bigint
+    LANGUAGE sql VOLATILE AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;
 CREATE OR REPLACE FUNCTION max(a bigint, b bigint) RETURNS bigint
     LANGUAGE sql IMMUTABLE AS $$ SELECT GREATEST(a, b) $$;
 CREATE OR REPLACE FUNCTION min(a bigint, b bigint) RETURNS bigint

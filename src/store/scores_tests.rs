@@ -383,6 +383,7 @@ async fn migration_16_fills_the_summary_columns_of_scores_kept_before_it() {
          ALTER TABLE case_scores DROP COLUMN basically_satisfied;
          ALTER TABLE case_scores DROP COLUMN dissatisfied;
          ALTER TABLE case_scores DROP COLUMN unsolved;
+         DROP TABLE gateways; DROP TABLE leases; ALTER TABLE outbox DROP COLUMN owner;
          DROP TABLE merge_districts;
          DROP INDEX merge_members_by_version;
          ALTER TABLE merge_members DROP COLUMN version;

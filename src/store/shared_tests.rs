@@ -82,3 +82,85 @@ async fn two_reports_of_one_problem_at_two_gateways_at_once_are_one_case() {
         .unwrap();
     assert_eq!(cases, ROUNDS as i64);
 }
+
+/// Makes a gateway look dead to the others: its heartbeat and lease run out (as `TTL` after a
+/// crash would).
+fn expire(dir: &tempfile::TempDir, gateway: &str) {
+    let c = test_db::side(dir);
+    c.execute(
+        "UPDATE gateways SET alive_until = 0 WHERE gateway_id = ?1",
+        db::params![gateway],
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE leases SET until = 0 WHERE holder = ?1",
+        db::params![gateway],
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_dead_gateways_outbox_rows_are_adopted_by_a_live_one() {
+    use crate::dispatch::source::OutboxSource;
+    if !test_db::is_pg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _fa, _wa) = open(&dir);
+    let (b, _fb, _wb) = open(&dir);
+    for i in 0..3 {
+        a.accept(super::tests::ticket(
+            &format!("r{i}"),
+            pb::Channel::Hotline12345,
+        ))
+        .await
+        .unwrap();
+    }
+    assert_eq!(a.pending().await.unwrap().len(), 3);
+    assert!(b.pending().await.unwrap().is_empty(), "a's rows are a's");
+    assert!(
+        b.heartbeat().await.unwrap().adopted.is_empty(),
+        "a is alive"
+    );
+
+    expire(&dir, a.gateway_id());
+    let beat = b.heartbeat().await.unwrap();
+    assert_eq!(beat.adopted.len(), 3);
+    assert_eq!(b.pending().await.unwrap().len(), 3);
+    assert!(a.pending().await.unwrap().is_empty());
+    assert!(
+        b.heartbeat().await.unwrap().adopted.is_empty(),
+        "taken once"
+    );
+}
+
+#[tokio::test]
+async fn the_timers_run_on_one_gateway_and_move_when_it_stops() {
+    if !test_db::is_pg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _fa, wa) = open(&dir);
+    let (b, _fb, wb) = open(&dir);
+    assert!(
+        a.heartbeat().await.unwrap().timers,
+        "the first gateway takes the lease"
+    );
+    assert!(!b.heartbeat().await.unwrap().timers);
+    assert!(a.heartbeat().await.unwrap().adopted.is_empty());
+
+    // a crashes: once its lease has run out, b takes it and a (were it still running) has lost it.
+    expire(&dir, a.gateway_id());
+    assert!(b.heartbeat().await.unwrap().timers);
+    assert!(!a.heartbeat().await.unwrap().timers);
+    assert!(a.due_notices(i64::MAX, 10).await.unwrap().is_empty());
+
+    // b stops on purpose: a takes the lease at its next beat, without waiting for TTL.
+    let (c, _fc, _wc) = open(&dir);
+    drop(a);
+    wa.join().await;
+    assert!(!c.heartbeat().await.unwrap().timers, "b holds it");
+    drop(b);
+    wb.join().await;
+    assert!(c.heartbeat().await.unwrap().timers, "b signed off");
+}

@@ -451,7 +451,8 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
         // Back to version 5, as a store written by the previous release would be.
         let tx = conn.transaction().unwrap();
         tx.execute_batch(
-            "CREATE TABLE old_outbox AS SELECT * FROM outbox; DROP TABLE outbox;
+            "ALTER TABLE outbox DROP COLUMN owner;
+             CREATE TABLE old_outbox AS SELECT * FROM outbox; DROP TABLE outbox;
              CREATE TABLE outbox (id INTEGER PRIMARY KEY,
                  dispatch_id TEXT NOT NULL UNIQUE REFERENCES dispatches(dispatch_id),
                  case_id TEXT NOT NULL, routing_key TEXT NOT NULL, priority INTEGER NOT NULL,
@@ -470,6 +471,7 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
              DROP TABLE assignments; DROP TABLE case_scores;
              DROP INDEX cases_open_by_street; ALTER TABLE cases DROP COLUMN street_code;
              DROP TABLE merge_districts; DROP INDEX merge_members_by_version;
+             DROP TABLE gateways; DROP TABLE leases;
              ALTER TABLE merge_members DROP COLUMN version;",
         )
         .unwrap();

@@ -65,6 +65,8 @@ pub(super) enum Command {
         super::erase::Job,
         oneshot::Sender<Result<super::erase::Done, StoreError>>,
     ),
+    /// A heartbeat of this gateway (see `gateways`; PostgreSQL only).
+    Beat(oneshot::Sender<Result<super::gateways::Beat, StoreError>>),
     /// Commit what came before, then stop. Later commands get [`StoreError::Closed`]: handles
     /// can outlive shutdown (a connection task the server had to abort), so the writer cannot
     /// wait for the last one to drop.
@@ -90,6 +92,8 @@ pub(super) struct Writer {
 #[derive(Debug, Clone)]
 pub(super) struct State {
     pub seq: Sequences,
+    /// This gateway's id: owner of the outbox rows it writes (see `gateways`).
+    pub gateway: Arc<str>,
     /// What the merge index has seen of districts other gateways write to (see
     /// `merge_shared`).
     pub merge_seen: super::merge_shared::Seen,
@@ -115,6 +119,7 @@ enum Outcome {
     Fired(Result<super::supervision::Fired, StoreError>),
     Rated(Result<super::Rated, StoreError>),
     Privacy(Result<super::erase::Done, StoreError>),
+    Beat(Result<super::gateways::Beat, StoreError>),
 }
 
 impl Writer {
@@ -146,6 +151,9 @@ impl Writer {
         while let Ok(cmd) = self.rx.try_recv() {
             let outcome = refused_as(&cmd, StoreError::Closed);
             reply(cmd, outcome);
+        }
+        if let Err(e) = super::gateways::farewell(&self.conn, &self.state.gateway) {
+            tracing::warn!(error = %e, "could not sign this gateway off");
         }
         // Folding the WAL back into the main file leaves a tidy database for operators' sqlite3.
         if let Some(sqlite) = self.conn.sqlite()
@@ -218,6 +226,12 @@ impl Writer {
                     let _ = self.feed.send(entry);
                 }
                 for (cmd, outcome) in batch.drain(..).zip(outcomes) {
+                    // Rows adopted from a stopped gateway go to this one's relay.
+                    if let Outcome::Beat(Ok(beat)) = &outcome {
+                        for entry in &beat.adopted {
+                            let _ = self.feed.send(*entry);
+                        }
+                    }
                     reply(cmd, outcome);
                 }
             }
@@ -344,9 +358,15 @@ fn execute(
         Command::RecordNotices(records, now, _) => {
             Outcome::Count(Ok(super::notices::record(conn, records, *now)?))
         }
+        // Only where the timers lease is held, checked in this transaction (see `gateways`).
         Command::FireDue(now, lookup, limit, _) => Outcome::Fired(Ok(
-            super::supervision::fire_due(conn, state, *now, lookup, *limit, fresh)?,
+            if super::gateways::holds_timers(conn, &state.gateway)? {
+                super::supervision::fire_due(conn, state, *now, lookup, *limit, fresh)?
+            } else {
+                super::supervision::Fired::default()
+            },
         )),
+        Command::Beat(_) => Outcome::Beat(Ok(super::gateways::beat(conn, &state.gateway)?)),
         Command::Privacy(job, _) => {
             Outcome::Privacy(Ok(super::erase::run(conn, &state.seal, job)?))
         }
@@ -364,6 +384,7 @@ fn refused_as(cmd: &Command, e: StoreError) -> Outcome {
         Command::FireDue(..) => Outcome::Fired(Err(e)),
         Command::Rate(..) => Outcome::Rated(Err(e)),
         Command::Privacy(..) => Outcome::Privacy(Err(e)),
+        Command::Beat(..) => Outcome::Beat(Err(e)),
         _ => Outcome::Unit(Err(e)),
     }
 }
@@ -398,6 +419,8 @@ fn reply(cmd: Command, outcome: Outcome) {
         (Command::Delivered(_, tx) | Command::Failed(_, _, tx), _) => {
             drop(tx.send(Err(mismatch())))
         }
+        (Command::Beat(tx), Outcome::Beat(r)) => drop(tx.send(r)),
+        (Command::Beat(tx), _) => drop(tx.send(Err(mismatch()))),
         (Command::Stop, _) => {}
     }
 }
