@@ -283,6 +283,7 @@ impl Store {
         let systems = crate::notify::systems::SharedSystems::default();
         let writer = Writer {
             conn,
+            location: location.clone(),
             rx,
             feed: feed_tx,
             hot: hot.clone(),

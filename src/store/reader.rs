@@ -40,8 +40,10 @@ impl Reader {
                 None => schema::connect(&this.at)?,
             };
             let out = f(&conn);
+            // A connection the server closed (PostgreSQL restart, failover) is not kept.
             if let Ok(mut v) = this.idle.lock()
                 && v.len() < 8
+                && !conn.is_broken()
             {
                 v.push(conn);
             }

@@ -76,6 +76,8 @@ pub(super) enum Command {
 /// The writer's own state: the connection and what it keeps in memory between batches.
 pub(super) struct Writer {
     pub conn: Conn,
+    /// Where `conn` goes, to connect again when the server closed it (PostgreSQL failover).
+    pub location: super::Location,
     pub rx: mpsc::Receiver<Command>,
     pub feed: mpsc::UnboundedSender<OutboxEntry>,
     /// Where new rows' payloads wait for the relay.
@@ -237,12 +239,38 @@ impl Writer {
             }
             Err(e) => {
                 tracing::error!(error = %e, "store commit failed; the whole batch is refused");
+                self.reconnect_if_broken();
                 self.state = before;
                 for cmd in batch.drain(..) {
                     let err = StoreError::Corrupt(format!("transaction failed: {e}"));
                     let outcome = refused_as(&cmd, err);
                     reply(cmd, outcome);
                 }
+            }
+        }
+    }
+}
+
+impl Writer {
+    /// After a failed batch: if the server closed the connection (a PostgreSQL restart or
+    /// failover, where a multi-host URL finds the new primary), connects again, so the next
+    /// batch can commit. Callers of the failed batch were refused and retry.
+    fn reconnect_if_broken(&mut self) {
+        if !self.conn.is_broken() {
+            return;
+        }
+        match super::schema::connect(&self.location).and_then(|c| {
+            super::gateways::mark_writer(&c, &self.state.gateway)?;
+            Ok(c)
+        }) {
+            Ok(c) => {
+                tracing::info!(store = %self.location, "store connection made again");
+                self.conn = c;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "store connection lost; trying again at the next batch");
+                // Not to spin: the next batch comes at the callers' pace, this one at ours.
+                std::thread::sleep(std::time::Duration::from_millis(200));
             }
         }
     }

@@ -24,6 +24,8 @@ pub struct Options {
     pub amqp_urls: Vec<String>,
     /// Outbox budget.
     pub outbox_budget: u64,
+    /// A PostgreSQL store (`[store] url`) instead of the SQLite file in the gateway's folder.
+    pub store_url: Option<String>,
     /// Extra `[section] key = value` lines appended to the service file.
     pub extra: String,
     /// Extra `key = value` lines inside the file's `[amqp]` table (which `extra` cannot reopen).
@@ -44,6 +46,7 @@ impl Options {
             amqp_url: amqp_url.to_owned(),
             amqp_urls: Vec::new(),
             outbox_budget: 1_000_000,
+            store_url: None,
             extra: String::new(),
             amqp_extra: String::new(),
             routing: None,
@@ -124,10 +127,13 @@ impl Gateway {
         let config = dir.join("minhu.toml");
         let text = format!(
             "[grpc]\nlisten = \"{grpc}\"\n[http]\nlisten = \"{http}\"\n[amqp]\n{}\nconfirm_timeout = \"5s\"\nreconnect_delay = \"200ms\"\n{}[shutdown]\ndrain_timeout = \"2s\"\n\
-             [store]\npath = \"{}\"\noutbox_budget = {}\n[routing]\npath = \"{}\"\n{}",
+             [store]\n{}\noutbox_budget = {}\n[routing]\npath = \"{}\"\n{}",
             opts.broker_line(),
             opts.amqp_extra,
-            dir.join("minhu.db").display(),
+            match &opts.store_url {
+                Some(url) => format!("url = \"{url}\""),
+                None => format!("path = \"{}\"", dir.join("minhu.db").display()),
+            },
             opts.outbox_budget,
             opts.routing
                 .clone()

@@ -3,7 +3,8 @@
 //! ([`gateway`]), the department side's helpers ([`handling`]), a raw HTTP client ([`http`]),
 //! the golden-fixture runner ([`golden`]), copies of the sample routing folder ([`routing`]), a
 //! moved wall clock for child processes ([`faketime`]), headless Chromium for the console
-//! ([`browser`]), and the interop tests' Python venv ([`python`]).
+//! ([`browser`]), the interop tests' Python venv ([`python`]), and PostgreSQL started by
+//! `scripts/pg.sh` ([`pg`]).
 #![allow(dead_code)]
 
 pub mod broker;
@@ -14,5 +15,6 @@ pub mod gateway;
 pub mod golden;
 pub mod handling;
 pub mod http;
+pub mod pg;
 pub mod python;
 pub mod routing;

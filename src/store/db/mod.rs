@@ -141,6 +141,15 @@ impl Conn {
         }
     }
 
+    /// Whether the connection is gone for good (PostgreSQL's server closed it: a restart or a
+    /// failover); a new one must be made.
+    pub fn is_broken(&self) -> bool {
+        match &self.inner {
+            Inner::Sqlite(_) => false,
+            Inner::Pg(c) => c.client().is_closed(),
+        }
+    }
+
     /// The SQLite connection, for what only SQLite has (pragmas, checkpoints).
     pub fn sqlite(&self) -> Option<&rusqlite::Connection> {
         match &self.inner {
