@@ -20,14 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::broker::case_ids;
+use common::broker::{case_ids, drain_until_idle};
 use common::cluster::{ClusterVhost, NODES, Revive, connected_node, node_name};
 use common::gateway::{Gateway, Options, request, submit};
 use common::pg::Pg;
-use futures::StreamExt;
-use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-use lapin::types::FieldTable;
 use minhu::pb;
 use minhu::pb::gateway_client::GatewayClient;
 
@@ -193,28 +189,6 @@ async fn wait_outbox_empty(pg: &Pg, url: &str, logs: &[&Gateway]) {
     }
 }
 
-/// Everything in `queue`, on one consumer that stops after two quiet seconds.
-async fn drain_until_idle(url: &str, queue: &str) -> Vec<Delivery> {
-    let conn = common::broker::connect(url).await;
-    let channel = conn.create_channel().await.expect("a channel");
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "minhu-test-aa-drain".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("cannot consume {queue}: {e}"));
-    let mut got = Vec::new();
-    while let Ok(Some(Ok(d))) = tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
-    {
-        d.ack(BasicAckOptions::default()).await.expect("ack");
-        got.push(d);
-    }
-    got
-}
-
 /// Every acknowledged ticket's case reached `minhu.dept.roads`; prints the figures.
 async fn assert_all_delivered(
     what: &str,
@@ -263,11 +237,35 @@ async fn a_gateway_killed_under_load_loses_no_acknowledged_ticket() {
 
     let load = Load::start("gk", [a.grpc, b.grpc]);
     tokio::time::sleep(BEFORE).await;
+    assert!(
+        a.log_text().contains("timers lease taken"),
+        "the first gateway takes the timers lease"
+    );
     let fault = Instant::now();
     a.kill();
+    // The survivor takes the timers over: its heartbeat finds the lease run out.
+    let b_log = b.log.clone();
+    let takeover = tokio::spawn(async move {
+        while !std::fs::read_to_string(&b_log)
+            .unwrap_or_default()
+            .contains("timers lease taken")
+        {
+            if fault.elapsed() > Duration::from_secs(30) {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Some(fault.elapsed())
+    });
     tokio::time::sleep(RECOVERY_BOUND + Duration::from_secs(2)).await;
     let (acked, at, refused) = load.stop().await;
     let recovered = recovery(&at, fault);
+    let takeover = takeover.await.ok().flatten();
+    println!("timers lease taken over {takeover:?} after the kill");
+    assert!(
+        takeover.is_some_and(|t| t <= RECOVERY_BOUND),
+        "timers not taken over within {RECOVERY_BOUND:?}: {takeover:?}"
+    );
 
     wait_outbox_empty(&pg, &url, &[&b]).await;
     assert!(
@@ -441,4 +439,39 @@ async fn a_dead_gateways_unpublished_rows_are_published_by_the_survivor() {
     let delivered = case_ids(&deliveries);
     let missing: Vec<_> = acked.difference(&delivered).collect();
     assert!(missing.is_empty(), "{} never delivered", missing.len());
+}
+
+/// The same report (one `source_id`) sent to both gateways at the same moment, a hundred
+/// times: one ticket each time, and the other caller hears `DISPOSITION_REPLAY`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_report_at_two_gateways_at_once_is_one_ticket() {
+    let _turn = ONE_FAULT_AT_A_TIME.lock().await;
+    let pg = Pg::shared();
+    let url = pg.fresh_db("minhu_aa_replay");
+    let vhost = ClusterVhost::new("aa-replay");
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let [a, b] = two_gateways(&dirs, &url, &vhost, "").await;
+    let mut ca = a.client().await;
+    let mut cb = b.client().await;
+    for i in 0..100 {
+        let req = request(
+            pb::Channel::Hotline12345,
+            &format!("same-{i}"),
+            "road.pothole",
+        );
+        let (x, y) = tokio::join!(submit(&mut ca, req.clone()), submit(&mut cb, req));
+        let (x, y) = (x.expect("submit at a"), y.expect("submit at b"));
+        assert_eq!(x.ticket_id, y.ticket_id, "round {i}");
+        let mut d = [x.disposition, y.disposition];
+        d.sort_unstable();
+        assert_eq!(
+            d,
+            [
+                pb::Disposition::NewCase as i32,
+                pb::Disposition::Replay as i32
+            ],
+            "round {i}"
+        );
+    }
+    assert_eq!(pg.count(&url, "SELECT COUNT(*) FROM tickets"), 100);
 }

@@ -10,13 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::broker::{case_ids, drain_all};
+use common::broker::{case_ids, drain_all, drain_until_idle};
 use common::cluster::{ClusterVhost, NODES, Revive, connected_node, node_name};
 use common::gateway::{Gateway, Options, request, submit};
-use futures::StreamExt;
-use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-use lapin::types::FieldTable;
 use minhu::pb;
 
 const CLIENTS: usize = 8;
@@ -175,32 +171,6 @@ async fn the_update_consumer_moves_off_a_killed_node() {
     let got = drain_all(vhost.url(survivor), "minhu.dept.roads").await;
     assert!(case_ids(&got).contains(&r.case_id), "{got:?}");
     revive.now();
-}
-
-/// Everything in `queue`, on one consumer that stops after two quiet seconds. (Not
-/// `broker::drain_all`: it closes its consumer every two seconds with deliveries still
-/// arriving, and a quorum queue may return messages acked just before a close, which would
-/// count as the gateway's duplicates.)
-async fn drain_until_idle(url: &str, queue: &str) -> Vec<Delivery> {
-    let conn = common::broker::connect(url).await;
-    let channel = conn.create_channel().await.expect("a channel");
-    let mut consumer = channel
-        .basic_consume(
-            queue.into(),
-            "minhu-test-cluster-drain".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("cannot consume {queue}: {e}"));
-    let mut got = Vec::new();
-    while let Ok(Some(Ok(d))) = tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
-    {
-        d.ack(BasicAckOptions::default()).await.expect("ack");
-        got.push(d);
-    }
-    let _ = conn.close(200, "done".into()).await;
-    got
 }
 
 /// The node `connection` opened on, once the gateway's log says so.

@@ -283,3 +283,54 @@ async fn a_pause_moves_the_unit_deadline_by_the_time_it_stood_and_completion_sto
     assert_eq!(rows, 0);
     assert_eq!(store.next_due().await.unwrap(), None);
 }
+
+/// Two gateways on one PostgreSQL database: the scheduler's events are written where the
+/// timers lease is held, and when it moves, the new holder writes every event still due once;
+/// the old holder, which still believes it holds the lease, writes none (the lease is checked
+/// in the pass's own transaction).
+#[tokio::test]
+async fn events_are_written_once_across_a_lease_takeover() {
+    if !crate::store::test_db::is_pg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _fa, _wa) = open(&dir);
+    let (b, _fb, _wb) = open(&dir);
+    a.accept(ticket("a")).await.unwrap();
+    let t0 = started(&dir);
+    assert_eq!(
+        b.fire_due(t0 + 25 * HOUR, lookup(), 10)
+            .await
+            .unwrap()
+            .looked,
+        0
+    );
+    a.fire_due(t0 + HOUR, lookup(), 10).await.unwrap();
+    assert_eq!(keys(&dir), ["light.yellow.roads"]);
+
+    // a's lease runs out (as 6 s after a crash would) and b takes it over.
+    let side = db(&dir);
+    side.execute("UPDATE leases SET until = 0", []).unwrap();
+    side.execute(
+        "UPDATE gateways SET alive_until = 0 WHERE gateway_id = ?1",
+        crate::store::db::params![a.gateway_id()],
+    )
+    .unwrap();
+    assert!(b.heartbeat().await.unwrap().timers);
+    let stale = a.fire_due(t0 + 25 * HOUR, lookup(), 10).await.unwrap();
+    assert_eq!((stale.looked, stale.events), (0, 0), "a lost the lease");
+    let f = b.fire_due(t0 + 25 * HOUR, lookup(), 10).await.unwrap();
+    assert_eq!(f.events, 5, "every event still due, once");
+    assert_eq!(
+        b.fire_due(t0 + 25 * HOUR, lookup(), 10)
+            .await
+            .unwrap()
+            .events,
+        0
+    );
+    let mut ids: Vec<String> = events(&dir).into_iter().map(|(_, e)| e.event_id).collect();
+    assert_eq!(ids.len(), 6);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "no event twice");
+}
