@@ -18,6 +18,7 @@
 //! - `reader`: pooled read connections for lookups and the relay; `console_reads` what the
 //!   supervision console reads on them, `console_analysis` what its
 //!   Analysis page reads.
+//! - `location`: where a store lives (a SQLite file or a PostgreSQL URL).
 //! - `ids`: ticket, case and dispatch numbers; `gateways` heartbeats, outbox ownership and the
 //!   timers lease when several gateways share a PostgreSQL database.
 //! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
@@ -44,6 +45,7 @@ mod fanout;
 pub mod gateways;
 mod hot;
 mod ids;
+mod location;
 mod merge_rows;
 mod merge_shared;
 mod model;
@@ -84,6 +86,7 @@ pub use contacts::{SealState, Sealer, state_at as seal_state_at};
 pub use deadlines::{ProvisionalDeadline, Recount};
 pub use erase::{Erased, Eraser, TICK as ERASE_TICK};
 pub use error::StoreError;
+pub use location::Location;
 pub use model::*;
 pub use notices::{NoticeView, PlannedNotices, Recorded};
 pub use rating_lookup::{Contact, RatingTarget};
@@ -100,44 +103,6 @@ use crate::pb;
 use crate::telemetry::Metrics;
 use reader::Reader;
 use writer::{Command, State, Writer};
-
-/// Where a store lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A SQLite file.
-    Sqlite(std::path::PathBuf),
-    /// A PostgreSQL database (`postgres://…`).
-    Postgres(String),
-}
-
-impl std::fmt::Display for Location {
-    /// The file, or the URL without its password (this goes to logs).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Location::Sqlite(p) => write!(f, "{}", p.display()),
-            Location::Postgres(url) => match url.parse::<tokio_postgres::Config>() {
-                Ok(c) => {
-                    let hosts: Vec<String> = c
-                        .get_hosts()
-                        .iter()
-                        .zip(c.get_ports().iter().chain(std::iter::repeat(&5432)))
-                        .map(|(h, p)| match h {
-                            tokio_postgres::config::Host::Tcp(h) => format!("{h}:{p}"),
-                            tokio_postgres::config::Host::Unix(d) => format!("{}:{p}", d.display()),
-                        })
-                        .collect();
-                    write!(
-                        f,
-                        "postgres://{}/{}",
-                        hosts.join(","),
-                        c.get_dbname().unwrap_or("")
-                    )
-                }
-                Err(_) => f.write_str("postgres://(unreadable URL)"),
-            },
-        }
-    }
-}
 
 /// Commands queued for the writer before callers wait (back-pressure beyond this).
 const WRITER_QUEUE: usize = 8192;
