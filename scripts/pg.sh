@@ -18,7 +18,7 @@
 # Settings: synchronous_commit = on and fsync = on (a committed ticket is on disk), streaming
 # replication ready (wal_level = replica), listening on 127.0.0.1 only, with trust
 # authentication for loopback connections: a local test instance, never a production setup
-# (README, "PostgreSQL"). PostgreSQL refuses to run as root, so under root the server runs as
+# (docs/deployment.md, "PostgreSQL"). PostgreSQL refuses to run as root, so under root the server runs as
 # the package's `postgres` user, which owns the data folders.
 set -euo pipefail
 

@@ -4,8 +4,8 @@
 //! a metric breaks this test instead of a city's dashboards.
 //!
 //! The systemd units in `deploy/systemd` pass `systemd-analyze verify` without a word about
-//! them, and stop later than the gateway's own shutdown can take; every TOML example in
-//! `docs/deployment.md` is a service file that `minhu check-config` accepts.
+//! them, and stop later than the gateway's own shutdown can take. (The guides' TOML examples,
+//! `docs/deployment.md`'s among them, are checked by `tests/docs.rs`.)
 //!
 //! `promtool` comes from Debian's `prometheus` package (`scripts/install-deps.sh`),
 //! `systemd-analyze` from `systemd` (on the machine image); without them these tests fail
@@ -143,10 +143,6 @@ async fn alert_rules_and_dashboard_check_and_name_only_rendered_metrics() {
 /// Where the units expect the binary (`install -m 0755 target/release/minhu /usr/local/bin/`).
 const INSTALLED_BIN: &str = "/usr/local/bin/minhu";
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
 /// Every `*.service` file in `deploy/systemd`, sorted.
 fn unit_files() -> Vec<PathBuf> {
     let dir = deploy("systemd");
@@ -241,94 +237,6 @@ fn systemd_units_wait_for_the_graceful_stop() {
         assert!(
             std::time::Duration::from_secs(secs) > longest,
             "{name}: TimeoutStopSec={stop} is not longer than the graceful stop ({longest:?})"
-        );
-    }
-}
-
-/// Every ```toml block of `text`, with the line its first line is on.
-fn toml_blocks(text: &str) -> Vec<(usize, String)> {
-    let mut blocks = Vec::new();
-    let mut open: Option<(usize, String)> = None;
-    for (i, line) in text.lines().enumerate() {
-        match (&mut open, line.trim_end()) {
-            (None, "```toml") => open = Some((i + 2, String::new())),
-            (Some(_), "```") => blocks.extend(open.take()),
-            (Some((_, block)), l) => {
-                block.push_str(l);
-                block.push('\n');
-            }
-            (None, _) => {}
-        }
-    }
-    assert!(open.is_none(), "a ```toml block is not closed");
-    blocks
-}
-
-/// Copies the folder `from` into `to`, recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A sealing key (base64 of 32 bytes): what a key file holds, and enough for the checks on
-/// the other files an example names (certificates are only checked to exist).
-const KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-
-/// The deployment guide shows whole service files, each starting with `# minhu.toml`: each
-/// goes through `minhu check-config`, beside a copy of the repository's `config/` (so its
-/// `[routing] path = "routing.toml"` finds the sample routing, calendars and areas), with
-/// every file it names under `/etc/minhu/` made in that folder. An unknown or misspelt key, a
-/// wrong type or a refused combination fails the test.
-#[test]
-fn deployment_guide_configs_pass_check_config() {
-    let guide = read(&repo("docs/deployment.md"));
-    let blocks = toml_blocks(&guide);
-    assert!(
-        blocks.len() >= 2,
-        "docs/deployment.md shows {} service files",
-        blocks.len()
-    );
-    for (line, block) in blocks {
-        let at = format!("docs/deployment.md:{line}");
-        assert!(
-            block.starts_with("# minhu.toml"),
-            "{at}: every ```toml block in the guide is a service file that starts with a \
-             `# minhu.toml` comment (so that this test checks it)"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&repo("config"), dir.path());
-        let etc = format!("\"{}/", dir.path().display());
-        let text = block.replace("\"/etc/minhu/", &etc);
-        for (start, _) in text.match_indices(&etc) {
-            let rest = &text[start + 1..];
-            let file = Path::new(&rest[..rest.find('"').expect("a closing quote")]);
-            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-            std::fs::write(file, format!("{KEY}\n")).unwrap();
-        }
-        let config = dir.path().join("minhu.toml");
-        std::fs::write(&config, &text).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minhu"));
-        cmd.arg("--config").arg(&config).arg("check-config");
-        // MINHU_* variables are config overrides: only the file counts here.
-        for (var, _) in std::env::vars_os() {
-            if var.to_string_lossy().starts_with("MINHU_") {
-                cmd.env_remove(var);
-            }
-        }
-        let out = cmd.output().expect("run minhu check-config");
-        assert!(
-            out.status.success(),
-            "{at}: minhu check-config refuses the example:\n{}{}\n--- the example ---\n{block}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
         );
     }
 }
