@@ -163,7 +163,7 @@ fn map_section(state: &MapState, open: &HashMap<String, u32>, with_streets: &[St
             MapState::Ready(m) => (map::render(m, open, &link)),
             MapState::Missing(path) => p.note.map-missing {
                 "没有区县地图。 " small { "No district map: put a GeoJSON FeatureCollection of the \
-                districts (properties adcode and name) at " code { (path.display()) } " (README, \"Console\")." }
+                districts (properties adcode and name) at " code { (path.display()) } " (docs/operators.md, \"Console\")." }
             },
             MapState::Invalid(why) => p.error.map-invalid { "区县地图无法显示 The district map cannot be drawn: " (why) },
         }

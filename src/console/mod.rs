@@ -91,7 +91,7 @@ pub struct Parts {
 
 /// Why the console is off, for the 404 body.
 const OFF: &str = "The console is off: it needs [auth] enabled and a caller with \
-    scopes = [\"console:read\"] (README, \"Console\").\n";
+    scopes = [\"console:read\"] (docs/operators.md, \"Console\").\n";
 
 /// The console's routes, to merge into the HTTP listener's router.
 pub fn routes(p: Parts) -> Router {

@@ -90,8 +90,8 @@ impl Action {
 use Action as A;
 use CaseStatus as S;
 
-/// Every legal transition: (from, action, to). Anything not here is refused. README's table is
-/// this one written out.
+/// Every legal transition: (from, action, to). Anything not here is refused. The table in
+/// docs/departments.md is this one written out.
 pub const TABLE: &[(CaseStatus, Action, CaseStatus)] = &[
     // 签收. OPEN too: a department can consume its dispatch before the broker's confirm
     // reaches Minhu (which is what moves OPEN to DISPATCHED).

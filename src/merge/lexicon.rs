@@ -85,8 +85,8 @@ pub const MAX_NAME: usize = 6;
 /// Longest word the lexicon accepts.
 const MAX_WORD: usize = 8;
 
-/// The `[merge.spots]` section: words added to the built-in lexicon (README, "Merging reports
-/// into cases", lists it). Every list is optional.
+/// The `[merge.spots]` section: words added to the built-in lexicon (docs/operators.md,
+/// "Merging reports into cases", lists it). Every list is optional.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SpotsConfig {

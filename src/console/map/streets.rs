@@ -77,7 +77,7 @@ pub fn hint(state: &MapState) -> Markup {
             MapState::Missing(path) => p.note.streets-missing {
                 "没有街道地图,只显示区县。 " small { "No street map, districts only: put a GeoJSON \
                 FeatureCollection of the streets (properties adcode, the 9-digit street code, and \
-                name) at " code { (path.display()) } " (README, \"Console\")." }
+                name) at " code { (path.display()) } " (docs/operators.md, \"Console\")." }
             },
             MapState::Invalid(why) => p.error.streets-invalid {
                 "街道地图无法显示 The street map cannot be drawn: " (why)
