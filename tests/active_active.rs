@@ -176,6 +176,14 @@ async fn wait_outbox_empty(pg: &Pg, url: &str, logs: &[&Gateway]) {
     loop {
         let n = pg.count(url, "SELECT COUNT(*) FROM outbox");
         if n == 0 {
+            let streaks: usize = logs
+                .iter()
+                .map(|g| g.log_text().matches("publishes in a row").count())
+                .sum();
+            println!(
+                "outbox empty {:?} after the load stopped ({streaks} reconnects after a nack streak)",
+                Duration::from_secs(90) - deadline.saturating_duration_since(Instant::now())
+            );
             return;
         }
         if Instant::now() > deadline {

@@ -563,6 +563,36 @@ async fn rows_are_deleted_only_after_a_clean_ack() {
     relay.stop().await.expect("clean shutdown");
 }
 
+/// A channel the broker nacks everything on is given up after 100 nacks in a row, and the
+/// relay connects again (after a quorum queue's leader died, RabbitMQ 3.10 was seen nacking
+/// every publish on such a channel for minutes, while a new connection was served at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_that_nacks_everything_is_connected_again() {
+    let vhost = TestVhost::new("relay-nack-streak");
+    let cfg = config(&vhost.url);
+    declare_topology(&vhost.url, &cfg, &[dept("cgj")]).await;
+    let mut full = FieldTable::default();
+    full.insert("x-max-length".into(), AMQPValue::LongLongInt(0));
+    full.insert("x-overflow".into(), long("reject-publish"));
+    bind_extra_queue(&vhost.url, "full", "dept.full", full).await;
+
+    let outbox = FakeOutbox::with((1..=150).map(|i| row(i, 0, "dept.full")));
+    let relay = start(&outbox, cfg, vec![dept("cgj")]);
+    wait_for(
+        "a new connection after 100 nacks in a row",
+        Duration::from_secs(30),
+        || relay.metrics.broker_connects.load(Relaxed) >= 2,
+    )
+    .await;
+    assert!(relay.metrics.publishes_nacked.load(Relaxed) >= 100);
+    assert_eq!(
+        outbox.remaining().len(),
+        150,
+        "nothing nacked leaves the outbox"
+    );
+    relay.stop().await.expect("clean shutdown");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topology_can_be_declared_again_and_again() {
     let vhost = TestVhost::new("relay-topology");

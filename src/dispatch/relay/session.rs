@@ -67,7 +67,15 @@ pub(super) struct Session {
     next_seq: u64,
     /// The broker blocked the connection (resource alarm) or paused the channel's flow.
     blocked: bool,
+    /// Publishes nacked since the last ack (see [`NACK_STREAK`]).
+    nacks_in_a_row: u32,
 }
+
+/// Nacks in a row, with no ack between, after which the connection is dropped and made again
+/// (to the next node of a cluster). After a quorum queue's leader died, RabbitMQ 3.10 was seen
+/// to nack every publish on a channel opened during the election for minutes on end, while a
+/// fresh connection was served at once (tests/active_active.rs, CI run of 2026-12-07).
+const NACK_STREAK: u32 = 100;
 
 impl Session {
     /// Connects, opens the publishing channel, declares the topology, enables confirms.
@@ -113,6 +121,7 @@ impl Session {
             returned: HashSet::new(),
             deadlines: VecDeque::new(),
             next_seq: 0,
+            nacks_in_a_row: 0,
         })
     }
 
@@ -335,7 +344,10 @@ impl<S: OutboxSource> Relay<S> {
             }
             let returned = s.returned.remove(&seq);
             match outcome {
-                Outcome::Ack if !returned => self.acked(f.entry),
+                Outcome::Ack if !returned => {
+                    s.nacks_in_a_row = 0;
+                    self.acked(f.entry);
+                }
                 Outcome::Ack | Outcome::Nack if returned => {
                     self.fail(
                         f.entry,
@@ -344,7 +356,15 @@ impl<S: OutboxSource> Relay<S> {
                     );
                 }
                 Outcome::Ack | Outcome::Nack => {
-                    self.fail(f.entry, Failure::Nacked, "nacked by the broker")
+                    self.fail(f.entry, Failure::Nacked, "nacked by the broker");
+                    s.nacks_in_a_row += 1;
+                    if s.nacks_in_a_row == NACK_STREAK {
+                        end.get_or_insert_with(|| {
+                            End::Lost(format!(
+                                "the broker nacked {NACK_STREAK} publishes in a row"
+                            ))
+                        });
+                    }
                 }
                 Outcome::Broken(reason) => {
                     self.fail(f.entry, Failure::Lost, "channel closed before the confirm");
