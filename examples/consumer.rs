@@ -121,9 +121,9 @@ async fn handle(delivery: Delivery, seen: &mut HashSet<String>) -> Result<()> {
         .properties
         .content_type()
         .as_ref()
-        .is_some_and(|c| c.as_str() == minhu::dispatch::json::CONTENT_TYPE);
+        .is_some_and(|c| c.as_str() == minhu::json::CONTENT_TYPE);
     let decoded = if is_json {
-        minhu::dispatch::json::dispatch_from_json(&delivery.data).map_err(anyhow::Error::msg)
+        minhu::json::dispatch_from_json(&delivery.data).map_err(anyhow::Error::msg)
     } else {
         pb::Dispatch::decode(delivery.data.as_slice()).map_err(anyhow::Error::from)
     };

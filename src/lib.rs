@@ -8,11 +8,15 @@
 //! - [`merge`]: reports of one problem from many citizens join one case (signals, index).
 //! - [`router`]: decides which department handles a case, at which level, by when
 //!   (`config/routing.toml`).
-//! - [`store`]: the durable heart. SQLite (WAL, `synchronous=FULL`) with one writer thread that
-//!   commits many tickets per fsync; ticket, case, idempotency key and outbox row go in one
-//!   transaction, and a caller hears "accepted" only after that commit.
-//! - [`dispatch`]: the outbox relay. Publishes each dispatch to RabbitMQ with publisher confirms
-//!   and deletes the outbox row only on a clean ack.
+//! - [`store`]: the durable heart. SQLite (WAL, `synchronous=FULL`) or PostgreSQL, through
+//!   [`db`], with one writer thread that commits many tickets per fsync; ticket, case,
+//!   idempotency key and outbox row go in one transaction, and a caller hears "accepted" only
+//!   after that commit.
+//! - [`outbox`]: every message owed to the broker (dispatches, linkage, supervision events,
+//!   outcomes, answers through reporting systems) as rows of one format. The store writes
+//!   them; the relay reads them. It imports neither.
+//! - [`dispatch`]: the outbox relay. Publishes each row to RabbitMQ with publisher confirms
+//!   and deletes it only on a clean ack; declares the broker topology.
 //! - [`handling`]: the closed loop after the hand-off: departments sign for, report progress,
 //!   return, ask for more time and complete (gRPC `minhu.v1.Handling` and the `minhu.updates`
 //!   queue, one code path), through one state machine, applied by the store's writer.
@@ -29,17 +33,22 @@
 //!   the HTTP listener, for the coordination centre and operations staff.
 //! - [`server`]: `minhu serve` — wires the parts together and shuts them down gracefully.
 //! - [`cli`]: the command line.
+//! - Shared by many: [`db`] (the connection layer, SQLite or PostgreSQL), [`json`] (proto3 JSON
+//!   of Minhu's messages), `time`.
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod clocks;
 pub mod config;
 pub mod console;
+pub mod db;
 pub mod dispatch;
 pub mod handling;
 pub mod intake;
+pub mod json;
 pub mod merge;
 pub mod notify;
+pub mod outbox;
 pub mod protect;
 pub mod router;
 pub mod scores;

@@ -18,10 +18,10 @@ use lapin::options::{QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use minhu::config::service::{AmqpConfig, QueueType};
 use minhu::dispatch::relay::{self, RelayError};
-use minhu::dispatch::source::OutboxSource;
 use minhu::dispatch::topology::{self, DepartmentQueue};
+use minhu::outbox::{OutboxEntry, OutboxMessage, OutboxSource, SourceError};
 use minhu::pb;
-use minhu::store::{OutboxEntry, OutboxMessage, StoreError};
+
 use minhu::telemetry::Metrics;
 use prost::Message as _;
 use tokio::sync::mpsc;
@@ -71,7 +71,7 @@ impl FakeOutbox {
 }
 
 impl OutboxSource for FakeOutbox {
-    async fn pending(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+    async fn pending(&self) -> Result<Vec<OutboxEntry>, SourceError> {
         Ok(self
             .state()
             .rows
@@ -83,7 +83,7 @@ impl OutboxSource for FakeOutbox {
             .collect())
     }
 
-    async fn load(&self, ids: Vec<i64>) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn load(&self, ids: Vec<i64>) -> Result<Vec<OutboxMessage>, SourceError> {
         let s = self.state();
         Ok(ids
             .iter()
@@ -91,7 +91,7 @@ impl OutboxSource for FakeOutbox {
             .collect())
     }
 
-    async fn delivered(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+    async fn delivered(&self, ids: Vec<i64>) -> Result<(), SourceError> {
         let mut s = self.state();
         for id in ids {
             if s.rows.remove(&id).is_some() {
@@ -101,7 +101,7 @@ impl OutboxSource for FakeOutbox {
         Ok(())
     }
 
-    async fn failed(&self, id: i64, reason: String) -> Result<(), StoreError> {
+    async fn failed(&self, id: i64, reason: String) -> Result<(), SourceError> {
         let mut s = self.state();
         if let Some(row) = s.rows.get_mut(&id) {
             row.attempts += 1;

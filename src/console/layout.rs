@@ -132,7 +132,7 @@ pub fn channels() -> impl Iterator<Item = pb::Channel> {
 
 /// The level's letter (A community … D city).
 pub fn level(l: i32) -> &'static str {
-    pb::Level::try_from(l).map_or("", crate::dispatch::envelope::level_code)
+    pb::Level::try_from(l).map_or("", crate::outbox::envelope::level_code)
 }
 
 /// The case state's name (`SIGNED`, …).

@@ -48,7 +48,7 @@ impl Filters {
         let level = match opt(&self.level) {
             None => None,
             Some(l) => Some(
-                crate::dispatch::envelope::level_from_code(&l)
+                crate::outbox::envelope::level_from_code(&l)
                     .ok_or(ConsoleError::BadRequest("level must be A, B, C or D"))?
                     as i32,
             ),

@@ -77,7 +77,7 @@ fn run(s: &ConsoleState, request: &str, at: &str) -> Result<String, String> {
     } else {
         at_ms(at).map_err(|e| format!("at {at:?}: {e}"))?
     };
-    let req = crate::dispatch::json::request_from_json(request)
+    let req = crate::json::request_from_json(request)
         .map_err(|e| format!("not a minhu.v1.Request in proto3 JSON: {e}"))?;
     let router = s.router.current();
     Ok(crate::router::explain::render(

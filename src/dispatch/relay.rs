@@ -32,10 +32,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::source::OutboxSource;
 use super::topology::KnownQueues;
 use crate::config::service::AmqpConfig;
-use crate::store::{OutboxEntry, OutboxMessage, StoreError};
+use crate::outbox::{OutboxEntry, OutboxMessage, OutboxSource, SourceError};
 use crate::telemetry::Metrics;
 
 mod backoff;
@@ -76,7 +75,7 @@ pub enum RelayError {
     Channel(#[source] lapin::Error),
     /// The store failed in a way retrying cannot fix (it is closed).
     #[error("outbox store: {0}")]
-    Store(#[from] StoreError),
+    Store(#[from] SourceError),
 }
 
 /// Runs the relay until `shutdown` is cancelled.

@@ -26,14 +26,12 @@ use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptio
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, ExchangeKind};
 
-use super::properties::{MAX_PRIORITY, short_lossy};
 use super::relay::RelayError;
-use super::{
-    DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DISPATCH_EXCHANGE, SUPERVISION_EXCHANGE,
-    SUPERVISION_QUEUES,
-};
+use super::{DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, SUPERVISION_QUEUES};
 use crate::config::routing::Department;
 use crate::config::service::{AmqpConfig, QueueType};
+use crate::outbox::properties::{MAX_PRIORITY, short_lossy};
+use crate::outbox::{DISPATCH_EXCHANGE, SUPERVISION_EXCHANGE};
 
 /// Every department's queue is named `minhu.dept.<id>`.
 const DEPARTMENT_QUEUE_PREFIX: &str = "minhu.dept.";
@@ -65,7 +63,7 @@ impl DepartmentQueue {
         Self {
             id: "emergency-linkage".into(),
             queue: super::LINKAGE_QUEUE.into(),
-            routing_key: super::LINKAGE_ROUTING_KEY.into(),
+            routing_key: crate::outbox::kinds::LINKAGE_ROUTING_KEY.into(),
         }
     }
 
@@ -85,7 +83,7 @@ impl DepartmentQueue {
         (self.queue.starts_with(DEPARTMENT_QUEUE_PREFIX)).then(|| {
             (
                 format!("{}.outcomes", self.queue),
-                crate::store::outcome_routing_key(&self.id),
+                crate::outbox::kinds::outcome_routing_key(&self.id),
             )
         })
     }

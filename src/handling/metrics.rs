@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
 use crate::pb::ReturnReason;
 use crate::store::StoreError;

@@ -2,7 +2,7 @@
 //! then incrementally, each case once however often it was returned, and the counters' labels.
 use std::sync::Arc;
 
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
 use super::metrics::{ReturnMetrics, reason_label};
 use crate::pb::ReturnReason;

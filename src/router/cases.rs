@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::Router;
 use crate::clocks::escalation::Policy;
-use crate::dispatch::envelope::level_code;
+use crate::outbox::envelope::level_code;
 use crate::pb;
 
 /// A routing test file.

@@ -16,7 +16,7 @@ use crate::clocks::escalation::Policy;
 use crate::config::escalation::{self, EscalationPolicy};
 use crate::config::problem::{ConfigError, Problem, Problems};
 use crate::config::routing::{Department, Encoding, Role, RouteAction, RoutingConfig, Rule};
-use crate::dispatch::envelope::level_from_code;
+use crate::outbox::envelope::level_from_code;
 use crate::pb;
 
 /// What a matched rule (or the fallback) does.

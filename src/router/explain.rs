@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::cases::shanghai;
 use super::decide::{Explanation, Step};
-use crate::dispatch::envelope::level_code;
+use crate::outbox::envelope::level_code;
 
 /// The report an operator reads.
 pub fn render(e: &Explanation, version: &str, at_ms: i64) -> String {
@@ -140,7 +140,7 @@ pub fn run(
     };
     let req = match std::fs::read_to_string(file)
         .map_err(|e| e.to_string())
-        .and_then(|t| crate::dispatch::json::request_from_json(&t))
+        .and_then(|t| crate::json::request_from_json(&t))
     {
         Ok(r) => r,
         Err(e) => {

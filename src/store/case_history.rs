@@ -1,6 +1,6 @@
 //! What `GetTicket` shows of the closed loop: the unit's deadlines and light as of now, and
 //! the case's audit trail, read on the pooled read connections.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use super::StoreError;
 use crate::clocks::{Clock, Light};

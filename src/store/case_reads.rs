@@ -1,6 +1,6 @@
 //! Reads for the department side of the loop, on the pooled read connections: a case as the
 //! handling path needs it before routing a return or reassignment, and `ListCases`.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use super::StoreError;
 use super::contacts::Sealer;

@@ -19,7 +19,7 @@
 //!   verified; a `verification_requested` not followed by `verified` → not verified; neither
 //!   → not required;
 //! - ratings: every reporter's last rating of the department's completions.
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
 use super::StoreError;
 use crate::pb;

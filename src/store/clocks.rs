@@ -10,7 +10,7 @@
 //! so the scheduler looks at the unit again with the current escalation chain.
 use std::sync::Arc;
 
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use super::{ClockRules, RouteDecision, StoreError};
 use crate::clocks::escalation::Policy;

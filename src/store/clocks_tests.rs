@@ -10,6 +10,7 @@ use super::*;
 use crate::clocks::escalation::{Policy, Step as EscStep, Target, Trigger};
 use crate::clocks::{Clock, UnitClocks, WorkingHours};
 use crate::handling::machine::Action;
+use crate::outbox::kinds::SUPERVISION_EVENT_TYPE;
 use crate::pb;
 use crate::router::calendar::Calendar;
 
@@ -91,7 +92,7 @@ fn events(dir: &tempfile::TempDir) -> Vec<(String, pb::SupervisionEvent)> {
     let mut stmt = conn
         .prepare("SELECT routing_key, payload FROM outbox WHERE message_type = ?1 ORDER BY id")
         .unwrap();
-    stmt.query_map(crate::store::db::params![SUPERVISION_EVENT_TYPE], |r| {
+    stmt.query_map(crate::db::params![SUPERVISION_EVENT_TYPE], |r| {
         Ok((r.get::<String>(0)?, r.get::<Vec<u8>>(1)?))
     })
     .unwrap()
@@ -313,7 +314,7 @@ async fn events_are_written_once_across_a_lease_takeover() {
     side.execute("UPDATE leases SET until = 0", []).unwrap();
     side.execute(
         "UPDATE gateways SET alive_until = 0 WHERE gateway_id = ?1",
-        crate::store::db::params![a.gateway_id()],
+        crate::db::params![a.gateway_id()],
     )
     .unwrap();
     assert!(b.heartbeat().await.unwrap().timers);

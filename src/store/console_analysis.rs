@@ -8,7 +8,7 @@
 //! is about how many problems there are, not how many people called about each. As on every
 //! console page, a department's operator counts only the cases its departments hold (`None`:
 //! all, bound as one JSON array so the statement text never changes).
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
 use super::{Store, StoreError};
 use crate::handling::machine::OPEN_SQL;

@@ -3,7 +3,7 @@
 //! scope.
 use std::sync::Arc;
 
-use crate::store::db::params;
+use crate::db::params;
 
 use super::*;
 use crate::console::analysis::{rising_pairs, week_start_ms};
@@ -15,7 +15,7 @@ const DAY: i64 = 86_400_000;
 struct Db {
     _dir: tempfile::TempDir,
     store: Store,
-    conn: crate::store::db::Conn,
+    conn: crate::db::Conn,
     n: u32,
     _w: WriterThread,
 }

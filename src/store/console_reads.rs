@@ -7,7 +7,7 @@
 //! never changes and stays in the statement cache.
 use std::collections::{BTreeMap, HashMap};
 
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use super::case_reads::LIGHT_SQL;
 use super::{CaseLoop, RatingView, Store, StoreError};
@@ -208,7 +208,7 @@ fn board(
             let department = r.get_ref(2)?;
             let department = department
                 .as_str()
-                .map_err(|e| crate::store::db::Error::FromSql(2, e))?;
+                .map_err(|e| crate::db::Error::FromSql(2, e))?;
             let lights = match tally.get_mut(department) {
                 Some(l) => l,
                 None => tally.entry(department.to_owned()).or_default(),

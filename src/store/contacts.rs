@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 use hmac::{Hmac, Mac};
 use prost::Message;
 use sha2::Sha256;

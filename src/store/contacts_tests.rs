@@ -13,7 +13,7 @@ fn ring(keys: &[(&str, u8)], active: &str) -> Keyring {
     .unwrap()
 }
 
-fn store(dir: &tempfile::TempDir) -> crate::store::db::Conn {
+fn store(dir: &tempfile::TempDir) -> crate::db::Conn {
     let mut c = crate::store::test_db::side(dir);
     crate::store::schema::migrate(&mut c).unwrap();
     c

@@ -3,12 +3,13 @@
 //! and, where it moves, every department holding the case hears of it in a `CASE_UPDATED`
 //! dispatch. Rows exist only while a deadline is provisional: most of the year the table is
 //! empty and costs an accept one primary-key probe.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 use serde::Serialize;
 
 use super::ops::{self, OpenCase};
 use super::writer::State;
-use super::{OutboxMessage, RouteDecision, StoreError};
+use super::{RouteDecision, StoreError};
+use crate::outbox::OutboxMessage;
 use crate::pb;
 
 /// A case's first ticket: id, acceptance, encoded request and sealed contacts.

@@ -14,7 +14,7 @@
 //! [`Eraser`] is the task that drives both, on an injectable clock.
 use std::time::Duration;
 
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 use tokio_util::sync::CancellationToken;
 
 use super::contacts::{self, Sealer};
@@ -202,7 +202,7 @@ fn erase_tickets(tx: &Conn, case_id: &str) -> Result<usize, StoreError> {
 
 /// Zeroes the reporter digests the merge index keeps of a case's reports.
 fn forget_reporters(tx: &Conn, case_seq: i64) -> Result<(), StoreError> {
-    let blob: Option<Vec<u8>> = crate::store::db::OptionalExtension::optional(
+    let blob: Option<Vec<u8>> = crate::db::OptionalExtension::optional(
         tx.prepare_cached("SELECT members FROM merge_members WHERE case_seq = ?1")?
             .query_row(params![case_seq], |r| r.get(0)),
     )?;

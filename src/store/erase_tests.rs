@@ -8,9 +8,9 @@ use prost::Message;
 use super::super::updates_tests::{db, ticket_routed, update};
 use super::super::*;
 use super::*;
-use crate::dispatch::source::OutboxSource;
 use crate::handling::machine::Action;
 use crate::merge::MergeConfig;
+use crate::outbox::OutboxSource;
 use crate::store::reseal::Cursor;
 use crate::store::seal::{KEY_LEN, Keyring};
 
@@ -90,8 +90,8 @@ fn file_bytes(dir: &tempfile::TempDir) -> Vec<u8> {
             while let Some(r) = rows.next().unwrap() {
                 for i in 0.. {
                     match r.get_ref(i) {
-                        Ok(crate::store::db::ValueRef::Text(s)) => all.extend(s.as_bytes()),
-                        Ok(crate::store::db::ValueRef::Blob(b)) => all.extend(b),
+                        Ok(crate::db::ValueRef::Text(s)) => all.extend(s.as_bytes()),
+                        Ok(crate::db::ValueRef::Blob(b)) => all.extend(b),
                         Ok(_) => {}
                         Err(_) => break,
                     }
@@ -139,7 +139,7 @@ async fn contacts_are_sealed_on_disk_and_whole_for_every_reader() {
     let seal = store.seal.clone();
     let on_disk = store
         .reader
-        .with(move |c| reader::outbox_load(c, &seal, &ids))
+        .with(move |c| super::super::outbox_rows::load_opened(c, &seal, &ids))
         .await
         .unwrap();
     let d = pb::Dispatch::decode(on_disk[0].payload.as_slice()).unwrap();
@@ -233,7 +233,7 @@ async fn contacts_are_erased_after_closure_and_the_case_stays() {
         .query_row(
             "SELECT t.reporter, t.reporter_key, n.address FROM tickets t
                JOIN notices n ON n.ticket_id = t.ticket_id WHERE t.ticket_id = ?1",
-            crate::store::db::params![&done.ticket_id],
+            crate::db::params![&done.ticket_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
@@ -241,7 +241,7 @@ async fn contacts_are_erased_after_closure_and_the_case_stays() {
     let audit: String = c
         .query_row(
             "SELECT detail FROM audit WHERE case_id = ?1 AND event = 'contacts_erased'",
-            crate::store::db::params![&done.case_id],
+            crate::db::params![&done.case_id],
             |r| r.get(0),
         )
         .unwrap();
@@ -265,7 +265,7 @@ async fn a_reopened_case_keeps_its_contacts_until_it_is_closed_again() {
     // Reopened (a citizen said "not solved"): open again, no closure.
     c.execute(
         "UPDATE cases SET status = 1, closed_at = NULL WHERE case_id = ?1",
-        crate::store::db::params![&t.case_id],
+        crate::db::params![&t.case_id],
     )
     .unwrap();
     let now = crate::time::now_ms();
@@ -281,7 +281,7 @@ async fn a_reopened_case_keeps_its_contacts_until_it_is_closed_again() {
     // Closed again later: erased a day after that closure, in clear rows too.
     c.execute(
         "UPDATE cases SET status = 5, closed_at = ?2 WHERE case_id = ?1",
-        crate::store::db::params![t.case_id, now + 5 * DAY],
+        crate::db::params![t.case_id, now + 5 * DAY],
     )
     .unwrap();
     assert_eq!(
@@ -403,7 +403,7 @@ async fn a_store_written_in_clear_is_sealed_once_keys_come() {
     let (request, key): (Vec<u8>, String) = c
         .query_row(
             "SELECT request, reporter_key FROM tickets WHERE ticket_id = ?1",
-            crate::store::db::params![&t.ticket_id],
+            crate::db::params![&t.ticket_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();

@@ -12,7 +12,7 @@ pub enum StoreError {
     #[error("store is shutting down")]
     Closed,
     #[error("{0}")]
-    Db(#[from] super::db::Error),
+    Db(#[from] crate::db::Error),
     /// A split asked of a ticket that cannot be split (not merged, unknown, case closed).
     #[error("ticket {ticket_id} cannot be split: {reason}")]
     NotSplittable { ticket_id: String, reason: String },

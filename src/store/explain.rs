@@ -1,7 +1,7 @@
 //! Why a ticket is in its case, read back from the audit trail: the merge decision made when
 //! it was accepted (candidates and each signal's score) and any split since. For `GetTicket`
 //! and `minhu tickets explain`.
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 use serde::Deserialize;
 
 use super::StoreError;

@@ -2,110 +2,19 @@
 //! per co-handler (协办) and one emergency linkage message per linked line, all written in the
 //! same transaction as the ticket, so they are published exactly when the ticket is accepted.
 //! A report merged into a case later reaches the case's co-handlers too, as a case update.
-//! Also how a dispatch body is encoded (protobuf, or proto3 JSON for departments that ask).
-use crate::store::db::{Conn, OptionalExtension, params};
+use super::ops::OpenCase;
+use super::outbox_rows::{encode, write_sealed};
+use super::writer::State;
+use super::{NewTicket, StoreError};
+use crate::db::{Conn, OptionalExtension, params};
+use crate::outbox::envelope::{self, CaseDispatch};
+use crate::outbox::kinds::LINKAGE_ROUTING_KEY;
+use crate::outbox::{NewRow, OutboxMessage};
+use crate::pb;
 use minhu_adapter_emergency::Line;
 use minhu_adapter_emergency::linkage::{
     CONTENT_TYPE as LINKAGE_CONTENT_TYPE, EmergencyLinkage, MESSAGE_TYPE as LINKAGE_TYPE,
 };
-use prost::Message;
-
-use super::ops::OpenCase;
-use super::writer::State;
-use super::{NewTicket, OutboxMessage, StoreError};
-use crate::dispatch::envelope::{self, CaseDispatch};
-use crate::dispatch::{LINKAGE_ROUTING_KEY, json};
-use crate::pb;
-
-/// The body and, unless protobuf, its (`content_type`, `type`).
-pub(super) type Encoded = (Vec<u8>, Option<(String, String)>);
-
-/// Encodes a dispatch as protobuf or proto3 JSON.
-pub(super) fn encode(body: &pb::Dispatch, as_json: bool) -> Result<Encoded, StoreError> {
-    if !as_json {
-        return Ok((body.encode_to_vec(), None));
-    }
-    let bytes = json::dispatch_to_json(body)
-        .map_err(|e| StoreError::Corrupt(format!("JSON dispatch: {e}")))?;
-    Ok((
-        bytes,
-        Some((
-            json::CONTENT_TYPE.to_owned(),
-            crate::dispatch::properties::MESSAGE_TYPE.to_owned(),
-        )),
-    ))
-}
-
-/// One outbox row to insert.
-pub(super) struct Row<'a> {
-    pub dispatch_id: &'a str,
-    pub case_id: &'a str,
-    pub routing_key: &'a str,
-    pub priority: u8,
-    pub channel: &'a str,
-    pub level: &'a str,
-    pub now: i64,
-    pub payload: Vec<u8>,
-    pub content: Option<(String, String)>,
-}
-
-/// Inserts an outbox row and returns it as the relay will publish it.
-pub(super) fn outbox_row(tx: &Conn, r: Row<'_>) -> Result<OutboxMessage, StoreError> {
-    insert(tx, r, None)
-}
-
-/// As [`outbox_row`] for a message that carries a report and its reporter (a dispatch, a
-/// linkage message): stored sealed when keys are configured, kept in clear for the relay.
-pub(super) fn sealed_outbox_row(
-    tx: &Conn,
-    seal: &super::contacts::Sealer,
-    r: Row<'_>,
-) -> Result<OutboxMessage, StoreError> {
-    let sealed = seal.is_on().then(|| {
-        seal.seal(super::seal::Place::Payload(r.dispatch_id), &r.payload)
-            .into_owned()
-    });
-    insert(tx, r, sealed)
-}
-
-/// Inserts the row with `stored` as its payload on disk (None: the payload itself).
-fn insert(tx: &Conn, r: Row<'_>, stored: Option<Vec<u8>>) -> Result<OutboxMessage, StoreError> {
-    let (content_type, message_type) = match &r.content {
-        Some((c, m)) => (Some(c.as_str()), Some(m.as_str())),
-        None => (None, None),
-    };
-    let id: i64 = tx.prepare_cached(
-        "INSERT INTO outbox (dispatch_id, case_id, routing_key, priority, channel, level, created_at, payload,
-                             content_type, message_type)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         RETURNING id",
-    )?
-    .query_row(params![
-        r.dispatch_id,
-        r.case_id,
-        r.routing_key,
-        r.priority,
-        r.channel,
-        r.level,
-        r.now,
-        stored.as_deref().unwrap_or(&r.payload),
-        content_type,
-        message_type,
-    ], |row| row.get(0))?;
-    Ok(OutboxMessage {
-        id,
-        dispatch_id: r.dispatch_id.to_owned(),
-        routing_key: r.routing_key.to_owned(),
-        priority: r.priority,
-        case_id: r.case_id.to_owned(),
-        channel: r.channel.to_owned(),
-        level: r.level.to_owned(),
-        created_at_ms: r.now,
-        payload: r.payload,
-        attempts: 0,
-        content: r.content,
-    })
-}
 
 fn dispatch_row(
     tx: &Conn,
@@ -259,10 +168,10 @@ pub(super) fn extra(
         body.due_at_provisional = !r.provisional_years.is_empty() && r.working_days.is_some();
         super::deadlines::record(tx, case_id, r)?;
         let (payload, content) = encode(&body, co.json)?;
-        rows.push(sealed_outbox_row(
+        rows.push(write_sealed(
             tx,
             &st.seal,
-            Row {
+            NewRow {
                 dispatch_id: &dispatch_id,
                 case_id,
                 routing_key: &r.routing_key,
@@ -303,14 +212,14 @@ pub(super) fn extra(
         )?;
         let body =
             EmergencyLinkage::new(ticket_id, case_id, line, &l.reason, &l.rule_id, req).to_json();
-        rows.push(sealed_outbox_row(
+        rows.push(write_sealed(
             tx,
             &st.seal,
-            Row {
+            NewRow {
                 dispatch_id: &dispatch_id,
                 case_id,
                 routing_key: LINKAGE_ROUTING_KEY,
-                priority: crate::dispatch::properties::MAX_PRIORITY,
+                priority: crate::outbox::properties::MAX_PRIORITY,
                 channel,
                 level: envelope::level_code(t.route.level),
                 now,
@@ -460,7 +369,7 @@ mod tests {
         assert_eq!(
             rows[3],
             (
-                crate::dispatch::LINKAGE_ROUTING_KEY.into(),
+                super::LINKAGE_ROUTING_KEY.into(),
                 Some("application/json".into())
             )
         );

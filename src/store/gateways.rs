@@ -19,9 +19,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::store::db::{Conn, Dialect, params};
+use crate::db::{Conn, Dialect, params};
 
-use super::{OutboxEntry, StoreError};
+use super::StoreError;
+use crate::outbox::OutboxEntry;
 
 /// How often a gateway renews its heartbeat and the lease, and adopts rows.
 pub const BEAT: Duration = Duration::from_secs(2);

@@ -10,7 +10,7 @@
 //! unique across every store that ever publishes to a broker (several gateways, a store
 //! restored from backup, a fresh demo store). It carries the store's random instance id:
 //! `D20261122000042-3f9c2a7b`.
-use crate::store::db::{Conn, Dialect, params};
+use crate::db::{Conn, Dialect, params};
 
 use super::StoreError;
 use crate::time::local_yyyymmdd;

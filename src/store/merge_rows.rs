@@ -1,6 +1,6 @@
 //! The merge index's rows in the store (`merge_members`): written in the transaction that
 //! changes the index, read back to rebuild it at start-up.
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
 use super::StoreError;
 use crate::handling::machine::OPEN_SQL;
@@ -53,7 +53,7 @@ pub(super) fn load_merge_index(conn: &Conn, index: &mut Index) -> Result<(), Sto
         let blob = r
             .get_ref(4)?
             .as_blob()
-            .map_err(|e| crate::store::db::Error::FromSql(0, e))?;
+            .map_err(|e| crate::db::Error::FromSql(0, e))?;
         let members = crate::merge::Sketch::decode_all(blob)
             .ok_or_else(|| StoreError::Corrupt(format!("merge_members row {seq} is damaged")))?;
         if members.is_empty() {
@@ -62,11 +62,11 @@ pub(super) fn load_merge_index(conn: &Conn, index: &mut Index) -> Result<(), Sto
         let case_id = r
             .get_ref(1)?
             .as_str()
-            .map_err(|e| crate::store::db::Error::FromSql(0, e))?;
+            .map_err(|e| crate::db::Error::FromSql(0, e))?;
         let category = r
             .get_ref(3)?
             .as_str()
-            .map_err(|e| crate::store::db::Error::FromSql(0, e))?;
+            .map_err(|e| crate::db::Error::FromSql(0, e))?;
         index.restore(seq, case_id, r.get(2)?, category, members);
     }
     Ok(())

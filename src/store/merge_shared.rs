@@ -15,7 +15,7 @@
 //! On SQLite the one writer sees everything, and none of this runs.
 use std::collections::{BTreeSet, HashMap};
 
-use crate::store::db::{Conn, Dialect, params};
+use crate::db::{Conn, Dialect, params};
 
 use super::StoreError;
 use crate::handling::machine::OPEN_SQL;
@@ -118,7 +118,7 @@ fn catch_up(tx: &Conn, index: &mut Index, district: u32, known: i64) -> Result<(
 
 /// The district a remembered case is in (to take it before changing the case's members).
 pub(super) fn district_of(tx: &Conn, case_seq: i64) -> Result<Option<u32>, StoreError> {
-    use crate::store::db::OptionalExtension;
+    use crate::db::OptionalExtension;
     Ok(tx
         .prepare_cached("SELECT district FROM merge_members WHERE case_seq = ?1")?
         .query_row(params![case_seq], |r| r.get(0))

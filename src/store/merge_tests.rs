@@ -72,13 +72,13 @@ async fn a_rolled_back_case_leaves_nothing_in_the_merge_index() {
     // Make the write after the index change fail, once.
     let side = crate::store::test_db::side(&dir);
     side.execute_batch(match side.dialect() {
-        crate::store::db::Dialect::Sqlite => {
+        crate::db::Dialect::Sqlite => {
             "INSERT INTO meta (key, value) VALUES ('fail', '1');
              CREATE TRIGGER fail_once BEFORE INSERT ON merge_members
                WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'fail')
                BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
         }
-        crate::store::db::Dialect::Postgres => {
+        crate::db::Dialect::Postgres => {
             "INSERT INTO meta (key, value) VALUES ('fail', '1');
              CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
                BEGIN
@@ -158,7 +158,7 @@ async fn a_case_closed_on_disk_is_no_target() {
     let side = crate::store::test_db::side(&dir);
     side.execute(
         "UPDATE cases SET status = ?2 WHERE case_id = ?1",
-        crate::store::db::params![a.case_id, pb::CaseStatus::Closed as i32],
+        crate::db::params![a.case_id, pb::CaseStatus::Closed as i32],
     )
     .unwrap();
     let b = store.accept(report("b", "13900000002")).await.unwrap();

@@ -1,6 +1,5 @@
 //! The durable store: SQLite in WAL mode with `synchronous=FULL`, or PostgreSQL.
 //!
-//! - `db`: the one door to the database, SQLite or PostgreSQL (`[store] url`).
 //! - [`schema`]: tables and migrations.
 //! - `writer`: the one thread that writes, committing many commands per fsync.
 //! - `ops`: the SQL each writer command runs; `split` and `merge_rows` for merging;
@@ -21,7 +20,8 @@
 //! - `location`: where a store lives (a SQLite file or a PostgreSQL URL).
 //! - `ids`: ticket, case and dispatch numbers; `gateways` heartbeats, outbox ownership and the
 //!   timers lease when several gateways share a PostgreSQL database.
-//! - `hot`: new outbox rows' payloads in memory, so the relay need not read them back.
+//! - `outbox_rows`: the store's side of [`crate::outbox`]: rows written in its transactions
+//!   (sealed where they name a citizen), and the relay's reads and settlements.
 //! - [`seal`]: the AEAD keyring and sealed format; `contacts` what is sealed where (reporters'
 //!   contacts, notices' addresses, dispatches in the outbox); `erase` erasing contacts of
 //!   long-closed cases; `reseal` re-sealing old rows under the active key.
@@ -36,14 +36,12 @@ mod clocks;
 mod console_analysis;
 mod console_reads;
 mod contacts;
-pub mod db;
 mod deadlines;
 mod erase;
 mod error;
 mod explain;
 mod fanout;
 pub mod gateways;
-mod hot;
 mod ids;
 mod location;
 mod merge_rows;
@@ -51,6 +49,7 @@ mod merge_shared;
 mod model;
 mod notices;
 mod ops;
+mod outbox_rows;
 mod rating_lookup;
 mod ratings;
 mod reader;
@@ -74,6 +73,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::outbox::{OutboxEntry, OutboxMessage};
 pub use case_history::{CaseLoop, HistoryEntry};
 pub use case_scores::{Gathered, KeptScore};
 pub use changes::{CaseChange, Changes};
@@ -92,12 +92,11 @@ pub use notices::{NoticeView, PlannedNotices, Recorded};
 pub use rating_lookup::{Contact, RatingTarget};
 pub use ratings::{NewRating, Rated, RatingView};
 pub use reseal::{Cursor as ResealCursor, Resealed};
-pub use supervision::{EVENT_TYPE as SUPERVISION_EVENT_TYPE, Fired};
+pub use supervision::Fired;
 pub use update_model::*;
-pub use updates::outcome_routing_key;
 
 use crate::config::service::StoreConfig;
-use crate::dispatch::source::OutboxSource;
+use crate::db;
 use crate::merge::{Index, MergeConfig};
 use crate::pb;
 use crate::telemetry::Metrics;
@@ -112,7 +111,7 @@ const WRITER_QUEUE: usize = 8192;
 pub struct Store {
     tx: mpsc::Sender<Command>,
     reader: Reader,
-    hot: Arc<hot::HotOutbox>,
+    hot: Arc<crate::outbox::HotOutbox>,
     changes: Changes,
     metrics: Arc<Metrics>,
     /// Woken when a commit planned notices, so the notifier sends them at once.
@@ -209,8 +208,7 @@ impl Store {
                     let prepared = contacts::prepare(&mut conn, keys)?;
                     let seq = ids::Sequences::load(&conn)?;
                     let merge_seen = merge_shared::Seen::load(&conn)?;
-                    let depth: u64 =
-                        conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+                    let depth = crate::outbox::count(&conn)?;
                     let merge = if merge.enabled {
                         let started = std::time::Instant::now();
                         let index = Self::merge_index(&conn, merge)?;
@@ -244,7 +242,7 @@ impl Store {
         lease.renewed(asked, first_beat.is_some_and(|b| b.timers));
         let (tx, rx) = mpsc::channel(WRITER_QUEUE);
         let (feed_tx, feed_rx) = mpsc::unbounded_channel();
-        let hot = Arc::new(hot::HotOutbox::default());
+        let hot = Arc::new(crate::outbox::HotOutbox::default());
         let systems = crate::notify::systems::SharedSystems::default();
         let writer = Writer {
             conn,
@@ -640,37 +638,6 @@ impl Store {
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
-    }
-}
-
-impl OutboxSource for Store {
-    async fn pending(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let gateway = self.gateway.clone();
-        self.reader
-            .with(move |c| reader::outbox_pending(c, &gateway))
-            .await
-    }
-
-    async fn load(&self, ids: Vec<i64>) -> Result<Vec<OutboxMessage>, StoreError> {
-        let (mut rows, missing) = self.hot.take(ids);
-        if !missing.is_empty() {
-            let seal = self.seal.clone();
-            let from_disk = self
-                .reader
-                .with(move |c| reader::outbox_load(c, &seal, &missing))
-                .await?;
-            rows.extend(from_disk);
-        }
-        Ok(rows)
-    }
-
-    async fn delivered(&self, ids: Vec<i64>) -> Result<(), StoreError> {
-        self.hot.forget(&ids);
-        self.call(|reply| Command::Delivered(ids, reply)).await
-    }
-
-    async fn failed(&self, id: i64, reason: String) -> Result<(), StoreError> {
-        self.call(|reply| Command::Failed(id, reason, reply)).await
     }
 }
 

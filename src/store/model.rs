@@ -1,5 +1,5 @@
 //! Plain data that crosses the store's boundary: what goes in (a routed ticket), what comes
-//! out (the outcome of an accept, a ticket view, outbox rows for the relay).
+//! out (the outcome of an accept, a ticket view). Outbox rows are `crate::outbox`'s.
 use crate::pb;
 
 /// A validated, routed request ready to be accepted.
@@ -141,40 +141,6 @@ pub struct TicketQuery {
     pub finished: Option<bool>,
     /// At most this many, newest first.
     pub limit: u32,
-}
-
-/// An outbox row's key, enough to order publishing: higher priority first, then oldest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OutboxEntry {
-    /// Row id (monotonic: a higher id was committed later).
-    pub id: i64,
-    /// 0-9, as the AMQP `priority` property.
-    pub priority: u8,
-}
-
-/// Everything the relay needs to publish one dispatch.
-#[derive(Debug, Clone)]
-pub struct OutboxMessage {
-    pub id: i64,
-    /// Stable across re-publishes; becomes the AMQP `message_id`.
-    pub dispatch_id: String,
-    pub routing_key: String,
-    pub priority: u8,
-    /// For the `x-minhu-case-id` header.
-    pub case_id: String,
-    /// For the `x-minhu-channel` header: the channel enum name, e.g. `CHANNEL_WECHAT`.
-    pub channel: String,
-    /// For the `x-minhu-level` header: `A`, `B`, `C` or `D`.
-    pub level: String,
-    /// When the dispatch was created (AMQP `timestamp`, in seconds).
-    pub created_at_ms: i64,
-    /// Encoded `minhu.v1.Dispatch` (or what `content_type` says).
-    pub payload: Vec<u8>,
-    /// AMQP `content_type` and `type` when not the protobuf `minhu.v1.Dispatch` default:
-    /// proto3 JSON dispatches, emergency linkage messages.
-    pub content: Option<(String, String)>,
-    /// Failed publish attempts so far.
-    pub attempts: u32,
 }
 
 /// An operator's request to move a wrongly merged ticket into a case of its own.

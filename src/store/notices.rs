@@ -13,15 +13,16 @@
 //! With `[privacy]` keys, each address is stored sealed (bound to its notice id) and each
 //! contact key as a keyed digest; the reporters' contacts planning reads are opened from
 //! their tickets (see `contacts`).
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
+use super::StoreError;
 use super::contacts::Sealer;
 use super::seal::Place;
 use super::writer::State;
-use super::{OutboxMessage, StoreError};
 use crate::notify::plan::{self, Completed, Planned, Reported, Skip};
 use crate::notify::systems::queue_for;
 use crate::notify::{Address, Facts, Notice, NoticeKind, Route};
+use crate::outbox::OutboxMessage;
 use crate::pb;
 
 /// What planning a case's notices came to, counted once the transaction commits.
@@ -151,10 +152,10 @@ pub(super) fn plan(
                     .unwrap_or_default()
                     .as_str_name();
                 // The call-centre's task names the caller: sealed at rest like a dispatch.
-                let row = super::fanout::sealed_outbox_row(
+                let row = super::outbox_rows::write_sealed(
                     tx,
                     seal,
-                    super::fanout::Row {
+                    crate::outbox::NewRow {
                         dispatch_id: &notice_id,
                         case_id: done.case_id,
                         routing_key: &msg.routing_key,
@@ -163,7 +164,10 @@ pub(super) fn plan(
                         level: "",
                         now,
                         payload: msg.body,
-                        content: Some(("application/json".to_owned(), msg.message_type.to_owned())),
+                        content: Some((
+                            crate::outbox::kinds::JSON.to_owned(),
+                            msg.message_type.to_owned(),
+                        )),
                     },
                 )?;
                 st.depth += 1;

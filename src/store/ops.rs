@@ -3,15 +3,17 @@
 //! settling outbox rows. Runs inside the writer's transaction; see [`super::writer`] for how
 //! failures are contained. The reporter's contacts and the dispatch are written sealed when
 //! `[privacy]` keys are configured (see `contacts`).
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 use serde::Serialize;
 
 use super::merge_rows;
+use super::outbox_rows::{encode, write_sealed};
 use super::writer::State;
-use super::{Accepted, NewTicket, OutboxMessage, StoreError};
-use crate::dispatch::envelope::{self, CaseDispatch};
+use super::{Accepted, NewTicket, StoreError};
 use crate::handling::machine::OPEN_SQL;
 use crate::merge::{Decision, Index};
+use crate::outbox::envelope::{self, CaseDispatch};
+use crate::outbox::{self, OutboxMessage};
 use crate::pb;
 
 /// A clean refusal: the command wrote nothing, so the batch carries on.
@@ -164,7 +166,7 @@ const CASE_COLUMNS: &str = "c.case_id, c.category, c.department_id,
     COALESCE(c.routing_key, 'dept.' || c.department_id), c.level, c.due_at, c.urgency, c.opened_at,
     c.report_count, c.status, c.rule_id, c.routing_version, c.seq, c.version";
 
-fn open_case_row(r: &crate::store::db::Row<'_>) -> crate::store::db::Result<OpenCase> {
+fn open_case_row(r: &crate::db::Row<'_>) -> crate::db::Result<OpenCase> {
     Ok(OpenCase {
         case_id: r.get(0)?,
         category: r.get(1)?,
@@ -197,7 +199,7 @@ pub(super) fn open_case_by_id(tx: &Conn, case_id: &str) -> Result<Option<OpenCas
 fn open_case_where(
     tx: &Conn,
     column: &str,
-    key: &dyn crate::store::db::ToSql,
+    key: &dyn crate::db::ToSql,
 ) -> Result<Option<OpenCase>, StoreError> {
     Ok(tx
         .prepare_cached(&format!(
@@ -450,9 +452,7 @@ pub(super) fn hand_off(
     let priority = if kind == pb::DispatchKind::NewCase {
         priority
     } else {
-        let waiting: Option<u8> = tx
-            .prepare_cached("SELECT MIN(priority) FROM outbox WHERE case_id = ?1")?
-            .query_row(params![case.case_id], |r| r.get(0))?;
+        let waiting = outbox::lowest_waiting_priority(tx, &case.case_id)?;
         waiting.map_or(priority, |w| w.min(priority))
     };
     let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(tx, now)?;
@@ -491,11 +491,11 @@ pub(super) fn hand_off(
     lead.clone_into(&mut body.lead_department_id);
     body.due_at_provisional =
         super::deadlines::is_provisional(tx, &case.case_id, &case.department_id)?;
-    let (payload, content) = super::fanout::encode(&body, json)?;
-    let row = super::fanout::sealed_outbox_row(
+    let (payload, content) = encode(&body, json)?;
+    let row = write_sealed(
         tx,
         &st.seal,
-        super::fanout::Row {
+        outbox::NewRow {
             dispatch_id: &dispatch_id,
             case_id: &case.case_id,
             routing_key: &case.routing_key,
@@ -509,49 +509,6 @@ pub(super) fn hand_off(
     )?;
     st.depth += 1;
     Ok(row)
-}
-
-/// Removes confirmed rows and records the hand-off on their dispatches and cases.
-pub(super) fn delivered(tx: &Conn, st: &mut State, ids: &[i64]) -> Result<(), StoreError> {
-    let now = crate::time::now_ms();
-    for id in ids {
-        let row: Option<(String, String)> = tx
-            .prepare_cached("DELETE FROM outbox WHERE id = ?1 RETURNING dispatch_id, case_id")?
-            .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        // Already gone: a duplicate confirm after a re-publish. Nothing to do.
-        let Some((dispatch_id, case_id)) = row else {
-            continue;
-        };
-        st.depth = st.depth.saturating_sub(1);
-        let dispatch = tx
-            .prepare_cached("UPDATE dispatches SET confirmed_at = ?2 WHERE dispatch_id = ?1")?
-            .execute(params![dispatch_id, now])?;
-        // An update outcome is no dispatch: the case was not handed to anyone by it.
-        if dispatch == 0 {
-            continue;
-        }
-        tx.prepare_cached(
-            "UPDATE cases SET status = ?2, dispatched_at = COALESCE(dispatched_at, ?3), updated_at = ?3
-              WHERE case_id = ?1 AND status = ?4",
-        )?
-        .execute(params![case_id, pb::CaseStatus::Dispatched as i32, now, pb::CaseStatus::Open as i32])?;
-        let detail = DispatchedDetail {
-            dispatch_id: &dispatch_id,
-        };
-        tx.prepare_cached(
-            "INSERT INTO audit (at, case_id, event, detail) VALUES (?1, ?2, 'dispatched', ?3)",
-        )?
-        .execute(params![now, case_id, to_json(&detail)?])?;
-    }
-    Ok(())
-}
-
-/// Counts one failed publish of an outbox row.
-pub(super) fn failed(tx: &Conn, id: i64, reason: &str) -> Result<(), StoreError> {
-    tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1")?
-        .execute(params![id, reason])?;
-    Ok(())
 }
 
 /// The audit entry of an accepted ticket: why it went where it went.
@@ -571,12 +528,6 @@ struct AcceptedDetail<'a> {
     /// The merge decision's reasons (candidates and their signals), when merging is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     merge: Option<&'a Decision>,
-}
-
-/// The audit entry of a confirmed hand-off.
-#[derive(Serialize)]
-struct DispatchedDetail<'a> {
-    dispatch_id: &'a str,
 }
 
 pub(super) fn to_json(v: &impl Serialize) -> Result<String, StoreError> {

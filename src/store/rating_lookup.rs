@@ -12,7 +12,7 @@
 //! Cost: the notices are read by `contact_key`, which schema 10 does not index, so each lookup
 //! scans the ledger. Only replies that read as ratings get here; the index
 //! `notices(contact_key, sent_at) WHERE state = 'sent'` makes it one probe.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::notify::plan::contact_key;

@@ -2,15 +2,16 @@
 //! by the caller's `rating_id`; a "not solved" reopens the case (二次办理) to the department
 //! that completed it and tells the other reporters, or, past `max_reopens`, sends the case to
 //! supervision instead — all in the transaction that records the rating.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 use prost::Message;
 use serde_json::json;
 
 use super::notices::{self, PlannedNotices};
 use super::writer::State;
-use super::{CaseUpdate, OutboxMessage, StoreError};
+use super::{CaseUpdate, StoreError};
 use crate::notify::NoticeKind;
 use crate::notify::plan::Completed;
+use crate::outbox::OutboxMessage;
 use crate::pb;
 
 /// A reporter's rating, validated, for the writer.

@@ -113,7 +113,7 @@ async fn not_solved_reopens_once_then_goes_to_supervision() {
     let (status, closed_at, holder): (i32, Option<i64>, String) = c
         .query_row(
             "SELECT status, closed_at, department_id FROM cases WHERE case_id = ?1",
-            crate::store::db::params![&case],
+            crate::db::params![&case],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
@@ -124,7 +124,7 @@ async fn not_solved_reopens_once_then_goes_to_supervision() {
     let redispatches: i64 = c
         .query_row(
             "SELECT COUNT(*) FROM dispatches WHERE case_id = ?1 AND kind = ?2",
-            crate::store::db::params![case, pb::DispatchKind::Redispatch as i32],
+            crate::db::params![case, pb::DispatchKind::Redispatch as i32],
             |r| r.get(0),
         )
         .unwrap();
@@ -156,7 +156,7 @@ async fn not_solved_reopens_once_then_goes_to_supervision() {
     let escalations: i64 = c
         .query_row(
             "SELECT COUNT(*) FROM outbox WHERE case_id = ?1 AND routing_key = 'escalated.city'",
-            crate::store::db::params![&case],
+            crate::db::params![&case],
             |r| r.get(0),
         )
         .unwrap();
@@ -240,7 +240,7 @@ async fn a_reopen_prepared_for_another_case_is_raced_and_changes_nothing() {
     let status: i32 = c
         .query_row(
             "SELECT status FROM cases WHERE case_id = ?1",
-            crate::store::db::params![&a.case_id],
+            crate::db::params![&a.case_id],
             |r| r.get(0),
         )
         .unwrap();

@@ -1,14 +1,12 @@
 //! Read-only queries. WAL mode lets these run on their own connections beside the writer, so a
 //! `GetTicket` or the relay loading payloads never waits for a group commit. Reporters'
 //! contacts and dispatch payloads are opened here when sealed (see `contacts`).
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use super::contacts::Sealer;
-use super::seal::Place;
-use super::{OutboxEntry, OutboxMessage, StoreError, TicketQuery, TicketView, schema};
+use super::{StoreError, TicketQuery, TicketView, schema};
 use crate::pb;
 
 /// A small pool of read connections, used from blocking tasks.
@@ -68,13 +66,13 @@ const VIEW_COLUMNS: &str =
     t.reporter";
 
 /// Reads one row selected with [`VIEW_COLUMNS`], opening the reporter's contacts.
-fn view_of(seal: &Sealer, r: &crate::store::db::Row<'_>) -> crate::store::db::Result<TicketView> {
+fn view_of(seal: &Sealer, r: &crate::db::Row<'_>) -> crate::db::Result<TicketView> {
     let ticket_id: String = r.get(0)?;
     let blob: Vec<u8> = r.get(2)?;
     let reporter: Option<Vec<u8>> = r.get(13)?;
     let request = seal
         .load_request(&ticket_id, &blob, reporter.as_deref())
-        .map_err(|e| crate::store::db::Error::Conversion(2, e.to_string()))?;
+        .map_err(|e| crate::db::Error::Conversion(2, e.to_string()))?;
     Ok(TicketView {
         ticket_id,
         case_id: r.get(1)?,
@@ -165,64 +163,4 @@ pub(super) fn search(
         |r| view_of(seal, r),
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Rows waiting for the broker that this gateway publishes: every row on SQLite, its own on
-/// PostgreSQL (others' rows are adopted when their gateway stops; see `gateways`).
-pub(super) fn outbox_pending(conn: &Conn, gateway: &str) -> Result<Vec<OutboxEntry>, StoreError> {
-    let shared = conn.dialect() == crate::store::db::Dialect::Postgres;
-    let mut stmt =
-        conn.prepare_cached("SELECT id, priority FROM outbox WHERE owner = ?1 OR ?2 = 0")?;
-    let rows = stmt.query_map(params![gateway, shared], |r| {
-        Ok(OutboxEntry {
-            id: r.get(0)?,
-            priority: r.get(1)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub(super) fn outbox_load(
-    conn: &Conn,
-    seal: &Sealer,
-    ids: &[i64],
-) -> Result<Vec<OutboxMessage>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, dispatch_id, routing_key, priority, case_id, channel, level, created_at, payload, attempts,
-                content_type, message_type
-           FROM outbox WHERE id = ?1",
-    )?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let row = stmt
-            .query_row(params![id], |r| {
-                Ok(OutboxMessage {
-                    id: r.get(0)?,
-                    dispatch_id: r.get(1)?,
-                    routing_key: r.get(2)?,
-                    priority: r.get(3)?,
-                    case_id: r.get(4)?,
-                    channel: r.get(5)?,
-                    level: r.get(6)?,
-                    created_at_ms: r.get(7)?,
-                    payload: r.get(8)?,
-                    attempts: r.get(9)?,
-                    content: match (r.get(10)?, r.get(11)?) {
-                        (Some(c), Some(m)) => Some((c, m)),
-                        _ => None,
-                    },
-                })
-            })
-            .optional()?;
-        if let Some(mut m) = row {
-            // A payload sealed for the disk is published in clear, as the department reads it.
-            if let Some(Cow::Owned(plain)) =
-                seal.open(Place::Payload(&m.dispatch_id), &m.payload)?
-            {
-                m.payload = plain;
-            }
-            out.push(m);
-        }
-    }
-    Ok(out)
 }

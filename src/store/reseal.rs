@@ -5,7 +5,7 @@
 //! reached the end of all three, `meta` records that only the active key is in use, and the
 //! old key can be removed (`minhu privacy status`). Rows written during the sweep are sealed
 //! with the active key already, so one sweep is enough.
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
 use super::StoreError;
 use super::contacts::{self, DIGEST_PREFIX, Sealer};

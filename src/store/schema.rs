@@ -9,7 +9,7 @@
 //! records every state change with its reasons.
 use std::path::Path;
 
-use crate::store::db::{Conn, Dialect};
+use crate::db::{Conn, Dialect};
 
 use super::{Location, StoreError};
 

@@ -5,7 +5,7 @@
 //! then reads one covering index in `counted_at` order and parses nothing: at 30,000 scored
 //! cases the JSON alone is over 100 MB of overflow pages. Both are written from the same
 //! [`CaseScore`] in the same statement, so they cannot disagree.
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 
 use super::StoreError;
 use crate::scores::{CaseScore, Hundredths, Period, RatingCounts, Summary};

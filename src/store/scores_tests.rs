@@ -250,7 +250,7 @@ async fn verification_events_in_the_audit_trail_move_the_completion_part() {
     let audit = |event: &str| {
         c.execute(
             "INSERT INTO audit (at, case_id, event, detail) VALUES (?1, ?2, ?3, '{}')",
-            crate::store::db::params![t0, case, event],
+            crate::db::params![t0, case, event],
         )
         .unwrap();
         case_scores::rescore(&c, &Rules::default(), &case, t0).unwrap();
@@ -368,8 +368,8 @@ async fn migration_16_fills_the_summary_columns_of_scores_kept_before_it() {
     // Back to version 15: the columns and their index gone, the JSON kept (and 17 undone).
     let conn = crate::store::test_db::side(&dir);
     let back_to_15 = match conn.dialect() {
-        crate::store::db::Dialect::Sqlite => "PRAGMA user_version = 15;",
-        crate::store::db::Dialect::Postgres => {
+        crate::db::Dialect::Sqlite => "PRAGMA user_version = 15;",
+        crate::db::Dialect::Postgres => {
             "DELETE FROM minhu_schema; INSERT INTO minhu_schema VALUES (15);"
         }
     };

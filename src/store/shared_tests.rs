@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::merge_tests::{open, report};
 use super::*;
+use crate::db;
 use crate::pb;
 
 /// Rounds per test: each a race between the two gateways.
@@ -101,7 +102,7 @@ fn expire(dir: &tempfile::TempDir, gateway: &str) {
 
 #[tokio::test]
 async fn a_dead_gateways_outbox_rows_are_adopted_by_a_live_one() {
-    use crate::dispatch::source::OutboxSource;
+    use crate::outbox::OutboxSource;
     if !test_db::is_pg() {
         return;
     }

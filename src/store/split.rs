@@ -2,14 +2,15 @@
 //! moves into a new case routed like a fresh report, its department gets a NEW_CASE dispatch,
 //! the old case counts one reporter less, and both cases' audit trails say why. Runs in the
 //! writer's transaction like an accept, so the merge index changes with it or not at all.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 use serde::Serialize;
 
 use super::merge_rows;
 use super::ops::{self, Refusal};
 use super::writer::State;
-use super::{OutboxMessage, Split, SplitTicket, StoreError};
+use super::{Split, SplitTicket, StoreError};
 use crate::merge::Index;
+use crate::outbox::OutboxMessage;
 use crate::pb;
 
 type SplitResult = Result<(Split, OutboxMessage), Refusal>;

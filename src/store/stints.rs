@@ -11,7 +11,7 @@
 //! department's calendar (`Lookup`): working time past the deadline after pauses, on the
 //! holder's calendar, against the working time the clock allowed. Without a lookup (tests of
 //! state alone) or where the calendar cannot count, wall time stands in.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use super::StoreError;
 use super::clocks::Lookup;

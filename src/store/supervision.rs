@@ -2,21 +2,19 @@
 //! ([`crate::clocks::evaluate`]) and its light changes and escalations are written to the
 //! outbox as `minhu.v1.SupervisionEvent`s in the same transaction that records them as sent,
 //! so a crash neither loses nor repeats one. The relay publishes them on `minhu.supervision`.
-use crate::store::db::{Conn, params};
+use crate::db::{Conn, params};
 use prost::Message;
 
+use super::StoreError;
 use super::clocks::{self, Lookup, Row};
 use super::writer::State;
-use super::{OutboxMessage, StoreError};
 use crate::clocks::escalation::{Policy, Target, Trigger};
 use crate::clocks::evaluate::{Evaluation, evaluate};
 use crate::clocks::{Clock, Light, Stage};
+use crate::outbox::OutboxMessage;
+use crate::outbox::kinds::SUPERVISION_EVENT_TYPE;
 use crate::pb;
 use crate::time::ms_to_timestamp;
-
-/// `type` of supervision events; the relay publishes messages of this type on
-/// `minhu.supervision` instead of `minhu.dispatch`.
-pub const EVENT_TYPE: &str = "minhu.v1.SupervisionEvent";
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -267,9 +265,9 @@ fn insert(
     now: i64,
     fresh: &mut Vec<OutboxMessage>,
 ) -> Result<(), StoreError> {
-    let row = super::fanout::outbox_row(
+    let row = super::outbox_rows::write(
         tx,
-        super::fanout::Row {
+        crate::outbox::NewRow {
             dispatch_id: &ev.event_id,
             case_id: &ev.case_id,
             routing_key,
@@ -279,8 +277,8 @@ fn insert(
             now,
             payload: ev.encode_to_vec(),
             content: Some((
-                crate::dispatch::properties::CONTENT_TYPE.to_owned(),
-                EVENT_TYPE.to_owned(),
+                crate::outbox::kinds::PROTOBUF.to_owned(),
+                SUPERVISION_EVENT_TYPE.to_owned(),
             )),
         },
     )?;

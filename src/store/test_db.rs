@@ -5,8 +5,8 @@
 //! same store.
 
 use super::Location;
-use super::db::Conn;
 use crate::config::service::StoreConfig;
+use crate::db::Conn;
 
 /// The environment variable that turns the store tests to PostgreSQL.
 pub const PG_URL: &str = "STORE_TESTS_PG_URL";

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::*;
-use crate::dispatch::source::OutboxSource;
+use crate::outbox::OutboxSource;
 use crate::pb;
 
 /// A report on `channel`, routed to roads (shared with the other store tests).
@@ -246,7 +246,7 @@ async fn a_command_failing_mid_write_fails_alone_and_numbering_moves_on() {
     side.execute(
         "INSERT INTO tickets (ticket_id, case_id, channel, source_system, source_id, disposition, accepted_at, request, seq)
          VALUES (?1, ?2, 1, 'planted', 'x', 1, 0, x'', 1000000)",
-        crate::store::db::params![next, first.case_id],
+        crate::db::params![next, first.case_id],
     )
     .unwrap();
     drop(side);
@@ -367,7 +367,7 @@ async fn a_follow_up_outside_the_window_or_into_a_closed_case_opens_a_new_case()
     let side = crate::store::test_db::side(&dir);
     side.execute(
         "UPDATE cases SET status = ?1",
-        crate::store::db::params![pb::CaseStatus::Closed as i32],
+        crate::db::params![pb::CaseStatus::Closed as i32],
     )
     .unwrap();
     drop(side);
@@ -584,7 +584,7 @@ async fn search_filters_by_origin_category_status_and_time() {
     let side = crate::store::test_db::side(&dir);
     side.execute(
         "UPDATE cases SET status = ?1 WHERE case_id = (SELECT case_id FROM tickets WHERE source_id = 's1')",
-        crate::store::db::params![pb::CaseStatus::Closed as i32],
+        crate::db::params![pb::CaseStatus::Closed as i32],
     )
     .unwrap();
     assert_eq!(

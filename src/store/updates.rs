@@ -4,25 +4,19 @@
 //! new state, its audit entry, its ledger row, the REDISPATCH of a case that changes hands and,
 //! for updates that came over AMQP, the outcome message. A crash loses none of it and
 //! duplicates none of it.
-use crate::store::db::{Conn, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 use prost::Message;
 use serde_json::json;
 
+use super::StoreError;
 use super::ops::{self, OpenCase};
 use super::update_model::{CaseUpdate, Decided, Move, Step, Via};
 use super::writer::State;
-use super::{OutboxMessage, StoreError};
 use crate::handling::machine::{self, Action, Actor};
+use crate::outbox::OutboxMessage;
+use crate::outbox::kinds::{OUTCOME_TYPE, outcome_routing_key};
 use crate::pb;
 use crate::time::ms_to_timestamp;
-
-/// `content_type`/`type` of outcome messages.
-const OUTCOME_TYPE: &str = "minhu.v1.UpdateOutcome";
-
-/// The routing key of a department's outcome queue `minhu.dept.<id>.outcomes`.
-pub fn outcome_routing_key(department_id: &str) -> String {
-    format!("outcome.{department_id}")
-}
 
 /// The case columns an update needs.
 struct Held {
@@ -463,9 +457,9 @@ fn finish(
             let hex: String = u.digest[..8].iter().map(|b| format!("{b:02x}")).collect();
             format!("outcome-{}-{}-{hex}", h.department_id, h.update_id)
         };
-        let row = super::fanout::outbox_row(
+        let row = super::outbox_rows::write(
             tx,
-            super::fanout::Row {
+            crate::outbox::NewRow {
                 dispatch_id: &message_id,
                 case_id: &h.case_id,
                 routing_key: &outcome_routing_key(&h.department_id),
@@ -475,7 +469,7 @@ fn finish(
                 now,
                 payload: body,
                 content: Some((
-                    crate::dispatch::properties::CONTENT_TYPE.to_owned(),
+                    crate::outbox::kinds::PROTOBUF.to_owned(),
                     OUTCOME_TYPE.to_owned(),
                 )),
             },

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use prost::Message;
 
 use super::*;
-use crate::dispatch::source::OutboxSource;
 use crate::handling::machine::Action;
+use crate::outbox::OutboxSource;
 use crate::pb;
 
 pub(super) fn route(department: &str) -> RouteDecision {
@@ -90,7 +90,7 @@ pub(super) fn update(
 }
 
 /// A plain connection to the store file, to look at its rows.
-pub(super) fn db(dir: &tempfile::TempDir) -> crate::store::db::Conn {
+pub(super) fn db(dir: &tempfile::TempDir) -> crate::db::Conn {
     crate::store::test_db::side(dir)
 }
 
@@ -125,7 +125,7 @@ async fn sign_for_progress_complete_each_once_with_audit_and_ledger() {
     let events: Vec<String> = conn
         .prepare("SELECT event FROM audit WHERE case_id = ?1 ORDER BY seq")
         .unwrap()
-        .query_map(crate::store::db::params![&case], |r| r.get(0))
+        .query_map(crate::db::params![&case], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();

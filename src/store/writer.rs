@@ -10,14 +10,14 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::store::db::Conn;
+use crate::db::Conn;
 use tokio::sync::{mpsc, oneshot};
 
-use super::hot::HotOutbox;
 use super::ids::Sequences;
-use super::ops;
-use super::{Accepted, NewTicket, OutboxEntry, OutboxMessage, Split, SplitTicket, StoreError};
+use super::{Accepted, NewTicket, Split, SplitTicket, StoreError};
+use super::{ops, outbox_rows};
 use crate::merge::Index;
+use crate::outbox::{HotOutbox, OutboxEntry, OutboxMessage};
 use crate::telemetry::Metrics;
 
 /// Work for the writer thread; each carries the channel its answer goes back on.
@@ -373,8 +373,8 @@ fn execute(
                 done
             }),
         ),
-        Command::Delivered(ids, _) => Outcome::Unit(ops::delivered(conn, state, ids)),
-        Command::Failed(id, reason, _) => Outcome::Unit(ops::failed(conn, *id, reason)),
+        Command::Delivered(ids, _) => Outcome::Unit(outbox_rows::delivered(conn, state, ids)),
+        Command::Failed(id, reason, _) => Outcome::Unit(outbox_rows::failed(conn, *id, reason)),
         Command::Recount(r, _) => {
             let rows = super::deadlines::apply(conn, state, r)?;
             let n = rows.len();

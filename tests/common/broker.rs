@@ -273,7 +273,7 @@ pub fn dispatch_of(d: &Delivery) -> minhu::pb::Dispatch {
         .as_ref()
         .is_some_and(|c| c.as_str() == "application/json");
     if json {
-        minhu::dispatch::json::dispatch_from_json(&d.data)
+        minhu::json::dispatch_from_json(&d.data)
             .unwrap_or_else(|e| panic!("not a proto3 JSON minhu.v1.Dispatch: {e}"))
     } else {
         prost::Message::decode(d.data.as_slice()).expect("a minhu.v1.Dispatch")

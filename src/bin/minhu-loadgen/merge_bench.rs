@@ -338,8 +338,7 @@ fn rebuild(path: &std::path::Path, index: &Index, kept: &[Probe], n: usize) -> R
     drop(rows);
     drop(stmt);
     let started = Instant::now();
-    let rebuilt =
-        minhu::store::Store::merge_index(&minhu::store::db::Conn::from(conn), index.config())?;
+    let rebuilt = minhu::store::Store::merge_index(&minhu::db::Conn::from(conn), index.config())?;
     let took: Duration = started.elapsed();
     println!(
         "rebuild at start-up: {} open cases in {:.2} s",

@@ -10,9 +10,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use tokio::time::Instant;
 
 use super::{BATCH, DELIVERED_LINGER, Failure, Relay, RelayError, STORE_RETRY, backoff};
-use crate::dispatch::properties::fits_short_string;
-use crate::dispatch::source::OutboxSource;
-use crate::store::{OutboxEntry, OutboxMessage, StoreError};
+use crate::outbox::properties::fits_short_string;
+
+use crate::outbox::{OutboxEntry, OutboxMessage, OutboxSource, SourceError};
 
 impl<S: OutboxSource> Relay<S> {
     /// Takes up to `max` ready rows, best first, with their payloads; rows that cannot be
@@ -84,7 +84,7 @@ impl<S: OutboxSource> Relay<S> {
                         }
                     }
                 }
-                Err(StoreError::Closed) => return Err(StoreError::Closed.into()),
+                Err(SourceError::Closed) => return Err(SourceError::Closed.into()),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot load outbox rows; retrying");
                     self.load_retry_at = Some(Instant::now() + STORE_RETRY);
@@ -127,7 +127,7 @@ impl<S: OutboxSource> Relay<S> {
                 self.flush_at = None;
                 Ok(())
             }
-            Err(StoreError::Closed) => Err(StoreError::Closed.into()),
+            Err(SourceError::Closed) => Err(SourceError::Closed.into()),
             Err(e) => {
                 // The rows stay acked-but-stored; they are not published again meanwhile.
                 tracing::warn!(error = %e, rows = self.acked.len(), "cannot delete delivered rows; retrying");

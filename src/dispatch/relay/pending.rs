@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 
 use tokio::time::Instant;
 
-use crate::store::OutboxEntry;
+use crate::outbox::OutboxEntry;
 
 /// Sort key: higher priority first, then the older (lower) id first.
 type Key = (Reverse<u8>, i64);

@@ -24,10 +24,10 @@ use tokio::time::Instant;
 
 use super::{Failure, Relay, RelayError};
 use crate::config::service::AmqpConfig;
-use crate::dispatch::properties::{properties, short_lossy};
-use crate::dispatch::source::OutboxSource;
+use crate::outbox::properties::{properties, short_lossy};
+
 use crate::dispatch::topology::{self, DepartmentQueue};
-use crate::store::OutboxEntry;
+use crate::outbox::{OutboxEntry, OutboxSource};
 
 /// Most publishes handed to lapin together (see `publish_ready`).
 const BURST: usize = 64;
@@ -254,7 +254,7 @@ impl<S: OutboxSource> Relay<S> {
             }
             let publishes = burst.iter().map(|(_, msg)| {
                 s.channel.basic_publish(
-                    crate::dispatch::exchange_for(msg).into(),
+                    crate::outbox::exchange_for(msg).into(),
                     short_lossy(&msg.routing_key),
                     BasicPublishOptions {
                         mandatory: true,

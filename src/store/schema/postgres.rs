@@ -59,7 +59,7 @@ pub(super) fn pg_migration(n: usize, sql: &str) -> String {
             sql = sql.replace(from, to);
         }
     }
-    crate::store::db::pg_ddl(&sql)
+    crate::db::pg_ddl(&sql)
 }
 
 #[cfg(test)]

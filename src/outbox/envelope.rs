@@ -1,6 +1,9 @@
-//! Builds the `minhu.v1.Dispatch` a department receives, and the short codes its AMQP headers
-//! carry. Pure functions: the store calls them inside the transaction that creates the
-//! dispatch, so the body is fixed once and every re-publish sends the same bytes.
+//! Builds the `minhu.v1.Dispatch` a department receives, encodes it (protobuf, or proto3 JSON
+//! for departments that ask), and gives the short codes its AMQP headers carry. Pure
+//! functions: the store calls them inside the transaction that creates the dispatch, so the
+//! body is fixed once and every re-publish sends the same bytes.
+use prost::Message;
+
 use crate::pb;
 use crate::time::ms_to_timestamp;
 
@@ -101,6 +104,24 @@ pub fn level_from_code(code: &str) -> Option<pb::Level> {
         "D" => Some(pb::Level::DCity),
         _ => None,
     }
+}
+
+/// A dispatch's body and, unless protobuf, its (`content_type`, `type`).
+pub type Encoded = (Vec<u8>, Option<(String, String)>);
+
+/// Encodes a dispatch as protobuf or, for a department that asked, proto3 JSON.
+pub fn encode(body: &pb::Dispatch, as_json: bool) -> Result<Encoded, String> {
+    if !as_json {
+        return Ok((body.encode_to_vec(), None));
+    }
+    let bytes = crate::json::dispatch_to_json(body)?;
+    Ok((
+        bytes,
+        Some((
+            super::kinds::JSON.to_owned(),
+            super::kinds::DISPATCH_TYPE.to_owned(),
+        )),
+    ))
 }
 
 #[cfg(test)]

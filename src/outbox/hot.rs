@@ -1,10 +1,10 @@
 //! Payloads of freshly committed outbox rows, kept in memory until the relay asks for them.
 //!
 //! The relay publishes almost every row within milliseconds of its commit; reading each one
-//! back from SQLite on a blocking thread cost a query and a thread hand-off per batch. The
-//! writer puts each new row here after the commit, and [`super::Store`]'s `load` takes rows from
-//! here first. Bounded: past the cap new rows are simply not kept (a broker outage must not
-//! grow memory), and the relay reads those from SQLite as before. Losing this cache loses
+//! back from the database on a blocking thread cost a query and a thread hand-off per batch. The
+//! writer puts each new row here after the commit, and the store's `load` takes rows from here
+//! first. Bounded: past the cap new rows are simply not kept (a broker outage must not
+//! grow memory), and the relay reads those from the database as before. Losing this cache loses
 //! nothing: the rows are on disk.
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,7 +15,7 @@ use super::OutboxMessage;
 const CAP: usize = 16_384;
 
 #[derive(Default)]
-pub(super) struct HotOutbox {
+pub struct HotOutbox {
     rows: Mutex<HashMap<i64, OutboxMessage>>,
 }
 

@@ -1,15 +1,12 @@
-//! The AMQP properties and headers every dispatch carries (a contract in DESIGN.md):
+//! The AMQP properties and headers a row is published with (a contract in DESIGN.md):
 //! consumers route on `type`, decode by `content_type`, dedupe by `message_id` and can filter on
-//! the `x-minhu-*` headers without decoding the protobuf body.
+//! the `x-minhu-*` headers without decoding the body.
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 
-use crate::store::OutboxMessage;
+use super::OutboxMessage;
+use super::kinds::{DISPATCH_TYPE, PROTOBUF};
 
-/// `content_type` of every dispatch.
-pub const CONTENT_TYPE: &str = "application/x-protobuf";
-/// `type` of every dispatch: the protobuf message name of the body.
-pub const MESSAGE_TYPE: &str = "minhu.v1.Dispatch";
 /// `delivery_mode` 2: the broker writes the message to disk.
 pub const PERSISTENT: u8 = 2;
 /// Header with the case id the dispatch belongs to.
@@ -41,9 +38,7 @@ pub fn properties(msg: &OutboxMessage) -> BasicProperties {
     let (content_type, message_type) = msg
         .content
         .as_ref()
-        .map_or((CONTENT_TYPE, MESSAGE_TYPE), |(c, m)| {
-            (c.as_str(), m.as_str())
-        });
+        .map_or((PROTOBUF, DISPATCH_TYPE), |(c, m)| (c.as_str(), m.as_str()));
     BasicProperties::default()
         .with_content_type(short_lossy(content_type))
         .with_type(short_lossy(message_type))
@@ -64,7 +59,7 @@ pub fn fits_short_string(s: &str) -> bool {
 /// `s` as a short string; never panics (lapin's `From<&str>` does on over-long input).
 /// Over-long input is cut at a character boundary, which the relay never lets happen for the
 /// fields that matter (see [`fits_short_string`]).
-pub(crate) fn short_lossy(s: &str) -> ShortString {
+pub fn short_lossy(s: &str) -> ShortString {
     if let Ok(v) = ShortString::try_new(s) {
         return v;
     }
@@ -109,9 +104,9 @@ mod tests {
         let p = properties(&msg());
         assert_eq!(
             p.content_type().as_ref().map(|s| s.as_str()),
-            Some(CONTENT_TYPE)
+            Some(PROTOBUF)
         );
-        assert_eq!(p.kind().as_ref().map(|s| s.as_str()), Some(MESSAGE_TYPE));
+        assert_eq!(p.kind().as_ref().map(|s| s.as_str()), Some(DISPATCH_TYPE));
         assert_eq!(*p.delivery_mode(), Some(2));
         assert_eq!(
             p.message_id().as_ref().map(|s| s.as_str()),

@@ -1,6 +1,6 @@
-//! The store's one door to its database, SQLite or PostgreSQL. The rest of `store` writes SQL
-//! once, in the SQL both understand, with SQLite's `?1` parameters, and calls it through the
-//! handful of methods here (shaped like `rusqlite`'s, which the store was first written on):
+//! The one door to the database, SQLite or PostgreSQL (`[store] url`). The store and the outbox
+//! write their SQL once, in the SQL both engines understand, with SQLite's `?1` parameters, and
+//! call it through the handful of methods here (shaped like `rusqlite`'s, which the store was first written on):
 //! [`Conn::prepare_cached`], [`Statement::query_row`], [`Statement::query_map`],
 //! [`Statement::execute`], [`Tx`] and [`params!`].
 //!
@@ -9,7 +9,7 @@
 //! - `pg`: the PostgreSQL client and its type conversions.
 //!
 //! Where the two engines cannot share text (the JSON functions), PostgreSQL is given SQLite's
-//! functions under their names by the schema (`schema::PG_COMPAT`), so statements stay single.
+//! functions under their names by the schema (`store::schema`'s `PG_COMPAT`), so statements stay single.
 mod pg;
 mod statement;
 mod translate;
@@ -72,10 +72,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Statement parameters, as `rusqlite::params!`: `params![a, b]`.
 macro_rules! params {
     () => {
-        &[] as &[&dyn $crate::store::db::ToSql]
+        &[] as &[&dyn $crate::db::ToSql]
     };
     ($($p:expr),+ $(,)?) => {
-        &[$(&$p as &dyn $crate::store::db::ToSql),+] as &[&dyn $crate::store::db::ToSql]
+        &[$(&$p as &dyn $crate::db::ToSql),+] as &[&dyn $crate::db::ToSql]
     };
 }
 pub(crate) use params;
