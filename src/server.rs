@@ -171,9 +171,10 @@ pub async fn serve(
     ));
     // Department queues' depths for the console and /metrics, on a connection of their own.
     let depth_stop = CancellationToken::new();
+    let wanted_live = live.clone();
     let depth_task = tokio::spawn(crate::dispatch::depth::run(
         cfg.amqp.clone(),
-        live.clone(),
+        Arc::new(move || DepartmentQueue::all_for(wanted_live.current().departments())),
         metrics.clone(),
         depth_stop.clone(),
     ));

@@ -37,9 +37,9 @@ struct Snapshot {
     provisional: Vec<String>,
     /// How long the outbox has waited for a broker confirm (a stalled relay shows here, as
     /// on `/readyz` and in `minhu_relay_last_confirm_age_seconds`).
-    relay: Option<crate::dispatch::stall::RelayHealth>,
+    relay: Option<crate::telemetry::confirms::RelayHealth>,
     /// The department queues the operator may see, as last read from the broker.
-    queues: Vec<crate::dispatch::depth::QueueDepth>,
+    queues: Vec<crate::telemetry::queues::QueueDepth>,
     /// When they were read.
     queues_at: Option<i64>,
 }
@@ -134,7 +134,7 @@ impl Snapshot {
 
 /// The relay's state in words: confirms flowing, rows waiting, or stalled past
 /// `[amqp] confirm_stall_after`.
-fn relay_label(h: Option<crate::dispatch::stall::RelayHealth>) -> String {
+fn relay_label(h: Option<crate::telemetry::confirms::RelayHealth>) -> String {
     match h {
         None => "正常 ok".into(),
         Some(h) if h.waiting.is_zero() => "正常 ok".into(),
@@ -147,7 +147,7 @@ fn relay_label(h: Option<crate::dispatch::stall::RelayHealth>) -> String {
 }
 
 /// A queue's ready messages, or that it is missing.
-fn queued(q: &crate::dispatch::depth::QueueDepth) -> String {
+fn queued(q: &crate::telemetry::queues::QueueDepth) -> String {
     q.messages
         .map_or_else(|| "缺失 missing".into(), |n| n.to_string())
 }
@@ -263,7 +263,7 @@ mod tests {
     use std::time::Duration;
 
     use super::relay_label;
-    use crate::dispatch::stall::RelayHealth;
+    use crate::telemetry::confirms::RelayHealth;
 
     #[test]
     fn the_relay_reads_ok_waiting_or_stalled() {

@@ -4,11 +4,11 @@
 //!
 //! - [`topology`]: declares exchanges, queues and bindings, idempotently, at every (re)connect.
 //! - [`relay`]: reads the outbox, publishes with confirms, deletes rows only on a clean ack.
-//! - [`stall`]: how long the outbox has waited for any confirm (metrics and readiness).
-//! - [`depth`]: the department queues' depths, read from the broker for the console.
+//! - [`depth`]: reads the department queues' depths from the broker, for the console.
+//!
+//! What the relay measures (confirm waits, queue depths) goes to [`crate::telemetry`].
 pub mod depth;
 pub mod relay;
-pub mod stall;
 pub mod topology;
 
 /// The queues Minhu declares on `minhu.supervision`, so no event is unroutable: light changes

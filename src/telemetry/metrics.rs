@@ -35,8 +35,8 @@ pub struct Metrics {
     /// Broker (re)connections made.
     pub broker_connects: AtomicU64,
     /// How long the outbox has waited for a confirm (a stalled relay; see
-    /// [`crate::dispatch::stall`]).
-    pub relay: crate::dispatch::stall::ConfirmWatch,
+    /// [`super::confirms`]).
+    pub relay: super::confirms::ConfirmWatch,
     /// Routing config reloads, inference, linkage and calendar metrics.
     pub routing: crate::router::live::RoutingMetrics,
     /// The closed loop's scheduler (lights, escalations).
@@ -46,7 +46,7 @@ pub struct Metrics {
     /// Reports by channel and disposition.
     pub intake: super::intake::IntakeByChannel,
     /// Department queues' depths and consumers, as last read from the broker.
-    pub queues: crate::dispatch::depth::QueueDepths,
+    pub queues: super::queues::QueueDepths,
 }
 
 impl Metrics {

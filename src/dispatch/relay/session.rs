@@ -326,7 +326,7 @@ impl<S: OutboxSource> Relay<S> {
             };
             outcomes.push((seq, outcome));
         }
-        // Any ack or nack proves the broker answers (see `dispatch::stall`).
+        // Any ack or nack proves the broker answers (see `telemetry::confirms`).
         if outcomes
             .iter()
             .any(|(_, o)| matches!(o, Outcome::Ack | Outcome::Nack))

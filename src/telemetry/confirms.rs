@@ -26,7 +26,7 @@ const NONE: u64 = u64::MAX;
 /// The default of `[amqp] confirm_stall_after`, also used until the relay starts.
 const DEFAULT_STALL_AFTER: Duration = Duration::from_secs(60);
 
-/// The relay's confirm bookkeeping, shared through [`crate::telemetry::Metrics`].
+/// The relay's confirm bookkeeping, shared through [`super::Metrics`].
 #[derive(Debug)]
 pub struct ConfirmWatch {
     /// When the relay last went from "nothing waiting" to "rows waiting" (ms), or `NONE`.
