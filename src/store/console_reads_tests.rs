@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::config::service::StoreConfig;
 use crate::pb;
 
 /// A hotline report routed to `department`.

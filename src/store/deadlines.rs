@@ -6,7 +6,8 @@
 use crate::db::{Conn, OptionalExtension, params};
 use serde::Serialize;
 
-use super::ops::{self, OpenCase};
+use super::open_cases::OpenCase;
+use super::ops;
 use super::writer::State;
 use super::{RouteDecision, StoreError};
 use crate::outbox::OutboxMessage;
@@ -183,7 +184,7 @@ pub(super) fn apply(
         else {
             continue;
         };
-        let Some(case) = ops::open_case_by_id(tx, &r.case_id)? else {
+        let Some(case) = super::open_cases::open_case_by_id(tx, &r.case_id)? else {
             continue;
         };
         if r.years.is_empty() {
@@ -248,7 +249,7 @@ pub(super) fn apply(
             } else {
                 case.department_id.as_str()
             };
-            let row = ops::hand_off(
+            let row = super::hand_off::hand_off(
                 tx,
                 st,
                 &req,

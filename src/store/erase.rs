@@ -17,9 +17,9 @@ use std::time::Duration;
 use crate::db::{Conn, params};
 use tokio_util::sync::CancellationToken;
 
+use super::commands::Command;
 use super::contacts::{self, Sealer};
 use super::reseal::{Cursor, Resealed};
-use super::writer::Command;
 use super::{Store, StoreError};
 use crate::clocks::SharedClock;
 use crate::pb;

@@ -8,6 +8,7 @@ use prost::Message;
 use super::super::updates_tests::{db, ticket_routed, update};
 use super::super::*;
 use super::*;
+use crate::config::service::StoreConfig;
 use crate::handling::machine::Action;
 use crate::merge::MergeConfig;
 use crate::outbox::OutboxSource;

@@ -206,7 +206,7 @@ impl super::Store {
             });
         }
         let asked = Instant::now();
-        let beat = self.call(super::writer::Command::Beat).await;
+        let beat = self.call(super::commands::Command::Beat).await;
         self.lease
             .renewed(asked, beat.as_ref().is_ok_and(|b| b.timers));
         beat

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::config::service::StoreConfig;
 use crate::merge::MergeConfig;
 use crate::pb;
 

@@ -1,19 +1,19 @@
 //! The SQL of each writer command: accepting a ticket (idempotency check, then opening a case
-//! or joining the reporter's open one, with its dispatch, outbox row and audit entry) and
-//! settling outbox rows. Runs inside the writer's transaction; see [`super::writer`] for how
+//! or joining the reporter's open one, with its dispatch (`hand_off`), outbox row and audit
+//! entry). Runs inside the writer's transaction; see [`super::writer`] for how
 //! failures are contained. The reporter's contacts and the dispatch are written sealed when
 //! `[privacy]` keys are configured (see `contacts`).
 use crate::db::{Conn, OptionalExtension, params};
 use serde::Serialize;
 
+use super::hand_off::hand_off;
 use super::merge_rows;
-use super::outbox_rows::{encode, write_sealed};
+use super::open_cases::{OpenCase, open_case_by_seq, open_case_of};
 use super::writer::State;
 use super::{Accepted, NewTicket, StoreError};
-use crate::handling::machine::OPEN_SQL;
 use crate::merge::{Decision, Index};
-use crate::outbox::envelope::{self, CaseDispatch};
-use crate::outbox::{self, OutboxMessage};
+use crate::outbox::OutboxMessage;
+use crate::outbox::envelope;
 use crate::pb;
 
 /// A clean refusal: the command wrote nothing, so the batch carries on.
@@ -115,98 +115,6 @@ pub(super) fn accept(
         None => open_case(tx, st, t, ticket, None, now)?.0,
     };
     Ok(Ok(out))
-}
-
-/// A case a follow-up may join.
-#[derive(Clone)]
-pub(super) struct OpenCase {
-    pub(super) seq: i64,
-    pub(super) case_id: String,
-    pub(super) category: String,
-    pub(super) department_id: String,
-    pub(super) routing_key: String,
-    pub(super) level: pb::Level,
-    pub(super) due_at_ms: i64,
-    pub(super) urgency: i32,
-    pub(super) opened_at_ms: i64,
-    pub(super) report_count: u32,
-    pub(super) status: i32,
-    pub(super) rule_id: String,
-    pub(super) routing_version: String,
-    /// Updates applied so far (`minhu.v1.Case.version`).
-    pub(super) version: u64,
-}
-
-/// The case of the reporter's latest ticket since `since_ms`, if that case is still open. The
-/// key is stored as a digest when sealing; a ticket written in clear before keys were
-/// configured is found by the clear key.
-fn open_case_of(
-    tx: &Conn,
-    st: &State,
-    reporter_key: &str,
-    since_ms: i64,
-) -> Result<Option<OpenCase>, StoreError> {
-    let stored = st.seal.digest(reporter_key);
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {CASE_COLUMNS}
-               FROM tickets t JOIN cases c ON c.case_id = t.case_id
-              WHERE t.reporter_key IN (?1, ?3) AND t.accepted_at >= ?2 AND c.status IN ({OPEN_SQL})
-              ORDER BY t.accepted_at DESC LIMIT 1"
-        ))?
-        .query_row(
-            params![stored.as_ref(), since_ms, reporter_key],
-            open_case_row,
-        )
-        .optional()?)
-}
-
-/// The columns [`open_case_row`] reads, from `cases c`.
-const CASE_COLUMNS: &str = "c.case_id, c.category, c.department_id,
-    COALESCE(c.routing_key, 'dept.' || c.department_id), c.level, c.due_at, c.urgency, c.opened_at,
-    c.report_count, c.status, c.rule_id, c.routing_version, c.seq, c.version";
-
-fn open_case_row(r: &crate::db::Row<'_>) -> crate::db::Result<OpenCase> {
-    Ok(OpenCase {
-        case_id: r.get(0)?,
-        category: r.get(1)?,
-        department_id: r.get(2)?,
-        routing_key: r.get(3)?,
-        level: pb::Level::try_from(r.get::<i32>(4)?).unwrap_or_default(),
-        due_at_ms: r.get(5)?,
-        urgency: r.get(6)?,
-        opened_at_ms: r.get(7)?,
-        report_count: r.get(8)?,
-        status: r.get(9)?,
-        rule_id: r.get(10)?,
-        routing_version: r.get(11)?,
-        seq: r.get(12)?,
-        version: r.get(13)?,
-    })
-}
-
-/// The case the merge index chose, if it is still open on disk.
-fn open_case_by_seq(tx: &Conn, seq: i64) -> Result<Option<OpenCase>, StoreError> {
-    open_case_where(tx, "c.seq", &seq)
-}
-
-/// A case by number, if it is still open.
-pub(super) fn open_case_by_id(tx: &Conn, case_id: &str) -> Result<Option<OpenCase>, StoreError> {
-    open_case_where(tx, "c.case_id", &case_id)
-}
-
-/// The open case whose `column` (`c.seq` or `c.case_id`) is `key`.
-fn open_case_where(
-    tx: &Conn,
-    column: &str,
-    key: &dyn crate::db::ToSql,
-) -> Result<Option<OpenCase>, StoreError> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases c WHERE {column} = ?1 AND c.status IN ({OPEN_SQL})"
-        ))?
-        .query_row(params![key], open_case_row)
-        .optional()?)
 }
 
 /// A new case with this ticket, routed by the router's decision.
@@ -429,86 +337,6 @@ fn file(
         due_provisional: super::deadlines::is_provisional(tx, &case.case_id, &case.department_id)?,
     };
     Ok((accepted, rows))
-}
-
-/// Creates a dispatch of `kind` about `case` carrying one ticket, and its outbox row; `json`
-/// encodes it as proto3 JSON, a non-empty `reason` is the routing reason a new case carries (or
-/// the reason for an update), and a non-empty `lead` names the lead department when `case` is
-/// a co-handler's view of the case. The deadline is marked provisional when it is.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn hand_off(
-    tx: &Conn,
-    st: &mut State,
-    req: &pb::Request,
-    priority: u8,
-    case: &OpenCase,
-    ticket_id: &str,
-    (accepted_at_ms, kind, now): (i64, pb::DispatchKind, i64),
-    (json, reason, lead): (bool, &str, &str),
-) -> Result<OutboxMessage, StoreError> {
-    // The relay publishes higher priorities first. An update must not overtake the case's
-    // earlier dispatches still waiting in the outbox (a department would hear of an update to a
-    // case it does not have yet), so it goes at their priority, and then in commit order.
-    let priority = if kind == pb::DispatchKind::NewCase {
-        priority
-    } else {
-        let waiting = outbox::lowest_waiting_priority(tx, &case.case_id)?;
-        waiting.map_or(priority, |w| w.min(priority))
-    };
-    let (dispatch_seq, dispatch_id) = st.seq.next_dispatch(tx, now)?;
-    tx.prepare_cached(
-        "INSERT INTO dispatches (dispatch_id, case_id, kind, department_id, created_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![dispatch_id, case.case_id, kind as i32, case.department_id, now, dispatch_seq])?;
-    let mut body = envelope::build(&CaseDispatch {
-        kind,
-        dispatch_id: &dispatch_id,
-        case_id: &case.case_id,
-        case_status: pb::CaseStatus::try_from(case.status).unwrap_or_default(),
-        category: &case.category,
-        opened_at_ms: case.opened_at_ms,
-        report_count: case.report_count,
-        urgency: case.urgency,
-        ticket_id,
-        accepted_at_ms,
-        request: req,
-        department_id: &case.department_id,
-        level: case.level,
-        due_at_ms: case.due_at_ms,
-        rule_id: &case.rule_id,
-        routing_version: &case.routing_version,
-        version: case.version,
-    });
-    let channel = pb::Channel::try_from(req.channel)
-        .unwrap_or_default()
-        .as_str_name();
-    if reason.is_empty() {
-    } else if kind == pb::DispatchKind::NewCase {
-        body.routing_reason = reason.to_owned();
-    } else {
-        body.update_reason = reason.to_owned();
-    }
-    lead.clone_into(&mut body.lead_department_id);
-    body.due_at_provisional =
-        super::deadlines::is_provisional(tx, &case.case_id, &case.department_id)?;
-    let (payload, content) = encode(&body, json)?;
-    let row = write_sealed(
-        tx,
-        &st.seal,
-        outbox::NewRow {
-            dispatch_id: &dispatch_id,
-            case_id: &case.case_id,
-            routing_key: &case.routing_key,
-            priority,
-            channel,
-            level: envelope::level_code(case.level),
-            now,
-            payload,
-            content,
-        },
-    )?;
-    st.depth += 1;
-    Ok(row)
 }
 
 /// The audit entry of an accepted ticket: why it went where it went.

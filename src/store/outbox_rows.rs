@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::contacts::Sealer;
 use super::seal::Place;
 use super::writer::State;
-use super::{Store, StoreError, writer::Command};
+use super::{Store, StoreError, commands::Command};
 use crate::db::{Conn, params};
 use crate::outbox::envelope::Encoded;
 use crate::outbox::{self, NewRow, OutboxEntry, OutboxMessage, OutboxSource, SourceError};

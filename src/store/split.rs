@@ -89,7 +89,7 @@ pub(super) fn split(
              RETURNING report_count",
         )?
         .query_row(params![f.case_id, now], |r| r.get(0))?;
-    let row = ops::hand_off(
+    let row = super::hand_off::hand_off(
         tx,
         st,
         &req,

@@ -1,9 +1,11 @@
 //! Store behaviour on a real database file: idempotency, group commit, the outbox budget,
-//! confirms, and resuming after a restart.
+//! confirms, resuming after a restart, and search. Follow-ups are in `follow_up_tests`, the
+//! migration of older files in `migration_tests`.
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::*;
+use crate::config::service::StoreConfig;
 use crate::outbox::OutboxSource;
 use crate::pb;
 
@@ -39,7 +41,10 @@ pub(super) fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
     }
 }
 
-fn open(dir: &tempfile::TempDir, budget: u64) -> (Store, OutboxFeed, WriterThread, Arc<Metrics>) {
+pub(super) fn open(
+    dir: &tempfile::TempDir,
+    budget: u64,
+) -> (Store, OutboxFeed, WriterThread, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::default());
     let cfg = StoreConfig {
         max_batch: 512,
@@ -286,242 +291,6 @@ async fn a_command_failing_mid_write_fails_alone_and_numbering_moves_on() {
         .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
         .unwrap();
     assert_eq!(cases, 20);
-}
-
-fn follow_up(source_id: &str, reporter: &str, window_ms: i64, route_to: &str) -> NewTicket {
-    let mut t = ticket(source_id, pb::Channel::Wechat);
-    t.route.department_id = route_to.into();
-    t.route.routing_key = format!("dept.{route_to}");
-    t.follow_up = Some(FollowUp {
-        reporter_key: reporter.into(),
-        window_ms,
-    });
-    t
-}
-
-#[tokio::test]
-async fn a_follow_up_joins_the_reporters_open_case_as_a_case_update() {
-    use prost::Message;
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _feed, _w, _) = open(&dir, 100);
-    let first = store
-        .accept(follow_up("f1", "wechat:app:o1", 600_000, "roads"))
-        .await
-        .unwrap();
-    assert_eq!(first.disposition, pb::Disposition::NewCase);
-    // The photo routes elsewhere on its own, but it belongs to the case the text opened.
-    let second = store
-        .accept(follow_up("f2", "wechat:app:o1", 600_000, "urban-mgmt"))
-        .await
-        .unwrap();
-    assert_eq!(second.disposition, pb::Disposition::Merged);
-    assert_eq!(second.case_id, first.case_id);
-    assert_eq!(second.department_id, "roads");
-    assert_ne!(second.ticket_id, first.ticket_id);
-    let other = store
-        .accept(follow_up("f3", "wechat:app:o2", 600_000, "roads"))
-        .await
-        .unwrap();
-    assert_eq!(
-        other.disposition,
-        pb::Disposition::NewCase,
-        "another citizen is another case"
-    );
-
-    let mut ids: Vec<i64> = store
-        .pending()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.id)
-        .collect();
-    ids.sort();
-    let msgs = store.load(ids).await.unwrap();
-    assert_eq!(msgs.len(), 3, "every report is dispatched");
-    let update = pb::Dispatch::decode(msgs[1].payload.as_slice()).unwrap();
-    assert_eq!(update.kind, pb::DispatchKind::CaseUpdated as i32);
-    assert_eq!(msgs[1].routing_key, "dept.roads");
-    assert_eq!(update.department_id, "roads");
-    assert_eq!(update.case.as_ref().map(|c| c.report_count), Some(2));
-    assert_eq!(update.tickets[0].ticket_id, second.ticket_id);
-    let view = store.ticket(&second.ticket_id).await.unwrap().unwrap();
-    assert_eq!(view.case_id, first.case_id);
-}
-
-#[tokio::test]
-async fn a_follow_up_outside_the_window_or_into_a_closed_case_opens_a_new_case() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _feed, _w, _) = open(&dir, 100);
-    let a = store
-        .accept(follow_up("w1", "k", 600_000, "roads"))
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let late = store
-        .accept(follow_up("w2", "k", 5, "roads"))
-        .await
-        .unwrap();
-    assert_eq!(late.disposition, pb::Disposition::NewCase);
-    assert_ne!(late.case_id, a.case_id);
-
-    let side = crate::store::test_db::side(&dir);
-    side.execute(
-        "UPDATE cases SET status = ?1",
-        crate::db::params![pb::CaseStatus::Closed as i32],
-    )
-    .unwrap();
-    drop(side);
-    let after_close = store
-        .accept(follow_up("w3", "k", 600_000, "roads"))
-        .await
-        .unwrap();
-    assert_eq!(
-        after_close.disposition,
-        pb::Disposition::NewCase,
-        "a closed case takes no more reports"
-    );
-}
-
-#[tokio::test]
-async fn an_emergency_is_never_absorbed_into_another_case() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _feed, _w, _) = open(&dir, 100);
-    let a = store
-        .accept(follow_up("e1", "caller", 600_000, "roads"))
-        .await
-        .unwrap();
-    let mut fire = ticket("e2", pb::Channel::Emergency119);
-    fire.follow_up = Some(FollowUp {
-        reporter_key: "caller".into(),
-        window_ms: 600_000,
-    });
-    let b = store.accept(fire).await.unwrap();
-    assert_eq!(b.disposition, pb::Disposition::NewCase);
-    assert_ne!(b.case_id, a.case_id);
-}
-
-#[tokio::test]
-async fn a_version_1_database_is_migrated_in_place() {
-    if crate::store::test_db::is_pg() {
-        return; // a SQLite file of an earlier release; PostgreSQL stores began at this one
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("minhu.db");
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(super::schema::MIGRATIONS[0]).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
-    }
-    let (store, _feed, _w, _) = open(&dir, 100);
-    let t = store
-        .accept(follow_up("m1", "k", 600_000, "roads"))
-        .await
-        .unwrap();
-    assert_eq!(t.disposition, pb::Disposition::NewCase);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let v: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    assert_eq!(v, super::schema::MIGRATIONS.len() as i64);
-}
-
-/// Rows waiting for the broker survive the outbox rebuild of migration 6, ids and all.
-#[tokio::test]
-async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
-    if crate::store::test_db::is_pg() {
-        return; // a SQLite file of an earlier release; PostgreSQL stores began at this one
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("minhu.db");
-    let waiting = {
-        let (store, _feed, w, _) = open(&dir, 100);
-        store
-            .accept(ticket("r1", pb::Channel::Hotline12345))
-            .await
-            .unwrap();
-        store
-            .accept(ticket("r2", pb::Channel::Emergency119))
-            .await
-            .unwrap();
-        drop(store);
-        w.join().await;
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        let rows = outbox_rows(&conn);
-        assert_eq!(rows.len(), 2);
-        // Back to version 5, as a store written by the previous release would be.
-        let tx = conn.transaction().unwrap();
-        tx.execute_batch(
-            "ALTER TABLE outbox DROP COLUMN owner;
-             CREATE TABLE old_outbox AS SELECT * FROM outbox; DROP TABLE outbox;
-             CREATE TABLE outbox (id INTEGER PRIMARY KEY,
-                 dispatch_id TEXT NOT NULL UNIQUE REFERENCES dispatches(dispatch_id),
-                 case_id TEXT NOT NULL, routing_key TEXT NOT NULL, priority INTEGER NOT NULL,
-                 channel TEXT NOT NULL, level TEXT NOT NULL, created_at INTEGER NOT NULL,
-                 payload BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-                 content_type TEXT, message_type TEXT);
-             INSERT INTO outbox SELECT * FROM old_outbox; DROP TABLE old_outbox;
-             CREATE INDEX outbox_by_case ON outbox(case_id);
-             DROP TABLE provisional_deadlines;
-             DROP TABLE case_updates; DROP TABLE handovers; DROP INDEX cases_by_department;
-             DROP INDEX cases_board; ALTER TABLE cases DROP COLUMN version; ALTER TABLE cases DROP COLUMN unit_due_at;
-             ALTER TABLE cases DROP COLUMN extension_due_at; DROP TABLE unit_clocks;
-             DROP TABLE notices; DROP TABLE ratings;
-             DROP INDEX cases_to_erase; ALTER TABLE tickets DROP COLUMN reporter;
-             ALTER TABLE cases DROP COLUMN contacts_erased_at;
-             DROP TABLE assignments; DROP TABLE case_scores;
-             DROP INDEX cases_open_by_street; ALTER TABLE cases DROP COLUMN street_code;
-             DROP TABLE merge_districts; DROP INDEX merge_members_by_version;
-             DROP TABLE gateways; DROP TABLE leases;
-             ALTER TABLE merge_members DROP COLUMN version;",
-        )
-        .unwrap();
-        tx.pragma_update(None, "user_version", 5).unwrap();
-        tx.commit().unwrap();
-        rows
-    };
-    let (store, _feed, _w, _) = open(&dir, 100);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    assert_eq!(
-        outbox_rows(&conn),
-        waiting,
-        "same rows, same ids, same payloads"
-    );
-    let v: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    assert_eq!(v, super::schema::MIGRATIONS.len() as i64);
-    // The relay reads them back as before.
-    let mut ids: Vec<i64> = store
-        .pending()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.id)
-        .collect();
-    ids.sort_unstable();
-    assert_eq!(ids, waiting.iter().map(|r| r.0).collect::<Vec<_>>());
-    let loaded = store.load(ids).await.unwrap();
-    assert_eq!(loaded.len(), 2);
-    assert!(
-        loaded
-            .iter()
-            .all(|m| waiting.iter().any(|w| w.3 == m.payload))
-    );
-    // New rows go on after them.
-    store
-        .accept(ticket("r3", pb::Channel::Hotline12345))
-        .await
-        .unwrap();
-    assert_eq!(outbox_rows(&conn).len(), 3);
-}
-
-fn outbox_rows(conn: &rusqlite::Connection) -> Vec<(i64, String, i64, Vec<u8>)> {
-    conn.prepare("SELECT id, dispatch_id, priority, payload FROM outbox ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use prost::Message;
 
 use super::*;
+use crate::config::service::StoreConfig;
 use crate::handling::machine::Action;
 use crate::outbox::OutboxSource;
 use crate::pb;
