@@ -43,6 +43,26 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     ] {
         assert!(csp.contains(part), "{part} missing from {csp:?}");
     }
+    // Nothing loosens it: no inline code, no eval, no source beyond the gateway itself.
+    for loose in [
+        "unsafe-inline",
+        "unsafe-eval",
+        "unsafe-hashes",
+        "*",
+        "http:",
+        "https:",
+    ] {
+        assert!(!csp.contains(loose), "{loose} in {csp:?}");
+    }
+    for directive in csp.split(';').map(str::trim) {
+        let sources = directive.split_whitespace().skip(1);
+        for s in sources {
+            assert!(
+                ["'self'", "'none'", "data:"].contains(&s),
+                "{directive:?} allows {s}"
+            );
+        }
+    }
     let form = format!("token={CENTRE}");
     let cookie = send(
         gw.http,

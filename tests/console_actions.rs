@@ -102,7 +102,8 @@ async fn fill(c: &Client, css: &str, text: &str) {
 }
 
 #[tokio::test]
-async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_moves_the_deadline() {
+async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_moves_the_deadline_and_a_refused_one_does_not()
+ {
     let vhost = TestVhost::new("console-clock");
     let dir = tempfile::tempdir().unwrap();
     let clock = FakeClock::movable(&dir.path().join("faketime.rc"), MONDAY_9);
@@ -204,6 +205,62 @@ async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_move
     assert_eq!(detail["caller"], "centre", "{detail}");
     assert_eq!(detail["operator_id"], "centre", "{detail}");
     assert_eq!(detail["via"], "console", "{detail}");
+    assert_eq!(detail["approved"], true, "{detail}");
+
+    // Asked for a second time, the centre refuses: the approved deadline stands.
+    roads
+        .request_extension(with_token(
+            pb::RequestExtensionRequest {
+                header: header(&case, "roads", after.case_version, "ext-2"),
+                new_due_at: Some(prost_types::Timestamp {
+                    seconds: asked + 5 * 24 * HOUR,
+                    nanos: 0,
+                }),
+                reason: "燃气公司排期再推后".into(),
+            },
+            ROADS,
+        ))
+        .await
+        .expect("request a second extension");
+    c.goto(&format!("{base}/console/cases/{case}"))
+        .await
+        .unwrap();
+    fill(&c, "#extension input[name=reason]", "不予延期，按期完成").await;
+    click_to(
+        &c,
+        "#refuse-extension",
+        &format!("/console/cases/{case}?done=extension-refused"),
+    )
+    .await;
+    assert!(
+        text_of(&c, "p.done").await.contains("Extension refused"),
+        "{}",
+        c.source().await.unwrap()
+    );
+    shot(&c, "14b-case-extension-refused").await;
+    let refused = ticket(&gw, &accepted.ticket_id).await;
+    assert_eq!(
+        refused.unit_due_at.map(|t| t.seconds),
+        Some(asked),
+        "the refused extension leaves the deadline GetTicket shows"
+    );
+    assert!(
+        !refused.clocks_paused,
+        "the clocks run again after a refusal"
+    );
+    let decisions: Vec<serde_json::Value> = refused
+        .history
+        .iter()
+        .filter(|h| h.event == "decide_extension")
+        .map(|h| serde_json::from_str(&h.detail_json).unwrap_or_default())
+        .collect();
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    let last = &decisions[1];
+    assert_eq!(
+        (&last["approved"], &last["operator_id"], &last["via"]),
+        (&false.into(), &"centre".into(), &"console".into()),
+        "{last}"
+    );
     c.close().await.unwrap();
 }
 
