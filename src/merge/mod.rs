@@ -9,7 +9,8 @@
 //! - [`corpus`]: pairwise precision and recall on a labelled corpus of reports.
 //! - [`explain`]: `minhu tickets explain`, the reasons of a decision as text.
 //! - [`decision`]: a decision's input and its reasons (audit trail, explanations).
-//! - [`index`]: the open cases by (district, category), with undo for rolled-back commits.
+//! - [`index`]: the open cases by (district, category), with undo for rolled-back commits;
+//!   `index/postings.rs` lists them under grid cells and address bigrams to find candidates.
 //!
 //! The decision itself is made by the store's writer thread ([`crate::store`]), inside the
 //! transaction that files the ticket, so two reports of one incident arriving together cannot
