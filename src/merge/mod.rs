@@ -3,7 +3,8 @@
 //! - [`config`]: the `[merge]` section (threshold, distances, time windows, weights, overrides).
 //! - [`signals`]: each signal as a plain function (bigrams, distance, spots, numbers).
 //! - [`lexicon`]: the words addresses are read with (`[merge.spots]` extends the built-in ones).
-//! - [`spot`]: the spot a report names ("银行旁") and whether two spots are the same.
+//! - [`spot`]: the spot a report names ("银行旁") and whether two spots are the same;
+//!   `spot/read.rs` reads it out of an address or description.
 //! - [`sketch`]: the compact form of a report the index keeps and the store persists.
 //! - [`score`]: a report against a case, signal by signal.
 //! - [`corpus`]: pairwise precision and recall on a labelled corpus of reports.
