@@ -42,6 +42,12 @@ pub use decide::{CoHandler, Explanation, LinkageHit, Routed};
 mod tests;
 
 #[cfg(test)]
+mod tree_tests;
+
+#[cfg(test)]
+mod coverage_tests;
+
+#[cfg(test)]
 mod clocks_tests;
 
 #[cfg(test)]
