@@ -25,6 +25,8 @@ use clap::{Args, Parser, Subcommand};
 // A binary's root file looks for modules beside it, so point at the folder explicitly.
 #[path = "minhu-loadgen/bench.rs"]
 mod bench;
+#[path = "minhu-loadgen/bench_report.rs"]
+mod bench_report;
 #[path = "minhu-loadgen/ceiling.rs"]
 mod ceiling;
 #[path = "minhu-loadgen/clocks_bench.rs"]
@@ -33,6 +35,8 @@ mod clocks_bench;
 mod console;
 #[path = "minhu-loadgen/console_reports.rs"]
 mod console_reports;
+#[path = "minhu-loadgen/cpu_meter.rs"]
+mod cpu_meter;
 #[path = "minhu-loadgen/demo.rs"]
 mod demo;
 #[path = "minhu-loadgen/floor.rs"]

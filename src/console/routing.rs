@@ -2,7 +2,7 @@
 //! reloads with why, from [`crate::router::history`]), and a box to paste a request and read
 //! what `minhu routes explain` says of it.
 //!
-//! The explanation is the CLI's: the same JSON reader (`dispatch::json::request_from_json`,
+//! The explanation is the CLI's: the same JSON reader (`json::request_from_json`,
 //! proto3 JSON `minhu.v1.Request`), the same walk ([`crate::router::Router::explain`], the one
 //! that routes live traffic) and the same report ([`crate::router::explain::render`]), against
 //! the live router. Nothing is written and nothing is sent.

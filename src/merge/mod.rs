@@ -3,13 +3,15 @@
 //! - [`config`]: the `[merge]` section (threshold, distances, time windows, weights, overrides).
 //! - [`signals`]: each signal as a plain function (bigrams, distance, spots, numbers).
 //! - [`lexicon`]: the words addresses are read with (`[merge.spots]` extends the built-in ones).
-//! - [`spot`]: the spot a report names ("银行旁") and whether two spots are the same.
+//! - [`spot`]: the spot a report names ("银行旁") and whether two spots are the same;
+//!   `spot/read.rs` reads it out of an address or description.
 //! - [`sketch`]: the compact form of a report the index keeps and the store persists.
 //! - [`score`]: a report against a case, signal by signal.
 //! - [`corpus`]: pairwise precision and recall on a labelled corpus of reports.
 //! - [`explain`]: `minhu tickets explain`, the reasons of a decision as text.
 //! - [`decision`]: a decision's input and its reasons (audit trail, explanations).
-//! - [`index`]: the open cases by (district, category), with undo for rolled-back commits.
+//! - [`index`]: the open cases by (district, category), with undo for rolled-back commits;
+//!   `index/postings.rs` lists them under grid cells and address bigrams to find candidates.
 //!
 //! The decision itself is made by the store's writer thread ([`crate::store`]), inside the
 //! transaction that files the ticket, so two reports of one incident arriving together cannot

@@ -7,120 +7,23 @@
 //!
 //! The caller travels from the listener to the pipeline as a task-local ([`scope`],
 //! [`current`]): every door calls the same `Intake::submit` without a new parameter.
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use minhu_adapter_emergency::auth::{parse_digest, token_matches};
 use rustls::pki_types::{CertificateDer, ServerName};
 
 use super::metrics as m;
 use crate::config::auth::AuthConfig;
 use crate::intake::IntakeError;
-use crate::pb;
 
-/// An authenticated calling system and what it may do.
-#[derive(Debug)]
-pub struct Caller {
-    pub id: String,
-    channels: Vec<i32>,
-    source_systems: Vec<String>,
-    /// Departments it acts for in `minhu.v1.Handling`.
-    departments: Vec<String>,
-    /// The coordination centre's role.
-    coordination: bool,
-    /// What it may do in the supervision console.
-    console: Console,
-}
+mod caller;
+mod transport;
 
-/// A caller's access to the supervision console, from its `[auth]` scopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Console {
-    /// No console login.
-    None,
-    /// Pages only.
-    Read,
-    /// Pages and actions.
-    Act,
-}
-
-fn channel_name(c: i32) -> String {
-    pb::Channel::try_from(c).map_or_else(
-        |_| c.to_string(),
-        |c| c.as_str_name().trim_start_matches("CHANNEL_").to_owned(),
-    )
-}
-
-impl Caller {
-    /// Whether this caller may submit `req`: its channel and source system must be allowed.
-    pub fn authorize(&self, req: &pb::Request) -> Result<(), IntakeError> {
-        match self.denial(req) {
-            None => Ok(()),
-            Some(why) => {
-                m::AUTH_DENIED.fetch_add(1, Relaxed);
-                Err(IntakeError::PermissionDenied(why))
-            }
-        }
-    }
-
-    /// Whether this caller may act for (update, list the cases of) `department_id`.
-    pub fn acts_for(&self, department_id: &str) -> bool {
-        self.departments.iter().any(|d| d == department_id)
-    }
-
-    /// Whether this caller acts for at least one department (a department's system).
-    pub fn acts_for_any(&self) -> bool {
-        !self.departments.is_empty()
-    }
-
-    /// Whether this caller has the coordination centre's role (decide extensions, reassign,
-    /// list any department).
-    pub fn coordinates(&self) -> bool {
-        self.coordination
-    }
-
-    /// The departments it acts for; the console shows their cases (all, with [`Self::coordinates`]).
-    pub fn departments(&self) -> &[String] {
-        &self.departments
-    }
-
-    /// What it may do in the supervision console.
-    pub fn console(&self) -> Console {
-        self.console
-    }
-
-    /// Whether this caller may read or act on a stored ticket: only one it could have
-    /// submitted. Tickets carry citizens' personal data, and ticket numbers are sequential.
-    pub fn may_see(&self, req: &pb::Request) -> bool {
-        self.denial(req).is_none()
-    }
-
-    fn denial(&self, req: &pb::Request) -> Option<String> {
-        if !self.channels.contains(&req.channel) {
-            return Some(format!(
-                "caller {} may not submit on channel {}",
-                self.id,
-                channel_name(req.channel)
-            ));
-        }
-        let allowed = self
-            .source_systems
-            .iter()
-            .any(|p| match p.strip_suffix('*') {
-                Some(prefix) => req.source_system.starts_with(prefix),
-                None => *p == req.source_system,
-            });
-        (!allowed).then(|| {
-            format!(
-                "caller {} may not submit as source_system {:?}",
-                self.id, req.source_system
-            )
-        })
-    }
-}
+pub use caller::{Caller, Console};
+pub use transport::{
+    Bearer, PeerCerts, current, grpc_caller, grpc_interceptor, require_caller, scope,
+};
 
 struct Entry {
     caller: Arc<Caller>,
@@ -272,118 +175,11 @@ fn console_access(scopes: &[crate::config::auth::Scope]) -> Console {
     }
 }
 
-tokio::task_local! {
-    static CALLER: Arc<Caller>;
-}
-
-/// Runs `f` with `caller` as the current caller (nothing when None).
-pub async fn scope<F: Future>(caller: Option<Arc<Caller>>, f: F) -> F::Output {
-    match caller {
-        Some(c) => CALLER.scope(c, f).await,
-        None => f.await,
-    }
-}
-
-/// The caller the current request was authenticated as, if any.
-pub fn current() -> Option<Arc<Caller>> {
-    CALLER.try_with(|c| c.clone()).ok()
-}
-
-/// The TLS peer's certificate chain, put in each HTTP request's extensions by the listener.
-#[derive(Clone, Debug)]
-pub struct PeerCerts(pub Arc<Vec<CertificateDer<'static>>>);
-
-/// axum middleware for the adapter endpoints that need a known caller.
-pub async fn require_caller(
-    State(auth): State<Arc<Authenticator>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if !auth.enabled() {
-        return next.run(req).await;
-    }
-    let header = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .map(|v| v.as_bytes());
-    let certs = req.extensions().get::<PeerCerts>().map(|c| c.0.clone());
-    match auth.authenticate(header, certs.as_deref().map(Vec::as_slice)) {
-        Ok(caller) => scope(caller, next.run(req)).await,
-        Err(e) => {
-            tracing::info!(path = %req.uri().path(), error = %e, "HTTP request refused");
-            let mut r = e.into_response();
-            r.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
-            r
-        }
-    }
-}
-
-/// The gRPC side: authenticates each call and leaves the caller in the request's extensions.
-pub fn grpc_interceptor(
-    auth: Arc<Authenticator>,
-) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone {
-    move |mut req: tonic::Request<()>| {
-        let certs = req.peer_certs();
-        let header = req.metadata().get("authorization").map(|v| v.as_bytes());
-        match auth.authenticate(header, certs.as_deref().map(Vec::as_slice)) {
-            Ok(Some(c)) => {
-                req.extensions_mut().insert(c);
-                Ok(req)
-            }
-            Ok(None) => Ok(req),
-            Err(e) => {
-                tracing::info!(error = %e, "gRPC call refused");
-                Err(e.into())
-            }
-        }
-    }
-}
-
-/// The caller the gRPC interceptor found, for [`scope`].
-pub fn grpc_caller<T>(req: &tonic::Request<T>) -> Option<Arc<Caller>> {
-    req.extensions().get::<Arc<Caller>>().cloned()
-}
-
-/// The local tools' side (`minhu ingest mail`, `minhu import hotline`): adds
-/// `authorization: Bearer <token>` to every call when a token file was given.
-#[derive(Clone, Default)]
-pub struct Bearer(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
-
-impl Bearer {
-    /// The token on the first line of `path`, or no token when `path` is None.
-    pub fn from_file(path: Option<&std::path::Path>) -> Result<Self, String> {
-        let Some(path) = path else {
-            return Ok(Self(None));
-        };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
-        let token = text.lines().next().unwrap_or("").trim();
-        if token.is_empty() {
-            return Err(format!("the token file {} is empty", path.display()));
-        }
-        format!("Bearer {token}")
-            .parse()
-            .map(|v| Self(Some(v)))
-            .map_err(|_| format!("the token in {} is not printable ASCII", path.display()))
-    }
-}
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(v) = &self.0 {
-            req.metadata_mut().insert("authorization", v.clone());
-        }
-        Ok(req)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::auth::CallerConfig;
+    use crate::pb;
     use minhu_adapter_emergency::auth::token_sha256_hex;
 
     fn auth(enabled: bool) -> Arc<Authenticator> {

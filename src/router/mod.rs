@@ -1,6 +1,7 @@
 //! Routing: which department handles a case, at which level, by when.
 //!
-//! - [`compile`]: turns `config/routing.toml` into a [`Router`], reporting every problem.
+//! - [`compile`]: turns `config/routing.toml` into a [`Router`], reporting every problem;
+//!   `compile/tree.rs` compiles the rule tree and each rule's action.
 //! - `conditions`: parsing and checking rule conditions and linkage rules.
 //! - [`coverage`]: how far deadlines reach into the calendars: provisional years, recounts.
 //! - [`rules`]: one rule's conditions against a request (and why, for explain).
@@ -39,6 +40,12 @@ pub use decide::{CoHandler, Explanation, LinkageHit, Routed};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tree_tests;
+
+#[cfg(test)]
+mod coverage_tests;
 
 #[cfg(test)]
 mod clocks_tests;

@@ -1,4 +1,5 @@
 //! Routing decisions and config checks on small inline files and on the shipped sample.
+//! Its helpers and `BASE` file serve `tree_tests.rs` and `coverage_tests.rs` too.
 use std::path::{Path, PathBuf};
 
 use super::Router;
@@ -7,7 +8,7 @@ use crate::config::routing::RoutingConfig;
 use crate::pb;
 
 /// Monday 2026-11-23, 10:00 in Shanghai (02:00 UTC), in ms.
-const MON_10AM: i64 = 1_795_399_200_000;
+pub(super) const MON_10AM: i64 = 1_795_399_200_000;
 
 #[test]
 fn mon_10am_is_what_it_says() {
@@ -17,20 +18,20 @@ fn mon_10am_is_what_it_says() {
     );
 }
 
-fn config_dir() -> PathBuf {
+pub(super) fn config_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
 }
 
-fn compile_at(text: &str, now: i64) -> Result<Router, crate::config::ConfigError> {
+pub(super) fn compile_at(text: &str, now: i64) -> Result<Router, crate::config::ConfigError> {
     let cfg: RoutingConfig = toml::from_str(text).expect("test routing parses");
     Router::compile_at(&cfg, &config_dir().join("routing.toml"), text, now)
 }
 
-fn compile(text: &str) -> Result<Router, crate::config::ConfigError> {
+pub(super) fn compile(text: &str) -> Result<Router, crate::config::ConfigError> {
     compile_at(text, MON_10AM)
 }
 
-const BASE: &str = r#"
+pub(super) const BASE: &str = r#"
 version = "t1"
 [fallback]
 department = "centre"
@@ -61,7 +62,7 @@ level = "C"
 deadline_working_days = 5
 "#;
 
-fn req(channel: pb::Channel, category: &str, district: &str) -> pb::Request {
+pub(super) fn req(channel: pb::Channel, category: &str, district: &str) -> pb::Request {
     pb::Request {
         channel: channel as i32,
         category: category.into(),
@@ -164,213 +165,6 @@ fn rules_after_a_catch_all_are_flagged_within_the_tree() {
     );
 }
 
-const TREE: &str = r#"
-version = "tree"
-[fallback]
-department = "centre"
-level = "D"
-deadline_working_days = 3
-[[department]]
-id = "centre"
-name = "协调中心"
-[[department]]
-id = "eco"
-name = "生态环境"
-encoding = "json"
-[[department]]
-id = "urban"
-name = "城管"
-[[department]]
-id = "police"
-name = "公安"
-calendar = "every-day"
-
-[[rule]]
-id = "noise"
-categories = ["noise.*"]
-  [[rule.rule]]
-  id = "noise-night-construction"
-  categories = ["noise.construction"]
-  time_of_day = "22:00-06:00"
-  department = "eco"
-  level = "C"
-  deadline_hours = 2
-  priority = 7
-  continue = true
-  [[rule.rule]]
-  id = "noise-night-police"
-  time_of_day = "22:00-06:00"
-  department = "police"
-  level = "B"
-  deadline_working_days = 1
-  role = "co-handler"
-  [[rule.rule]]
-  id = "noise-day"
-  department = "urban"
-  level = "B"
-  deadline_working_days = 3
-
-[[rule]]
-id = "fumes-eco"
-categories = ["env.fume"]
-department = "eco"
-level = "B"
-deadline_working_days = 5
-continue = true
-[[rule]]
-id = "fumes-urban"
-categories = ["env.fume"]
-department = "urban"
-level = "B"
-deadline_working_days = 5
-
-[[emergency_linkage]]
-id = "gas"
-reason = "燃气泄漏"
-line = "119"
-keywords = ["燃气", "煤气"]
-keywords_all = ["味"]
-keywords_none = ["演练"]
-"#;
-
-#[test]
-fn nested_rules_fan_out_to_co_handlers_with_their_own_deadlines() {
-    let r = compile(TREE).unwrap();
-    let night = MON_10AM + 13 * 3_600_000; // 23:00
-    let routed = r.route(
-        &req(pb::Channel::Hotline12345, "noise.construction", ""),
-        night,
-    );
-    assert_eq!(routed.decision.department_id, "eco");
-    assert_eq!(routed.decision.rule_id, "noise-night-construction");
-    assert_eq!(routed.priority, Some(7));
-    assert_eq!(routed.encoding, crate::config::routing::Encoding::Json);
-    assert_eq!(routed.co_handlers.len(), 1);
-    let co = &routed.co_handlers[0].decision;
-    assert_eq!(
-        (co.department_id.as_str(), co.rule_id.as_str()),
-        ("police", "noise-night-police")
-    );
-    // The police work every day: one working day is 24 hours.
-    assert_eq!(co.due_at_ms, night + 86_400_000);
-    // By day the parent's children fall through to the day rule.
-    let day = r.route(
-        &req(pb::Channel::Hotline12345, "noise.construction", ""),
-        MON_10AM,
-    );
-    assert_eq!(day.decision.department_id, "urban");
-    assert!(day.co_handlers.is_empty());
-}
-
-#[test]
-fn several_leads_are_ambiguous_and_go_to_the_centre_with_the_reason() {
-    let r = compile(TREE).unwrap();
-    let routed = r.route(&req(pb::Channel::Hotline12345, "env.fume", ""), MON_10AM);
-    assert_eq!(routed.decision.department_id, "centre");
-    assert_eq!(routed.decision.rule_id, "fallback");
-    assert!(routed.reason.contains("ambiguous: several departments claim it (eco by rule fumes-eco, urban by rule fumes-urban)"), "{}", routed.reason);
-}
-
-#[test]
-fn linkage_rules_flag_emergencies_on_non_emergency_channels() {
-    let r = compile(TREE).unwrap();
-    let mut q = req(pb::Channel::Wechat, "", "");
-    q.description = "楼道里燃气味很重".into();
-    let routed = r.route(&q, MON_10AM);
-    assert_eq!(routed.linkage.len(), 1);
-    assert_eq!(
-        (
-            routed.linkage[0].line.as_str(),
-            routed.linkage[0].reason.as_str()
-        ),
-        ("119", "燃气泄漏")
-    );
-    q.description = "燃气泄漏应急演练，有味道".into();
-    assert!(r.route(&q, MON_10AM).linkage.is_empty());
-    q.description = "楼道里燃气味很重".into();
-    q.channel = pb::Channel::Emergency119 as i32;
-    assert!(
-        r.route(&q, MON_10AM).linkage.is_empty(),
-        "119's own transfers are not linked back"
-    );
-}
-
-#[test]
-fn explain_lists_every_rule_tried_with_each_condition() {
-    let r = compile(TREE).unwrap();
-    let e = r.explain(
-        &req(pb::Channel::Hotline12345, "noise.construction", ""),
-        MON_10AM,
-    );
-    let ids: Vec<(&str, bool, usize)> = e
-        .steps
-        .iter()
-        .map(|s| (s.rule_id.as_str(), s.matched, s.depth))
-        .collect();
-    assert_eq!(
-        ids,
-        vec![
-            ("noise", true, 0),
-            ("noise-night-construction", false, 1),
-            ("noise-night-police", false, 1),
-            ("noise-day", true, 1)
-        ]
-    );
-    let text = super::explain::render(&e, r.version(), MON_10AM);
-    assert!(text.contains("✗ time_of_day"), "{text}");
-    assert!(text.contains("decision: urban (level B"), "{text}");
-}
-
-#[test]
-fn a_deadline_into_a_year_without_a_file_is_a_warning_not_an_error() {
-    // 28 December 2026 + 5 working days runs into 2027, which has no official file: the
-    // router compiles, and says which year is provisional and what to add.
-    let dec28 = (days_from_civil(2026, 12, 28) * 24 + 2) * 3_600_000;
-    let r = compile_at(BASE, dec28).unwrap();
-    let years = r.provisional_years(dec28);
-    assert_eq!(years.iter().map(|y| y.year).collect::<Vec<_>>(), [2027]);
-    let text = years[0].to_string();
-    assert!(
-        text.contains("rule[1]: a deadline of 5 working days from 2026-12-28 reaches 2027"),
-        "{text}"
-    );
-    assert!(
-        text.contains("2027.toml or 2027.json")
-            && text.contains("国务院办公厅关于2027年部分节假日安排的通知"),
-        "{text}"
-    );
-    // The route itself carries the provisional year.
-    let routed = r.route(
-        &req(pb::Channel::Hotline12345, "road.manhole", "610104"),
-        dec28,
-    );
-    assert_eq!(routed.decision.provisional_years, [2027]);
-    assert_eq!(routed.decision.counted_from_ms, dec28);
-    let metrics = super::coverage::render_metrics(&r, dec28);
-    assert!(
-        metrics.contains("minhu_calendar_provisional{year=\"2027\"} 1"),
-        "{metrics}"
-    );
-    assert_eq!(routed.decision.working_days, Some(5));
-    assert!(routed.calendar_gap.is_none());
-    // In November 2026 nothing is provisional.
-    assert!(
-        compile_at(BASE, MON_10AM)
-            .unwrap()
-            .provisional_years(MON_10AM)
-            .is_empty()
-    );
-    // Only a year that no calendar can count is an error (the generator stops at 2199).
-    let far = (days_from_civil(2199, 12, 28) * 24 + 2) * 3_600_000;
-    let err = compile_at(BASE, far).unwrap_err().to_string();
-    assert!(
-        err.contains(
-            "rule[1]: a deadline of 5 working days from today (2199-12-28) cannot be counted"
-        ),
-        "{err}"
-    );
-}
-
 #[test]
 fn the_shipped_sample_compiles_and_routes_by_category() {
     let path = config_dir().join("routing.toml");
@@ -390,21 +184,6 @@ fn the_shipped_sample_compiles_and_routes_by_category() {
         routed.inferred.is_some(),
         "WeChat gives no category: it is inferred"
     );
-}
-
-#[test]
-fn the_sample_passes_in_every_december_with_a_warning() {
-    // The sample's longest working-day deadline is 13 days. From mid-December it reaches the
-    // next year, whose notice may not be out: the config still passes, with a warning.
-    let path = config_dir().join("routing.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let cfg: RoutingConfig = toml::from_str(&text).unwrap();
-    for (y, m, d) in [(2026, 12, 15), (2027, 12, 20), (2030, 12, 31)] {
-        let at = (days_from_civil(y, m, d) * 24 + 2) * 3_600_000;
-        let r = Router::compile_at(&cfg, &path, &text, at).unwrap();
-        let years: Vec<i64> = r.provisional_years(at).iter().map(|p| p.year).collect();
-        assert!(years.contains(&(y + 1)), "{y}-{m}-{d}: {years:?}");
-    }
 }
 
 #[test]

@@ -21,9 +21,11 @@ use prost::Message;
 use rand::Rng;
 use tonic::transport::Channel;
 
+pub use crate::cpu_meter::CpuMeter;
 use crate::{
     BenchArgs,
-    ceiling::{self, CeilingResult, Limit, per_second},
+    bench_report::{self, GatewayResult},
+    ceiling::{self, Limit},
     demo, metrics,
     sample::{location, random_point},
 };
@@ -154,23 +156,6 @@ pub fn typical_dispatch_bytes(description_chars: usize) -> usize {
     dispatch.encoded_len()
 }
 
-/// What the gateway phase measured.
-struct GatewayResult {
-    attempted: u64,
-    accepted: u64,
-    errors: BTreeMap<String, u64>,
-    submit_elapsed: Duration,
-    latency_us: Histogram<u64>,
-    /// (confirms counted, time from first Submit until the outbox was empty); None when
-    /// /metrics could not be read.
-    delivered: Option<(u64, Duration)>,
-    drained: bool,
-    /// This process's CPU ticks (1/100 s) spent while submitting; None off Linux.
-    cpu_ticks: Option<u64>,
-    /// CPU ticks of each `--cpu-of` process from the first Submit until the outbox drained.
-    watched: Vec<(String, Option<u64>)>,
-}
-
 pub async fn run(args: BenchArgs) -> Result<()> {
     if args.connections == 0 || args.in_flight == 0 {
         bail!("--connections and --in-flight must be at least 1");
@@ -215,7 +200,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         }
         Some(c)
     };
-    report(&args, message_bytes, gateway.as_ref(), ceiling.as_ref());
+    bench_report::report(&args, message_bytes, gateway.as_ref(), ceiling.as_ref());
     Ok(())
 }
 
@@ -362,162 +347,9 @@ async fn worker(
     Ok((hist, errors, ok))
 }
 
-/// CPU time spent since [`CpuMeter::start`] by this process and by other local processes
-/// (`--cpu-of`), in clock ticks (1/100 s on Linux); None off Linux or for a process gone.
-pub struct CpuMeter {
-    own: Option<u64>,
-    others: Vec<(String, u32, Option<u64>)>,
-}
-
-impl CpuMeter {
-    pub fn start(others: &[(String, u32)]) -> Self {
-        Self {
-            own: cpu_ticks_self(),
-            others: others
-                .iter()
-                .map(|(name, pid)| (name.clone(), *pid, cpu_ticks_of(*pid)))
-                .collect(),
-        }
-    }
-
-    /// Ticks this process spent so far.
-    pub fn own(&self) -> Option<u64> {
-        since(cpu_ticks_self(), self.own)
-    }
-
-    /// (name, ticks spent so far) of each other process.
-    pub fn others(&self) -> Vec<(String, Option<u64>)> {
-        self.others
-            .iter()
-            .map(|(name, pid, start)| (name.clone(), since(cpu_ticks_of(*pid), *start)))
-            .collect()
-    }
-}
-
-fn since(now: Option<u64>, start: Option<u64>) -> Option<u64> {
-    now.zip(start).map(|(n, s)| n.saturating_sub(s))
-}
-
-/// This process's user + system CPU time so far, in ticks, from `/proc/self/stat`.
-fn cpu_ticks_self() -> Option<u64> {
-    cpu_ticks_at("/proc/self/stat")
-}
-
-/// The same for another local process.
-fn cpu_ticks_of(pid: u32) -> Option<u64> {
-    cpu_ticks_at(&format!("/proc/{pid}/stat"))
-}
-
-fn cpu_ticks_at(path: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(path).ok()?;
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-}
-
 pub fn new_histogram() -> Result<Histogram<u64>> {
     // 1 µs .. 10 min, 3 significant figures.
     Histogram::new_with_bounds(1, 600_000_000, 3).context("creating a latency histogram")
-}
-
-fn report(
-    args: &BenchArgs,
-    message_bytes: usize,
-    gateway: Option<&GatewayResult>,
-    ceiling: Option<&CeilingResult>,
-) {
-    let ms = |us: u64| format!("{:.1}", us as f64 / 1000.0);
-    let na = || "n/a".to_owned();
-    let when = prost_types::Timestamp::from(SystemTime::now()).to_string();
-    let when = when.get(..19).unwrap_or(&when).replace('T', " ");
-
-    let (accepted_s, delivered_s, p50, p99, max, requests) = match gateway {
-        Some(g) => (
-            format!("{:.0}", per_second(g.accepted, g.submit_elapsed)),
-            g.delivered
-                .filter(|_| g.drained)
-                .map_or_else(na, |(n, d)| format!("{:.0}", per_second(n, d))),
-            ms(g.latency_us.value_at_quantile(0.50)),
-            ms(g.latency_us.value_at_quantile(0.99)),
-            ms(g.latency_us.max()),
-            g.accepted.to_string(),
-        ),
-        None => (na(), na(), na(), na(), na(), na()),
-    };
-    let ceiling_s = ceiling.map_or_else(na, |c| format!("{:.0}", c.rate()));
-    let ratio = match (
-        gateway.and_then(|g| g.delivered.filter(|_| g.drained)),
-        ceiling,
-    ) {
-        (Some((n, d)), Some(c)) if c.rate() > 0.0 => {
-            format!("{:.0} %", 100.0 * per_second(n, d) / c.rate())
-        }
-        _ => na(),
-    };
-
-    println!();
-    if let Some(g) = gateway {
-        println!(
-            "gateway: {} submitted, {} accepted in {:.2} s",
-            g.attempted,
-            g.accepted,
-            g.submit_elapsed.as_secs_f64()
-        );
-        for (code, n) in &g.errors {
-            println!("gateway: {n} refused with {code}");
-        }
-        match g.delivered {
-            Some((n, d)) => println!(
-                "gateway: {n} publishes confirmed in {:.2} s{}",
-                d.as_secs_f64(),
-                if g.drained {
-                    ""
-                } else {
-                    " (outbox NOT drained: delivered/s is n/a)"
-                }
-            ),
-            None => println!("gateway: delivered unknown (/metrics unreadable)"),
-        }
-        let confirmed = g.delivered.map_or(0, |(n, _)| n);
-        for (name, ticks) in &g.watched {
-            match ticks {
-                Some(t) if confirmed > 0 => println!(
-                    "cpu: {name} spent {} µs per delivered ticket, {} µs per accepted ticket",
-                    t * 10_000 / confirmed,
-                    t * 10_000 / g.accepted.max(1)
-                ),
-                _ => println!("cpu: {name}: unknown"),
-            }
-        }
-        if let Some(ticks) = g.cpu_ticks.filter(|_| g.attempted > 0) {
-            println!(
-                "cpu: the load generator spent {} µs per Submit",
-                ticks * 10_000 / g.attempted
-            );
-        }
-    }
-    if let Some(c) = ceiling {
-        println!(
-            "ceiling: {} published, {} confirmed, {} nacked, {} returned, {} failed in {:.2} s",
-            c.published,
-            c.confirmed,
-            c.nacked,
-            c.returned,
-            c.failed,
-            c.elapsed.as_secs_f64()
-        );
-    }
-    println!();
-    println!(
-        "| when (UTC) | connections | in flight | msg bytes | accepted | accepted/s | delivered/s | p50 ms | p99 ms | max ms | ceiling/s | delivered/ceiling |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    println!(
-        "| {when} | {} | {} | {message_bytes} | {requests} | {accepted_s} | {delivered_s} | {p50} | {p99} | {max} | {ceiling_s} | {ratio} |",
-        args.connections, args.in_flight
-    );
 }
 
 #[cfg(test)]
@@ -531,29 +363,5 @@ mod tests {
         assert_ne!(a.source_id, b.source_id);
         assert_eq!(a.description.chars().count(), 60);
         assert!(typical_dispatch_bytes(60) > 200);
-    }
-
-    #[test]
-    fn a_meter_counts_this_process_and_others_it_can_read() {
-        let me = std::process::id();
-        let meter = CpuMeter::start(&[("me".into(), me), ("gone".into(), u32::MAX)]);
-        assert!(meter.own().is_some());
-        let others = meter.others();
-        assert_eq!(others[0].0, "me");
-        assert!(others[0].1.is_some());
-        assert_eq!(others[1], ("gone".to_owned(), None));
-    }
-
-    #[test]
-    fn own_cpu_time_is_readable_and_grows() {
-        let before = cpu_ticks_self().expect("/proc/self/stat");
-        let mut x = 0u64;
-        let t = Instant::now();
-        // Spin until a clock tick of CPU time shows (10 ms), however busy the machine is.
-        while cpu_ticks_self() == Some(before) && t.elapsed() < Duration::from_secs(10) {
-            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
-        }
-        std::hint::black_box(x);
-        assert!(cpu_ticks_self().expect("/proc/self/stat") > before);
     }
 }
