@@ -159,6 +159,55 @@ async fn departments_ranking_and_routing_history_and_explain() {
     wait_for(&c, &link).await;
     shot(&c, "21-departments-cases").await;
 
+    // Its case page tells the whole story: the rule that routed it, who moved it when, the
+    // reporter's rating and the score.
+    let t = gw
+        .client()
+        .await
+        .get_ticket(with_token(
+            pb::GetTicketRequest {
+                ticket_id: accepted.ticket_id.clone(),
+            },
+            SUBMITTER,
+        ))
+        .await
+        .expect("GetTicket")
+        .into_inner();
+    c.find(Locator::Css(&link))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "dl.facts").await;
+    let facts = text_of(&c, "body").await;
+    assert!(!t.rule_id.is_empty());
+    assert!(
+        facts.contains(&t.rule_id) && facts.contains(SAMPLE_VERSION),
+        "the routing decision: {facts}"
+    );
+    let rows = c.find_all(Locator::Css("tbody tr")).await.unwrap();
+    let mut texts = Vec::new();
+    for r in rows {
+        texts.push(r.text().await.unwrap());
+    }
+    for event in ["sign_for", "complete"] {
+        assert!(
+            texts
+                .iter()
+                .any(|r| r.contains(event) && r.contains("roads")),
+            "{event} by roads in the transitions: {texts:?}"
+        );
+    }
+    assert!(
+        texts
+            .iter()
+            .any(|r| r.contains("SATISFACTION_SATISFIED") && r.contains("SOLVED_YES")),
+        "the rating: {texts:?}"
+    );
+    assert!(facts.contains("roads: 100.00"), "the score: {facts}");
+    shot(&c, "21b-case-story").await;
+
     // A period before the case: nothing scored; a nonsense period is refused.
     c.goto(&format!(
         "{base}/console/departments?from=2020-01-01&to=2020-01-31"
