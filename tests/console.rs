@@ -169,6 +169,27 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     .await
     .unwrap();
     assert!(!c.source().await.unwrap().contains(&accepted.case_id));
+    // Its own level and channel keep it; another level or channel leaves it out.
+    let letter = &pb::Level::try_from(accepted.level)
+        .expect("a level")
+        .as_str_name()["LEVEL_".len()..][..1];
+    let other = if letter == "D" { "A" } else { "D" };
+    for (query, shown) in [
+        (format!("level={letter}&channel=HOTLINE_12345"), true),
+        (format!("level={other}"), false),
+        ("channel=WECHAT".to_owned(), false),
+        ("light=green&sort=opened".to_owned(), true),
+        ("light=red".to_owned(), false),
+    ] {
+        c.goto(&format!("{base}/console/lights?{query}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            c.source().await.unwrap().contains(&accepted.case_id),
+            shown,
+            "{query}"
+        );
+    }
 
     // An action without the session's CSRF token is refused, and changes nothing.
     assert_eq!(post_status(&c, "/console/logout", "").await, 403);
