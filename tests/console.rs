@@ -147,6 +147,46 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
         accepted.department_id
     );
     assert!(metrics.body.contains(&line), "{}", metrics.body);
+
+    // The other cards: the broker connected, the outbox empty once the dispatch is confirmed,
+    // the calendar as /metrics reports it; a repeated Submit counts as a replay, live.
+    assert_eq!(text_of(&c, "[data-live=broker]").await, "已连接 connected");
+    assert_eq!(text_of(&c, "[data-live=outbox]").await, "0");
+    let years: Vec<&str> = metrics
+        .body
+        .lines()
+        .filter_map(|l| l.strip_prefix("minhu_calendar_provisional{year=\""))
+        .filter_map(|l| l.split('"').next())
+        .collect();
+    let calendar = if years.is_empty() {
+        "正式 official".to_owned()
+    } else {
+        format!("临时 provisional: {}", years.join(", "))
+    };
+    assert_eq!(text_of(&c, "[data-live=calendar]").await, calendar);
+    let again = gw
+        .client()
+        .await
+        .submit(with_token(
+            pb::SubmitRequest {
+                request: Some(request(pb::Channel::Hotline12345, "console-1", "")),
+            },
+            SUBMITTER,
+        ))
+        .await
+        .expect("submit again")
+        .into_inner();
+    assert_eq!(again.ticket_id, accepted.ticket_id);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while text_of(&c, "[data-live=replayed]").await != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "the overview did not count the replay"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(text_of(&c, "[data-live=new]").await, "1");
+    assert_eq!(text_of(&c, "[data-live=merged]").await, "0");
     shot(&c, "02-overview").await;
 
     // The lights board lists it; its row opens the case.
