@@ -94,18 +94,7 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     assert_eq!(text_of(&c, "[data-live=relay]").await, "正常 ok");
 
     // A case arrives over gRPC; the open overview shows it without a reload.
-    let accepted = gw
-        .client()
-        .await
-        .submit(with_token(
-            pb::SubmitRequest {
-                request: Some(request(pb::Channel::Hotline12345, "console-1", "")),
-            },
-            SUBMITTER,
-        ))
-        .await
-        .expect("submit")
-        .into_inner();
+    let accepted = submit_hotline(&gw, "console-1").await;
     assert_ne!(accepted.department_id, "eco-env");
     let deadline = Instant::now() + Duration::from_secs(15);
     while text_of(&c, "[data-live=new]").await != "1" {
@@ -164,18 +153,7 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
         format!("临时 provisional: {}", years.join(", "))
     };
     assert_eq!(text_of(&c, "[data-live=calendar]").await, calendar);
-    let again = gw
-        .client()
-        .await
-        .submit(with_token(
-            pb::SubmitRequest {
-                request: Some(request(pb::Channel::Hotline12345, "console-1", "")),
-            },
-            SUBMITTER,
-        ))
-        .await
-        .expect("submit again")
-        .into_inner();
+    let again = submit_hotline(&gw, "console-1").await;
     assert_eq!(again.ticket_id, accepted.ticket_id);
     let deadline = Instant::now() + Duration::from_secs(15);
     while text_of(&c, "[data-live=replayed]").await != "1" {
@@ -299,4 +277,19 @@ async fn login_attempts_from_one_address_are_throttled() {
     assert!((1..=10).contains(&wait), "{wait}");
     assert!(held.body.contains("Too many attempts"), "{}", held.body);
     assert!(held.header("set-cookie").is_none());
+}
+
+/// Submits a 12345 report with `source_id` over gRPC as the call-centre.
+async fn submit_hotline(gw: &Gateway, source_id: &str) -> pb::SubmitResponse {
+    gw.client()
+        .await
+        .submit(with_token(
+            pb::SubmitRequest {
+                request: Some(request(pb::Channel::Hotline12345, source_id, "")),
+            },
+            SUBMITTER,
+        ))
+        .await
+        .expect("submit")
+        .into_inner()
 }

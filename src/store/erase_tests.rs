@@ -11,7 +11,6 @@ use super::*;
 use crate::config::service::StoreConfig;
 use crate::handling::machine::Action;
 use crate::merge::MergeConfig;
-use crate::outbox::OutboxSource;
 use crate::store::reseal::Cursor;
 use crate::store::seal::{KEY_LEN, Keyring};
 
@@ -130,13 +129,7 @@ async fn contacts_are_sealed_on_disk_and_whole_for_every_reader() {
     assert_eq!(contacts_of(&view), [NAME, PHONE, EMAIL, OPENID]);
     // The department's dispatch carries the reporter, read back from the sealed outbox row
     // (not from the relay's memory).
-    let ids: Vec<i64> = store
-        .pending()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.id)
-        .collect();
+    let ids = super::super::tests::waiting_ids(&store).await;
     let seal = store.seal.clone();
     let on_disk = store
         .reader

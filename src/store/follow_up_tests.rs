@@ -50,14 +50,7 @@ async fn a_follow_up_joins_the_reporters_open_case_as_a_case_update() {
         "another citizen is another case"
     );
 
-    let mut ids: Vec<i64> = store
-        .pending()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.id)
-        .collect();
-    ids.sort();
+    let ids = super::tests::waiting_ids(&store).await;
     let msgs = store.load(ids).await.unwrap();
     assert_eq!(msgs.len(), 3, "every report is dispatched");
     let update = pb::Dispatch::decode(msgs[1].payload.as_slice()).unwrap();

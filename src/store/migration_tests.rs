@@ -96,14 +96,7 @@ async fn waiting_outbox_rows_survive_the_outbox_rebuild() {
         .unwrap();
     assert_eq!(v, super::schema::MIGRATIONS.len() as i64);
     // The relay reads them back as before.
-    let mut ids: Vec<i64> = store
-        .pending()
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.id)
-        .collect();
-    ids.sort_unstable();
+    let ids = super::tests::waiting_ids(&store).await;
     assert_eq!(ids, waiting.iter().map(|r| r.0).collect::<Vec<_>>());
     let loaded = store.load(ids).await.unwrap();
     assert_eq!(loaded.len(), 2);

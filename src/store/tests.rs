@@ -41,6 +41,19 @@ pub(super) fn ticket(source_id: &str, channel: pb::Channel) -> NewTicket {
     }
 }
 
+/// The ids of every row waiting in the outbox, oldest first (as the relay sees them).
+pub(super) async fn waiting_ids(store: &Store) -> Vec<i64> {
+    let mut ids: Vec<i64> = store
+        .pending()
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 pub(super) fn open(
     dir: &tempfile::TempDir,
     budget: u64,

@@ -296,15 +296,7 @@ async fn a_return_hands_the_case_over_with_a_redispatch_and_an_amqp_outcome() {
 
     // Outbox: the first dispatch, the REDISPATCH to urban-mgmt, the outcome to roads.
     let rows = store
-        .load(
-            store
-                .pending()
-                .await
-                .unwrap()
-                .iter()
-                .map(|e| e.id)
-                .collect(),
-        )
+        .load(super::tests::waiting_ids(&store).await)
         .await
         .unwrap();
     let mut keys: Vec<&str> = rows.iter().map(|r| r.routing_key.as_str()).collect();
