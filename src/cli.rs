@@ -137,22 +137,7 @@ pub enum IngestCommand {
     /// running on this host. Exit codes (sysexits): 0 accepted or ignored (auto-reply, bounce,
     /// list mail), 65 unusable message (the MTA bounces it), 75 try again later (gateway
     /// unreachable; the MTA keeps the mail queued).
-    Mail(IngestMailArgs),
-}
-
-/// Options of `minhu ingest mail`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct IngestMailArgs {
-    /// gRPC address of the gateway, e.g. http://127.0.0.1:50051. Default: the config's
-    /// [grpc] listen address (127.0.0.1 when it listens on all interfaces).
-    #[arg(long)]
-    pub grpc: Option<String>,
-    /// Seconds to wait for the gateway to connect and to answer.
-    #[arg(long, default_value_t = 30)]
-    pub timeout_secs: u64,
-    /// File whose first line is this host's bearer token, for a gateway with [auth] on.
-    #[arg(long)]
-    pub token_file: Option<std::path::PathBuf>,
+    Mail(crate::intake::channels::mailbox::ingest::IngestMailArgs),
 }
 
 #[derive(Debug, Subcommand)]

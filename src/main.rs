@@ -201,6 +201,9 @@ fn privacy_status(cfg: &minhu::config::service::ServiceConfig) -> anyhow::Result
     Ok(ExitCode::SUCCESS)
 }
 
-fn ingest_mail(config: &std::path::Path, args: &minhu::cli::IngestMailArgs) -> ExitCode {
+fn ingest_mail(
+    config: &std::path::Path,
+    args: &minhu::intake::channels::mailbox::ingest::IngestMailArgs,
+) -> ExitCode {
     ExitCode::from(minhu::intake::channels::mailbox::ingest::run(config, args))
 }

@@ -18,7 +18,6 @@ use std::time::Duration;
 use minhu_adapter_mailbox::IgnoreReason;
 
 use super::{Prepared, prepare, record_ignored};
-use crate::cli::IngestMailArgs;
 use crate::pb;
 use crate::pb::gateway_client::GatewayClient;
 
@@ -28,6 +27,21 @@ pub const EX_OK: u8 = 0;
 pub const EX_DATAERR: u8 = 65;
 /// Temporary failure: the MTA retries later.
 pub const EX_TEMPFAIL: u8 = 75;
+
+/// Options of `minhu ingest mail`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestMailArgs {
+    /// gRPC address of the gateway, e.g. http://127.0.0.1:50051. Default: the config's
+    /// [grpc] listen address (127.0.0.1 when it listens on all interfaces).
+    #[arg(long)]
+    pub grpc: Option<String>,
+    /// Seconds to wait for the gateway to connect and to answer.
+    #[arg(long, default_value_t = 30)]
+    pub timeout_secs: u64,
+    /// File whose first line is this host's bearer token, for a gateway with [auth] on.
+    #[arg(long)]
+    pub token_file: Option<std::path::PathBuf>,
+}
 
 /// Runs the command; returns the exit code. Messages go to stderr (the MTA puts them in the
 /// bounce or its log), the outcome to stdout.
