@@ -20,8 +20,8 @@
 //! - [`handling`]: the closed loop after the hand-off: departments sign for, report progress,
 //!   return, ask for more time and complete (gRPC `minhu.v1.Handling` and the `minhu.updates`
 //!   queue, one code path), through one state machine, applied by the store's writer.
-//! - [`clocks`]: the loop's clocks in working time, lights, escalation chains, and the
-//!   scheduler that turns due times kept in the store into supervision events.
+//! - [`clocks`]: the loop's clocks in working time, lights and escalation chains;
+//!   [`scheduler`] the task that turns due times kept in the store into supervision events.
 //! - [`notify`]: the citizen side of the loop: a ledger of notices to every reporter of a
 //!   completed case, and the senders per channel (WeChat, e-mail, SMS).
 //! - [`scores`]: 谁呼谁评, one case's score per department and departments' rankings (pure).
@@ -51,6 +51,7 @@ pub mod notify;
 pub mod outbox;
 pub mod protect;
 pub mod router;
+pub mod scheduler;
 pub mod scores;
 pub mod server;
 pub mod store;

@@ -181,11 +181,11 @@ pub async fn serve(
     // Lights and escalations: the first look is at once, so a restart catches up.
     let scheduler_stop = CancellationToken::new();
     let scheduler_task = tokio::spawn(
-        crate::clocks::scheduler::Scheduler {
+        crate::scheduler::Scheduler {
             store: store.clone(),
             router: live.clone(),
             clock: Arc::new(crate::clocks::SystemClock),
-            tick: crate::clocks::scheduler::TICK,
+            tick: crate::scheduler::TICK,
             metrics: metrics.clone(),
         }
         .run(scheduler_stop.clone()),

@@ -40,7 +40,7 @@ pub struct Metrics {
     /// Routing config reloads, inference, linkage and calendar metrics.
     pub routing: crate::router::live::RoutingMetrics,
     /// The closed loop's scheduler (lights, escalations).
-    pub clocks: crate::clocks::scheduler::ClockMetrics,
+    pub clocks: super::scheduler::ClockMetrics,
     /// Notices to citizens: planned, skipped, and each attempt's outcome.
     pub notify: crate::notify::metrics::NotifyMetrics,
     /// Reports by channel and disposition.

@@ -98,11 +98,11 @@ pub async fn run(a: FillArgs) -> Result<()> {
     };
     let stop = CancellationToken::new();
     let scheduler = tokio::spawn(
-        minhu::clocks::scheduler::Scheduler {
+        minhu::scheduler::Scheduler {
             store: store.clone(),
             router: live.clone(),
             clock: Arc::new(minhu::clocks::SystemClock),
-            tick: minhu::clocks::scheduler::TICK,
+            tick: minhu::scheduler::TICK,
             metrics,
         }
         .run(stop.clone()),

@@ -1,4 +1,5 @@
-//! The scheduler: turns the due times kept in the store into lights and escalations.
+//! The scheduler: turns the due times kept in the store into lights and escalations (the
+//! clocks' arithmetic is [`crate::clocks`]'; this is the task that drives it).
 //!
 //! Each tick it asks the store for the earliest `next_at` (one probe of a partial index, so a
 //! million open cases with nothing due cost the same as ten), and only when that instant has
@@ -6,15 +7,13 @@
 //! time from a [`SharedClock`] every tick instead of sleeping until the next due time, so a
 //! wall clock that jumps (NTP, libfaketime in tests, a gateway stopped for an hour) is noticed
 //! within a tick, and the first tick after a start catches up at once.
-use std::fmt::Write;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::SharedClock;
+use crate::clocks::SharedClock;
 use crate::router::live::LiveRouter;
 use crate::store::{Lookup, Store};
 
@@ -25,72 +24,6 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// Units evaluated per writer pass: one transaction's worth, so a catch-up after an outage
 /// shares the writer with intake instead of holding it.
 const PASS: usize = 256;
-
-/// The scheduler's counters.
-#[derive(Debug, Default)]
-pub struct ClockMetrics {
-    /// Light changes and escalations written to the outbox.
-    pub events: AtomicU64,
-    /// Units evaluated.
-    pub evaluated: AtomicU64,
-    /// Passes that failed (the store refused; retried next tick).
-    pub failures: AtomicU64,
-    /// Lights turned yellow, and red (any clock stage).
-    pub yellow: AtomicU64,
-    pub red: AtomicU64,
-}
-
-impl ClockMetrics {
-    /// Appends the Prometheus text of these metrics to `out`.
-    pub fn render(&self, out: &mut String) {
-        for (name, help, v) in [
-            (
-                "minhu_supervision_events_total",
-                "Light changes and escalations written to the outbox for minhu.supervision.",
-                &self.events,
-            ),
-            (
-                "minhu_clocks_evaluated_total",
-                "Units whose clocks the scheduler evaluated because something was due.",
-                &self.evaluated,
-            ),
-            (
-                "minhu_scheduler_failures_total",
-                "Scheduler passes the store refused (retried on the next tick).",
-                &self.failures,
-            ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Relaxed)
-            );
-        }
-        let name = "minhu_lights_total";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Lights that turned yellow or red since start (each clock stage's light, once per change).\n# TYPE {name} counter\n{name}{{light=\"yellow\"}} {}\n{name}{{light=\"red\"}} {}",
-            self.yellow.load(Relaxed),
-            self.red.load(Relaxed)
-        );
-    }
-
-    /// Counts the light changes among a pass's changes.
-    fn lights(&self, changes: &[crate::store::CaseChange]) {
-        use crate::pb::Light;
-        use crate::pb::case_change::Kind;
-        for c in changes {
-            if c.change.kind != Kind::Light as i32 {
-                continue;
-            }
-            match Light::try_from(c.change.light) {
-                Ok(Light::Yellow) => drop(self.yellow.fetch_add(1, Relaxed)),
-                Ok(Light::Red) => drop(self.red.fetch_add(1, Relaxed)),
-                _ => {}
-            }
-        }
-    }
-}
 
 /// Everything the scheduler needs.
 pub struct Scheduler {
@@ -136,7 +69,11 @@ impl Scheduler {
                     let m = &self.metrics.clocks;
                     m.evaluated.fetch_add(f.looked as u64, Relaxed);
                     m.events.fetch_add(f.events as u64, Relaxed);
-                    m.lights(&f.changes);
+                    for c in &f.changes {
+                        if c.change.kind == crate::pb::case_change::Kind::Light as i32 {
+                            m.light_turned(c.change.light);
+                        }
+                    }
                     if !f.more {
                         return;
                     }
