@@ -1,20 +1,10 @@
-//! `minhu serve`: opens the store, starts the relay and both listeners, and on SIGINT/SIGTERM
-//! shuts down in the order that loses nothing:
-//!
-//! 1. stop accepting: readiness and gRPC health go NOT_SERVING, new Submits get UNAVAILABLE,
-//!    listeners stop taking connections;
-//! 2. drain: requests already inside finish (their tickets are committed and answered); the
-//!    consumer of departments' updates (`minhu.updates`) stops after the one it is applying;
-//! 3. flush: the relay keeps publishing until the outbox is empty or the grace period ends;
-//! 4. confirms: the relay waits for outstanding confirms, then closes the broker connection;
-//! 5. the store writer commits its last batch and checkpoints the WAL.
-//!
-//! Whatever is still in the outbox after that is published by the next start.
+//! `minhu serve`: opens the store, starts the relay, the background workers and both
+//! listeners, and on SIGINT/SIGTERM hands all of them to `shutdown`, which stops them in the
+//! order that loses nothing.
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::time::Duration;
+use std::sync::atomic::AtomicBool;
 
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -31,6 +21,11 @@ use crate::pb::gateway_server::GatewayServer;
 use crate::pb::handling_server::HandlingServer;
 use crate::store::{Store, StoreError};
 use crate::telemetry::Metrics;
+
+mod shutdown;
+
+use shutdown::Running;
+pub use shutdown::signal;
 
 /// Why `serve` could not start or stopped abnormally.
 #[derive(Debug, Error)]
@@ -324,140 +319,40 @@ pub async fn serve(
     tracing::info!(grpc = %cfg.grpc.listen, http = %cfg.http.listen, routing_version, store = %cfg.store.location(), "minhu serving");
 
     shutdown.await;
-    tracing::info!("shutting down: no longer accepting reports");
-    reload_stop.cancel();
-    let _ = reload_task.await;
-    closing.store(true, Relaxed);
-    intake.close();
-    health
-        .set_not_serving::<GatewayServer<GatewayService>>()
-        .await;
-    health
-        .set_not_serving::<HandlingServer<crate::handling::grpc::HandlingService>>()
-        .await;
-    health
-        .set_not_serving::<FeedbackServer<crate::handling::feedback_grpc::FeedbackService>>()
-        .await;
-    stop.cancel();
-    let grpc_result = drain(grpc_task, cfg.shutdown.drain_timeout, "gRPC").await;
-    let http_result = drain(http_task, cfg.shutdown.drain_timeout, "HTTP").await;
-    drop(intake);
-    sweeper_stop.cancel();
-    if let Some(s) = sweeper {
-        let _ = s.await;
+    Running {
+        reload_stop,
+        reload_task,
+        closing,
+        intake,
+        health,
+        stop,
+        grpc_task,
+        http_task,
+        sweeper_stop,
+        sweeper,
+        consumer_stop,
+        consumer_task,
+        scheduler_stop,
+        scheduler_task,
+        depth_stop,
+        depth_task,
+        eraser_stop,
+        eraser_task,
+        notifier_stop,
+        notifier_task,
+        relay_stop,
+        relay_task,
+        heartbeat_stop,
+        heartbeat_task,
+        writer,
+        metrics,
     }
-
-    // An update being applied finishes and is acked; the rest wait in minhu.updates.
-    consumer_stop.cancel();
-    let _ = consumer_task.await;
-
-    scheduler_stop.cancel();
-    let _ = scheduler_task.await;
-    depth_stop.cancel();
-    let _ = depth_task.await;
-    eraser_stop.cancel();
-    let _ = eraser_task.await;
-    // Sends under way finish and are recorded (within the drain time); the rest stay due in
-    // the ledger for the next start.
-    notifier_stop.cancel();
-    if tokio::time::timeout(cfg.shutdown.drain_timeout, notifier_task)
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "notifier: sends still under way at shutdown; they are sent again at the next start"
-        );
-    }
-
-    flush_outbox(&metrics, cfg.shutdown.flush_timeout).await;
-    relay_stop.cancel();
-    match relay_task.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "relay stopped with an error; the outbox keeps the rest")
-        }
-        Err(e) => tracing::error!(error = %e, "relay task failed; the outbox keeps the rest"),
-    }
-    // Beats stop last: what the relay could not flush is adopted by another gateway once this
-    // one's heartbeat runs out.
-    heartbeat_stop.cancel();
-    let _ = heartbeat_task.await;
-    writer.join().await;
-    tracing::info!(
-        outbox_depth = metrics.outbox_depth.load(Relaxed),
-        "minhu stopped"
-    );
-
-    if let Some(r) = grpc_result {
-        r?;
-    }
-    if let Some(r) = http_result {
-        r.map_err(ServeError::Http)?;
-    }
-    Ok(())
-}
-
-/// Waits up to `timeout` for a server task to finish its in-flight requests, then aborts it.
-/// None when it had to be aborted or panicked (already logged).
-async fn drain<T>(
-    mut task: tokio::task::JoinHandle<T>,
-    timeout: Duration,
-    what: &str,
-) -> Option<T> {
-    match tokio::time::timeout(timeout, &mut task).await {
-        Ok(Ok(r)) => Some(r),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "{what} server task failed");
-            None
-        }
-        Err(_) => {
-            tracing::warn!(
-                ?timeout,
-                "{what} connections still open after the drain timeout; closing them"
-            );
-            task.abort();
-            None
-        }
-    }
+    .shut_down(&cfg.shutdown)
+    .await
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })
-}
-
-/// Gives the relay up to `grace` to empty the outbox while the broker is reachable.
-async fn flush_outbox(metrics: &Metrics, grace: Duration) {
-    let deadline = tokio::time::Instant::now() + grace;
-    while metrics.outbox_depth.load(Relaxed) > 0
-        && metrics.broker_connected.load(Relaxed) == 1
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        ) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops Minhu");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -17,8 +17,9 @@
 //!   publishing and waits instead of spinning.
 //!
 //! This file owns the state that survives reconnects and the reconnect loop; `session` owns
-//! one broker connection, `outbox` the calls into the store, `pending` the publishing order
-//! and `backoff` the retry delays.
+//! one broker connection, `publish` the bursts of publishes on it, `confirms` the settling of
+//! their confirms, `outbox` the calls into the store, `pending` the publishing order and
+//! `backoff` the retry delays.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -38,8 +39,10 @@ use crate::outbox::{OutboxEntry, OutboxMessage, OutboxSource, SourceError};
 use crate::telemetry::Metrics;
 
 mod backoff;
+mod confirms;
 mod outbox;
 mod pending;
+mod publish;
 mod session;
 
 use pending::Pending;
