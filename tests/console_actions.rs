@@ -385,6 +385,17 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
     )
     .await;
     assert!(text_of(&c, "p.done").await.contains("Split"));
+    let split = moved
+        .history
+        .iter()
+        .find(|h| h.event == "split")
+        .expect("the split in the moved ticket's history");
+    let detail: serde_json::Value = serde_json::from_str(&split.detail_json).unwrap_or_default();
+    assert_eq!(
+        (&detail["caller"], &detail["operator_id"], &detail["via"]),
+        (&"centre".into(), &"centre".into(), &"console".into()),
+        "{detail}"
+    );
     // Bad forms are refused and change nothing: a split without a reason, a report that is
     // not in the case the form names, a decision that is neither approve nor refuse.
     let new_case = format!("/console/cases/{}", moved.case_id);

@@ -220,7 +220,7 @@ impl Intake {
         self.check_split(ticket_id, reason)?;
         let v = self.visible_ticket(ticket_id).await?;
         let by = crate::protect::auth::current().map(|c| c.id.clone());
-        self.split_view(v, reason, by).await
+        self.split_view(v, reason, by, None).await
     }
 
     /// The console's split of a report shown on case `case_id`'s page: the operator `by` was
@@ -247,7 +247,8 @@ impl Intake {
             .await?
             .filter(|v| v.case_id == case_id)
             .ok_or_else(elsewhere)?;
-        self.split_view(v, reason, Some(by.to_owned())).await
+        self.split_view(v, reason, Some(by.to_owned()), Some("console"))
+            .await
     }
 
     fn check_split(&self, ticket_id: &str, reason: &str) -> Result<(), IntakeError> {
@@ -266,6 +267,7 @@ impl Intake {
         v: TicketView,
         reason: &str,
         by: Option<String>,
+        via: Option<&'static str>,
     ) -> Result<pb::SplitTicketResponse, IntakeError> {
         let ticket_id = v.ticket_id.clone();
         let now = crate::time::now_ms();
@@ -292,6 +294,7 @@ impl Intake {
                 route: routed.decision,
                 reason: reason.to_owned(),
                 caller: by,
+                via,
                 merge,
             })
             .await?;

@@ -157,6 +157,9 @@ pub struct SplitTicket {
     pub reason: String,
     /// Who split it (the authenticated caller or console operator), for the audit trail.
     pub caller: Option<String>,
+    /// The door it came through when not the gRPC call (`console`), for the audit trail; the
+    /// caller is then also the operator who acted.
+    pub via: Option<&'static str>,
     /// The ticket's probe, so the new case can take later reports of its problem.
     pub merge: Option<crate::merge::Probe>,
 }

@@ -104,6 +104,8 @@ pub(super) fn split(
         to_case_id: &case.case_id,
         reason: &s.reason,
         caller: s.caller.as_deref(),
+        operator_id: s.via.and(s.caller.as_deref()),
+        via: s.via,
         dispatch_id: &row.dispatch_id,
         department_id: &case.department_id,
         reports_left: left,
@@ -145,6 +147,11 @@ struct SplitDetail<'a> {
     to_case_id: &'a str,
     reason: &'a str,
     caller: Option<&'a str>,
+    /// The console operator who split it (the caller, when it came through the console).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operator_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'a str>,
     dispatch_id: &'a str,
     department_id: &'a str,
     reports_left: u32,
