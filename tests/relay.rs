@@ -521,16 +521,21 @@ async fn unroutable_rows_are_returned_and_retried_not_deleted() {
     relay.stop().await.expect("clean shutdown");
 }
 
+/// Binds queue `full` to `dept.full`, refusing every message: the broker nacks publishes
+/// routed to it.
+async fn bind_refusing_queue(url: &str) {
+    let mut full = FieldTable::default();
+    full.insert("x-max-length".into(), AMQPValue::LongLongInt(0));
+    full.insert("x-overflow".into(), long("reject-publish"));
+    bind_extra_queue(url, "full", "dept.full", full).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_are_deleted_only_after_a_clean_ack() {
     let vhost = TestVhost::new("relay-nack");
     let cfg = config(&vhost.url);
     declare_topology(&vhost.url, &cfg, &[dept("cgj")]).await;
-    // A queue that refuses every message: the broker nacks publishes routed to it.
-    let mut full = FieldTable::default();
-    full.insert("x-max-length".into(), AMQPValue::LongLongInt(0));
-    full.insert("x-overflow".into(), long("reject-publish"));
-    bind_extra_queue(&vhost.url, "full", "dept.full", full).await;
+    bind_refusing_queue(&vhost.url).await;
 
     let outbox = FakeOutbox::with([row(1, 0, "dept.full"), row(2, 0, "dept.cgj")]);
     let relay = start(&outbox, cfg, vec![dept("cgj")]);
@@ -571,10 +576,7 @@ async fn a_channel_that_nacks_everything_is_connected_again() {
     let vhost = TestVhost::new("relay-nack-streak");
     let cfg = config(&vhost.url);
     declare_topology(&vhost.url, &cfg, &[dept("cgj")]).await;
-    let mut full = FieldTable::default();
-    full.insert("x-max-length".into(), AMQPValue::LongLongInt(0));
-    full.insert("x-overflow".into(), long("reject-publish"));
-    bind_extra_queue(&vhost.url, "full", "dept.full", full).await;
+    bind_refusing_queue(&vhost.url).await;
 
     let outbox = FakeOutbox::with((1..=150).map(|i| row(i, 0, "dept.full")));
     let relay = start(&outbox, cfg, vec![dept("cgj")]);
