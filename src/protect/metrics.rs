@@ -59,11 +59,7 @@ pub fn render() -> String {
             &AUTH_DENIED,
         ),
     ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-            v.load(Relaxed)
-        );
+        crate::telemetry::metrics::write_scalar(&mut out, "counter", name, help, v.load(Relaxed));
     }
     out
 }

@@ -107,11 +107,7 @@ impl RoutingMetrics {
                 &self.deadlines_recounted,
             ),
         ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Relaxed)
-            );
+            crate::telemetry::metrics::write_scalar(out, "counter", name, help, v.load(Relaxed));
         }
     }
 }

@@ -111,11 +111,7 @@ impl Metrics {
             ),
         ];
         for (name, help, v) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Relaxed)
-            );
+            write_scalar(&mut out, "counter", name, help, v.load(Relaxed));
         }
         let gauges: [(&str, &str, &AtomicI64); 2] = [
             (
@@ -130,17 +126,14 @@ impl Metrics {
             ),
         ];
         for (name, help, v) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}",
-                v.load(Relaxed)
-            );
+            write_scalar(&mut out, "gauge", name, help, v.load(Relaxed));
         }
-        let name = "minhu_broker_connects_total";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Broker connections made.\n# TYPE {name} counter\n{name} {}",
-            self.broker_connects.load(Relaxed)
+        write_scalar(
+            &mut out,
+            "counter",
+            "minhu_broker_connects_total",
+            "Broker connections made.",
+            self.broker_connects.load(Relaxed),
         );
         self.relay.render(&mut out);
         self.routing.render(&mut out);
@@ -150,4 +143,19 @@ impl Metrics {
         self.queues.render(&mut out);
         out
     }
+}
+
+/// Appends one unlabelled metric in the Prometheus text format: its `HELP` and `TYPE` lines
+/// and its value. `kind` is `counter` or `gauge`.
+pub fn write_scalar(
+    out: &mut String,
+    kind: &str,
+    name: &str,
+    help: &str,
+    value: impl std::fmt::Display,
+) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
 }

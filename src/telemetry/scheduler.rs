@@ -38,11 +38,7 @@ impl ClockMetrics {
                 &self.failures,
             ),
         ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Relaxed)
-            );
+            super::metrics::write_scalar(out, "counter", name, help, v.load(Relaxed));
         }
         let name = "minhu_lights_total";
         let _ = writeln!(
