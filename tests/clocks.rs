@@ -41,17 +41,6 @@ async fn events(url: &str, queue: &str, n: usize) -> Vec<(String, pb::Supervisio
         .collect()
 }
 
-async fn ticket(gw: &Gateway, ticket_id: &str) -> pb::GetTicketResponse {
-    gw.client()
-        .await
-        .get_ticket(pb::GetTicketRequest {
-            ticket_id: ticket_id.into(),
-        })
-        .await
-        .expect("GetTicket")
-        .into_inner()
-}
-
 async fn listed(gw: &Gateway, light: pb::Light) -> Vec<String> {
     HandlingClient::new(gw.channel().await)
         .list_cases(pb::ListCasesRequest {
@@ -96,7 +85,7 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
     );
 
     // Sign for within 4 working hours ([clocks] default): due 13:00, yellow at 11:00.
-    let t = ticket(&gw, &accepted.ticket_id).await;
+    let t = gw.ticket(&accepted.ticket_id).await;
     assert_eq!(t.light, pb::Light::Green as i32);
     let secs = |ts: &Option<prost_types::Timestamp>| ts.as_ref().map(|t| t.seconds);
     // Counted from the acceptance: the moved clock runs on from 09:00 while the test works.
@@ -164,7 +153,7 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
     assert_eq!(listed(&gw, pb::Light::Red).await, vec![case.clone()]);
     assert!(listed(&gw, pb::Light::Green).await.is_empty());
     assert_eq!(
-        ticket(&gw, &accepted.ticket_id).await.light,
+        gw.ticket(&accepted.ticket_id).await.light,
         pb::Light::Red as i32
     );
     // Counted for the dashboard and the "red lights rising" alert.
@@ -183,7 +172,7 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
     assert_eq!(got[0].1.escalation.as_ref().map(|e| e.send), Some(2));
 
     // Signing for stops the sign-for clock: the unit shows its completion clock, green.
-    let version = ticket(&gw, &accepted.ticket_id).await.case_version;
+    let version = gw.ticket(&accepted.ticket_id).await.case_version;
     HandlingClient::new(gw.channel().await)
         .sign_for(pb::SignForRequest {
             header: Some(pb::UpdateHeader {
@@ -197,7 +186,7 @@ async fn an_unsigned_case_turns_yellow_then_red_and_a_restart_sends_a_missed_lig
         })
         .await
         .expect("SignFor");
-    let t = ticket(&gw, &accepted.ticket_id).await;
+    let t = gw.ticket(&accepted.ticket_id).await;
     assert_eq!(t.light, pb::Light::Green as i32);
     assert_eq!(t.sign_for_due_at, None);
     let events_seen: Vec<&str> = t.history.iter().map(|h| h.event.as_str()).collect();

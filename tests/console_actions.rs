@@ -48,20 +48,6 @@ async fn submit(gw: &Gateway, r: pb::Request) -> pb::SubmitResponse {
         .into_inner()
 }
 
-async fn ticket(gw: &Gateway, ticket_id: &str) -> pb::GetTicketResponse {
-    gw.client()
-        .await
-        .get_ticket(with_token(
-            pb::GetTicketRequest {
-                ticket_id: ticket_id.into(),
-            },
-            SUBMITTER,
-        ))
-        .await
-        .expect("GetTicket")
-        .into_inner()
-}
-
 /// Reloads `path` until the case's row on it has `class` (the scheduler lights cases on its
 /// own tick, after the moved clock is read).
 async fn wait_for_row(c: &Client, base: &str, case_id: &str, class: &str) {
@@ -132,7 +118,7 @@ async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_move
 
     // The department signs for it late and asks for three more days.
     let mut roads = handling(&gw).await;
-    let t = ticket(&gw, &accepted.ticket_id).await;
+    let t = gw.ticket_as(&accepted.ticket_id, SUBMITTER).await;
     let signed = roads
         .sign_for(with_token(
             pb::SignForRequest {
@@ -188,7 +174,7 @@ async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_move
     );
     shot(&c, "14-case-extension-approved").await;
 
-    let after = ticket(&gw, &accepted.ticket_id).await;
+    let after = gw.ticket_as(&accepted.ticket_id, SUBMITTER).await;
     assert_eq!(
         after.unit_due_at.map(|t| t.seconds),
         Some(asked),
@@ -238,7 +224,7 @@ async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_move
         c.source().await.unwrap()
     );
     shot(&c, "14b-case-extension-refused").await;
-    let refused = ticket(&gw, &accepted.ticket_id).await;
+    let refused = gw.ticket_as(&accepted.ticket_id, SUBMITTER).await;
     assert_eq!(
         refused.unit_due_at.map(|t| t.seconds),
         Some(asked),
@@ -335,7 +321,7 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
         .await
         .unwrap()
         .expect("the form's version");
-    let t = ticket(&gw, &first.ticket_id).await;
+    let t = gw.ticket_as(&first.ticket_id, SUBMITTER).await;
     assert_eq!(drawn, t.case_version.to_string());
     handling(&gw)
         .await
@@ -359,7 +345,12 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
         post_status(&c, &format!("/console/cases/{case}/reassign"), &stale).await,
         409
     );
-    assert_eq!(ticket(&gw, &first.ticket_id).await.department_id, "roads");
+    assert_eq!(
+        gw.ticket_as(&first.ticket_id, SUBMITTER)
+            .await
+            .department_id,
+        "roads"
+    );
 
     // Split the second report out: the page that follows is its new case.
     fill(&c, "form.split input[name=reason]", "不是同一个坑").await;
@@ -371,7 +362,7 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let moved = loop {
-        let t = ticket(&gw, &second.ticket_id).await;
+        let t = gw.ticket_as(&second.ticket_id, SUBMITTER).await;
         if t.case_id != case {
             break t;
         }
@@ -415,8 +406,14 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
     ] {
         assert_eq!(post_status(&c, &path, &body).await, 400, "{path} {body}");
     }
-    assert_eq!(ticket(&gw, &first.ticket_id).await.case_id, case);
-    assert_eq!(ticket(&gw, &second.ticket_id).await.case_id, moved.case_id);
+    assert_eq!(
+        gw.ticket_as(&first.ticket_id, SUBMITTER).await.case_id,
+        case
+    );
+    assert_eq!(
+        gw.ticket_as(&second.ticket_id, SUBMITTER).await.case_id,
+        moved.case_id
+    );
     shot(&c, "16-case-split").await;
 
     // Re-dispatch the first case to another department.
@@ -437,7 +434,7 @@ async fn the_centre_splits_and_re_dispatches_from_the_case_page_and_a_reader_can
     )
     .await;
     assert!(text_of(&c, "p.done").await.contains("Re-dispatched"));
-    let t = ticket(&gw, &first.ticket_id).await;
+    let t = gw.ticket_as(&first.ticket_id, SUBMITTER).await;
     assert_eq!(t.department_id, "water");
     let reassigned = t
         .history

@@ -161,18 +161,7 @@ async fn departments_ranking_and_routing_history_and_explain() {
 
     // Its case page tells the whole story: the rule that routed it, who moved it when, the
     // reporter's rating and the score.
-    let t = gw
-        .client()
-        .await
-        .get_ticket(with_token(
-            pb::GetTicketRequest {
-                ticket_id: accepted.ticket_id.clone(),
-            },
-            SUBMITTER,
-        ))
-        .await
-        .expect("GetTicket")
-        .into_inner();
+    let t = gw.ticket_as(&accepted.ticket_id, SUBMITTER).await;
     c.find(Locator::Css(&link))
         .await
         .unwrap()

@@ -51,17 +51,6 @@ fn reported(source_id: &str) -> pb::Request {
     r
 }
 
-async fn get(gw: &Gateway, ticket_id: &str) -> pb::GetTicketResponse {
-    gw.client()
-        .await
-        .get_ticket(pb::GetTicketRequest {
-            ticket_id: ticket_id.into(),
-        })
-        .await
-        .expect("GetTicket")
-        .into_inner()
-}
-
 fn contacts(t: &pb::GetTicketResponse) -> [String; 4] {
     let r = t
         .request
@@ -138,7 +127,7 @@ async fn contacts_are_nowhere_in_the_store_files_yet_reach_get_ticket_and_the_de
     assert_eq!((r.phone.as_str(), r.email.as_str()), (PHONE, EMAIL));
     gw.wait_outbox_empty(WAIT).await;
 
-    let t = get(&gw, &accepted.ticket_id).await;
+    let t = gw.ticket(&accepted.ticket_id).await;
     assert_eq!(contacts(&t), [NAME, PHONE, EMAIL, OPENID]);
     // While it runs (WAL) and after its last checkpoint (the database file).
     assert_not_on_disk(dir.path());
@@ -173,7 +162,7 @@ async fn a_rotation_is_finished_by_the_gateway_and_no_start_goes_without_a_neede
         .await
         .unwrap();
     for id in [&first.ticket_id, &second.ticket_id] {
-        assert_eq!(contacts(&get(&gw, id).await), [NAME, PHONE, EMAIL, OPENID]);
+        assert_eq!(contacts(&gw.ticket(id).await), [NAME, PHONE, EMAIL, OPENID]);
     }
     let (ok, text) = status(&gw.config);
     assert!(ok, "{text}");
@@ -188,7 +177,7 @@ async fn a_rotation_is_finished_by_the_gateway_and_no_start_goes_without_a_neede
     opts.extra = privacy(&[("new", 2)], "");
     let mut gw = Gateway::start(dir.path(), &opts).await;
     assert_eq!(
-        contacts(&get(&gw, &first.ticket_id).await),
+        contacts(&gw.ticket(&first.ticket_id).await),
         [NAME, PHONE, EMAIL, OPENID]
     );
     assert!(gw.terminate());
@@ -267,14 +256,14 @@ async fn contacts_are_erased_erase_after_past_completion_and_the_case_stays() {
     clock.move_to(MONDAY_9 + 29 * DAY);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        contacts(&get(&gw, &done.ticket_id).await),
+        contacts(&gw.ticket(&done.ticket_id).await),
         [NAME, PHONE, EMAIL, OPENID]
     );
     // 31 days on, the completed case's contacts go; the open case keeps its own.
     clock.move_to(MONDAY_9 + 31 * DAY);
     let deadline = Instant::now() + WAIT;
     let erased = loop {
-        let t = get(&gw, &done.ticket_id).await;
+        let t = gw.ticket(&done.ticket_id).await;
         if contacts(&t)[1].is_empty() {
             break t;
         }
@@ -290,7 +279,7 @@ async fn contacts_are_erased_erase_after_past_completion_and_the_case_stays() {
     assert_eq!(erased.case_status, pb::CaseStatus::Completed as i32);
     assert!(!erased.notices.is_empty(), "the notices' states stay");
     assert_eq!(
-        contacts(&get(&gw, &open.ticket_id).await),
+        contacts(&gw.ticket(&open.ticket_id).await),
         [NAME, PHONE, EMAIL, OPENID]
     );
     let conn = rusqlite::Connection::open(dir.path().join("minhu.db")).unwrap();

@@ -285,17 +285,6 @@ async fn one_dispatch(gw: &Gateway, url: &str, dept: &str, timeout: Duration) ->
     dispatch_of(&got[0])
 }
 
-async fn ticket(gw: &Gateway, ticket_id: &str) -> pb::GetTicketResponse {
-    gw.client()
-        .await
-        .get_ticket(pb::GetTicketRequest {
-            ticket_id: ticket_id.to_owned(),
-        })
-        .await
-        .expect("GetTicket")
-        .into_inner()
-}
-
 #[tokio::test]
 async fn an_official_calendar_dropped_in_recounts_open_deadlines_without_a_restart() {
     let vhost = TestVhost::new("provisional-recount");
@@ -335,7 +324,7 @@ async fn an_official_calendar_dropped_in_recounts_open_deadlines_without_a_resta
     assert!(shanghai(provisional_due).starts_with("2027-01-15T10:0"));
     assert_eq!(ms(lead.due_at.as_ref()), provisional_due);
     assert_eq!(ms(co.due_at.as_ref()), provisional_due);
-    let t = ticket(&gw, &fume.ticket_id).await;
+    let t = gw.ticket(&fume.ticket_id).await;
     assert!(t.due_at_provisional, "{t:?}");
 
     add_official_2027(dir.path(), &routing_dir);
@@ -370,7 +359,7 @@ async fn an_official_calendar_dropped_in_recounts_open_deadlines_without_a_resta
     assert!(shanghai(official_due).starts_with("2027-01-14T10:0"));
     assert_eq!(ms(co_update.due_at.as_ref()), official_due);
 
-    let t = ticket(&gw, &fume.ticket_id).await;
+    let t = gw.ticket(&fume.ticket_id).await;
     assert_eq!(ms(t.due_at.as_ref()), official_due);
     assert!(!t.due_at_provisional, "{t:?}");
     // The lead's deadline and the co-handler's, each counted once; nothing provisional left.
@@ -402,7 +391,7 @@ async fn an_official_calendar_dropped_in_recounts_open_deadlines_without_a_resta
             gw.log_text()
         );
     }
-    let t = ticket(&gw, &fume.ticket_id).await;
+    let t = gw.ticket(&fume.ticket_id).await;
     assert_eq!(ms(t.due_at.as_ref()), official_due);
     assert!(!t.due_at_provisional, "{t:?}");
 }
@@ -474,7 +463,7 @@ async fn a_deadline_the_official_calendar_does_not_move_is_not_dispatched_again(
         panic!("{queued} deadlines that did not move were dispatched again: {reasons:#?}");
     }
     for road in &accepted {
-        let t = ticket(&gw, &road.ticket_id).await;
+        let t = gw.ticket(&road.ticket_id).await;
         assert_eq!(t.due_at, road.due_at, "{}", road.ticket_id);
         assert!(!t.due_at_provisional, "{t:?}");
     }

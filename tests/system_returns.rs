@@ -108,17 +108,6 @@ async fn one(url: &str, queue: &str) -> Delivery {
     got.remove(0)
 }
 
-async fn ticket(gw: &Gateway, id: &str) -> pb::GetTicketResponse {
-    gw.client()
-        .await
-        .get_ticket(pb::GetTicketRequest {
-            ticket_id: id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 #[tokio::test]
 async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
     let vhost = TestVhost::new("returns");
@@ -182,7 +171,7 @@ async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
             .as_deref(),
         Some("minhu.HotlineFollowup")
     );
-    let notices = ticket(&gw, &s(&hot, "ticket_id")).await.notices;
+    let notices = gw.ticket(&s(&hot, "ticket_id")).await.notices;
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert_eq!(
         (
@@ -223,7 +212,7 @@ async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
     );
     let ev_ticket = s(&ev, "ticket_id");
     assert_eq!(
-        ticket(&gw, &ev_ticket).await.case_status,
+        gw.ticket(&ev_ticket).await.case_status,
         pb::CaseStatus::Completed as i32
     );
     // A failed check needs words; an unknown case number is 404.
@@ -278,7 +267,7 @@ async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
     .await;
     assert_eq!(passed.status, 200, "{}", passed.body);
     assert_eq!(passed.json()["case_status"], "CASE_STATUS_CLOSED");
-    let t = ticket(&gw, &ev_ticket).await;
+    let t = gw.ticket(&ev_ticket).await;
     assert_eq!(t.case_status, pb::CaseStatus::Closed as i32);
     let events: Vec<&str> = t.history.iter().map(|h| h.event.as_str()).collect();
     for e in ["verification_requested", "reopen", "verified"] {
@@ -327,7 +316,7 @@ async fn each_system_gets_its_answer_and_the_inspector_closes_or_reopens() {
         ),
         (200, Some("replay"))
     );
-    let ratings = ticket(&gw, &s(&hot, "ticket_id")).await.history;
+    let ratings = gw.ticket(&s(&hot, "ticket_id")).await.history;
     assert!(ratings.iter().any(|h| h.event == "rated"), "{ratings:?}");
 
     // A source that does not call back takes no results, and an unknown one is 404 too;

@@ -297,6 +297,34 @@ impl Gateway {
             .expect("connect to gRPC")
     }
 
+    /// `GetTicket` for `ticket_id`, without credentials (a gateway with `[auth]` off).
+    pub async fn ticket(&self, ticket_id: &str) -> pb::GetTicketResponse {
+        self.get_ticket(tonic::Request::new(pb::GetTicketRequest {
+            ticket_id: ticket_id.into(),
+        }))
+        .await
+    }
+
+    /// `GetTicket` for `ticket_id` with a bearer `token`.
+    pub async fn ticket_as(&self, ticket_id: &str, token: &str) -> pb::GetTicketResponse {
+        self.get_ticket(with_token(
+            pb::GetTicketRequest {
+                ticket_id: ticket_id.into(),
+            },
+            token,
+        ))
+        .await
+    }
+
+    async fn get_ticket(&self, r: tonic::Request<pb::GetTicketRequest>) -> pb::GetTicketResponse {
+        self.client()
+            .await
+            .get_ticket(r)
+            .await
+            .expect("GetTicket")
+            .into_inner()
+    }
+
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.grpc))
             .expect("uri")

@@ -120,14 +120,7 @@ pub async fn complete(gw: &Gateway, ticket_id: &str) {
 }
 
 pub async fn ticket(gw: &Gateway, ticket_id: &str) -> pb::GetTicketResponse {
-    gw.client()
-        .await
-        .get_ticket(pb::GetTicketRequest {
-            ticket_id: ticket_id.into(),
-        })
-        .await
-        .expect("GetTicket")
-        .into_inner()
+    gw.ticket(ticket_id).await
 }
 
 /// Waits until the ticket's result notice is recorded sent.
