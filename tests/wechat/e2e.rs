@@ -201,8 +201,11 @@ async fn bad_pushes_get_wechat_statuses_and_nothing_is_stored() {
         push::http(gw.http, "GET", &ok, &[], b"").await,
         (200, "5837397520".into())
     );
+    // Change the first hex digit to one it is not, so the forgery never equals the
+    // real signature (writing a fixed "0" matched it one run in sixteen).
+    let forged_first = if sig.starts_with('0') { '1' } else { '0' };
     let bad = format!(
-        "/v1/wechat?signature=0{}&timestamp={ts}&nonce=77&echostr=1",
+        "/v1/wechat?signature={forged_first}{}&timestamp={ts}&nonce=77&echostr=1",
         &sig[1..]
     );
     assert_eq!(push::http(gw.http, "GET", &bad, &[], b"").await.0, 403);
