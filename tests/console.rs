@@ -104,30 +104,18 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The per-channel table, empty when the page loaded, gains the channel's row live too,
+    // with its sparkline.
+    wait_live(&c, "[data-live=ch-HOTLINE_12345]", "1").await;
     assert!(
-        c.source().await.unwrap().contains("HOTLINE_12345") || {
-            // The per-channel table appears on the next load.
-            c.refresh().await.unwrap();
-            c.source().await.unwrap().contains("HOTLINE_12345")
-        }
+        c.find(Locator::Css("#intake svg.spark rect")).await.is_ok(),
+        "a bar per minute"
     );
     // The department's queue holds the dispatch (no consumer reads it here): the overview
-    // shows it once the poller has read the broker (every 10 s), and so does /metrics.
+    // shows it once the poller has read the broker (every 10 s), still without a reload, and
+    // so does /metrics.
     let queued = format!("[data-live=q-{}]", accepted.department_id);
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if c.find(Locator::Css(&queued)).await.is_err() {
-            c.refresh().await.unwrap(); // the table appears after the first reading
-        } else if text_of(&c, &queued).await == "1" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the overview never showed the queued dispatch: {}",
-            c.source().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_live(&c, &queued, "1").await;
     let consumers = format!("[data-live=qc-{}]", accepted.department_id);
     assert_eq!(text_of(&c, &consumers).await, "0");
     let metrics = send(gw.http, "GET", "/metrics", "", "", b"").await;
@@ -280,6 +268,26 @@ async fn login_attempts_from_one_address_are_throttled() {
 }
 
 /// Submits a 12345 report with `source_id` over gRPC as the call-centre.
+/// Waits (up to 40 s: the queue poller reads every 10 s) until the element at `css`, which
+/// may not be on the page yet, reads `want`. The page is never reloaded: only its live feed
+/// can bring the change.
+async fn wait_live(c: &fantoccini::Client, css: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && el.text().await.is_ok_and(|t| t == want)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never read {want} on the open page: {}",
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn submit_hotline(gw: &Gateway, source_id: &str) -> pb::SubmitResponse {
     gw.client()
         .await

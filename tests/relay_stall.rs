@@ -1,6 +1,7 @@
 //! A stalled relay shows (issue 16): while the broker is connected but confirms nothing (here a
 //! memory alarm blocks publishers), `minhu_relay_last_confirm_age_seconds` grows, `/readyz`
-//! turns to `"status": "degraded"` past `[amqp] confirm_stall_after`, and both recover once
+//! turns to `"status": "degraded"` past `[amqp] confirm_stall_after`, the console's overview,
+//! open in a real browser, says "stalled" without a reload, and all three recover once
 //! the alarm clears and the backlog is confirmed. The alarm is broker-wide, so this is the only
 //! test in its binary (cargo runs test binaries one after another) and a guard lifts it even
 //! when an assertion fails.
@@ -9,7 +10,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::broker::{MemoryAlarm, TestVhost};
-use common::gateway::{Gateway, Options, request, submit};
+use common::browser::{
+    CENTRE, SUBMITTER, auth_config, browser, log_in, shot, start_driver, text_of,
+};
+use common::gateway::{Gateway, Options, request, with_token};
+use fantoccini::Client;
 use minhu::pb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -43,6 +48,41 @@ async fn confirm_age(gw: &Gateway) -> f64 {
         .expect("minhu_relay_last_confirm_age_seconds in /metrics")
 }
 
+/// Submits one hotline report as the submitting system (the console needs `[auth]` on);
+/// returns the department it was routed to.
+async fn submit(gw: &Gateway, source_id: &str) -> String {
+    gw.client()
+        .await
+        .submit(with_token(
+            pb::SubmitRequest {
+                request: Some(request(
+                    pb::Channel::Hotline12345,
+                    source_id,
+                    "road.pothole",
+                )),
+            },
+            SUBMITTER,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{source_id} accepted while the broker confirms nothing: {e}"))
+        .into_inner()
+        .department_id
+}
+
+/// Waits until the overview's relay card (updated over server-sent events, never reloaded)
+/// reads `want`, and returns its text.
+async fn wait_relay_card(c: &Client, want: impl Fn(&str) -> bool, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = text_of(c, "[data-live=relay]").await;
+        if want(&text) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "relay card not {what}: {text:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Polls `/readyz` until its `status` is `want`.
 async fn wait_status(gw: &Gateway, want: &str, timeout: Duration) -> serde_json::Value {
     let deadline = Instant::now() + timeout;
@@ -65,14 +105,13 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mut opts = Options::new(&vhost.url);
     opts.amqp_extra = "confirm_stall_after = \"2s\"\n".into();
+    opts.extra = auth_config();
     let gw = Gateway::start(dir.path(), &opts).await;
-    let mut client = gw.client().await;
-    submit(
-        &mut client,
-        request(pb::Channel::Hotline12345, "warm", "road.pothole"),
-    )
-    .await
-    .unwrap();
+    let driver = start_driver();
+    let c = browser(&driver).await;
+    log_in(&c, &format!("http://{}", gw.http), CENTRE).await;
+    assert_eq!(text_of(&c, "[data-live=relay]").await, "正常 ok");
+    let department = submit(&gw, "warm").await;
     gw.wait_outbox_empty(Duration::from_secs(20)).await;
     let (code, body) = readyz(&gw).await;
     assert_eq!((code, &body["status"]), (200, &"ready".into()), "{body}");
@@ -81,16 +120,7 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
 
     let alarm = MemoryAlarm::raise();
     for i in 0..20 {
-        submit(
-            &mut client,
-            request(
-                pb::Channel::Hotline12345,
-                &format!("stall-{i}"),
-                "road.pothole",
-            ),
-        )
-        .await
-        .expect("accepted while the broker confirms nothing");
+        submit(&gw, &format!("stall-{i}")).await;
     }
 
     let body = wait_status(&gw, "degraded", Duration::from_secs(20)).await;
@@ -111,6 +141,33 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let later = confirm_age(&gw).await;
     assert!(later >= first + 1.0, "the age grows: {first} then {later}");
+    // The page opened before the stall shows it live, with the age in seconds.
+    let card = wait_relay_card(&c, |t| t.starts_with("停滞 stalled: "), "stalled").await;
+    let shown: u64 = card
+        .trim_start_matches("停滞 stalled: ")
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("seconds in {card:?}"));
+    assert!(shown >= 2, "past the threshold: {card}");
+    // The queue table shows the dispatch confirmed before the alarm once the poller (every
+    // 10 s) has read it: never "missing", which a read before the relay's declare gave.
+    let queued = format!("[data-live=q-{department}]");
+    let deadline = Instant::now() + Duration::from_secs(25);
+    loop {
+        if let Ok(el) = c.find(fantoccini::Locator::Css(&queued)).await
+            && el.text().await.is_ok_and(|t| t == "1")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the open page never showed {department}'s queued dispatch: {}",
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shot(&c, "07-overview-relay-stalled").await;
 
     alarm.clear();
     gw.wait_outbox_empty(Duration::from_secs(60)).await;
@@ -118,4 +175,5 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     assert_eq!(body["relay"]["state"], "ok", "{body}");
     assert_eq!(gw.metric("minhu_relay_stalled").await, 0);
     assert_eq!(confirm_age(&gw).await, 0.0, "the backlog is confirmed");
+    wait_relay_card(&c, |t| t == "正常 ok", "ok again").await;
 }

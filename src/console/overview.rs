@@ -115,6 +115,15 @@ impl Snapshot {
         m
     }
 
+    /// The parts of the page sent as server-rendered HTML, keyed as their `data-live-html`
+    /// attributes (escaped by the template, like the page itself).
+    fn live_html(&self) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            ("intake", intake_table(self).into_string()),
+            ("queues", queue_table(self).into_string()),
+        ])
+    }
+
     fn broker_label(&self) -> &'static str {
         if self.broker {
             "已连接 connected"
@@ -165,6 +174,55 @@ fn sparkline(series: &[u32]) -> Markup {
     }
 }
 
+/// Intake per channel: a row per channel seen in the last hour, with its count and a bar per
+/// minute. Sent whole over the live feed too, so a new channel's row and every sparkline
+/// move without a reload.
+fn intake_table(snap: &Snapshot) -> Markup {
+    html! {
+        @if snap.per_minute.is_empty() {
+            p.empty { "最近一小时无受理 No reports in the last hour" }
+        } @else {
+            table #intake {
+                thead { tr { th { "渠道 Channel" } th { "数量 Count" } th { "每分钟 Per minute" } } }
+                tbody {
+                    @for (ch, series) in &snap.per_minute {
+                        tr {
+                            td { (ch) }
+                            td.num data-live=(format!("ch-{ch}")) { (series.iter().sum::<u32>()) }
+                            td { (sparkline(series)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The department queues as last read from the broker (sent whole over the live feed, so
+/// the table appears with the first reading).
+fn queue_table(snap: &Snapshot) -> Markup {
+    html! {
+        @if snap.queues.is_empty() {
+            p.empty { "尚未读取 Not read from the broker yet" }
+        } @else {
+            table #queues {
+                thead { tr { th { "部门 Department" } th { "队列 Queue" } th { "待取 Waiting" } th { "消费者 Consumers" } } }
+                tbody {
+                    @for q in &snap.queues {
+                        tr class=[(q.consumers == 0).then_some("idle")] {
+                            td { (q.department_id) }
+                            td { code { (q.queue) } }
+                            td.num data-live=(format!("q-{}", q.department_id)) { (queued(q)) }
+                            td.num data-live=(format!("qc-{}", q.department_id)) { (q.consumers) }
+                        }
+                    }
+                }
+            }
+            p.note { "读取于 Read at " span data-live="queues-at" { (snap.queues_at.map(layout::when).unwrap_or_default()) } " (每 10 秒 every 10 s)" }
+        }
+    }
+}
+
 fn card(key: &str, zh: &str, en: &str, value: &str) -> Markup {
     html! {
         div.card {
@@ -190,48 +248,17 @@ pub async fn page(
             (card("calendar", "工作日历", "calendar", &snap.calendar_label()))
         }
         h2 { "各渠道受理 " small { "intake per channel, last hour, per minute" } }
-        @if snap.per_minute.is_empty() {
-            p.empty { "最近一小时无受理 No reports in the last hour" }
-        } @else {
-            table {
-                thead { tr { th { "渠道 Channel" } th { "数量 Count" } th { "每分钟 Per minute" } } }
-                tbody {
-                    @for (ch, series) in &snap.per_minute {
-                        tr {
-                            td { (ch) }
-                            td.num data-live=(format!("ch-{ch}")) { (series.iter().sum::<u32>()) }
-                            td { (sparkline(series)) }
-                        }
-                    }
-                }
-            }
-        }
+        div data-live-html="intake" { (intake_table(&snap)) }
         h2 { "部门队列 " small { "department queues: messages waiting, consumers reading" } }
-        @if snap.queues.is_empty() {
-            p.empty { "尚未读取 Not read from the broker yet" }
-        } @else {
-            table #queues {
-                thead { tr { th { "部门 Department" } th { "队列 Queue" } th { "待取 Waiting" } th { "消费者 Consumers" } } }
-                tbody {
-                    @for q in &snap.queues {
-                        tr class=[(q.consumers == 0).then_some("idle")] {
-                            td { (q.department_id) }
-                            td { code { (q.queue) } }
-                            td.num data-live=(format!("q-{}", q.department_id)) { (queued(q)) }
-                            td.num data-live=(format!("qc-{}", q.department_id)) { (q.consumers) }
-                        }
-                    }
-                }
-            }
-            p.note { "读取于 Read at " span data-live="queues-at" { (snap.queues_at.map(layout::when).unwrap_or_default()) } " (每 10 秒 every 10 s)" }
-        }
+        div data-live-html="queues" { (queue_table(&snap)) }
         p.note { "实时更新 Live: " span #live-state { "连接中 connecting" } }
     };
     Ok(layout::page("Overview", Nav::Overview, &op, body))
 }
 
-/// Server-sent events: the live values as one JSON object every [`TICK`], until the session
-/// ends (logout or expiry) or the page goes away.
+/// Server-sent events: one JSON object every [`TICK`] until the session ends (logout or
+/// expiry) or the page goes away. `text` holds the values for `data-live` elements, `html`
+/// the server-rendered tables for `data-live-html` elements.
 pub async fn events(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
@@ -246,7 +273,7 @@ pub async fn events(
         let event = match Snapshot::read(&s, &op).await {
             Ok(snap) => Event::default()
                 .event("overview")
-                .json_data(snap.live())
+                .json_data(serde_json::json!({ "text": snap.live(), "html": snap.live_html() }))
                 .unwrap_or_else(|_| Event::default().comment("unencodable")),
             Err(e) => {
                 tracing::warn!(error = %e, "console: overview read failed");

@@ -10,6 +10,7 @@
 //! gateway's own, and nothing the relay's publishing waits on. A queue that is not there
 //! (deleted by hand) is shown as missing, not as empty.
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use lapin::options::QueueDeclareOptions;
@@ -27,12 +28,23 @@ pub type Wanted = Arc<dyn Fn() -> Vec<DepartmentQueue> + Send + Sync>;
 
 /// How often the queues are read.
 pub const EVERY: Duration = Duration::from_secs(10);
+/// How often the first read looks whether the relay has declared the topology yet.
+const FIRST_WAIT: Duration = Duration::from_millis(250);
 /// Longest wait for the broker on one read.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reads the `wanted` queues every [`EVERY`] until `stop`; the first read is at once. A broken
-/// connection is opened again on the next round.
+/// Reads the `wanted` queues every [`EVERY`] until `stop`. A broken connection is opened
+/// again on the next round.
+///
+/// The first read waits for the relay's first connection, which declares the topology:
+/// read earlier, at a gateway's first start every queue would show as missing for a round.
 pub async fn run(cfg: AmqpConfig, wanted: Wanted, metrics: Arc<Metrics>, stop: CancellationToken) {
+    while metrics.broker_connected.load(Relaxed) == 0 {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(FIRST_WAIT) => {}
+        }
+    }
     let mut conn: Option<Connection> = None;
     loop {
         // A round may wait on an unanswering broker; stopping does not wait for it.

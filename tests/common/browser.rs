@@ -147,13 +147,24 @@ pub async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// The text of the element at `css`. The overview's live feed replaces its tables whole
+/// every 2 s, so an element found may be gone before its text is read; it is found again.
 pub async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} not on the page: {e}"))
-        .text()
-        .await
-        .expect("text")
+    let mut tries = 0;
+    loop {
+        let el = c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} not on the page: {e}"));
+        match el.text().await {
+            Ok(t) => return t,
+            Err(e) if tries < 5 => {
+                tries += 1;
+                eprintln!("{css}: {e}; reading it again");
+            }
+            Err(e) => panic!("{css}: no text: {e}"),
+        }
+    }
 }
 
 pub async fn log_in(c: &Client, base: &str, token: &str) {
