@@ -247,7 +247,35 @@ async fn a_case_turns_yellow_then_red_and_an_extension_approved_on_its_page_move
         (&false.into(), &"centre".into(), &"console".into()),
         "{last}"
     );
+
+    // The board's two orders. A second case, reported now and not signed for, is due within
+    // hours; the first case's deadline was moved three days on. Most overdue first (the
+    // default) puts the newer case on top; oldest first puts the first case there.
+    let newer = submit(&gw, road_report("clock-2")).await.case_id;
+    wait_for_row(&c, &base, &newer, "green").await;
+    assert_eq!(
+        board_order(&c, &base, "overdue").await,
+        [newer.clone(), case.clone()]
+    );
+    assert_eq!(board_order(&c, &base, "opened").await, [case, newer]);
     c.close().await.unwrap();
+}
+
+/// The cases on the lights board in the order of its rows, sorted by `sort`.
+async fn board_order(c: &Client, base: &str, sort: &str) -> Vec<String> {
+    c.goto(&format!("{base}/console/lights?sort={sort}"))
+        .await
+        .unwrap();
+    let mut order = Vec::new();
+    for link in c
+        .find_all(Locator::Css("tr a[href^='/console/cases/']"))
+        .await
+        .unwrap()
+    {
+        let href = link.attr("href").await.unwrap().unwrap_or_default();
+        order.push(href["/console/cases/".len()..].to_owned());
+    }
+    order
 }
 
 /// A pothole report at the north gate, from `phone`: two of them are one problem.

@@ -18,13 +18,10 @@ use tokio_util::sync::CancellationToken;
 use tonic_health::server::HealthReporter;
 
 use super::ServeError;
+use super::task::Task;
+use super::workers::Workers;
 use crate::config::service::ShutdownConfig;
-use crate::dispatch::relay::RelayError;
 use crate::intake::Intake;
-use crate::intake::grpc::GatewayService;
-use crate::pb::feedback_server::FeedbackServer;
-use crate::pb::gateway_server::GatewayServer;
-use crate::pb::handling_server::HandlingServer;
 use crate::store::WriterThread;
 use crate::telemetry::Metrics;
 
@@ -33,8 +30,7 @@ use crate::telemetry::Metrics;
 pub(super) struct Running {
     /// Steps 1 and 2: the routing reloader, the doors (readiness, new Submits, gRPC health)
     /// and both listeners, then the rate limits' sweeper.
-    pub(super) reload_stop: CancellationToken,
-    pub(super) reload_task: JoinHandle<()>,
+    pub(super) reload: Task<()>,
     pub(super) closing: Arc<AtomicBool>,
     pub(super) intake: Intake,
     pub(super) health: HealthReporter,
@@ -44,22 +40,9 @@ pub(super) struct Running {
     pub(super) sweeper_stop: CancellationToken,
     pub(super) sweeper: Option<JoinHandle<()>>,
     /// Still step 2: the updates consumer and the other background workers, all stopped
-    /// before the relay's last flush.
-    pub(super) consumer_stop: CancellationToken,
-    pub(super) consumer_task: JoinHandle<()>,
-    pub(super) scheduler_stop: CancellationToken,
-    pub(super) scheduler_task: JoinHandle<()>,
-    pub(super) depth_stop: CancellationToken,
-    pub(super) depth_task: JoinHandle<()>,
-    pub(super) eraser_stop: CancellationToken,
-    pub(super) eraser_task: JoinHandle<()>,
-    pub(super) notifier_stop: CancellationToken,
-    pub(super) notifier_task: JoinHandle<()>,
-    /// Steps 3 to 5: the relay, the heartbeat and the store's writer.
-    pub(super) relay_stop: CancellationToken,
-    pub(super) relay_task: JoinHandle<Result<(), RelayError>>,
-    pub(super) heartbeat_stop: CancellationToken,
-    pub(super) heartbeat_task: JoinHandle<()>,
+    /// before the relay's last flush; then steps 3 and 4, the relay, and the heartbeat.
+    pub(super) workers: Workers,
+    /// Step 5: the store's writer.
     pub(super) writer: WriterThread,
     pub(super) metrics: Arc<Metrics>,
 }
@@ -68,19 +51,10 @@ impl Running {
     /// Stops everything in the order above; the error is a listener's that failed meanwhile.
     pub(super) async fn shut_down(self, cfg: &ShutdownConfig) -> Result<(), ServeError> {
         tracing::info!("shutting down: no longer accepting reports");
-        self.reload_stop.cancel();
-        let _ = self.reload_task.await;
+        let _ = self.reload.stop().await;
         self.closing.store(true, Relaxed);
         self.intake.close();
-        self.health
-            .set_not_serving::<GatewayServer<GatewayService>>()
-            .await;
-        self.health
-            .set_not_serving::<HandlingServer<crate::handling::grpc::HandlingService>>()
-            .await;
-        self.health
-            .set_not_serving::<FeedbackServer<crate::handling::feedback_grpc::FeedbackService>>()
-            .await;
+        super::grpc::set_serving(&self.health, false).await;
         self.stop.cancel();
         let grpc_result = drain(self.grpc_task, cfg.drain_timeout, "gRPC").await;
         let http_result = drain(self.http_task, cfg.drain_timeout, "HTTP").await;
@@ -90,31 +64,22 @@ impl Running {
             let _ = s.await;
         }
 
+        let w = self.workers;
         // An update being applied finishes and is acked; the rest wait in minhu.updates.
-        self.consumer_stop.cancel();
-        let _ = self.consumer_task.await;
-
-        self.scheduler_stop.cancel();
-        let _ = self.scheduler_task.await;
-        self.depth_stop.cancel();
-        let _ = self.depth_task.await;
-        self.eraser_stop.cancel();
-        let _ = self.eraser_task.await;
+        let _ = w.consumer.stop().await;
+        let _ = w.scheduler.stop().await;
+        let _ = w.depth.stop().await;
+        let _ = w.eraser.stop().await;
         // Sends under way finish and are recorded (within the drain time); the rest stay due in
         // the ledger for the next start.
-        self.notifier_stop.cancel();
-        if tokio::time::timeout(cfg.drain_timeout, self.notifier_task)
-            .await
-            .is_err()
-        {
+        if w.notifier.stop_within(cfg.drain_timeout).await.is_none() {
             tracing::warn!(
                 "notifier: sends still under way at shutdown; they are sent again at the next start"
             );
         }
 
         flush_outbox(&self.metrics, cfg.flush_timeout).await;
-        self.relay_stop.cancel();
-        match self.relay_task.await {
+        match w.relay.stop().await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "relay stopped with an error; the outbox keeps the rest")
@@ -123,8 +88,7 @@ impl Running {
         }
         // Beats stop last: what the relay could not flush is adopted by another gateway once this
         // one's heartbeat runs out.
-        self.heartbeat_stop.cancel();
-        let _ = self.heartbeat_task.await;
+        let _ = w.heartbeat.stop().await;
         self.writer.join().await;
         tracing::info!(
             outbox_depth = self.metrics.outbox_depth.load(Relaxed),
