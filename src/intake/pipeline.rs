@@ -56,6 +56,15 @@ pub fn priority(req: &pb::Request) -> u8 {
     }
 }
 
+/// The priority a routed report is published with: the deciding rule's, if it set one, except
+/// that emergency transfers always go first.
+fn routed_priority(rule: Option<u8>, req: &pb::Request) -> u8 {
+    match rule {
+        Some(p) if !is_emergency(req.channel) => p,
+        _ => priority(req),
+    }
+}
+
 impl Intake {
     pub fn new(
         store: Store,
@@ -175,11 +184,7 @@ impl Intake {
         let ticket = NewTicket {
             merge,
             fan_out: crate::router::live::fan_out(&routed),
-            // A rule's priority applies, except that emergency transfers always go first.
-            priority: match routed.priority {
-                Some(p) if !is_emergency(req.channel) => p,
-                _ => priority(&req),
-            },
+            priority: routed_priority(routed.priority, &req),
             emergency: is_emergency(req.channel),
             route: routed.decision,
             request: req,
@@ -287,10 +292,7 @@ impl Intake {
             .split(SplitTicket {
                 ticket_id,
                 json: routed.encoding == crate::config::routing::Encoding::Json,
-                priority: match routed.priority {
-                    Some(p) if !is_emergency(req.channel) => p,
-                    _ => priority(&req),
-                },
+                priority: routed_priority(routed.priority, &req),
                 route: routed.decision,
                 reason: reason.to_owned(),
                 caller: by,
