@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::broker::TestVhost;
 use common::browser::{
     CENTRE, ECO, SUBMITTER, auth_config, browser, click_to, log_in, post_status, shot,
-    start_driver, text_of,
+    start_driver, text_of, wait_for_text,
 };
 use common::gateway::{Gateway, Options, request, with_token};
 use common::http::send;
@@ -268,24 +268,10 @@ async fn login_attempts_from_one_address_are_throttled() {
 }
 
 /// Submits a 12345 report with `source_id` over gRPC as the call-centre.
-/// Waits (up to 40 s: the queue poller reads every 10 s) until the element at `css`, which
-/// may not be on the page yet, reads `want`. The page is never reloaded: only its live feed
-/// can bring the change.
+/// Waits (up to 40 s: the queue poller reads every 10 s) until the element at `css` reads
+/// `want`, without reloading the page.
 async fn wait_live(c: &fantoccini::Client, css: &str, want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Ok(el) = c.find(Locator::Css(css)).await
-            && el.text().await.is_ok_and(|t| t == want)
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css} never read {want} on the open page: {}",
-            c.source().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_text(c, css, |t| t == want, Duration::from_secs(40)).await;
 }
 
 async fn submit_hotline(gw: &Gateway, source_id: &str) -> pb::SubmitResponse {

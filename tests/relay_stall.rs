@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::broker::{MemoryAlarm, TestVhost};
 use common::browser::{
-    CENTRE, SUBMITTER, auth_config, browser, log_in, shot, start_driver, text_of,
+    CENTRE, SUBMITTER, auth_config, browser, log_in, shot, start_driver, text_of, wait_for_text,
 };
 use common::gateway::{Gateway, Options, request, with_token};
 use fantoccini::Client;
@@ -70,17 +70,9 @@ async fn submit(gw: &Gateway, source_id: &str) -> String {
 }
 
 /// Waits until the overview's relay card (updated over server-sent events, never reloaded)
-/// reads `want`, and returns its text.
-async fn wait_relay_card(c: &Client, want: impl Fn(&str) -> bool, what: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = text_of(c, "[data-live=relay]").await;
-        if want(&text) {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "relay card not {what}: {text:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+/// reads as `want` accepts, and returns its text.
+async fn wait_relay_card(c: &Client, want: impl Fn(&str) -> bool) -> String {
+    wait_for_text(c, "[data-live=relay]", want, Duration::from_secs(20)).await
 }
 
 /// Polls `/readyz` until its `status` is `want`.
@@ -142,7 +134,7 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     let later = confirm_age(&gw).await;
     assert!(later >= first + 1.0, "the age grows: {first} then {later}");
     // The page opened before the stall shows it live, with the age in seconds.
-    let card = wait_relay_card(&c, |t| t.starts_with("停滞 stalled: "), "stalled").await;
+    let card = wait_relay_card(&c, |t| t.starts_with("停滞 stalled: ")).await;
     let shown: u64 = card
         .trim_start_matches("停滞 stalled: ")
         .split(' ')
@@ -153,20 +145,7 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     // The queue table shows the dispatch confirmed before the alarm once the poller (every
     // 10 s) has read it: never "missing", which a read before the relay's declare gave.
     let queued = format!("[data-live=q-{department}]");
-    let deadline = Instant::now() + Duration::from_secs(25);
-    loop {
-        if let Ok(el) = c.find(fantoccini::Locator::Css(&queued)).await
-            && el.text().await.is_ok_and(|t| t == "1")
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the open page never showed {department}'s queued dispatch: {}",
-            c.source().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_text(&c, &queued, |t| t == "1", Duration::from_secs(25)).await;
     shot(&c, "07-overview-relay-stalled").await;
 
     alarm.clear();
@@ -175,5 +154,5 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     assert_eq!(body["relay"]["state"], "ok", "{body}");
     assert_eq!(gw.metric("minhu_relay_stalled").await, 0);
     assert_eq!(confirm_age(&gw).await, 0.0, "the backlog is confirmed");
-    wait_relay_card(&c, |t| t == "正常 ok", "ok again").await;
+    wait_relay_card(&c, |t| t == "正常 ok").await;
 }

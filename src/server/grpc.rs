@@ -95,10 +95,16 @@ pub(super) async fn start(
 pub(super) async fn set_serving(health: &HealthReporter, serving: bool) {
     if serving {
         health.set_serving::<GatewayServer<GatewayService>>().await;
-        health.set_serving::<HandlingServer<HandlingService>>().await;
-        health.set_serving::<FeedbackServer<FeedbackService>>().await;
+        health
+            .set_serving::<HandlingServer<HandlingService>>()
+            .await;
+        health
+            .set_serving::<FeedbackServer<FeedbackService>>()
+            .await;
     } else {
-        health.set_not_serving::<GatewayServer<GatewayService>>().await;
+        health
+            .set_not_serving::<GatewayServer<GatewayService>>()
+            .await;
         health
             .set_not_serving::<HandlingServer<HandlingService>>()
             .await;

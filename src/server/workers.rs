@@ -53,9 +53,8 @@ impl Workers {
         // stopped gateways adopted (the store's opening took the first beat).
         let heartbeat = Task::spawn(|stop| i.store.clone().run_heartbeat(stop));
         let (store, amqp, metrics) = (i.store.clone(), i.cfg.amqp.clone(), i.metrics.clone());
-        let relay = Task::spawn(|stop| {
-            relay::run(store, i.feed, amqp, i.departments, metrics, stop)
-        });
+        let relay =
+            Task::spawn(|stop| relay::run(store, i.feed, amqp, i.departments, metrics, stop));
         // Department queues' depths for the console and /metrics, on a connection of their own.
         let wanted = i.live.clone();
         let (amqp, metrics) = (i.cfg.amqp.clone(), i.metrics.clone());

@@ -167,6 +167,32 @@ pub async fn text_of(c: &Client, css: &str) -> String {
     }
 }
 
+/// Waits up to `timeout` until the element at `css`, which may not be on the page yet, has a
+/// text that `want` accepts, and returns that text. The page is never reloaded: only its live
+/// feed can bring the change.
+pub async fn wait_for_text(
+    c: &Client,
+    css: &str,
+    want: impl Fn(&str) -> bool,
+    timeout: Duration,
+) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+            && want(&text)
+        {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never read as wanted on the open page: {}",
+            c.source().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 pub async fn log_in(c: &Client, base: &str, token: &str) {
     c.goto(&format!("{base}/console/login")).await.unwrap();
     c.find(Locator::Css("#token"))
