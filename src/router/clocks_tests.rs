@@ -1,9 +1,6 @@
 //! The clocks routing gives a unit (`[clocks]` and `sign_for_working_hours`), and their checks.
-use std::path::Path;
-
-use super::Router;
 use super::calendar::days_from_civil;
-use crate::config::routing::RoutingConfig;
+use super::tests::compile_at as compile;
 use crate::pb;
 
 const HOUR: i64 = 3_600_000;
@@ -11,12 +8,6 @@ const HOUR: i64 = 3_600_000;
 /// Local (Shanghai) time as ms since the epoch.
 fn at(y: i64, m: u32, d: u32, hour: i64, min: i64) -> i64 {
     (days_from_civil(y, m, d) * 24 * 60 + hour * 60 + min) * 60_000 - 8 * HOUR
-}
-
-fn compile(text: &str, now: i64) -> Result<Router, crate::config::ConfigError> {
-    let cfg: RoutingConfig = toml::from_str(text).expect("test routing parses");
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/routing.toml");
-    Router::compile_at(&cfg, &file, text, now)
 }
 
 const FILE: &str = r#"

@@ -1,20 +1,12 @@
 //! Escalation chains in the routing file (`[[escalation]]`, rules' and `[clocks]`'s
 //! `escalation`): what compiles, what each unit gets, and every refusal with its key.
-use std::path::Path;
-
-use super::Router;
+// `compile` compiles at Monday 23 November 2026, 10:00 in Shanghai, inside the shipped
+// calendar's years.
+use super::tests::compile;
 use crate::clocks::escalation::{Policy, Step, Target, Trigger};
-use crate::config::routing::RoutingConfig;
 use crate::pb;
 
 const HOUR: i64 = 3_600_000;
-
-fn compile(text: &str) -> Result<Router, crate::config::ConfigError> {
-    let cfg: RoutingConfig = toml::from_str(text).expect("test routing parses");
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/routing.toml");
-    // Monday 23 November 2026, 10:00 in Shanghai: inside the shipped calendar's years.
-    Router::compile_at(&cfg, &file, text, 1_795_399_200_000)
-}
 
 /// Problems as `key: message` lines.
 fn problems(text: &str) -> Vec<String> {
