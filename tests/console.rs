@@ -1,9 +1,9 @@
 //! The supervision console in a real browser: Debian's headless Chromium driven over WebDriver
 //! (`chromedriver`, `fantoccini`) against the real binary with `[auth]` on. An operator logs
 //! in, a case submitted over gRPC shows on the overview (through its live updates, with its
-//! department queue's depth read from the broker) and on the
-//! lights board, its page masks the reporter; another department's token cannot open it; an
-//! action without the CSRF token is refused. Every page visited is saved as a screenshot in
+//! department queue's depth read from the broker, and "missing" once the queue is deleted)
+//! and on the lights board, its page masks the reporter; another department's token cannot
+//! open it; an action without the CSRF token is refused. Every page visited is saved as a screenshot in
 //! `target/console-screenshots/` for a reviewer.
 //!
 //! The browser and the console's callers are in `common::browser`.
@@ -11,7 +11,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::broker::TestVhost;
+use common::broker::{TestVhost, rabbitmqctl};
 use common::browser::{
     CENTRE, ECO, SUBMITTER, auth_config, browser, click_to, log_in, post_status, shot,
     start_driver, text_of, wait_for_text,
@@ -196,6 +196,19 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
             "{query}"
         );
     }
+
+    // A queue deleted by hand shows as missing, not as empty, and leaves /metrics.
+    let queue = format!("minhu.dept.{}", accepted.department_id);
+    rabbitmqctl(&["delete_queue", "-p", &vhost.name, &queue]);
+    c.goto(&format!("{base}/console/overview")).await.unwrap();
+    wait_live(&c, &queued, "缺失 missing").await;
+    let metrics = send(gw.http, "GET", "/metrics", "", "", b"").await;
+    assert!(
+        !metrics.body.contains(&format!("queue=\"{queue}\"")),
+        "{}",
+        metrics.body
+    );
+    shot(&c, "02b-overview-queue-missing").await;
 
     // An action without the session's CSRF token is refused, and changes nothing.
     assert_eq!(post_status(&c, "/console/logout", "").await, 403);

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
 use tonic::service::interceptor::InterceptedService;
+use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use super::ServeError;
@@ -93,23 +95,16 @@ pub(super) async fn start(
 
 /// Marks every service SERVING or NOT_SERVING for gRPC health checks.
 pub(super) async fn set_serving(health: &HealthReporter, serving: bool) {
-    if serving {
-        health.set_serving::<GatewayServer<GatewayService>>().await;
-        health
-            .set_serving::<HandlingServer<HandlingService>>()
-            .await;
-        health
-            .set_serving::<FeedbackServer<FeedbackService>>()
-            .await;
+    let status = if serving {
+        ServingStatus::Serving
     } else {
-        health
-            .set_not_serving::<GatewayServer<GatewayService>>()
-            .await;
-        health
-            .set_not_serving::<HandlingServer<HandlingService>>()
-            .await;
-        health
-            .set_not_serving::<FeedbackServer<FeedbackService>>()
-            .await;
+        ServingStatus::NotServing
+    };
+    for service in [
+        GatewayServer::<GatewayService>::NAME,
+        HandlingServer::<HandlingService>::NAME,
+        FeedbackServer::<FeedbackService>::NAME,
+    ] {
+        health.set_service_status(service, status).await;
     }
 }
