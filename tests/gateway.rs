@@ -263,17 +263,20 @@ async fn health_and_reflection_are_served_on_the_grpc_port() {
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(dir.path(), &Options::new(&vhost.url)).await;
     let mut health = HealthClient::new(gw.channel().await);
-    let r = health
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: "minhu.v1.Gateway".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        r.status,
-        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    );
+    for service in ["minhu.v1.Gateway", "minhu.v1.Handling", "minhu.v1.Feedback"] {
+        let r = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{service}: {e}"))
+            .into_inner();
+        assert_eq!(
+            r.status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+            "{service}"
+        );
+    }
 
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
