@@ -121,8 +121,7 @@ pub async fn serve(
         tracing::warn!("{p}");
     }
     let reload = Task::spawn(|stop| reloader.run(stop));
-    let sweeper_stop = CancellationToken::new();
-    let sweeper = rate_limits.map(|l| l.spawn_sweeper(sweeper_stop.clone()));
+    let sweeper = rate_limits.map(|l| Task::spawn(|stop| l.run_sweeper(stop)));
 
     let grpc_listener = bind(cfg.grpc.listen).await?;
     let http_listener = bind(cfg.http.listen).await?;
@@ -199,7 +198,6 @@ pub async fn serve(
         stop,
         grpc_task: grpc.task,
         http_task,
-        sweeper_stop,
         sweeper,
         workers,
         writer,

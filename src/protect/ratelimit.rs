@@ -219,18 +219,15 @@ impl RateLimits {
     }
 
     /// Sweeps every `sweep_interval` until `stop`.
-    pub fn spawn_sweeper(self: &Arc<Self>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
-        let me = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(me.sweep_interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tick.tick() => me.sweep(),
-                }
+    pub async fn run_sweeper(self: Arc<Self>, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(self.sweep_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => self.sweep(),
             }
-        })
+        }
     }
 }
 

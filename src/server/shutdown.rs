@@ -37,8 +37,7 @@ pub(super) struct Running {
     pub(super) stop: CancellationToken,
     pub(super) grpc_task: JoinHandle<Result<(), tonic::transport::Error>>,
     pub(super) http_task: JoinHandle<std::io::Result<()>>,
-    pub(super) sweeper_stop: CancellationToken,
-    pub(super) sweeper: Option<JoinHandle<()>>,
+    pub(super) sweeper: Option<Task<()>>,
     /// Still step 2: the updates consumer and the other background workers, all stopped
     /// before the relay's last flush; then steps 3 and 4, the relay, and the heartbeat.
     pub(super) workers: Workers,
@@ -59,9 +58,8 @@ impl Running {
         let grpc_result = drain(self.grpc_task, cfg.drain_timeout, "gRPC").await;
         let http_result = drain(self.http_task, cfg.drain_timeout, "HTTP").await;
         drop(self.intake);
-        self.sweeper_stop.cancel();
         if let Some(s) = self.sweeper {
-            let _ = s.await;
+            let _ = s.stop().await;
         }
 
         let w = self.workers;
