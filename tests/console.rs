@@ -106,7 +106,7 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     }
     // The per-channel table, empty when the page loaded, gains the channel's row live too,
     // with its sparkline.
-    wait_live(&c, "[data-live=ch-HOTLINE_12345]", "1").await;
+    wait_live(&c, "[data-cell=ch-HOTLINE_12345]", "1").await;
     assert!(
         c.find(Locator::Css("#intake svg.spark rect")).await.is_ok(),
         "a bar per minute"
@@ -114,9 +114,9 @@ async fn an_operator_sees_a_new_case_live_and_departments_stay_apart() {
     // The department's queue holds the dispatch (no consumer reads it here): the overview
     // shows it once the poller has read the broker (every 10 s), still without a reload, and
     // so does /metrics.
-    let queued = format!("[data-live=q-{}]", accepted.department_id);
+    let queued = format!("[data-cell=q-{}]", accepted.department_id);
     wait_live(&c, &queued, "1").await;
-    let consumers = format!("[data-live=qc-{}]", accepted.department_id);
+    let consumers = format!("[data-cell=qc-{}]", accepted.department_id);
     assert_eq!(text_of(&c, &consumers).await, "0");
     let metrics = send(gw.http, "GET", "/metrics", "", "", b"").await;
     let line = format!(

@@ -144,7 +144,7 @@ async fn a_relay_without_confirms_turns_readiness_degraded_and_recovers() {
     assert!(shown >= 2, "past the threshold: {card}");
     // The queue table shows the dispatch confirmed before the alarm once the poller (every
     // 10 s) has read it: never "missing", which a read before the relay's declare gave.
-    let queued = format!("[data-live=q-{department}]");
+    let queued = format!("[data-cell=q-{department}]");
     wait_for_text(&c, &queued, |t| t == "1", Duration::from_secs(25)).await;
     shot(&c, "07-overview-relay-stalled").await;
 

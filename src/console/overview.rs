@@ -91,7 +91,8 @@ impl Snapshot {
         Ok(snap)
     }
 
-    /// The live values, keyed as the page's `data-live` attributes.
+    /// The cards' live values, keyed as their `data-live` attributes (the tables' cells come
+    /// with their tables, in [`Self::live_html`]).
     fn live(&self) -> BTreeMap<String, String> {
         let mut m = BTreeMap::new();
         m.insert("new".into(), self.new_cases.to_string());
@@ -101,17 +102,6 @@ impl Snapshot {
         m.insert("broker".into(), self.broker_label().into());
         m.insert("calendar".into(), self.calendar_label());
         m.insert("relay".into(), relay_label(self.relay));
-        for (ch, series) in &self.per_minute {
-            m.insert(format!("ch-{ch}"), series.iter().sum::<u32>().to_string());
-        }
-        for q in &self.queues {
-            m.insert(format!("q-{}", q.department_id), queued(q));
-            m.insert(format!("qc-{}", q.department_id), q.consumers.to_string());
-        }
-        m.insert(
-            "queues-at".into(),
-            self.queues_at.map(layout::when).unwrap_or_default(),
-        );
         m
     }
 
@@ -188,7 +178,7 @@ fn intake_table(snap: &Snapshot) -> Markup {
                     @for (ch, series) in &snap.per_minute {
                         tr {
                             td { (ch) }
-                            td.num data-live=(format!("ch-{ch}")) { (series.iter().sum::<u32>()) }
+                            td.num data-cell=(format!("ch-{ch}")) { (series.iter().sum::<u32>()) }
                             td { (sparkline(series)) }
                         }
                     }
@@ -212,13 +202,13 @@ fn queue_table(snap: &Snapshot) -> Markup {
                         tr class=[(q.consumers == 0).then_some("idle")] {
                             td { (q.department_id) }
                             td { code { (q.queue) } }
-                            td.num data-live=(format!("q-{}", q.department_id)) { (queued(q)) }
-                            td.num data-live=(format!("qc-{}", q.department_id)) { (q.consumers) }
+                            td.num data-cell=(format!("q-{}", q.department_id)) { (queued(q)) }
+                            td.num data-cell=(format!("qc-{}", q.department_id)) { (q.consumers) }
                         }
                     }
                 }
             }
-            p.note { "读取于 Read at " span data-live="queues-at" { (snap.queues_at.map(layout::when).unwrap_or_default()) } " (每 10 秒 every 10 s)" }
+            p.note { "读取于 Read at " span data-cell="queues-at" { (snap.queues_at.map(layout::when).unwrap_or_default()) } " (每 10 秒 every 10 s)" }
         }
     }
 }
